@@ -1,0 +1,97 @@
+// pickle/arena.h: the bump allocator every Graph owns.
+//
+// All nodes of a graph live in one Arena and are freed together when the Graph dies:
+// nothing is reference counted, so cycles cannot leak and destroying a graph nested a
+// million deep is a loop over chunks, not a recursion. Nodes hold only trivially
+// destructible data (growable arrays are ArenaVec, which also allocates here).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <type_traits>
+
+namespace pickle::detail {
+
+class Arena {
+ public:
+  Arena() = default;
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+  Arena(Arena&& other) noexcept;
+  Arena& operator=(Arena&& other) noexcept;
+  ~Arena();
+
+  /// Aligned storage for `size` bytes. Throws pickle::Error(MemoryError) when the
+  /// total would pass the limit.
+  void* allocate(std::size_t size, std::size_t align = alignof(std::max_align_t)) {
+    std::uintptr_t p = (reinterpret_cast<std::uintptr_t>(cur_) + (align - 1)) & ~(align - 1);
+    if (p + size <= reinterpret_cast<std::uintptr_t>(end_) && size <= budget_left()) {
+      cur_ = reinterpret_cast<char*>(p + size);
+      allocated_ += size;
+      return reinterpret_cast<void*>(p);
+    }
+    return allocate_slow(size, align);
+  }
+
+  template <class T, class... Args>
+  T* make(Args&&... args) {
+    static_assert(std::is_trivially_destructible_v<T>, "arena nodes are never destroyed");
+    return new (allocate(sizeof(T), alignof(T))) T(static_cast<Args&&>(args)...);
+  }
+
+  /// Bytes handed out so far (what the limit is checked against).
+  std::size_t bytes_allocated() const noexcept { return allocated_; }
+  /// Bytes reserved from the system, chunk overhead included.
+  std::size_t bytes_reserved() const noexcept { return reserved_; }
+  void set_limit(std::size_t limit) noexcept { limit_ = limit; }
+  std::size_t limit() const noexcept { return limit_; }
+
+ private:
+  struct Chunk {
+    Chunk* prev;
+    std::size_t size;
+  };
+  std::size_t budget_left() const noexcept {
+    return allocated_ >= limit_ ? 0 : limit_ - allocated_;
+  }
+  void* allocate_slow(std::size_t size, std::size_t align);
+  void release() noexcept;
+
+  char* cur_ = nullptr;
+  char* end_ = nullptr;
+  Chunk* head_ = nullptr;
+  std::size_t next_chunk_ = 4096;
+  std::size_t allocated_ = 0;
+  std::size_t reserved_ = 0;
+  std::size_t limit_ = std::numeric_limits<std::size_t>::max();
+};
+
+/// A growable array in an arena, for trivially copyable T. Growth copies into a new
+/// block and abandons the old one (reclaimed with the arena).
+template <class T>
+struct ArenaVec {
+  static_assert(std::is_trivially_copyable_v<T>);
+  T* data = nullptr;
+  std::size_t size = 0;
+  std::size_t capacity = 0;
+
+  void reserve(Arena& arena, std::size_t n) {
+    if (n <= capacity) return;
+    if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_alloc();
+    T* fresh = static_cast<T*>(arena.allocate(n * sizeof(T), alignof(T)));
+    if (size) std::memcpy(static_cast<void*>(fresh), data, size * sizeof(T));
+    data = fresh;
+    capacity = n;
+  }
+  void push_back(Arena& arena, const T& value) {
+    if (size == capacity) reserve(arena, capacity < 4 ? 4 : capacity * 2);
+    data[size++] = value;
+  }
+  T* begin() const noexcept { return data; }
+  T* end() const noexcept { return data + size; }
+};
+
+}  // namespace pickle::detail

@@ -1,0 +1,467 @@
+// pickle/value.h: the Python value model.
+//
+// A pickle describes a graph of Python objects. pickle::Graph owns such a graph: every
+// object that has identity in Python (str, bytes, containers, classes, instances, ...)
+// is a node allocated in the graph's arena, and pickle::Value is a 16-byte handle that
+// is either an immediate (None, bool, a 64-bit int, a float) or a pointer to a node.
+//
+//   pickle::Graph g;
+//   pickle::Value list = g.new_list();
+//   list.as_list().append(g, g.new_str("a"));
+//   list.as_list().append(g, pickle::Value::integer(2));
+//   g.set_root(list);                       // repr(g.root()) == "['a', 2]"
+//
+// Identity: two Values are the same Python object when `a.is(b)`; a shared reference in a
+// pickle loads as one node referenced twice, and cycles are plain pointer cycles.
+// Lifetime: Values and node references are valid while their Graph lives; the Graph frees
+// everything at once, so cycles never leak and deep graphs never recurse on destruction.
+// Threads: a Graph is not synchronised; distinct Graphs are independent.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "pickle/arena.h"
+
+namespace pickle {
+
+class Graph;
+
+/// The Python type family of a value.
+enum class Kind : std::uint8_t {
+  None,
+  Bool,
+  Int,        ///< arbitrary precision; 64-bit values are immediates
+  Float,
+  Complex,
+  Str,        ///< any sequence of code points, lone surrogates included
+  Bytes,
+  ByteArray,
+  List,
+  Tuple,
+  Dict,
+  Set,
+  FrozenSet,
+  Global,     ///< a class, function or other object named by (module, qualname)
+  Object,     ///< an instance built by REDUCE / NEWOBJ / INST / OBJ, kept inert
+  PersistentId,
+  Buffer,     ///< a protocol-5 out-of-band buffer
+};
+
+/// The Python type name CPython uses in messages ("NoneType", "list", ...).
+std::string_view kind_type_name(Kind kind) noexcept;
+
+namespace detail {
+struct Node {
+  Kind kind;
+  std::uint8_t flags = 0;
+  explicit Node(Kind k) : kind(k) {}
+};
+}  // namespace detail
+
+class BigInt;
+class Complex;
+class Str;
+class Bytes;
+class List;
+class Tuple;
+class Dict;
+class Set;
+class Global;
+class Object;
+class PersistentId;
+class Buffer;
+
+class Value {
+ public:
+  /// None.
+  constexpr Value() noexcept : kind_(Kind::None), big_(false), i_(0) {}
+  static constexpr Value none() noexcept { return Value(); }
+  static constexpr Value boolean(bool b) noexcept { Value v(Kind::Bool); v.i_ = b; return v; }
+  static constexpr Value integer(std::int64_t i) noexcept { Value v(Kind::Int); v.i_ = i; return v; }
+  static constexpr Value floating(double d) noexcept { Value v(Kind::Float); v.f_ = d; return v; }
+  /// Wraps a node; `node` must belong to a Graph.
+  static Value from_node(detail::Node* node) noexcept;
+
+  Kind kind() const noexcept { return kind_; }
+  bool is_none() const noexcept { return kind_ == Kind::None; }
+  bool is_bool() const noexcept { return kind_ == Kind::Bool; }
+  bool is_int() const noexcept { return kind_ == Kind::Int; }
+  /// An int that fits in int64 (the fast path).
+  bool is_small_int() const noexcept { return kind_ == Kind::Int && !big_; }
+  bool is_float() const noexcept { return kind_ == Kind::Float; }
+  bool is_str() const noexcept { return kind_ == Kind::Str; }
+  bool is_bytes() const noexcept { return kind_ == Kind::Bytes; }
+  bool is_tuple() const noexcept { return kind_ == Kind::Tuple; }
+  bool is_list() const noexcept { return kind_ == Kind::List; }
+  bool is_dict() const noexcept { return kind_ == Kind::Dict; }
+  bool is_global() const noexcept { return kind_ == Kind::Global; }
+  bool is_object() const noexcept { return kind_ == Kind::Object; }
+  /// True for kinds that are heap nodes (everything but None, bool, small int, float).
+  bool is_node() const noexcept { return kind_ > Kind::Float || big_; }
+
+  bool as_bool() const noexcept { return i_ != 0; }
+  /// Requires is_small_int() (or is_bool()).
+  std::int64_t as_int() const noexcept { return i_; }
+  double as_float() const noexcept { return f_; }
+  const BigInt& as_bigint() const noexcept;  ///< requires is_int() && !is_small_int()
+  const Complex& as_complex() const noexcept;
+  const Str& as_str() const noexcept;
+  const Bytes& as_bytes() const noexcept;      ///< bytes and bytearray
+  Bytes& as_bytearray() const noexcept;
+  List& as_list() const noexcept;
+  const Tuple& as_tuple() const noexcept;
+  Dict& as_dict() const noexcept;
+  Set& as_set() const noexcept;                ///< set and frozenset
+  const Global& as_global() const noexcept;
+  Object& as_object() const noexcept;
+  const PersistentId& as_persistent_id() const noexcept;
+  const Buffer& as_buffer() const noexcept;
+
+  detail::Node* node() const noexcept { return is_node() ? node_ : nullptr; }
+
+  /// Python `is`: the same node, or equal immediates of the same kind.
+  bool is(const Value& other) const noexcept {
+    return kind_ == other.kind_ && big_ == other.big_ && i_ == other.i_;
+  }
+
+ private:
+  constexpr explicit Value(Kind k) noexcept : kind_(k), big_(false), i_(0) {}
+  Kind kind_;
+  bool big_;  // an Int held as a BigInt node
+  union {
+    std::int64_t i_;
+    double f_;
+    detail::Node* node_;
+  };
+};
+static_assert(sizeof(Value) == 16);
+
+// ---------------------------------------------------------------------------------------
+// Nodes. Read them through the Value accessors; create them through Graph.
+
+/// An int outside the int64 range: sign and magnitude in base 2^32, least significant first.
+class BigInt : public detail::Node {
+ public:
+  bool negative() const noexcept { return negative_; }
+  std::span<const std::uint32_t> magnitude() const noexcept { return {limbs_, size_}; }
+
+ private:
+  friend class Graph;
+  BigInt() : Node(Kind::Int) {}
+  bool negative_ = false;
+  std::uint32_t size_ = 0;
+  std::uint32_t* limbs_ = nullptr;
+};
+
+class Complex : public detail::Node {
+ public:
+  double real() const noexcept { return real_; }
+  double imag() const noexcept { return imag_; }
+
+ private:
+  friend class Graph;
+  Complex(double r, double i) : Node(Kind::Complex), real_(r), imag_(i) {}
+  double real_, imag_;
+};
+
+/// A str. The code points are kept as UTF-8 in which surrogates (U+D800..U+DFFF) are
+/// encoded like any other code point (what Python's "surrogatepass" produces), so every
+/// Python str has exactly one encoding and equal strs have equal bytes.
+class Str : public detail::Node {
+ public:
+  std::string_view utf8() const noexcept { return {data_, size_}; }
+
+ private:
+  friend class Graph;
+  friend struct detail_access;
+  Str() : Node(Kind::Str) {}
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+  mutable std::uint64_t hash_ = 0;  // 0: not computed yet
+};
+
+/// bytes, or bytearray (Kind::ByteArray, mutable through data()).
+class Bytes : public detail::Node {
+ public:
+  std::span<const std::uint8_t> view() const noexcept { return {data_, size_}; }
+  std::string_view chars() const noexcept {
+    return {reinterpret_cast<const char*>(data_), size_};
+  }
+  std::size_t size() const noexcept { return size_; }
+  /// bytearray only.
+  std::span<std::uint8_t> data() noexcept { return {data_, size_}; }
+
+ private:
+  friend class Graph;
+  friend struct detail_access;
+  explicit Bytes(Kind k) : Node(k) {}
+  std::uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
+  mutable std::uint64_t hash_ = 0;
+};
+
+class List : public detail::Node {
+ public:
+  std::size_t size() const noexcept { return items_.size; }
+  Value operator[](std::size_t i) const noexcept { return items_.data[i]; }
+  Value& operator[](std::size_t i) noexcept { return items_.data[i]; }
+  const Value* begin() const noexcept { return items_.begin(); }
+  const Value* end() const noexcept { return items_.end(); }
+  void append(Graph& g, Value v);
+  void reserve(Graph& g, std::size_t n);
+
+ private:
+  friend class Graph;
+  List() : Node(Kind::List) {}
+  detail::ArenaVec<Value> items_;
+};
+
+class Tuple : public detail::Node {
+ public:
+  std::size_t size() const noexcept { return size_; }
+  Value operator[](std::size_t i) const noexcept { return items_[i]; }
+  const Value* begin() const noexcept { return items_; }
+  const Value* end() const noexcept { return items_ + size_; }
+
+ private:
+  friend class Graph;
+  Tuple() : Node(Kind::Tuple) {}
+  std::size_t size_ = 0;
+  Value* items_ = nullptr;
+};
+
+/// Python dict: insertion ordered; keys compare with Python equality (1 == 1.0 == True);
+/// setting an existing key keeps the first key object and replaces the value.
+class Dict : public detail::Node {
+ public:
+  struct Entry {
+    Value key;
+    Value value;
+    std::uint64_t hash;
+  };
+  std::size_t size() const noexcept { return entries_.size; }
+  const Entry* begin() const noexcept { return entries_.begin(); }
+  const Entry* end() const noexcept { return entries_.end(); }
+  /// d[key] = value. Throws TypeError("unhashable type: ...") for unhashable keys.
+  void set(Graph& g, Value key, Value value);
+  /// The value for key, or nullptr.
+  const Value* find(Value key) const;
+
+ private:
+  friend class Graph;
+  friend class Set;
+  Dict() : Node(Kind::Dict) {}
+  std::size_t lookup(Value key, std::uint64_t hash) const;  // entry index or npos
+  void grow_index(Graph& g);
+  detail::ArenaVec<Entry> entries_;
+  std::uint32_t* index_ = nullptr;  // open addressing over entries_, entry+1, 0 = empty
+  std::size_t index_mask_ = 0;
+};
+
+/// Python set or frozenset (Kind::FrozenSet): members kept in insertion order.
+class Set : public detail::Node {
+ public:
+  std::size_t size() const noexcept { return table_.size(); }
+  struct Iterator {
+    const Dict::Entry* e;
+    Value operator*() const noexcept { return e->key; }
+    Iterator& operator++() noexcept { ++e; return *this; }
+    bool operator!=(const Iterator& o) const noexcept { return e != o.e; }
+  };
+  Iterator begin() const noexcept { return {table_.begin()}; }
+  Iterator end() const noexcept { return {table_.end()}; }
+  /// s.add(item). Throws TypeError for unhashable items. Returns false if already present.
+  bool add(Graph& g, Value item);
+  bool contains(Value item) const;
+
+ private:
+  friend class Graph;
+  explicit Set(Kind k) : Node(k) {}
+  Dict table_;  // values unused
+};
+
+/// A global named by module and qualified name: a class, function or singleton that the
+/// loading side would import. `builtin()` tells whether the library knows its behaviour.
+class Global : public detail::Node {
+ public:
+  std::string_view module() const noexcept { return module_; }
+  std::string_view qualname() const noexcept { return qualname_; }
+  /// Natively understood globals (see doc/design.md); Unknown for inert ones.
+  enum class Builtin : std::uint8_t {
+    Unknown,
+    Set,
+    FrozenSet,
+    ByteArray,
+    Bytes,
+    Complex,
+    CodecsEncode,     ///< _codecs.encode
+    Reconstructor,    ///< copyreg._reconstructor
+    NewObj,           ///< copyreg.__newobj__
+    NewObjEx,         ///< copyreg.__newobj_ex__
+    GetAttr,          ///< builtins.getattr
+    Partial,          ///< functools.partial
+    Type,             ///< builtins.type
+    Object,           ///< builtins.object
+    NoneType,         ///< type(None)
+    EllipsisType,     ///< type(...)
+    NotImplementedType,
+    OtherBuiltin,     ///< some other attribute of the builtins module (known to exist)
+  };
+  Builtin builtin() const noexcept { return builtin_; }
+
+ private:
+  friend class Graph;
+  Global() : Node(Kind::Global) {}
+  std::string_view module_, qualname_;
+  Builtin builtin_ = Builtin::Unknown;
+};
+
+/// An object of a class this library does not rebuild natively, recorded as CPython built
+/// it so that it can be inspected and pickled again.
+class Object : public detail::Node {
+ public:
+  enum class How : std::uint8_t {
+    Reduce,         ///< callable(*args): REDUCE, or INST/OBJ with arguments
+    NewObj,         ///< cls.__new__(cls, *args, **kwargs): NEWOBJ, NEWOBJ_EX, INST/OBJ without
+                    ///< arguments, copyreg.__newobj__, copyreg._reconstructor with base object
+    Reconstructor,  ///< copyreg._reconstructor(cls, base, base_state), base other than object
+  };
+  How how() const noexcept { return how_; }
+  /// Reduce: the callable. NewObj, Reconstructor: the class.
+  Value callable() const noexcept { return callable_; }
+  /// A tuple. Reconstructor: (base, base_state).
+  Value args() const noexcept { return args_; }
+  /// A dict (NEWOBJ_EX keyword arguments), or None.
+  Value kwargs() const noexcept { return kwargs_; }
+  /// The argument of the last BUILD, if any.
+  bool has_state() const noexcept { return has_state_; }
+  Value state() const noexcept { return state_; }
+  void set_state(Value state) noexcept { state_ = state; has_state_ = true; }
+  /// Items given by APPEND/APPENDS, SETITEM/SETITEMS and ADDITEMS, in order.
+  std::span<const Value> list_items() const noexcept { return {list_items_.data, list_items_.size}; }
+  std::span<const Dict::Entry> dict_items() const noexcept {
+    return {dict_items_.data, dict_items_.size};
+  }
+  std::span<const Value> set_items() const noexcept { return {set_items_.data, set_items_.size}; }
+  void append(Graph& g, Value item);
+  void set_item(Graph& g, Value key, Value value);
+  void add(Graph& g, Value item);
+
+ private:
+  friend class Graph;
+  Object() : Node(Kind::Object) {}
+  How how_ = How::Reduce;
+  bool has_state_ = false;
+  Value callable_, args_, kwargs_, state_;
+  detail::ArenaVec<Value> list_items_;
+  detail::ArenaVec<Dict::Entry> dict_items_;
+  detail::ArenaVec<Value> set_items_;
+};
+
+/// A persistent reference (PERSID / BINPERSID) kept as is.
+class PersistentId : public detail::Node {
+ public:
+  Value pid() const noexcept { return pid_; }
+
+ private:
+  friend class Graph;
+  explicit PersistentId(Value pid) : Node(Kind::PersistentId), pid_(pid) {}
+  Value pid_;
+};
+
+/// A protocol-5 out-of-band buffer (NEXT_BUFFER). The bytes belong to the caller that
+/// supplied the buffers; they must outlive the Graph.
+class Buffer : public detail::Node {
+ public:
+  std::span<const std::uint8_t> view() const noexcept { return {data_, size_}; }
+  bool readonly() const noexcept { return readonly_; }
+
+ private:
+  friend class Graph;
+  Buffer() : Node(Kind::Buffer) {}
+  const std::uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
+  bool readonly_ = false;
+};
+
+// ---------------------------------------------------------------------------------------
+
+/// Owns a graph of Python values. Movable, not copyable.
+class Graph {
+ public:
+  Graph();
+  Graph(Graph&&) noexcept;
+  Graph& operator=(Graph&&) noexcept;
+  ~Graph();
+
+  Value root() const noexcept { return root_; }
+  void set_root(Value v) noexcept { root_ = v; }
+
+  // Factories. Strings are copied into the graph unless stated otherwise.
+  Value new_bigint(bool negative, std::span<const std::uint32_t> magnitude);
+  /// From little-endian two's complement bytes (the LONG1/LONG4 payload).
+  Value new_int_from_bytes(std::span<const std::uint8_t> le_twos_complement);
+  Value new_complex(double real, double imag);
+  /// `utf8` must be valid UTF-8 except that surrogates may be encoded (see Str).
+  Value new_str(std::string_view utf8);
+  /// A str viewing caller memory that outlives the graph (no copy).
+  Value new_str_view(std::string_view utf8);
+  Value new_bytes(std::span<const std::uint8_t> data);
+  Value new_bytes(std::string_view data) {
+    return new_bytes(std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
+  }
+  /// bytes viewing caller memory that outlives the graph (no copy).
+  Value new_bytes_view(std::span<const std::uint8_t> data);
+  Value new_bytearray(std::span<const std::uint8_t> data);
+  Value new_list();
+  Value new_tuple(std::span<const Value> items);
+  Value new_dict();
+  Value new_set();
+  Value new_frozenset();
+  /// The global (module, qualname): the same node for the same name within a graph.
+  Value global(std::string_view module, std::string_view qualname);
+  Value new_object(Object::How how, Value callable, Value args, Value kwargs = Value());
+  Value new_persistent_id(Value pid);
+  Value new_buffer(std::span<const std::uint8_t> data, bool readonly);
+
+  /// Uninitialised storage in the graph (for building strings in place).
+  char* allocate_chars(std::size_t n) { return static_cast<char*>(arena_.allocate(n, 1)); }
+  /// A str whose bytes were written into allocate_chars() storage.
+  Value adopt_str(const char* data, std::size_t size);
+  Value adopt_bytes(Kind kind, std::uint8_t* data, std::size_t size);
+
+  detail::Arena& arena() noexcept { return arena_; }
+  std::size_t bytes_allocated() const noexcept { return arena_.bytes_allocated(); }
+
+ private:
+  struct NameHash {
+    std::size_t operator()(const std::pair<std::string_view, std::string_view>& k) const noexcept;
+  };
+  detail::Arena arena_;
+  Value root_;
+  std::unordered_map<std::pair<std::string_view, std::string_view>, Global*, NameHash> globals_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Python semantics over values.
+
+/// Python hash() for hashable values, consistent with py_equal (1, 1.0 and True hash
+/// alike). Throws TypeError("unhashable type: 'list'") like CPython.
+std::uint64_t py_hash(Value v);
+/// Python `==` for hashable values (used for dict keys and set members). Objects and
+/// unknown globals compare by identity.
+bool py_equal(Value a, Value b);
+/// The Python type name of a value as CPython prints it in messages.
+std::string type_name(Value v);
+/// repr(v), Python style; cycles print as `...`, `[...]`, `{...}`.
+std::string repr(Value v);
+/// Structural equality of two graphs (for tests and round trips): same kinds and values,
+/// same shape of sharing is not required; cycles are handled.
+bool deep_equal(Value a, Value b);
+
+}  // namespace pickle

@@ -1,0 +1,48 @@
+#include "pickle/error.h"
+
+namespace pickle {
+
+std::string_view python_name(ErrorType type) noexcept {
+  switch (type) {
+    case ErrorType::UnpicklingError: return "UnpicklingError";
+    case ErrorType::PicklingError: return "PicklingError";
+    case ErrorType::EOFError: return "EOFError";
+    case ErrorType::ValueError: return "ValueError";
+    case ErrorType::TypeError: return "TypeError";
+    case ErrorType::OverflowError: return "OverflowError";
+    case ErrorType::KeyError: return "KeyError";
+    case ErrorType::AttributeError: return "AttributeError";
+    case ErrorType::IndexError: return "IndexError";
+    case ErrorType::LookupError: return "LookupError";
+    case ErrorType::UnicodeDecodeError: return "UnicodeDecodeError";
+    case ErrorType::UnicodeEncodeError: return "UnicodeEncodeError";
+    case ErrorType::MemoryError: return "MemoryError";
+    case ErrorType::RecursionError: return "RecursionError";
+    case ErrorType::RuntimeError: return "RuntimeError";
+    case ErrorType::NotImplementedError: return "NotImplementedError";
+  }
+  return "Exception";
+}
+
+Error::Error(ErrorType type, std::string message, std::optional<std::size_t> offset)
+    : type_(type), message_(std::move(message)), offset_(offset) {
+  update_what();
+}
+
+void Error::set_offset(std::size_t offset) {
+  offset_ = offset;
+  update_what();
+}
+
+void Error::update_what() {
+  what_.assign(python_name(type_));
+  what_ += ": ";
+  what_ += message_;
+  if (offset_) {
+    what_ += " (at byte ";
+    what_ += std::to_string(*offset_);
+    what_ += ")";
+  }
+}
+
+}  // namespace pickle
