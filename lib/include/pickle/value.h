@@ -175,10 +175,12 @@ class Complex : public detail::Node {
 class Str : public detail::Node {
  public:
   std::string_view utf8() const noexcept { return {data_, size_}; }
+  /// Hash memo used by dict and set (0: not computed yet).
+  std::uint64_t cached_hash() const noexcept { return hash_; }
+  void cache_hash(std::uint64_t h) const noexcept { hash_ = h; }
 
  private:
   friend class Graph;
-  friend struct detail_access;
   Str() : Node(Kind::Str) {}
   const char* data_ = nullptr;
   std::size_t size_ = 0;
@@ -195,10 +197,11 @@ class Bytes : public detail::Node {
   std::size_t size() const noexcept { return size_; }
   /// bytearray only.
   std::span<std::uint8_t> data() noexcept { return {data_, size_}; }
+  std::uint64_t cached_hash() const noexcept { return hash_; }
+  void cache_hash(std::uint64_t h) const noexcept { hash_ = h; }
 
  private:
   friend class Graph;
-  friend struct detail_access;
   explicit Bytes(Kind k) : Node(k) {}
   std::uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
@@ -439,6 +442,11 @@ class Graph {
   std::size_t bytes_allocated() const noexcept { return arena_.bytes_allocated(); }
 
  private:
+  // Nodes have private constructors: only the Graph builds them.
+  template <class T, class... Args>
+  T* make(Args&&... args) {
+    return new (arena_.allocate(sizeof(T), alignof(T))) T(static_cast<Args&&>(args)...);
+  }
   struct NameHash {
     std::size_t operator()(const std::pair<std::string_view, std::string_view>& k) const noexcept;
   };

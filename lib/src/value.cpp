@@ -1,0 +1,491 @@
+// The value model: Graph factories, dict/set tables, and Python hash/equality.
+#include "pickle/value.h"
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "bigint.h"
+#include "pickle/error.h"
+#include "value_internal.h"
+
+namespace pickle {
+
+std::string_view kind_type_name(Kind kind) noexcept {
+  switch (kind) {
+    case Kind::None: return "NoneType";
+    case Kind::Bool: return "bool";
+    case Kind::Int: return "int";
+    case Kind::Float: return "float";
+    case Kind::Complex: return "complex";
+    case Kind::Str: return "str";
+    case Kind::Bytes: return "bytes";
+    case Kind::ByteArray: return "bytearray";
+    case Kind::List: return "list";
+    case Kind::Tuple: return "tuple";
+    case Kind::Dict: return "dict";
+    case Kind::Set: return "set";
+    case Kind::FrozenSet: return "frozenset";
+    case Kind::Global: return "type";
+    case Kind::Object: return "object";
+    case Kind::PersistentId: return "object";
+    case Kind::Buffer: return "pickle.PickleBuffer";
+  }
+  return "object";
+}
+
+// ---- Value ------------------------------------------------------------------------------
+
+Value Value::from_node(detail::Node* node) noexcept {
+  Value v(node->kind);
+  v.node_ = node;
+  v.big_ = node->kind == Kind::Int;
+  return v;
+}
+
+const BigInt& Value::as_bigint() const noexcept { return *static_cast<const BigInt*>(node_); }
+const Complex& Value::as_complex() const noexcept { return *static_cast<const Complex*>(node_); }
+const Str& Value::as_str() const noexcept { return *static_cast<const Str*>(node_); }
+const Bytes& Value::as_bytes() const noexcept { return *static_cast<const Bytes*>(node_); }
+Bytes& Value::as_bytearray() const noexcept { return *static_cast<Bytes*>(node_); }
+List& Value::as_list() const noexcept { return *static_cast<List*>(node_); }
+const Tuple& Value::as_tuple() const noexcept { return *static_cast<const Tuple*>(node_); }
+Dict& Value::as_dict() const noexcept { return *static_cast<Dict*>(node_); }
+Set& Value::as_set() const noexcept { return *static_cast<Set*>(node_); }
+const Global& Value::as_global() const noexcept { return *static_cast<const Global*>(node_); }
+Object& Value::as_object() const noexcept { return *static_cast<Object*>(node_); }
+const PersistentId& Value::as_persistent_id() const noexcept {
+  return *static_cast<const PersistentId*>(node_);
+}
+const Buffer& Value::as_buffer() const noexcept { return *static_cast<const Buffer*>(node_); }
+
+// ---- Graph ------------------------------------------------------------------------------
+
+Graph::Graph() = default;
+Graph::Graph(Graph&&) noexcept = default;
+Graph& Graph::operator=(Graph&&) noexcept = default;
+Graph::~Graph() = default;
+
+std::size_t Graph::NameHash::operator()(
+    const std::pair<std::string_view, std::string_view>& k) const noexcept {
+  std::size_t h = std::hash<std::string_view>()(k.first);
+  return h ^ (std::hash<std::string_view>()(k.second) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+}
+
+Value Graph::new_bigint(bool negative, std::span<const std::uint32_t> magnitude) {
+  auto* b = make<BigInt>();
+  b->negative_ = negative;
+  b->size_ = static_cast<std::uint32_t>(magnitude.size());
+  b->limbs_ = static_cast<std::uint32_t*>(
+      arena_.allocate(magnitude.size() * sizeof(std::uint32_t), alignof(std::uint32_t)));
+  std::memcpy(b->limbs_, magnitude.data(), magnitude.size() * sizeof(std::uint32_t));
+  return Value::from_node(b);
+}
+
+Value Graph::new_int_from_bytes(std::span<const std::uint8_t> le) {
+  const std::size_t n = le.size();
+  if (n == 0) return Value::integer(0);
+  if (n <= 8) {
+    std::uint64_t u = 0;
+    for (std::size_t i = n; i-- > 0;) u = (u << 8) | le[i];
+    if (le[n - 1] & 0x80 && n < 8) u |= ~std::uint64_t{0} << (8 * n);  // sign-extend
+    return Value::integer(static_cast<std::int64_t>(u));
+  }
+  const bool negative = le[n - 1] & 0x80;
+  detail::Limbs mag((n + 3) / 4, 0);
+  unsigned borrow = 1;  // for negatives: magnitude = ~x + 1
+  for (std::size_t i = 0; i < n; ++i) {
+    unsigned byte = le[i];
+    if (negative) {
+      byte = (~byte & 0xff) + borrow;
+      borrow = byte >> 8;
+      byte &= 0xff;
+    }
+    mag[i / 4] |= static_cast<std::uint32_t>(byte) << (8 * (i % 4));
+  }
+  return detail::make_int(*this, negative, mag);
+}
+
+Value Graph::new_complex(double real, double imag) {
+  return Value::from_node(make<Complex>(real, imag));
+}
+
+Value Graph::adopt_str(const char* data, std::size_t size) {
+  auto* s = make<Str>();
+  s->data_ = data;
+  s->size_ = size;
+  return Value::from_node(s);
+}
+
+Value Graph::new_str(std::string_view utf8) {
+  // Node and characters in one block, for locality.
+  void* mem = arena_.allocate(sizeof(Str) + utf8.size(), alignof(Str));
+  auto* s = new (mem) Str();
+  char* chars = reinterpret_cast<char*>(s + 1);
+  if (!utf8.empty()) std::memcpy(chars, utf8.data(), utf8.size());
+  s->data_ = chars;
+  s->size_ = utf8.size();
+  return Value::from_node(s);
+}
+
+Value Graph::new_str_view(std::string_view utf8) { return adopt_str(utf8.data(), utf8.size()); }
+
+Value Graph::adopt_bytes(Kind kind, std::uint8_t* data, std::size_t size) {
+  auto* b = make<Bytes>(kind);
+  b->data_ = data;
+  b->size_ = size;
+  return Value::from_node(b);
+}
+
+Value Graph::new_bytes(std::span<const std::uint8_t> data) {
+  void* mem = arena_.allocate(sizeof(Bytes) + data.size(), alignof(Bytes));
+  auto* b = new (mem) Bytes(Kind::Bytes);
+  auto* bytes = reinterpret_cast<std::uint8_t*>(b + 1);
+  if (!data.empty()) std::memcpy(bytes, data.data(), data.size());
+  b->data_ = bytes;
+  b->size_ = data.size();
+  return Value::from_node(b);
+}
+
+Value Graph::new_bytes_view(std::span<const std::uint8_t> data) {
+  return adopt_bytes(Kind::Bytes, const_cast<std::uint8_t*>(data.data()), data.size());
+}
+
+Value Graph::new_bytearray(std::span<const std::uint8_t> data) {
+  auto* bytes = static_cast<std::uint8_t*>(arena_.allocate(data.size(), 1));
+  if (!data.empty()) std::memcpy(bytes, data.data(), data.size());
+  return adopt_bytes(Kind::ByteArray, bytes, data.size());
+}
+
+Value Graph::new_list() { return Value::from_node(make<List>()); }
+
+Value Graph::new_tuple(std::span<const Value> items) {
+  void* mem = arena_.allocate(sizeof(Tuple) + items.size() * sizeof(Value), alignof(Tuple));
+  auto* t = new (mem) Tuple();
+  t->items_ = reinterpret_cast<Value*>(t + 1);
+  t->size_ = items.size();
+  if (!items.empty()) std::memcpy(static_cast<void*>(t->items_), items.data(), items.size() * sizeof(Value));
+  return Value::from_node(t);
+}
+
+Value Graph::new_dict() { return Value::from_node(make<Dict>()); }
+Value Graph::new_set() { return Value::from_node(make<Set>(Kind::Set)); }
+Value Graph::new_frozenset() { return Value::from_node(make<Set>(Kind::FrozenSet)); }
+
+Value Graph::global(std::string_view module, std::string_view qualname) {
+  auto it = globals_.find({module, qualname});
+  if (it != globals_.end()) return Value::from_node(it->second);
+  auto* g = make<Global>();
+  char* chars = allocate_chars(module.size() + qualname.size());
+  if (!module.empty()) std::memcpy(chars, module.data(), module.size());
+  if (!qualname.empty()) std::memcpy(chars + module.size(), qualname.data(), qualname.size());
+  g->module_ = std::string_view(chars, module.size());
+  g->qualname_ = std::string_view(chars + module.size(), qualname.size());
+  g->builtin_ = detail::classify_global(g->module_, g->qualname_);
+  globals_.emplace(std::pair{g->module_, g->qualname_}, g);
+  return Value::from_node(g);
+}
+
+Value Graph::new_object(Object::How how, Value callable, Value args, Value kwargs) {
+  auto* o = make<Object>();
+  o->how_ = how;
+  o->callable_ = callable;
+  o->args_ = args;
+  o->kwargs_ = kwargs;
+  return Value::from_node(o);
+}
+
+Value Graph::new_persistent_id(Value pid) {
+  return Value::from_node(make<PersistentId>(pid));
+}
+
+Value Graph::new_buffer(std::span<const std::uint8_t> data, bool readonly) {
+  auto* b = make<Buffer>();
+  b->data_ = data.data();
+  b->size_ = data.size();
+  b->readonly_ = readonly;
+  return Value::from_node(b);
+}
+
+// ---- containers ------------------------------------------------------------------------
+
+void List::append(Graph& g, Value v) { items_.push_back(g.arena(), v); }
+void List::reserve(Graph& g, std::size_t n) { items_.reserve(g.arena(), n); }
+
+namespace {
+// Below this many entries a linear scan beats hashing into an index.
+constexpr std::size_t kLinearEntries = 8;
+constexpr std::size_t kNotFound = std::numeric_limits<std::size_t>::max();
+
+// Fibonacci hashing spreads Python's identity-like int hashes over the index.
+inline std::size_t slot_of(std::uint64_t hash, std::size_t mask) {
+  return static_cast<std::size_t>((hash * 0x9E3779B97F4A7C15ULL) >> 32) & mask;
+}
+
+inline bool same_key(Value a, Value b) {
+  detail::Node* na = a.node();
+  if (na && na == b.node()) return true;
+  return py_equal(a, b);
+}
+}  // namespace
+
+std::size_t Dict::lookup(Value key, std::uint64_t hash) const {
+  if (!index_) {
+    for (std::size_t i = 0; i < entries_.size; ++i) {
+      const Entry& e = entries_.data[i];
+      if (e.hash == hash && same_key(e.key, key)) return i;
+    }
+    return kNotFound;
+  }
+  for (std::size_t s = slot_of(hash, index_mask_);; s = (s + 1) & index_mask_) {
+    std::uint32_t slot = index_[s];
+    if (slot == 0) return kNotFound;
+    const Entry& e = entries_.data[slot - 1];
+    if (e.hash == hash && same_key(e.key, key)) return slot - 1;
+  }
+}
+
+void Dict::grow_index(Graph& g) {
+  std::size_t n = entries_.size;
+  if (n >= std::numeric_limits<std::uint32_t>::max() / 2) {
+    throw Error(ErrorType::MemoryError, "dict or set too large");
+  }
+  if (index_ && n * 3 < (index_mask_ + 1) * 2) {
+    // Room left: index only the newest entry.
+    std::size_t s = slot_of(entries_.data[n - 1].hash, index_mask_);
+    while (index_[s]) s = (s + 1) & index_mask_;
+    index_[s] = static_cast<std::uint32_t>(n);
+    return;
+  }
+  std::size_t cap = std::bit_ceil(n * 2 < 32 ? std::size_t{32} : n * 2);
+  index_ = static_cast<std::uint32_t*>(g.arena().allocate(cap * sizeof(std::uint32_t), 4));
+  std::memset(index_, 0, cap * sizeof(std::uint32_t));
+  index_mask_ = cap - 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::size_t s = slot_of(entries_.data[i].hash, index_mask_);
+    while (index_[s]) s = (s + 1) & index_mask_;
+    index_[s] = static_cast<std::uint32_t>(i + 1);
+  }
+}
+
+void Dict::set(Graph& g, Value key, Value value) {
+  std::uint64_t hash = py_hash(key);
+  std::size_t i = lookup(key, hash);
+  if (i != kNotFound) {
+    entries_.data[i].value = value;
+    return;
+  }
+  entries_.push_back(g.arena(), Entry{key, value, hash});
+  if (entries_.size > kLinearEntries) grow_index(g);
+}
+
+const Value* Dict::find(Value key) const {
+  std::size_t i = lookup(key, py_hash(key));
+  return i == kNotFound ? nullptr : &entries_.data[i].value;
+}
+
+bool Set::add(Graph& g, Value item) {
+  std::uint64_t hash = py_hash(item);
+  if (table_.lookup(item, hash) != kNotFound) return false;
+  table_.entries_.push_back(g.arena(), Dict::Entry{item, Value(), hash});
+  if (table_.entries_.size > kLinearEntries) table_.grow_index(g);
+  return true;
+}
+
+bool Set::contains(Value item) const { return table_.lookup(item, py_hash(item)) != kNotFound; }
+
+void Object::append(Graph& g, Value item) { list_items_.push_back(g.arena(), item); }
+void Object::set_item(Graph& g, Value key, Value value) {
+  dict_items_.push_back(g.arena(), Dict::Entry{key, value, 0});
+}
+void Object::add(Graph& g, Value item) { set_items_.push_back(g.arena(), item); }
+
+// ---- hash and equality -------------------------------------------------------------------
+
+namespace {
+
+// Hashing and comparing nested tuples recurses; CPython does too (without a guard). A
+// bound keeps hostile keys from exhausting the C++ stack.
+constexpr int kMaxKeyDepth = 2000;
+
+[[noreturn]] void throw_key_depth() {
+  throw Error(ErrorType::RecursionError, "maximum recursion depth exceeded while hashing a key");
+}
+
+std::uint64_t hash_bytes(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  std::size_t n = s.size();
+  std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xff51afd7ed558ccdULL);
+  while (n >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+    p += 8;
+    n -= 8;
+  }
+  std::uint64_t w = 0;
+  if (n) std::memcpy(&w, p, n);
+  h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 29;
+  return h;
+}
+
+[[noreturn]] void throw_unhashable(Value v) {
+  throw Error(ErrorType::TypeError, "unhashable type: '" + type_name(v) + "'");
+}
+
+std::uint64_t hash_at(Value v, int depth) {
+  switch (v.kind()) {
+    case Kind::None: return 0x2e3f5a1dULL;
+    case Kind::Bool: return v.as_bool() ? 1 : 0;
+    case Kind::Int: return detail::hash_int(detail::IntRef(v));
+    case Kind::Float: return detail::hash_double(v.as_float());
+    case Kind::Complex: {
+      std::uint64_t re = detail::hash_double(v.as_complex().real());
+      std::uint64_t im = detail::hash_double(v.as_complex().imag());
+      std::uint64_t h = re + 1000003ULL * im;
+      return h == static_cast<std::uint64_t>(-1) ? static_cast<std::uint64_t>(-2) : h;
+    }
+    case Kind::Str: {
+      const Str& s = v.as_str();
+      if (!s.cached_hash()) s.cache_hash(hash_bytes(s.utf8()) | 1);
+      return s.cached_hash();
+    }
+    case Kind::Bytes: {
+      const Bytes& b = v.as_bytes();
+      if (!b.cached_hash()) b.cache_hash(hash_bytes(b.chars()) | 1);
+      return b.cached_hash();
+    }
+    case Kind::Tuple: {
+      if (depth > kMaxKeyDepth) throw_key_depth();
+      // xxHash-style combination, as CPython's tuple hash.
+      std::uint64_t acc = 2870177450012600261ULL;
+      for (Value item : v.as_tuple()) {
+        acc += hash_at(item, depth + 1) * 14029467366897019727ULL;
+        acc = (acc << 31) | (acc >> 33);
+        acc *= 11400714785074694791ULL;
+      }
+      return acc + (v.as_tuple().size() ^ (2870177450012600261ULL ^ 3527539ULL));
+    }
+    case Kind::FrozenSet: {
+      if (depth > kMaxKeyDepth) throw_key_depth();
+      std::uint64_t acc = 0;
+      for (Value item : v.as_set()) {
+        std::uint64_t h = hash_at(item, depth + 1);
+        acc ^= ((h ^ 89869747ULL) ^ (h << 16)) * 3644798167ULL;
+      }
+      acc ^= (v.as_set().size() + 1) * 1927868237ULL;
+      return acc * 69069U + 907133923ULL;
+    }
+    case Kind::Global: {
+      const Global& g = v.as_global();
+      return hash_bytes(g.module()) * 31 + hash_bytes(g.qualname());
+    }
+    case Kind::Object:
+    case Kind::PersistentId:
+      return std::bit_cast<std::uintptr_t>(v.node()) >> 4;
+    case Kind::ByteArray:
+    case Kind::List:
+    case Kind::Dict:
+    case Kind::Set:
+    case Kind::Buffer:
+      throw_unhashable(v);
+  }
+  throw_unhashable(v);
+}
+
+bool is_number(Kind k) {
+  return k == Kind::Bool || k == Kind::Int || k == Kind::Float || k == Kind::Complex;
+}
+
+// Python == between two numbers of any numeric kinds.
+bool numbers_equal(Value a, Value b) {
+  if (a.kind() == Kind::Complex || b.kind() == Kind::Complex) {
+    if (a.kind() != Kind::Complex) std::swap(a, b);
+    const Complex& c = a.as_complex();
+    if (b.kind() == Kind::Complex) {
+      return c.real() == b.as_complex().real() && c.imag() == b.as_complex().imag();
+    }
+    return c.imag() == 0 && numbers_equal(Value::floating(c.real()), b);
+  }
+  if (a.kind() == Kind::Float || b.kind() == Kind::Float) {
+    if (a.kind() != Kind::Float) std::swap(a, b);
+    if (b.kind() == Kind::Float) return a.as_float() == b.as_float();
+    return detail::int_equals_double(detail::IntRef(b), a.as_float());
+  }
+  // int or bool on both sides
+  if (a.is_node() || b.is_node()) {
+    detail::IntRef x(a), y(b);
+    return x.negative() == y.negative() &&
+           detail::compare_magnitude(x.magnitude(), y.magnitude()) == 0;
+  }
+  return a.as_int() == b.as_int();
+}
+
+bool equal_at(Value a, Value b, int depth) {
+  if (is_number(a.kind()) && is_number(b.kind())) return numbers_equal(a, b);
+  detail::Node* na = a.node();
+  if (na && na == b.node()) return true;
+  Kind ka = a.kind(), kb = b.kind();
+  bool sets = (ka == Kind::Set || ka == Kind::FrozenSet) && (kb == Kind::Set || kb == Kind::FrozenSet);
+  if (ka != kb && !sets) return false;
+  switch (ka) {
+    case Kind::None: return true;
+    case Kind::Str: return a.as_str().utf8() == b.as_str().utf8();
+    case Kind::Bytes:
+    case Kind::ByteArray: return a.as_bytes().chars() == b.as_bytes().chars();
+    case Kind::Tuple: {
+      if (depth > kMaxKeyDepth) throw_key_depth();
+      const Tuple &x = a.as_tuple(), &y = b.as_tuple();
+      if (x.size() != y.size()) return false;
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        detail::Node* n = x[i].node();
+        if (n && n == y[i].node()) continue;
+        if (!equal_at(x[i], y[i], depth + 1)) return false;
+      }
+      return true;
+    }
+    case Kind::Set:
+    case Kind::FrozenSet: {
+      if (depth > kMaxKeyDepth) throw_key_depth();
+      const Set &x = a.as_set(), &y = b.as_set();
+      if (x.size() != y.size()) return false;
+      for (Value item : x) {
+        if (!y.contains(item)) return false;
+      }
+      return true;
+    }
+    case Kind::Global:
+      return a.as_global().module() == b.as_global().module() &&
+             a.as_global().qualname() == b.as_global().qualname();
+    default:
+      return false;  // identity was checked above
+  }
+}
+
+}  // namespace
+
+std::uint64_t py_hash(Value v) { return hash_at(v, 0); }
+bool py_equal(Value a, Value b) { return equal_at(a, b, 0); }
+
+std::string type_name(Value v) {
+  switch (v.kind()) {
+    case Kind::Global: return std::string(detail::global_type_name(v.as_global()));
+    case Kind::Object: {
+      const Object& o = v.as_object();
+      Value cls = o.callable();
+      if (cls.is_global()) {
+        std::string_view q = cls.as_global().qualname();
+        std::size_t dot = q.rfind('.');
+        return std::string(dot == std::string_view::npos ? q : q.substr(dot + 1));
+      }
+      return "object";
+    }
+    default: return std::string(kind_type_name(v.kind()));
+  }
+}
+
+}  // namespace pickle

@@ -1,0 +1,26 @@
+// Private helpers of the value model shared by the library's sources.
+#pragma once
+
+#include <string_view>
+
+#include "pickle/value.h"
+
+namespace pickle::detail {
+
+/// What the library knows natively about the global module.qualname.
+Global::Builtin classify_global(std::string_view module, std::string_view qualname) noexcept;
+
+/// One attribute of CPython's builtins module (table generated from CPython 3.11).
+struct BuiltinName {
+  std::string_view name;
+  bool is_type;
+  std::string_view type_name;  ///< type(builtins.<name>).__name__
+};
+/// The builtins attribute called `name`, or nullptr when CPython's builtins has none.
+const BuiltinName* find_builtin(std::string_view name) noexcept;
+
+/// type(g).__name__ as CPython would print it: "type" for classes (and, by assumption, for
+/// unknown globals), "builtin_function_or_method" for builtin functions, ...
+std::string_view global_type_name(const Global& g) noexcept;
+
+}  // namespace pickle::detail
