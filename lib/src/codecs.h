@@ -20,8 +20,14 @@ enum class ErrorHandler : std::uint8_t {
   SurrogatePass,
   BackslashReplace,
 };
-/// The handler for a Python errors= name ("strict", "ignore", ...). Throws LookupError
-/// "unknown error handler name '%.400s'" for other names.
+/// The handler for a Python errors= name ("strict", "ignore", ...; case-sensitive). Throws
+/// LookupError "unknown error handler name '%.400s'" for other names, and NotImplementedError
+/// for CPython's other built-in handlers ("xmlcharrefreplace", "namereplace").
+///
+/// Laziness matters: CPython looks the name up only when the codec meets its first error,
+/// so b"abc".decode("ascii", "bogus") and any latin-1 decode succeed with a bogus name.
+/// Callers holding a name should use the decode/encode overloads taking the name, or
+/// decode with Strict first and call error_handler() only when that throws.
 ErrorHandler error_handler(std::string_view name);
 
 /// Codecs the library implements; anything else is Unsupported.
@@ -35,6 +41,10 @@ void decode(Codec codec, ErrorHandler errors, std::string_view in, std::string& 
 /// str.encode(codec, errors) from WTF-8, appending bytes to out. UnicodeEncodeError
 /// "'latin-1' codec can't encode character '\u20ac' in position 0: ordinal not in range(256)".
 void encode(Codec codec, ErrorHandler errors, std::string_view wtf8, std::string& out);
+/// The same with errors given by name, looked up lazily as CPython does (see error_handler).
+/// As with the other overloads, out may hold part of the result when an error is thrown.
+void decode(Codec codec, std::string_view errors, std::string_view in, std::string& out);
+void encode(Codec codec, std::string_view errors, std::string_view wtf8, std::string& out);
 
 /// True when `in` is valid UTF-8 with surrogates allowed, i.e. decode(Utf8, SurrogatePass)
 /// would succeed and give back the same bytes. The fast path of the unpickler.
