@@ -1,0 +1,450 @@
+"""Helpers shared by the conformance scripts (standard library only).
+
+    reference_dis(data)            what `python3 -m pickletools FILE` prints / raises
+    reference_load(data, kwargs)   what `pickletool show` must do, per CPython
+    run_tool(cmd, sub, data, ...)  run the tool under test on one input
+    mutations(data, rng, count)    malformed variants of a pickle
+    install_guard()                the audit hook that keeps fuzzed pickles from
+                                   importing or calling anything harmful
+
+Importing this module puts the repository root on sys.path, so that
+`conformance.objects` is importable whatever the current directory is.
+"""
+
+import collections
+import contextlib
+import importlib.util
+import io
+import os
+import pickle
+import pickletools
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+OUT_DIR = os.path.join(ROOT, 'conformance', 'out')
+DEFAULT_TOOL = os.path.join(ROOT, 'build', 'tools', 'pickletool')
+
+# Deep object graphs (a few thousand levels) need more than the default 1000
+# both to pickle them and to repr them.  The C stack is large enough for this.
+RECURSION_LIMIT = 30000
+
+
+def raise_recursion_limit():
+    if sys.getrecursionlimit() < RECURSION_LIMIT:
+        sys.setrecursionlimit(RECURSION_LIMIT)
+
+
+def error_text(exc):
+    """`ClassName: message`, the way the tools report an exception."""
+    msg = str(exc)
+    return '%s: %s' % (type(exc).__name__, msg) if msg else type(exc).__name__
+
+
+# ---------------------------------------------------------------------------
+# Globals: which ones the C++ library is expected to understand ("safe"), and
+# which ones may be imported at all while running fuzzed input ("allowed").
+
+SAFE_GLOBALS = frozenset(
+    [('builtins', n) for n in ('set', 'frozenset', 'bytearray', 'bytes', 'complex', 'getattr',
+                              'object', 'type', 'Ellipsis', 'NotImplemented', 'None', 'True',
+                              'False')]
+    + [('_codecs', 'encode'), ('copyreg', '_reconstructor'), ('copyreg', '__newobj__'),
+       ('copyreg', '__newobj_ex__'), ('functools', 'partial')]
+    # pickletester's plain classes, put in __main__ by importing test.pickletester
+    # (DATA0..DATA4 and the classic-instance pickles refer to them).
+    + [('__main__', n) for n in ('C', 'D', 'E')])
+SAFE_MODULES = frozenset(['conformance.objects'])   # every name in these modules
+
+# Modules whose import and callables are harmless; everything else that exists
+# is refused while loading (a fuzzed pickle can name any global and call it).
+ALLOWED_MODULES = frozenset([
+    'builtins', 'copyreg', '_codecs', 'codecs', 'functools', 'collections', 'datetime',
+    'decimal', '_decimal', 'fractions', 'uuid', 'enum', 'math', 'itertools', 'copy',
+    'string', 'dbm', 'http.cookies', 'numbers', 'types', 'operator', '_operator',
+    'conformance.objects', 'test.pickletester', 'pickle', '_pickle', '__main__',
+])
+DENIED_NAMES = {
+    'builtins': {'eval', 'exec', 'compile', 'open', '__import__', 'input', 'breakpoint',
+                 'exit', 'quit', 'help', 'print', 'setattr', 'delattr', 'globals', 'locals',
+                 'vars', 'memoryview', '__loader__', '__spec__', '__build_class__'},
+    'copyreg': {'pickle', 'constructor', 'add_extension', 'remove_extension',
+                'clear_extension_cache'},
+    'operator': {'attrgetter', 'methodcaller', 'setitem', 'delitem'},
+    '_operator': {'attrgetter', 'methodcaller', 'setitem', 'delitem'},
+    'pickle': {'load', 'loads', 'dump', 'dumps', 'Pickler', 'Unpickler', '_load', '_loads',
+               '_dump', '_dumps', '_Pickler', '_Unpickler'},
+    '_pickle': {'load', 'loads', 'dump', 'dumps', 'Pickler', 'Unpickler'},
+}
+
+
+def compat_name(module, name):
+    """The Python 3 (module, name) that fix_imports maps a Python 2 name to."""
+    import _compat_pickle
+    if (module, name) in _compat_pickle.NAME_MAPPING:
+        return _compat_pickle.NAME_MAPPING[(module, name)]
+    return _compat_pickle.IMPORT_MAPPING.get(module, module), name
+
+
+def is_safe_global(module, name):
+    for m, n in ((module, name), compat_name(module, name)):
+        if (m, n) in SAFE_GLOBALS or m in SAFE_MODULES:
+            return True
+    return False
+
+
+def _allowed(module, name):
+    if is_safe_global(module, name):
+        return True
+    for m, n in ((module, name), compat_name(module, name)):
+        if m == '__main__':
+            return False            # the checker's own functions live there
+        top = n.split('.')[0]
+        if m in ALLOWED_MODULES and top not in DENIED_NAMES.get(m, ()) \
+                and not top.startswith('__'):
+            return True
+    try:
+        exists = module.split('.')[0] in sys.modules or \
+            importlib.util.find_spec(module.split('.')[0]) is not None
+    except Exception:           # '' or other names import itself rejects
+        exists = False
+    return not exists           # importing a missing module just fails
+
+
+class BlockedGlobal(Exception):
+    """Raised (from find_class) for a global the conformance run refuses to load."""
+
+
+GLOBALS_SEEN = []               # (module, name) of every find_class since the last clear()
+
+
+def _audit(event, args):
+    if event == 'pickle.find_class':
+        module, name = args
+        GLOBALS_SEEN.append((module, name))
+        if not (isinstance(module, str) and isinstance(name, str) and _allowed(module, name)):
+            raise BlockedGlobal('%s.%s is not on the conformance allow-list' % (module, name))
+
+
+_guard_installed = False
+
+
+def install_guard():
+    """Record every pickle find_class and refuse harmful globals (process-wide)."""
+    global _guard_installed
+    if not _guard_installed:
+        sys.addaudithook(_audit)
+        _guard_installed = True
+
+
+@contextlib.contextmanager
+def memory_limit(nbytes=8 << 30):
+    """Cap this process's address space while running CPython on fuzzed input."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        nbytes = min(nbytes, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (nbytes, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+# ---------------------------------------------------------------------------
+# Value inspection.
+
+BUILTIN_VALUE_TYPES = frozenset([type(None), bool, int, float, complex, str, bytes, bytearray,
+                                 list, tuple, dict, set, frozenset])
+
+
+def is_builtin_value(obj):
+    """True if obj is made only of builtin value types (exact types, no subclasses)."""
+    seen = set()
+    todo = [obj]
+    while todo:
+        x = todo.pop()
+        if type(x) not in BUILTIN_VALUE_TYPES:
+            return False
+        if id(x) in seen:
+            continue
+        seen.add(id(x))
+        if type(x) is dict:
+            todo.extend(x.keys())
+            todo.extend(x.values())
+        elif type(x) in (list, tuple, set, frozenset):
+            todo.extend(x)
+    return True
+
+
+def describe_object(obj):
+    """Short description of a non-builtin result: the `module.qualname` of its type."""
+    t = type(obj)
+    return '%s.%s' % (t.__module__, t.__qualname__)
+
+
+# ---------------------------------------------------------------------------
+# CPython reference behaviour.
+
+def reference_dis(data):
+    """(stdout bytes, error text or None) of `python3 -m pickletools FILE`."""
+    out = io.StringIO()
+    try:
+        pickletools.dis(data, out, None, 4, 0)
+        err = None
+    except Exception as exc:
+        err = error_text(exc)
+    return out.getvalue().encode('utf-8'), err
+
+
+Outcome = collections.namedtuple('Outcome', 'status text category globals')
+Outcome.__doc__ = """CPython's outcome for one input.
+
+status    'ok' (text = repr, the value is made of builtin value types),
+          'ok-object' (text = describe_object(value)) or 'err' (text = error_text)
+category  'plain'   only safe globals were involved: compare with the tool
+          'imports' an unsafe global was named, or importing failed
+          'call'    the error was raised inside a call of a (safe) callable
+globals   the (module, name) pairs find_class was asked for
+"""
+
+_IMPORT_ERRORS = (ImportError, BlockedGlobal)
+_ATTR_ERROR = re.compile(r"^(Can't get attribute |module '.*' has no attribute )")
+
+
+class InsideCall(Exception):
+    pass
+
+
+class _CallProbe(pickle._Unpickler):
+    """Pure-Python unpickler that marks exceptions raised by called objects."""
+
+    dispatch = dict(pickle._Unpickler.dispatch)
+
+    @staticmethod
+    def _call(func, *args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except Exception as exc:
+            raise InsideCall(exc) from exc
+
+    def load_reduce(self):
+        args = self.stack.pop()
+        func = self.stack[-1]
+        if callable(func) and type(args) is tuple:
+            self.stack[-1] = self._call(func, *args)
+        else:
+            self.stack[-1] = func(*args)
+    dispatch[pickle.REDUCE[0]] = load_reduce
+
+    def load_newobj(self):
+        args = self.stack.pop()
+        cls = self.stack.pop()
+        if isinstance(cls, type) and type(args) is tuple:
+            self.append(self._call(cls.__new__, cls, *args))
+        else:
+            self.append(cls.__new__(cls, *args))
+    dispatch[pickle.NEWOBJ[0]] = load_newobj
+
+    def load_newobj_ex(self):
+        kwargs = self.stack.pop()
+        args = self.stack.pop()
+        cls = self.stack.pop()
+        if isinstance(cls, type) and type(args) is tuple and type(kwargs) is dict:
+            self.append(self._call(cls.__new__, cls, *args, **kwargs))
+        else:
+            self.append(cls.__new__(cls, *args, **kwargs))
+    dispatch[pickle.NEWOBJ_EX[0]] = load_newobj_ex
+
+    def _instantiate(self, klass, args):
+        if args or not isinstance(klass, type) or hasattr(klass, '__getinitargs__'):
+            self.append(self._call(klass, *args))
+        else:
+            self.append(self._call(klass.__new__, klass))
+
+    def load_build(self):
+        state = self.stack[-1]
+        inst = self.stack[-2]
+        setstate = getattr(inst, '__setstate__', None)
+        if setstate is not None:
+            self.stack.pop()
+            self._call(setstate, state)
+        elif isinstance(state, tuple) and len(state) == 2 and isinstance(state[1], dict):
+            self.stack[-1] = state[0]
+            pickle._Unpickler.load_build(self)
+            for k, v in state[1].items():
+                self._call(setattr, inst, k, v)
+        else:
+            pickle._Unpickler.load_build(self)
+    dispatch[pickle.BUILD[0]] = load_build
+
+
+def _raised_inside_call(data, kwargs, text):
+    """True if the pure-Python unpickler fails with the same error inside a call."""
+    try:
+        _CallProbe(io.BytesIO(data), **kwargs).load()
+    except InsideCall as exc:
+        return error_text(exc.args[0]) == text
+    except Exception:
+        pass
+    return False
+
+
+def reference_load(data, kwargs=None, repr_digits_limit=True):
+    """CPython's outcome for `pickletool show` on data (pickle.loads, in memory).
+
+    The value's repr is part of the outcome only for values made of builtin
+    value types; it is computed like print(repr(value)) would, so an int of more
+    than 4300 digits is an error (ValueError) unless repr_digits_limit is False.
+    Needs install_guard() first.
+    """
+    kwargs = kwargs or {}
+    del GLOBALS_SEEN[:]
+    err = None
+    try:
+        with memory_limit():
+            value = pickle.loads(data, **kwargs)
+    except Exception as exc:
+        err = exc
+    seen = list(GLOBALS_SEEN)
+    imports = any(not is_safe_global(m, n) for m, n in seen)
+    if err is None:
+        if not is_builtin_value(value):
+            return Outcome('ok-object', describe_object(value),
+                           'imports' if imports else 'plain', seen)
+        old = sys.get_int_max_str_digits()
+        try:
+            if not repr_digits_limit:
+                sys.set_int_max_str_digits(0)
+            return Outcome('ok', repr(value), 'imports' if imports else 'plain', seen)
+        except Exception as exc:     # ValueError: the int digit limit
+            return Outcome('err', error_text(exc), 'imports' if imports else 'plain', seen)
+        finally:
+            sys.set_int_max_str_digits(old)
+    text = error_text(err)
+    if imports or isinstance(err, _IMPORT_ERRORS) or (
+            isinstance(err, AttributeError) and _ATTR_ERROR.match(str(err))):
+        category = 'imports'
+    elif seen and _raised_inside_call(data, kwargs, text):
+        category = 'call'
+    else:
+        category = 'plain'
+    return Outcome('err', text, category, seen)
+
+
+# ---------------------------------------------------------------------------
+# Running the tool under test.
+
+ToolResult = collections.namedtuple('ToolResult', 'status stdout stderr')
+ToolResult.__doc__ = """status: 'ok' (exit 0), 'err' (exit 1) or 'crash: ...' (anything else)."""
+
+
+def tool_command(path):
+    """argv prefix for the tool: python3 for a .py fake, the executable otherwise."""
+    return [sys.executable, path] if path.endswith('.py') else [path]
+
+
+def run_tool(cmd, sub, data, extra_args=(), timeout=60, workdir=None):
+    """Run `cmd sub [extra_args] FILE` with data in FILE."""
+    fd, path = tempfile.mkstemp(suffix='.pickle', dir=workdir)
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+        try:
+            proc = subprocess.run(list(cmd) + [sub] + list(extra_args) + [path],
+                                  stdin=subprocess.DEVNULL, capture_output=True,
+                                  timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return ToolResult('crash: timeout after %ss' % timeout, b'', '')
+    finally:
+        os.unlink(path)
+    stderr = proc.stderr.decode('utf-8', 'backslashreplace')
+    if proc.returncode == 0:
+        return ToolResult('ok', proc.stdout, stderr)
+    if proc.returncode == 1:
+        return ToolResult('err', proc.stdout, stderr)
+    if proc.returncode < 0:
+        return ToolResult('crash: signal %d' % -proc.returncode, proc.stdout, stderr)
+    return ToolResult('crash: exit status %d' % proc.returncode, proc.stdout, stderr)
+
+
+def stderr_error(stderr, expected):
+    """The tool's error text: the last lines of stderr (as many as `expected` has)."""
+    lines = stderr.rstrip('\n').split('\n')
+    n = max(1, expected.count('\n') + 1) if expected else 1
+    return '\n'.join(lines[-n:])
+
+
+def same_error_class(actual, expected):
+    return actual.split(':', 1)[0].strip() == expected.split(':', 1)[0].strip()
+
+
+def same_error(actual, expected):
+    """Exact match; `Class` and `Class: ` are the same when the message is empty."""
+    return actual.rstrip() == expected.rstrip()
+
+
+# ---------------------------------------------------------------------------
+# Malformed input.
+
+OPCODE_BYTES = [op.code.encode('latin-1') for op in pickletools.opcodes]
+
+
+def mutations(data, rng, count):
+    """`count` deterministic malformed variants of data: (label, bytes) pairs.
+
+    Kinds: truncation, bit flip, random byte, inserted byte, inserted opcode,
+    deleted byte, duplicated slice.  Pickles of at most 48 bytes also get every
+    truncation.
+    """
+    out = []
+    if len(data) <= 48:
+        out.extend(('trunc%d' % n, data[:n]) for n in range(len(data)))
+    for _ in range(count):
+        kind = rng.choice(('trunc', 'flip', 'byte', 'insert', 'opcode', 'delete', 'dup'))
+        if not data:
+            kind = 'insert'
+        pos = rng.randrange(len(data) + (1 if kind in ('insert', 'opcode') else 0)) \
+            if data else 0
+        if kind == 'trunc':
+            out.append(('trunc%d' % pos, data[:pos]))
+        elif kind == 'flip':
+            bit = rng.randrange(8)
+            out.append(('flip%d.%d' % (pos, bit),
+                        data[:pos] + bytes([data[pos] ^ (1 << bit)]) + data[pos + 1:]))
+        elif kind == 'byte':
+            b = rng.randrange(256)
+            out.append(('byte%d=%02x' % (pos, b), data[:pos] + bytes([b]) + data[pos + 1:]))
+        elif kind == 'insert':
+            b = rng.randrange(256)
+            out.append(('ins%d=%02x' % (pos, b), data[:pos] + bytes([b]) + data[pos:]))
+        elif kind == 'opcode':
+            op = rng.choice(OPCODE_BYTES)
+            out.append(('op%d=%02x' % (pos, op[0]), data[:pos] + op + data[pos:]))
+        elif kind == 'delete':
+            out.append(('del%d' % pos, data[:pos] + data[pos + 1:]))
+        else:
+            end = min(len(data), pos + rng.randrange(1, 9))
+            out.append(('dup%d-%d' % (pos, end), data[:end] + data[pos:end] + data[end:]))
+    return out
+
+
+def safe_filename(name):
+    return re.sub(r'[^A-Za-z0-9_.=-]+', '_', name)[:120]
+
+
+def save_repro(subdir, name, data, report):
+    """Write data and a text report under conformance/out/subdir/; return the pickle path."""
+    d = os.path.join(OUT_DIR, subdir)
+    os.makedirs(d, exist_ok=True)
+    base = os.path.join(d, safe_filename(name))
+    with open(base + '.pickle', 'wb') as f:
+        f.write(data)
+    with open(base + '.txt', 'w', encoding='utf-8') as f:
+        f.write(report)
+    return base + '.pickle'
