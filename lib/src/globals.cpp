@@ -10,7 +10,41 @@ namespace {
 constexpr BuiltinName kBuiltins[] = {
 #include "builtins_table.inc"
 };
+
+#include "compat_tables.inc"
+
+template <std::size_t N>
+const NameMapping* find_name(const NameMapping (&table)[N], std::string_view module,
+                             std::string_view name) {
+  auto key = std::pair{module, name};
+  auto it = std::lower_bound(std::begin(table), std::end(table), key,
+                             [](const NameMapping& m, const auto& k) {
+                               return std::pair{m.module, m.name} < k;
+                             });
+  return it != std::end(table) && it->module == module && it->name == name ? &*it : nullptr;
+}
+
+template <std::size_t N>
+const ModuleMapping* find_module(const ModuleMapping (&table)[N], std::string_view module) {
+  auto it = std::lower_bound(std::begin(table), std::end(table), module,
+                             [](const ModuleMapping& m, std::string_view k) { return m.module < k; });
+  return it != std::end(table) && it->module == module ? &*it : nullptr;
+}
 }  // namespace
+
+QualifiedName map_2to3(std::string_view module, std::string_view name) noexcept {
+  if (const NameMapping* m = find_name(kNameMapping, module, name)) return {m->new_module, m->new_name};
+  if (const ModuleMapping* m = find_module(kImportMapping, module)) return {m->new_module, name};
+  return {module, name};
+}
+
+QualifiedName map_3to2(std::string_view module, std::string_view name) noexcept {
+  if (const NameMapping* m = find_name(kReverseNameMapping, module, name)) {
+    return {m->new_module, m->new_name};
+  }
+  if (const ModuleMapping* m = find_module(kReverseImportMapping, module)) return {m->new_module, name};
+  return {module, name};
+}
 
 const BuiltinName* find_builtin(std::string_view name) noexcept {
   auto it = std::lower_bound(std::begin(kBuiltins), std::end(kBuiltins), name,

@@ -159,6 +159,46 @@ Value Graph::new_bytearray(std::span<const std::uint8_t> data) {
   return adopt_bytes(Kind::ByteArray, bytes, data.size());
 }
 
+namespace {
+// Slots 0..255 hold one-character values, slot 256 the empty one.
+Value* small_cache(detail::Arena& arena, Value*& cache) {
+  if (!cache) {
+    cache = static_cast<Value*>(arena.allocate(257 * sizeof(Value), alignof(Value)));
+    for (int i = 0; i < 257; ++i) new (cache + i) Value();
+  }
+  return cache;
+}
+}  // namespace
+
+Value Graph::make_str(std::string_view utf8) {
+  int slot = -1;
+  const auto* u = reinterpret_cast<const unsigned char*>(utf8.data());
+  if (utf8.empty()) {
+    slot = 256;
+  } else if (utf8.size() == 1) {
+    slot = u[0];
+  } else if (utf8.size() == 2 && (u[0] == 0xc2 || u[0] == 0xc3)) {
+    slot = ((u[0] & 0x1f) << 6) | (u[1] & 0x3f);
+  }
+  if (slot < 0) return new_str(utf8);
+  Value* cache = small_cache(arena_, small_strs_);
+  if (cache[slot].is_none()) cache[slot] = new_str(utf8);
+  return cache[slot];
+}
+
+Value Graph::make_bytes(std::span<const std::uint8_t> data) {
+  if (data.size() > 1) return new_bytes(data);
+  int slot = data.empty() ? 256 : data[0];
+  Value* cache = small_cache(arena_, small_bytes_);
+  if (cache[slot].is_none()) cache[slot] = new_bytes(data);
+  return cache[slot];
+}
+
+Value Graph::empty_tuple() {
+  if (empty_tuple_.is_none()) empty_tuple_ = new_tuple({});
+  return empty_tuple_;
+}
+
 Value Graph::new_list() { return Value::from_node(make<List>()); }
 
 Value Graph::new_tuple(std::span<const Value> items) {
@@ -210,6 +250,14 @@ Value Graph::new_buffer(std::span<const std::uint8_t> data, bool readonly) {
 }
 
 // ---- containers ------------------------------------------------------------------------
+
+void Bytes::assign(Graph& g, std::span<const std::uint8_t> data) {
+  auto* bytes = static_cast<std::uint8_t*>(g.arena().allocate(data.size(), 1));
+  if (!data.empty()) std::memcpy(bytes, data.data(), data.size());
+  data_ = bytes;
+  size_ = data.size();
+  hash_ = 0;
+}
 
 void List::append(Graph& g, Value v) { items_.push_back(g.arena(), v); }
 void List::reserve(Graph& g, std::size_t n) { items_.reserve(g.arena(), n); }

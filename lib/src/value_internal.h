@@ -24,3 +24,22 @@ const BuiltinName* find_builtin(std::string_view name) noexcept;
 std::string_view global_type_name(const Global& g) noexcept;
 
 }  // namespace pickle::detail
+
+namespace pickle::detail {
+
+/// _compat_pickle's maps, applied by fix_imports.
+struct NameMapping {
+  std::string_view module, name, new_module, new_name;
+};
+struct ModuleMapping {
+  std::string_view module, new_module;
+};
+struct QualifiedName {
+  std::string_view module, name;
+};
+/// Python 2 name -> Python 3 name (NAME_MAPPING, else IMPORT_MAPPING on the module).
+QualifiedName map_2to3(std::string_view module, std::string_view name) noexcept;
+/// Python 3 name -> Python 2 name (REVERSE_NAME_MAPPING, else REVERSE_IMPORT_MAPPING).
+QualifiedName map_3to2(std::string_view module, std::string_view name) noexcept;
+
+}  // namespace pickle::detail

@@ -197,6 +197,8 @@ class Bytes : public detail::Node {
   std::size_t size() const noexcept { return size_; }
   /// bytearray only.
   std::span<std::uint8_t> data() noexcept { return {data_, size_}; }
+  /// bytearray only: replaces the contents; the node keeps its identity.
+  void assign(Graph& g, std::span<const std::uint8_t> data);
   std::uint64_t cached_hash() const noexcept { return hash_; }
   void cache_hash(std::uint64_t h) const noexcept { hash_ = h; }
 
@@ -432,6 +434,15 @@ class Graph {
   Value new_persistent_id(Value pid);
   Value new_buffer(std::span<const std::uint8_t> data, bool readonly);
 
+  /// A str as CPython creates one when decoding: the empty str and the one-character
+  /// strs below U+0100 are shared instances (identity matters when pickling again);
+  /// other strings are fresh nodes. `utf8` must be a valid Str encoding.
+  Value make_str(std::string_view utf8);
+  /// bytes as CPython's bytes constructors create them: b'' and one-byte bytes shared.
+  Value make_bytes(std::span<const std::uint8_t> data);
+  /// The shared empty tuple.
+  Value empty_tuple();
+
   /// Uninitialised storage in the graph (for building strings in place).
   char* allocate_chars(std::size_t n) { return static_cast<char*>(arena_.allocate(n, 1)); }
   /// A str whose bytes were written into allocate_chars() storage.
@@ -452,6 +463,9 @@ class Graph {
   };
   detail::Arena arena_;
   Value root_;
+  Value* small_strs_ = nullptr;   // 257 lazily created: "" and U+0000..U+00FF
+  Value* small_bytes_ = nullptr;  // 257 lazily created: b"" and b"\x00".."\xff"
+  Value empty_tuple_;
   std::unordered_map<std::pair<std::string_view, std::string_view>, Global*, NameHash> globals_;
 };
 

@@ -1,0 +1,51 @@
+// pickle/dis.h: a disassembler whose output is identical to CPython's pickletools.
+//
+//   std::string listing;
+//   pickle::dis(data, listing);   // == pickletools.dis(data) output
+//
+// Nothing is loaded: dis reads opcodes and arguments, emulating pickletools' stack and
+// memo bookkeeping to annotate marks and memo indexes and to report malformed pickles
+// with pickletools' own ValueError messages.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+
+#include "pickle/opcodes.h"
+#include "pickle/value.h"
+
+namespace pickle {
+
+struct DisOptions {
+  /// Blanks per pending MARK (pickletools' indentlevel).
+  int indentlevel = 4;
+  /// pickletools' annotate: 0 for none, else the column hint for one-line opcode docs.
+  int annotate = 0;
+};
+
+/// pickletools.dis(data, out, None, indentlevel, annotate): appends the listing to `out`.
+/// On malformed input, `out` holds exactly what pickletools printed before raising, and
+/// a pickle::Error is thrown with the class and message pickletools raises (ValueError:
+/// "tries to pop 1 items from stack with only 0 items", "memo key 0 has never been stored
+/// into", "pickle exhausted before seeing STOP", ...).
+void dis(std::span<const std::uint8_t> data, std::string& out, const DisOptions& options = {});
+
+/// One opcode as pickletools.genops yields it: the opcode, its decoded argument (a Value
+/// in the caller's graph: int, bool, float, str, bytes or None; for GLOBAL and INST the
+/// "module name" str; None when the opcode has no argument) and its byte offset.
+struct GenOp {
+  const OpInfo* info;
+  Value arg;
+  std::size_t pos;
+  std::size_t end;  ///< offset just past the opcode and its argument
+};
+
+/// pickletools.genops: calls `visit` for each opcode up to and including STOP. Throws
+/// pickle::Error with pickletools' messages on malformed input (after visiting the
+/// opcodes before the error).
+void genops(std::span<const std::uint8_t> data, Graph& g, const std::function<void(const GenOp&)>& visit);
+
+}  // namespace pickle

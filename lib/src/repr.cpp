@@ -1,0 +1,388 @@
+// repr() and deep_equal(): graph walks with an explicit work stack, so that nesting depth
+// never turns into C++ recursion.
+#include <cmath>
+#include <deque>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "bigint.h"
+#include "pickle/value.h"
+#include "pytext.h"
+#include "value_internal.h"
+
+namespace pickle {
+
+namespace {
+
+// repr(float) without the ".0" CPython's complex repr leaves out, optionally signed.
+void append_complex_part(std::string& out, double x, bool sign) {
+  std::string s;
+  detail::append_repr_float(s, x);
+  if (s.size() > 2 && s.ends_with(".0")) s.resize(s.size() - 2);
+  if (sign && s[0] != '-') out += '+';
+  out += s;
+}
+
+void append_complex(std::string& out, const Complex& c) {
+  if (c.real() == 0 && !std::signbit(c.real())) {
+    append_complex_part(out, c.imag(), false);
+    out += 'j';
+    return;
+  }
+  out += '(';
+  append_complex_part(out, c.real(), false);
+  append_complex_part(out, c.imag(), true);
+  out += "j)";
+}
+
+void append_global(std::string& out, const Global& g) {
+  using B = Global::Builtin;
+  if (g.module() == "builtins") {
+    std::string_view t = detail::global_type_name(g);
+    if (g.qualname() == "Ellipsis" || g.qualname() == "NotImplemented") {
+      out += g.qualname();
+    } else if (t == "type" || g.builtin() == B::NoneType || g.builtin() == B::EllipsisType ||
+               g.builtin() == B::NotImplementedType) {
+      out += "<class '";
+      out += g.qualname();
+      out += "'>";
+    } else if (t == "builtin_function_or_method") {
+      out += "<built-in function ";
+      out += g.qualname();
+      out += ">";
+    } else {
+      out += "builtins.";
+      out += g.qualname();
+    }
+    return;
+  }
+  out += g.module();
+  out += '.';
+  out += g.qualname();
+}
+
+class Printer {
+ public:
+  explicit Printer(std::string& out) : out_(out) {}
+
+  void run(Value root) {
+    push_value(root);
+    while (!tasks_.empty()) {
+      Task t = tasks_.back();
+      tasks_.pop_back();
+      switch (t.kind) {
+        case Task::Text: out_ += t.text; break;
+        case Task::Leave: active_.erase(t.value.node()); break;
+        case Task::Repr: print(t.value); break;
+      }
+    }
+  }
+
+ private:
+  struct Task {
+    enum Kind { Text, Repr, Leave } kind;
+    std::string_view text;
+    Value value;
+  };
+
+  // Tasks run last-pushed first; these helpers queue a sequence in reading order.
+  std::vector<Task> pending_;
+  void text(std::string_view s) { pending_.push_back({Task::Text, s, Value()}); }
+  void value(Value v) { pending_.push_back({Task::Repr, {}, v}); }
+  void flush() {
+    for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) tasks_.push_back(*it);
+    pending_.clear();
+  }
+  void push_value(Value v) {
+    value(v);
+    flush();
+  }
+
+  template <class Items>
+  void sequence(const Items& items) {
+    bool first = true;
+    for (Value item : items) {
+      if (!first) text(", ");
+      first = false;
+      value(item);
+    }
+  }
+
+  void print(Value v) {
+    switch (v.kind()) {
+      case Kind::None: out_ += "None"; return;
+      case Kind::Bool: out_ += v.as_bool() ? "True" : "False"; return;
+      case Kind::Int: detail::append_decimal(out_, detail::IntRef(v)); return;
+      case Kind::Float: detail::append_repr_float(out_, v.as_float()); return;
+      case Kind::Complex: append_complex(out_, v.as_complex()); return;
+      case Kind::Str: detail::append_repr_str(out_, v.as_str().utf8()); return;
+      case Kind::Bytes: detail::append_repr_bytes(out_, v.as_bytes().view()); return;
+      case Kind::ByteArray:
+        out_ += "bytearray(";
+        detail::append_repr_bytes(out_, v.as_bytes().view());
+        out_ += ')';
+        return;
+      case Kind::Global: append_global(out_, v.as_global()); return;
+      default: break;
+    }
+    // Containers and objects: CPython prints an object already being printed as an
+    // ellipsis (Py_ReprEnter).
+    detail::Node* node = v.node();
+    if (active_.count(node)) {
+      switch (v.kind()) {
+        case Kind::List: out_ += "[...]"; break;
+        case Kind::Tuple: out_ += "(...)"; break;
+        case Kind::Dict: out_ += "{...}"; break;
+        case Kind::Set: out_ += "set(...)"; break;
+        case Kind::FrozenSet: out_ += "frozenset(...)"; break;
+        default: out_ += "..."; break;
+      }
+      return;
+    }
+    active_.insert(node);
+    switch (v.kind()) {
+      case Kind::List:
+        text("[");
+        sequence(v.as_list());
+        text("]");
+        break;
+      case Kind::Tuple:
+        text("(");
+        sequence(v.as_tuple());
+        text(v.as_tuple().size() == 1 ? ",)" : ")");
+        break;
+      case Kind::Dict: {
+        text("{");
+        bool first = true;
+        for (const Dict::Entry& e : v.as_dict()) {
+          if (!first) text(", ");
+          first = false;
+          value(e.key);
+          text(": ");
+          value(e.value);
+        }
+        text("}");
+        break;
+      }
+      case Kind::Set:
+      case Kind::FrozenSet: {
+        bool frozen = v.kind() == Kind::FrozenSet;
+        if (v.as_set().size() == 0) {
+          text(frozen ? "frozenset()" : "set()");
+          break;
+        }
+        text(frozen ? "frozenset({" : "{");
+        sequence(v.as_set());
+        text(frozen ? "})" : "}");
+        break;
+      }
+      case Kind::Object: object(v.as_object()); break;
+      case Kind::PersistentId:
+        text("persistent_load(");
+        value(v.as_persistent_id().pid());
+        text(")");
+        break;
+      case Kind::Buffer: {
+        const Buffer& b = v.as_buffer();
+        text(b.readonly() ? "memoryview(" : "PickleBuffer(");
+        owned_.emplace_back();
+        detail::append_repr_bytes(owned_.back(), b.view());
+        text(owned_.back());
+        text(")");
+        break;
+      }
+      default: break;
+    }
+    pending_.push_back({Task::Leave, {}, v});
+    flush();
+  }
+
+  // An object reads as the Python code that rebuilds it:
+  //   module.f(args)  |  module.C.__new__(module.C, args, k=v)
+  // followed by .__setstate__(state), .extend([...]), .update({...}), .add(...) as needed.
+  void object(const Object& o) {
+    const Tuple& args = o.args().as_tuple();
+    switch (o.how()) {
+      case Object::How::Reduce:
+        value(o.callable());
+        text("(");
+        sequence(args);
+        text(")");
+        break;
+      case Object::How::NewObj: {
+        value(o.callable());
+        text(".__new__(");
+        value(o.callable());
+        for (Value a : args) {
+          text(", ");
+          value(a);
+        }
+        if (o.kwargs().is_dict()) {
+          for (const Dict::Entry& e : o.kwargs().as_dict()) {
+            text(", ");
+            if (e.key.is_str()) {
+              text(e.key.as_str().utf8());
+            } else {
+              value(e.key);
+            }
+            text("=");
+            value(e.value);
+          }
+        }
+        text(")");
+        break;
+      }
+      case Object::How::Reconstructor:
+        text("copyreg._reconstructor(");
+        value(o.callable());
+        for (Value a : args) {
+          text(", ");
+          value(a);
+        }
+        text(")");
+        break;
+    }
+    if (!o.list_items().empty()) {
+      text(".extend([");
+      sequence(o.list_items());
+      text("])");
+    }
+    if (!o.dict_items().empty()) {
+      text(".update({");
+      bool first = true;
+      for (const Dict::Entry& e : o.dict_items()) {
+        if (!first) text(", ");
+        first = false;
+        value(e.key);
+        text(": ");
+        value(e.value);
+      }
+      text("})");
+    }
+    for (Value item : o.set_items()) {
+      text(".add(");
+      value(item);
+      text(")");
+    }
+    if (o.has_state()) {
+      text(".__setstate__(");
+      value(o.state());
+      text(")");
+    }
+  }
+
+  std::string& out_;
+  std::vector<Task> tasks_;
+  std::unordered_set<detail::Node*> active_;
+  std::deque<std::string> owned_;  // text pieces built while printing (stable addresses)
+};
+
+}  // namespace
+
+std::string repr(Value v) {
+  std::string out;
+  Printer(out).run(v);
+  return out;
+}
+
+// ---- deep_equal ----------------------------------------------------------------------------
+
+namespace {
+
+bool same_float(double a, double b) {
+  return (std::isnan(a) && std::isnan(b)) || (a == b && std::signbit(a) == std::signbit(b));
+}
+
+struct PairHash {
+  std::size_t operator()(const std::pair<const void*, const void*>& p) const noexcept {
+    return std::hash<const void*>()(p.first) * 31 + std::hash<const void*>()(p.second);
+  }
+};
+
+}  // namespace
+
+bool deep_equal(Value a, Value b) {
+  std::vector<std::pair<Value, Value>> work{{a, b}};
+  // Pairs of nodes already assumed equal: revisiting them (cycles, sharing) succeeds.
+  std::unordered_set<std::pair<const void*, const void*>, PairHash> seen;
+  auto same_items = [&](auto&& xs, auto&& ys) {
+    if (xs.size() != ys.size()) return false;
+    auto y = ys.begin();
+    for (auto x = xs.begin(); x != xs.end(); ++x, ++y) work.emplace_back(*x, *y);
+    return true;
+  };
+  auto same_entries = [&](auto&& xs, auto&& ys) {
+    if (xs.size() != ys.size()) return false;
+    auto y = ys.begin();
+    for (auto x = xs.begin(); x != xs.end(); ++x, ++y) {
+      work.emplace_back(x->key, y->key);
+      work.emplace_back(x->value, y->value);
+    }
+    return true;
+  };
+  while (!work.empty()) {
+    auto [x, y] = work.back();
+    work.pop_back();
+    if (x.kind() != y.kind()) return false;
+    switch (x.kind()) {
+      case Kind::None: continue;
+      case Kind::Bool: if (x.as_bool() != y.as_bool()) return false; continue;
+      case Kind::Float: if (!same_float(x.as_float(), y.as_float())) return false; continue;
+      case Kind::Int:
+        if (!py_equal(x, y)) return false;
+        continue;
+      default: break;
+    }
+    if (!seen.insert({x.node(), y.node()}).second) continue;
+    switch (x.kind()) {
+      case Kind::Complex:
+        if (!same_float(x.as_complex().real(), y.as_complex().real()) ||
+            !same_float(x.as_complex().imag(), y.as_complex().imag())) {
+          return false;
+        }
+        break;
+      case Kind::Str: if (x.as_str().utf8() != y.as_str().utf8()) return false; break;
+      case Kind::Bytes:
+      case Kind::ByteArray: if (x.as_bytes().chars() != y.as_bytes().chars()) return false; break;
+      case Kind::List: if (!same_items(x.as_list(), y.as_list())) return false; break;
+      case Kind::Tuple: if (!same_items(x.as_tuple(), y.as_tuple())) return false; break;
+      case Kind::Set:
+      case Kind::FrozenSet: if (!same_items(x.as_set(), y.as_set())) return false; break;
+      case Kind::Dict: if (!same_entries(x.as_dict(), y.as_dict())) return false; break;
+      case Kind::Global:
+        if (x.as_global().module() != y.as_global().module() ||
+            x.as_global().qualname() != y.as_global().qualname()) {
+          return false;
+        }
+        break;
+      case Kind::PersistentId: work.emplace_back(x.as_persistent_id().pid(), y.as_persistent_id().pid()); break;
+      case Kind::Buffer: {
+        auto vx = x.as_buffer().view(), vy = y.as_buffer().view();
+        if (x.as_buffer().readonly() != y.as_buffer().readonly() ||
+            std::string_view(reinterpret_cast<const char*>(vx.data()), vx.size()) !=
+                std::string_view(reinterpret_cast<const char*>(vy.data()), vy.size())) {
+          return false;
+        }
+        break;
+      }
+      case Kind::Object: {
+        const Object &ox = x.as_object(), &oy = y.as_object();
+        if (ox.how() != oy.how() || ox.has_state() != oy.has_state()) return false;
+        work.emplace_back(ox.callable(), oy.callable());
+        work.emplace_back(ox.args(), oy.args());
+        work.emplace_back(ox.kwargs(), oy.kwargs());
+        work.emplace_back(ox.state(), oy.state());
+        if (!same_items(ox.list_items(), oy.list_items()) || !same_entries(ox.dict_items(), oy.dict_items()) ||
+            !same_items(ox.set_items(), oy.set_items())) {
+          return false;
+        }
+        break;
+      }
+      default: break;
+    }
+  }
+  return true;
+}
+
+}  // namespace pickle

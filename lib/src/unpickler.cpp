@@ -1,0 +1,1353 @@
+// The unpickler: a stack machine over an in-memory buffer that follows CPython 3.11's C
+// unpickler (Modules/_pickle.c, load_*) opcode by opcode, including its checks and their
+// order, so that the same bytes fail with the same exception and message. Where CPython
+// would import a module or call a Python callable, this machine builds inert nodes
+// instead (see call() and find_class()).
+#include "pickle/unpickler.h"
+
+#include <cstring>
+#include <limits>
+#include <unordered_map>
+
+#include "bigint.h"
+#include "codecs.h"
+#include "pickle/copyreg.h"
+#include "pickle/error.h"
+#include "pickle/opcodes.h"
+#include "pytext.h"
+#include "value_internal.h"
+
+namespace pickle {
+
+namespace {
+
+[[noreturn]] void fail(ErrorType type, std::string message) {
+  throw Error(type, std::move(message));
+}
+[[noreturn]] void unpickling_error(std::string message) {
+  fail(ErrorType::UnpicklingError, std::move(message));
+}
+[[noreturn]] void truncated() { unpickling_error("pickle data was truncated"); }
+
+std::string quote(std::string_view wtf8) {
+  std::string s;
+  detail::append_repr_str(s, wtf8);
+  return s;
+}
+
+// CPython copies each line into a NUL-terminated buffer before parsing it with C string
+// functions, which therefore stop at the first NUL byte.
+std::string_view c_string(std::string_view line) {
+  std::size_t nul = line.find('\0');
+  return nul == std::string_view::npos ? line : line.substr(0, nul);
+}
+
+std::uint64_t read_le(const std::uint8_t* p, int n) {
+  std::uint64_t x = 0;
+  for (int i = n - 1; i >= 0; --i) x = (x << 8) | p[i];
+  return x;
+}
+
+// Python's error for a call with the wrong number of positional arguments to a function
+// with fixed parameters, e.g. "_reconstructor() missing 2 required positional arguments:
+// 'base' and 'state'".
+[[noreturn]] void arity_error(std::string_view func, std::initializer_list<std::string_view> params,
+                              std::size_t given) {
+  std::size_t n = params.size();
+  std::string msg(func);
+  if (given > n) {
+    msg += "() takes " + std::to_string(n) + " positional argument" + (n == 1 ? "" : "s") +
+           " but " + std::to_string(given) + (given == 1 ? " was" : " were") + " given";
+  } else {
+    std::size_t missing = n - given;
+    msg += "() missing " + std::to_string(missing) + " required positional argument" +
+           (missing == 1 ? "" : "s") + ": ";
+    auto it = params.begin() + given;
+    for (std::size_t i = 0; i < missing; ++i, ++it) {
+      if (i > 0) msg += (i == missing - 1) ? (missing > 2 ? ", and " : " and ") : ", ";
+      msg += "'" + std::string(*it) + "'";
+    }
+  }
+  fail(ErrorType::TypeError, msg);
+}
+
+bool is_type_like(Value v) {
+  // Globals are assumed to be classes unless the library knows otherwise; objects of
+  // unknown classes might be classes too (metaclass instances), so they pass.
+  switch (v.kind()) {
+    case Kind::Global: return detail::global_type_name(v.as_global()) == "type";
+    case Kind::Object:
+    case Kind::PersistentId: return true;
+    default: return false;
+  }
+}
+
+bool is_callable(Value v) {
+  switch (v.kind()) {
+    case Kind::Global: {
+      std::string_view t = detail::global_type_name(v.as_global());
+      return t != "ellipsis" && t != "NotImplementedType" && t != "ModuleSpec";
+    }
+    case Kind::Object:
+    case Kind::PersistentId: return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+Value keep_persistent_ids(Graph& g, Value pid) { return g.new_persistent_id(pid); }
+
+struct Unpickler::Impl {
+  UnpicklerOptions opts;
+  const std::uint8_t* begin = nullptr;
+  const std::uint8_t* p = nullptr;
+  const std::uint8_t* end = nullptr;
+  const std::uint8_t* op_start = nullptr;
+
+  Graph* g = nullptr;
+  const Graph* memo_graph = nullptr;
+  std::vector<Value> stack;
+  std::vector<std::size_t> marks;
+  std::size_t fence = 0;  // stack index of the top mark; pops may not go below it
+  int proto = 0;
+
+  // The memo: dense for the indexes picklers write (0, 1, 2, ...), sparse for far
+  // outliers, so that an index named by the input never sizes an array.
+  std::vector<Value> memo;
+  std::vector<std::uint8_t> memo_present;
+  std::unordered_map<std::uint64_t, Value> memo_sparse;
+  std::size_t memo_len = 0;
+
+  std::size_t next_buffer = 0;
+  std::string scratch;
+
+  explicit Impl(UnpicklerOptions o) : opts(std::move(o)) {}
+
+  // ---- input --------------------------------------------------------------------------
+
+  const std::uint8_t* read(std::size_t n) {
+    if (n > static_cast<std::size_t>(end - p)) {
+      if (n > static_cast<std::size_t>(INT64_MAX) - static_cast<std::size_t>(p - begin)) {
+        unpickling_error("read would overflow (invalid bytecode)");
+      }
+      truncated();
+    }
+    const std::uint8_t* r = p;
+    p += n;
+    return r;
+  }
+  std::string_view read_view(std::size_t n) {
+    return {reinterpret_cast<const char*>(read(n)), n};
+  }
+  /// One line, newline included.
+  std::string_view readline() {
+    const void* nl = std::memchr(p, '\n', static_cast<std::size_t>(end - p));
+    if (!nl) truncated();
+    auto* stop = static_cast<const std::uint8_t*>(nl) + 1;
+    std::string_view line(reinterpret_cast<const char*>(p), static_cast<std::size_t>(stop - p));
+    p = stop;
+    return line;
+  }
+  /// CPython's calc_binsize: an unsigned little-endian size that must fit Py_ssize_t.
+  std::uint64_t read_size(int nbytes, bool& too_large) {
+    std::uint64_t x = read_le(read(nbytes), nbytes);
+    too_large = x > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    return x;
+  }
+
+  // ---- stack ----------------------------------------------------------------------------
+
+  [[noreturn]] void underflow() const {
+    unpickling_error(marks.empty() ? "unpickling stack underflow" : "unexpected MARK found");
+  }
+  void push(Value v) {
+    if (stack.size() == stack.capacity() && stack.size() + marks.size() >= opts.limits.max_stack) {
+      fail(ErrorType::MemoryError, "unpickling stack exceeds the limit of " +
+                                       std::to_string(opts.limits.max_stack) + " items");
+    }
+    stack.push_back(v);
+  }
+  Value pop() {
+    if (stack.size() <= fence) underflow();
+    Value v = stack.back();
+    stack.pop_back();
+    return v;
+  }
+  Value& top() {
+    if (stack.size() <= fence) underflow();
+    return stack.back();
+  }
+  std::size_t marker() {
+    if (marks.empty()) unpickling_error("could not find MARK");
+    std::size_t mark = marks.back();
+    marks.pop_back();
+    fence = marks.empty() ? 0 : marks.back();
+    return mark;
+  }
+  void truncate_stack(std::size_t size) { stack.resize(size); }
+  Value pop_tuple(std::size_t start) {
+    if (start < fence) underflow();
+    Value t = start == stack.size()
+                  ? g->empty_tuple()
+                  : g->new_tuple(std::span(stack.data() + start, stack.size() - start));
+    truncate_stack(start);
+    return t;
+  }
+
+  // ---- memo -----------------------------------------------------------------------------
+
+  const Value* memo_get(std::uint64_t idx) const {
+    if (idx < memo.size()) return memo_present[idx] ? &memo[idx] : nullptr;
+    auto it = memo_sparse.find(idx);
+    return it == memo_sparse.end() ? nullptr : &it->second;
+  }
+  void memo_put(std::uint64_t idx, Value v) {
+    if (idx < memo.size()) {
+      if (!memo_present[idx]) count_memo_entry();
+      memo[idx] = v;
+      memo_present[idx] = 1;
+      return;
+    }
+    // Grow the dense part only for indexes near its end: picklers number entries
+    // consecutively, so anything far beyond is an outlier kept in the sparse map.
+    if (idx <= 2 * memo.size() + 1024) {
+      count_memo_entry();
+      std::size_t n = std::max<std::size_t>(idx + 1, memo.size() * 2);
+      memo.resize(n);
+      memo_present.resize(n, 0);
+      memo[idx] = v;
+      memo_present[idx] = 1;
+      return;
+    }
+    auto [it, inserted] = memo_sparse.try_emplace(idx, v);
+    if (inserted) {
+      count_memo_entry();
+    } else {
+      it->second = v;
+    }
+  }
+  void count_memo_entry() {
+    if (memo_len >= opts.limits.max_memo) {
+      fail(ErrorType::MemoryError,
+           "memo exceeds the limit of " + std::to_string(opts.limits.max_memo) + " entries");
+    }
+    ++memo_len;
+  }
+  void clear_memo() {
+    memo.clear();
+    memo_present.clear();
+    memo_sparse.clear();
+    memo_len = 0;
+  }
+
+  // ---- value construction -----------------------------------------------------------------
+
+  Value make_str(std::string_view validated_wtf8) {
+    if (opts.borrow_input && validated_wtf8.size() >= opts.borrow_threshold) {
+      return g->new_str_view(validated_wtf8);
+    }
+    return g->make_str(validated_wtf8);
+  }
+  Value make_bytes(std::string_view data, bool shared_singletons) {
+    auto span = std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
+    if (opts.borrow_input && data.size() >= opts.borrow_threshold) return g->new_bytes_view(span);
+    // BINBYTES builds a fresh object even for one byte; other paths share singletons.
+    if (data.empty() || shared_singletons) return g->make_bytes(span);
+    return g->new_bytes(span);
+  }
+  /// UTF-8 with surrogates allowed (BINUNICODE family).
+  Value utf8_surrogatepass(std::string_view data) {
+    if (!detail::is_wtf8(data)) {
+      scratch.clear();
+      detail::decode(detail::Codec::Utf8, detail::ErrorHandler::SurrogatePass, data, scratch);
+    }
+    return make_str(data);
+  }
+  /// bytes.decode(codec, opts.errors) with CPython's lazy lookup of the error handler.
+  void decode_with_errors(detail::Codec codec, std::string_view data, std::string& out) {
+    std::size_t start = out.size();
+    try {
+      detail::decode(codec, detail::ErrorHandler::Strict, data, out);
+    } catch (const Error& e) {
+      if (e.type() != ErrorType::UnicodeDecodeError || opts.errors == "strict") throw;
+      out.resize(start);
+      detail::decode(codec, detail::error_handler(opts.errors), data, out);
+    }
+  }
+  /// A Python 2 str (STRING, BINSTRING, SHORT_BINSTRING) per opts.encoding.
+  Value py2_string(std::string_view data) {
+    if (opts.encoding == "bytes") return make_bytes(data, true);
+    detail::Codec codec = detail::find_codec(opts.encoding);
+    if (codec == detail::Codec::Unsupported) {
+      fail(ErrorType::NotImplementedError,
+           "decoding Python 2 strings with encoding " + quote(opts.encoding) +
+               " is not supported by this library (supported: ASCII, Latin-1, UTF-8, bytes)");
+    }
+    scratch.clear();
+    decode_with_errors(codec, data, scratch);
+    return g->make_str(scratch);
+  }
+  std::string_view utf8_strict(std::string_view data, std::string& out) {
+    out.clear();
+    detail::decode(detail::Codec::Utf8, detail::ErrorHandler::Strict, data, out);
+    return out;
+  }
+  std::string_view ascii_strict(std::string_view data, std::string& out) {
+    out.clear();
+    detail::decode(detail::Codec::Ascii, detail::ErrorHandler::Strict, data, out);
+    return out;
+  }
+
+  // ---- globals ---------------------------------------------------------------------------
+
+  bool natively_safe(Global::Builtin b) const {
+    using B = Global::Builtin;
+    return b != B::Unknown && b != B::OtherBuiltin;
+  }
+
+  /// Unpickler.find_class without importing: fix_imports, the caller's policy, then the
+  /// builtins module (whose contents are known) or an inert global.
+  Value find_class(std::string_view module, std::string_view name) {
+    if (proto < 3 && opts.fix_imports) {
+      detail::QualifiedName mapped = detail::map_2to3(module, name);
+      module = mapped.module;
+      name = mapped.name;
+    }
+    if (opts.find_class) return opts.find_class(*g, module, name);
+    if (opts.strict_globals && !natively_safe(detail::classify_global(module, name))) {
+      std::string full = std::string(module) + "." + std::string(name);
+      if (!opts.allowed_globals.count(full)) unpickling_error("global '" + full + "' is forbidden");
+    }
+    if (module.empty()) fail(ErrorType::ValueError, "Empty module name");
+    if (module == "builtins") return builtins_attribute(name);
+    return g->global(module, name);
+  }
+
+  Value builtins_attribute(std::string_view name) {
+    std::string_view head = name;
+    if (proto >= 4) {
+      // getattribute() with qualified names: a dotted path, refusing <locals>.
+      for (std::size_t start = 0;;) {
+        std::size_t dot = name.find('.', start);
+        if (name.substr(start, dot - start) == "<locals>") {
+          fail(ErrorType::AttributeError,
+               "Can't pickle local attribute " + quote(name) + " on <module 'builtins' (built-in)>");
+        }
+        if (dot == std::string_view::npos) break;
+        start = dot + 1;
+      }
+      head = name.substr(0, name.find('.'));
+    }
+    const detail::BuiltinName* b = detail::find_builtin(head);
+    if (!b || (head.size() < name.size() && head.empty())) {
+      fail(ErrorType::AttributeError,
+           "Can't get attribute " + quote(name) + " on <module 'builtins' (built-in)>");
+    }
+    if (head.size() == name.size()) {
+      if (name == "None") return Value();
+      if (name == "True" || name == "__debug__") return Value::boolean(true);
+      if (name == "False") return Value::boolean(false);
+      if (name == "__name__") return g->make_str("builtins");
+      if (name == "__package__") return g->make_str("");
+    }
+    return g->global("builtins", name);
+  }
+
+  // ---- calls -------------------------------------------------------------------------------
+
+  /// Python iteration over a value the library can see into; false when it cannot.
+  template <class F>
+  bool for_each_item(Value v, F&& f) {
+    switch (v.kind()) {
+      case Kind::List:
+        for (std::size_t i = 0; i < v.as_list().size(); ++i) f(v.as_list()[i]);
+        return true;
+      case Kind::Tuple:
+        for (Value item : v.as_tuple()) f(item);
+        return true;
+      case Kind::Set:
+      case Kind::FrozenSet:
+        for (Value item : v.as_set()) f(item);
+        return true;
+      case Kind::Dict:
+        for (const Dict::Entry& e : v.as_dict()) f(e.key);
+        return true;
+      case Kind::Bytes:
+      case Kind::ByteArray:
+        for (std::uint8_t b : v.as_bytes().view()) f(Value::integer(b));
+        return true;
+      case Kind::Str: {
+        std::string_view s = v.as_str().utf8();
+        for (std::size_t i = 0; i < s.size();) {
+          std::size_t n = 1;
+          auto c = static_cast<unsigned char>(s[i]);
+          if (c >= 0xf0) n = 4; else if (c >= 0xe0) n = 3; else if (c >= 0xc0) n = 2;
+          f(g->make_str(s.substr(i, n)));
+          i += n;
+        }
+        return true;
+      }
+      case Kind::None:
+      case Kind::Bool:
+      case Kind::Int:
+      case Kind::Float:
+      case Kind::Complex:
+        fail(ErrorType::TypeError, "'" + type_name(v) + "' object is not iterable");
+      default:
+        return false;
+    }
+  }
+
+  Value inert_call(Value callable, Value args) {
+    return g->new_object(Object::How::Reduce, callable, args);
+  }
+
+  /// callable(*args) for REDUCE, and INST/OBJ with arguments (PyObject_CallObject).
+  Value call(Value callable, Value args) {
+    if (!args.is_tuple()) fail(ErrorType::TypeError, "argument list must be a tuple");
+    if (!is_callable(callable)) {
+      fail(ErrorType::TypeError, "'" + type_name(callable) + "' object is not callable");
+    }
+    if (callable.is_object() && is_partial(callable.as_object())) {
+      return call_partial(callable, args);
+    }
+    if (!callable.is_global()) return inert_call(callable, args);
+    const Tuple& a = args.as_tuple();
+    using B = Global::Builtin;
+    switch (callable.as_global().builtin()) {
+      case B::Set:
+      case B::FrozenSet: {
+        bool frozen = callable.as_global().builtin() == B::FrozenSet;
+        if (a.size() > 1) {
+          fail(ErrorType::TypeError, std::string(frozen ? "frozenset" : "set") +
+                                         " expected at most 1 argument, got " + std::to_string(a.size()));
+        }
+        Value s = frozen ? g->new_frozenset() : g->new_set();
+        if (a.size() == 1 && !for_each_item(a[0], [&](Value item) { s.as_set().add(*g, item); })) {
+          return inert_call(callable, args);
+        }
+        return s;
+      }
+      case B::ByteArray:
+      case B::Bytes:
+        return call_bytes(callable, args, callable.as_global().builtin() == B::ByteArray);
+      case B::Complex: return call_complex(callable, args);
+      case B::CodecsEncode: {
+        if (a.size() < 1 || a.size() > 3 || !a[0].is_str()) return inert_call(callable, args);
+        detail::Codec codec = detail::Codec::Utf8;
+        if (a.size() >= 2) {
+          if (!a[1].is_str()) return inert_call(callable, args);
+          codec = detail::find_codec(a[1].as_str().utf8());
+        }
+        std::string_view errors = "strict";
+        if (a.size() == 3) {
+          if (!a[2].is_str()) return inert_call(callable, args);
+          errors = a[2].as_str().utf8();
+        }
+        if (codec == detail::Codec::Unsupported) return inert_call(callable, args);
+        scratch.clear();
+        detail::encode(codec, detail::error_handler(errors), a[0].as_str().utf8(), scratch);
+        return make_bytes(scratch, true);
+      }
+      case B::Reconstructor: {
+        if (a.size() != 3) arity_error("_reconstructor", {"cls", "base", "state"}, a.size());
+        Value cls = a[0], base = a[1];
+        if (base.is_global() && base.as_global().builtin() == B::Object) {
+          if (!is_type_like(cls)) {
+            fail(ErrorType::TypeError,
+                 "object.__new__(X): X is not a type object (" + type_name(cls) + ")");
+          }
+          return g->new_object(Object::How::NewObj, cls, g->empty_tuple());
+        }
+        Value rest[] = {base, a[2]};
+        return g->new_object(Object::How::Reconstructor, cls, g->new_tuple(rest));
+      }
+      case B::NewObj: {
+        if (a.size() < 1) arity_error("__newobj__", {"cls"}, 0);
+        if (!a[0].is_global() && !a[0].is_object()) return inert_call(callable, args);
+        return g->new_object(Object::How::NewObj, a[0],
+                             g->new_tuple(std::span(a.begin() + 1, a.end())));
+      }
+      case B::NewObjEx: {
+        if (a.size() != 3) arity_error("__newobj_ex__", {"cls", "args", "kwargs"}, a.size());
+        if ((!a[0].is_global() && !a[0].is_object()) || !a[1].is_tuple() || !a[2].is_dict()) {
+          return inert_call(callable, args);
+        }
+        return g->new_object(Object::How::NewObj, a[0], a[1], a[2]);
+      }
+      case B::GetAttr: {
+        if (a.size() < 2) {
+          fail(ErrorType::TypeError, "getattr expected at least 2 arguments, got " + std::to_string(a.size()));
+        }
+        if (a.size() > 3) {
+          fail(ErrorType::TypeError, "getattr expected at most 3 arguments, got " + std::to_string(a.size()));
+        }
+        if (!a[1].is_str()) {
+          fail(ErrorType::TypeError, "attribute name must be string, not '" + type_name(a[1]) + "'");
+        }
+        if (a.size() != 2 || !a[0].is_global()) return inert_call(callable, args);
+        const Global& owner = a[0].as_global();
+        std::string qualname = std::string(owner.qualname()) + "." + std::string(a[1].as_str().utf8());
+        return nested_global(owner.module(), qualname);
+      }
+      case B::Partial: {
+        if (a.size() < 1) fail(ErrorType::TypeError, "type 'partial' takes at least one argument");
+        if (!is_callable(a[0])) fail(ErrorType::TypeError, "the first argument must be callable");
+        return inert_call(callable, args);
+      }
+      case B::Type: {
+        if (a.size() != 1 && a.size() != 3) fail(ErrorType::TypeError, "type() takes 1 or 3 arguments");
+        if (a.size() == 1) {
+          if (Value t = type_of(a[0]); !t.is_none()) return t;
+        }
+        return inert_call(callable, args);
+      }
+      default:
+        return inert_call(callable, args);
+    }
+  }
+
+  Value nested_global(std::string_view module, const std::string& qualname) {
+    if (opts.strict_globals && !opts.find_class && !qualname.ends_with(".__new__")) {
+      std::string full = std::string(module) + "." + qualname;
+      if (!opts.allowed_globals.count(full)) unpickling_error("global '" + full + "' is forbidden");
+    }
+    return g->global(module, qualname);
+  }
+
+  /// type(x) when the library knows x's class; None otherwise.
+  Value type_of(Value v) {
+    switch (v.kind()) {
+      case Kind::Object:
+      case Kind::PersistentId:
+      case Kind::Buffer:
+        return Value();
+      case Kind::Global: {
+        std::string_view t = detail::global_type_name(v.as_global());
+        if (t == "ellipsis" || t == "NotImplementedType") return g->global("builtins", t);
+        return Value();
+      }
+      default:
+        return g->global("builtins", kind_type_name(v.kind()));
+    }
+  }
+
+  Value call_complex(Value callable, Value args) {
+    const Tuple& a = args.as_tuple();
+    if (a.size() > 2) {
+      fail(ErrorType::TypeError, "complex() takes at most 2 arguments (" + std::to_string(a.size()) + " given)");
+    }
+    double parts[2] = {0, 0};
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      Value x = a[i];
+      if (x.is_float()) {
+        parts[i] = x.as_float();
+      } else if (x.is_bool() || x.is_small_int()) {
+        parts[i] = static_cast<double>(x.as_int());
+      } else if (x.is_int()) {
+        bool overflow;
+        parts[i] = detail::int_to_double(detail::IntRef(x), overflow);
+        if (overflow) fail(ErrorType::OverflowError, "int too large to convert to float");
+      } else if (x.kind() == Kind::Complex || x.is_str()) {
+        return inert_call(callable, args);  // string parsing and complex arithmetic: not emulated
+      } else if (x.is_node() && (x.is_object() || x.is_global() || x.kind() == Kind::PersistentId)) {
+        return inert_call(callable, args);
+      } else {
+        fail(ErrorType::TypeError, std::string("complex() ") + (i == 0 ? "first" : "second") +
+                                       " argument must be a " + (i == 0 ? "string or a number" : "number") +
+                                       ", not '" + type_name(x) + "'");
+      }
+    }
+    return g->new_complex(parts[0], parts[1]);
+  }
+
+  Value call_bytes(Value callable, Value args, bool bytearray) {
+    const Tuple& a = args.as_tuple();
+    auto result = [&](std::string_view data) {
+      auto span = std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
+      return bytearray ? g->new_bytearray(span) : g->make_bytes(span);
+    };
+    if (a.size() > 3) {
+      fail(ErrorType::TypeError, std::string(bytearray ? "bytearray" : "bytes") + "() takes at most 3 arguments (" +
+                                     std::to_string(a.size()) + " given)");
+    }
+    if (a.size() == 0) return result({});
+    Value x = a[0];
+    if (a.size() == 1) {
+      switch (x.kind()) {
+        case Kind::Bytes:
+        case Kind::ByteArray:
+          return result(x.as_bytes().chars());
+        case Kind::Str:
+          fail(ErrorType::TypeError, "string argument without an encoding");
+        case Kind::Int:
+        case Kind::Bool: {
+          if (!x.is_small_int() && !x.is_bool()) return inert_call(callable, args);
+          std::int64_t n = x.as_int();
+          if (n < 0) fail(ErrorType::ValueError, "negative count");
+          auto count = static_cast<std::size_t>(n);
+          if (count > g->arena().limit() - std::min(g->arena().limit(), g->bytes_allocated())) {
+            fail(ErrorType::MemoryError, "bytes object of " + std::to_string(count) + " bytes exceeds the memory limit");
+          }
+          std::string zeros(count, '\0');
+          return result(zeros);
+        }
+        case Kind::List:
+        case Kind::Tuple: {
+          std::string data;
+          bool ok = for_each_item(x, [&](Value item) {
+            if (!item.is_small_int() && !item.is_bool()) {
+              if (item.is_int()) fail(ErrorType::ValueError, "byte must be in range(0, 256)");
+              fail(ErrorType::TypeError, "'" + type_name(item) + "' object cannot be interpreted as an integer");
+            }
+            std::int64_t b = item.as_int();
+            if (b < 0 || b > 255) fail(ErrorType::ValueError, "byte must be in range(0, 256)");
+            data += static_cast<char>(b);
+          });
+          if (!ok) return inert_call(callable, args);
+          return result(data);
+        }
+        case Kind::None:
+        case Kind::Float:
+        case Kind::Complex:
+          fail(ErrorType::TypeError, "cannot convert '" + type_name(x) + "' object to " +
+                                         (bytearray ? "bytearray" : "bytes"));
+        default:
+          return inert_call(callable, args);
+      }
+    }
+    // (str, encoding[, errors])
+    if (!x.is_str() || !a[1].is_str() || (a.size() == 3 && !a[2].is_str())) return inert_call(callable, args);
+    detail::Codec codec = detail::find_codec(a[1].as_str().utf8());
+    if (codec == detail::Codec::Unsupported) return inert_call(callable, args);
+    std::string data;
+    detail::encode(codec, detail::error_handler(a.size() == 3 ? a[2].as_str().utf8() : "strict"),
+                   x.as_str().utf8(), data);
+    return result(data);
+  }
+
+  bool is_partial(const Object& o) const {
+    return o.how() == Object::How::Reduce && o.callable().is_global() &&
+           o.callable().as_global().builtin() == Global::Builtin::Partial;
+  }
+
+  /// Calling functools.partial(cls.__new__, cls, *args, **kwargs), the form CPython's
+  /// pickler uses for __newobj_ex__ at protocols 2 and 3, yields cls.__new__(...).
+  Value call_partial(Value partial, Value call_args) {
+    const Object& o = partial.as_object();
+    Value func, pargs, kwargs;
+    if (o.has_state()) {  // validated by BUILD
+      const Tuple& st = o.state().as_tuple();
+      func = st[0];
+      pargs = st[1];
+      kwargs = st[2];
+    } else {
+      const Tuple& a = o.args().as_tuple();
+      func = a[0];
+      pargs = g->new_tuple(std::span(a.begin() + 1, a.end()));
+    }
+    const Tuple& pa = pargs.as_tuple();
+    if (func.is_global() && func.as_global().qualname().ends_with(".__new__") && pa.size() >= 1 &&
+        (pa[0].is_global() || pa[0].is_object())) {
+      std::vector<Value> all(pa.begin() + 1, pa.end());
+      for (Value v : call_args.as_tuple()) all.push_back(v);
+      bool has_kwargs = kwargs.is_dict() && kwargs.as_dict().size() > 0;
+      return g->new_object(Object::How::NewObj, pa[0], g->new_tuple(all), has_kwargs ? kwargs : Value());
+    }
+    return inert_call(partial, call_args);
+  }
+
+  /// INST and OBJ: cls.__new__(cls) when there are no arguments (and, by assumption, no
+  /// __getinitargs__), else cls(*args).
+  Value instantiate(Value cls, Value args) {
+    if (args.as_tuple().size() == 0 && is_type_like(cls) && !cls.is_object() &&
+        cls.kind() != Kind::PersistentId) {
+      return g->new_object(Object::How::NewObj, cls, args);
+    }
+    return call(cls, args);
+  }
+
+  void load_newobj(bool ex) {
+    Value kwargs;
+    if (ex) kwargs = pop();
+    Value args = pop();
+    Value cls = pop();
+    const char* op = ex ? "NEWOBJ_EX" : "NEWOBJ";
+    if (!is_type_like(cls)) {
+      unpickling_error(std::string(op) + " class argument must be a type, not " + type_name(cls));
+    }
+    if (!args.is_tuple()) {
+      unpickling_error(std::string(op) + " args argument must be a tuple, not " + type_name(args));
+    }
+    if (ex && !kwargs.is_dict()) {
+      unpickling_error(std::string(op) + " kwargs argument must be a dict, not " + type_name(kwargs));
+    }
+    push(g->new_object(Object::How::NewObj, cls, args, ex ? kwargs : Value()));
+  }
+
+  // ---- item setters ----------------------------------------------------------------------------
+
+  [[noreturn]] void no_attribute(Value target, std::string_view attr) {
+    if (target.is_global()) {
+      std::string_view q = target.as_global().qualname();
+      fail(ErrorType::AttributeError,
+           "type object '" + std::string(q.substr(q.rfind('.') + 1)) + "' has no attribute '" + std::string(attr) + "'");
+    }
+    fail(ErrorType::AttributeError, "'" + type_name(target) + "' object has no attribute '" + std::string(attr) + "'");
+  }
+
+  static int byte_value(Value item) {
+    if (!item.is_small_int() && !item.is_bool()) {
+      if (item.is_int()) fail(ErrorType::ValueError, "byte must be in range(0, 256)");
+      fail(ErrorType::TypeError, "'" + type_name(item) + "' object cannot be interpreted as an integer");
+    }
+    std::int64_t b = item.as_int();
+    if (b < 0 || b > 255) fail(ErrorType::ValueError, "byte must be in range(0, 256)");
+    return static_cast<int>(b);
+  }
+
+  void do_append(std::ptrdiff_t x) {
+    auto len = static_cast<std::ptrdiff_t>(stack.size());
+    if (x > len || x <= static_cast<std::ptrdiff_t>(fence)) underflow();
+    if (x == len) return;
+    Value target = stack[static_cast<std::size_t>(x - 1)];
+    std::span<const Value> items(stack.data() + x, static_cast<std::size_t>(len - x));
+    switch (target.kind()) {
+      case Kind::List: {
+        List& l = target.as_list();
+        l.reserve(*g, l.size() + items.size());
+        for (Value v : items) l.append(*g, v);
+        break;
+      }
+      case Kind::Object:
+        for (Value v : items) target.as_object().append(*g, v);
+        break;
+      case Kind::ByteArray: {
+        std::string data(target.as_bytes().chars());
+        for (Value v : items) data += static_cast<char>(byte_value(v));
+        target.as_bytearray().assign(*g, std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
+        break;
+      }
+      default:
+        no_attribute(target, "append");
+    }
+    truncate_stack(static_cast<std::size_t>(x));
+  }
+
+  void do_setitems(std::ptrdiff_t x) {
+    auto len = static_cast<std::ptrdiff_t>(stack.size());
+    if (x > len || x <= static_cast<std::ptrdiff_t>(fence)) underflow();
+    if (x == len) return;
+    if ((len - x) % 2 != 0) unpickling_error("odd number of items for SETITEMS");
+    Value target = stack[static_cast<std::size_t>(x - 1)];
+    for (std::ptrdiff_t i = x; i < len; i += 2) {
+      set_item(target, stack[static_cast<std::size_t>(i)], stack[static_cast<std::size_t>(i + 1)]);
+    }
+    truncate_stack(static_cast<std::size_t>(x));
+  }
+
+  void set_item(Value target, Value key, Value value) {
+    switch (target.kind()) {
+      case Kind::Dict:
+        target.as_dict().set(*g, key, value);
+        return;
+      case Kind::Object:
+        target.as_object().set_item(*g, key, value);
+        return;
+      case Kind::List: {
+        List& l = target.as_list();
+        if (!key.is_small_int() && !key.is_bool()) {
+          if (key.is_int()) fail(ErrorType::IndexError, "cannot fit 'int' into an index-sized integer");
+          fail(ErrorType::TypeError, "list indices must be integers or slices, not " + type_name(key));
+        }
+        std::int64_t i = key.as_int();
+        auto n = static_cast<std::int64_t>(l.size());
+        if (i < 0) i += n;
+        if (i < 0 || i >= n) fail(ErrorType::IndexError, "list assignment index out of range");
+        l[static_cast<std::size_t>(i)] = value;
+        return;
+      }
+      case Kind::Global:
+        fail(ErrorType::TypeError, "'type' object does not support item assignment");
+      case Kind::PersistentId:
+        return;  // whatever persistent_load returned is opaque
+      default:
+        fail(ErrorType::TypeError, "'" + type_name(target) + "' object does not support item assignment");
+    }
+  }
+
+  void load_additems() {
+    std::size_t mark = marker();
+    std::size_t len = stack.size();
+    if (mark > len || mark <= fence) underflow();
+    if (mark == len) return;
+    Value target = stack[mark - 1];
+    std::span<const Value> items(stack.data() + mark, len - mark);
+    switch (target.kind()) {
+      case Kind::Set:
+        for (Value v : items) target.as_set().add(*g, v);
+        break;
+      case Kind::Object:
+        for (Value v : items) target.as_object().add(*g, v);
+        break;
+      default:
+        no_attribute(target, "add");
+    }
+    truncate_stack(mark);
+  }
+
+  // ---- BUILD -----------------------------------------------------------------------------
+
+  void load_build() {
+    if (stack.size() < fence + 2) underflow();
+    Value state = pop();
+    Value inst = stack.back();
+    switch (inst.kind()) {
+      case Kind::Object: {
+        Object& o = inst.as_object();
+        if (is_partial(o)) check_partial_state(state);
+        o.set_state(state);
+        return;
+      }
+      case Kind::PersistentId:
+        return;  // opaque
+      case Kind::Global:
+        if (inst.as_global().builtin() == Global::Builtin::Unknown) return;  // unknowable
+        break;
+      default:
+        break;
+    }
+    // The default __setstate__ on an object with neither __dict__ nor __setstate__.
+    Value slotstate;
+    bool has_slotstate = false;
+    if (state.is_tuple() && state.as_tuple().size() == 2) {
+      slotstate = state.as_tuple()[1];
+      state = state.as_tuple()[0];
+      has_slotstate = true;
+    }
+    bool is_class = inst.is_global() && detail::global_type_name(inst.as_global()) == "type";
+    if (!state.is_none()) {
+      if (!state.is_dict()) unpickling_error("state is not a dictionary");
+      if (!is_class) no_dict(inst);
+      if (state.as_dict().size() > 0) {
+        fail(ErrorType::TypeError, "'mappingproxy' object does not support item assignment");
+      }
+    }
+    if (has_slotstate) {
+      if (!slotstate.is_dict()) unpickling_error("slot state is not a dictionary");
+      for (const Dict::Entry& e : slotstate.as_dict()) {
+        if (!e.key.is_str()) {
+          fail(ErrorType::TypeError, "attribute name must be string, not '" + type_name(e.key) + "'");
+        }
+        std::string attr(e.key.as_str().utf8());
+        if (is_class) {
+          fail(ErrorType::TypeError, "cannot set '" + attr + "' attribute of immutable type '" +
+                                         std::string(inst.as_global().qualname()) + "'");
+        }
+        fail(ErrorType::AttributeError, "'" + type_name(inst) + "' object has no attribute '" + attr + "'");
+      }
+    }
+  }
+
+  [[noreturn]] void no_dict(Value inst) {
+    fail(ErrorType::AttributeError, "'" + type_name(inst) + "' object has no attribute '__dict__'");
+  }
+
+  static void check_partial_state(Value state) {
+    bool ok = state.is_tuple() && state.as_tuple().size() == 4;
+    if (ok) {
+      const Tuple& t = state.as_tuple();
+      ok = is_callable(t[0]) && t[1].is_tuple() && (t[2].is_none() || t[2].is_dict());
+    }
+    if (!ok) fail(ErrorType::TypeError, "invalid partial state");
+  }
+
+  // ---- the opcodes ------------------------------------------------------------------------
+
+  void load_int() {
+    std::string_view line = readline();
+    if (line.size() < 2) truncated();
+    std::string_view s = c_string(line);
+    detail::StrtolResult r = detail::c_strtol(s);
+    char stop = r.end < s.size() ? s[r.end] : '\0';
+    if (r.overflow || (stop != '\n' && stop != '\0')) {
+      Value v;
+      try {
+        v = detail::py_long_from_cstring(*g, s, 0);
+      } catch (const Error& e) {
+        if (e.type() == ErrorType::MemoryError) throw;
+        fail(ErrorType::ValueError, "could not convert string to int");
+      }
+      push(v);
+    } else if (line.size() == 3 && (r.value == 0 || r.value == 1)) {
+      push(Value::boolean(r.value == 1));
+    } else {
+      push(Value::integer(r.value));
+    }
+  }
+
+  void load_long() {
+    std::string_view line = readline();
+    if (line.size() < 2) truncated();
+    std::string_view s = line;
+    if (line[line.size() - 2] == 'L') s = line.substr(0, line.size() - 2);
+    push(detail::py_long_from_cstring(*g, c_string(s), 0));
+  }
+
+  void load_counted_long(int nbytes) {
+    std::int64_t n = static_cast<std::int64_t>(read_le(read(nbytes), nbytes));
+    if (nbytes == 4) n = static_cast<std::int32_t>(n);
+    if (n < 0) unpickling_error("LONG pickle has negative byte count");
+    if (n == 0) {
+      push(Value::integer(0));
+      return;
+    }
+    push(g->new_int_from_bytes(std::span(read(static_cast<std::size_t>(n)), static_cast<std::size_t>(n))));
+  }
+
+  void load_float() {
+    std::string_view line = readline();
+    if (line.size() < 2) truncated();
+    std::string_view s = c_string(line);
+    detail::StrtodResult r = detail::py_string_to_double(s);
+    char stop = r.end < s.size() ? s[r.end] : '\0';
+    if (stop != '\n' && stop != '\0') fail(ErrorType::ValueError, "could not convert string to float");
+    push(Value::floating(r.value));
+  }
+
+  void load_binfloat() {
+    std::uint64_t bits = 0;
+    const std::uint8_t* s = read(8);
+    for (int i = 0; i < 8; ++i) bits = (bits << 8) | s[i];
+    double d;
+    std::memcpy(&d, &bits, sizeof d);
+    push(Value::floating(d));
+  }
+
+  void load_string() {
+    std::string_view line = readline();
+    std::size_t len = line.size() - 1;  // strip the newline
+    if (len >= 2 && line[0] == line[len - 1] && (line[0] == '\'' || line[0] == '"')) {
+      std::string decoded = detail::escape_decode(line.substr(1, len - 2));
+      push(py2_string(decoded));
+    } else {
+      unpickling_error("the STRING opcode argument must be quoted");
+    }
+  }
+
+  void load_counted_binstring(int nbytes) {
+    bool too_large;
+    std::uint64_t n = read_size(nbytes, too_large);
+    if (too_large) {
+      unpickling_error("BINSTRING exceeds system's maximum size of 9223372036854775807 bytes");
+    }
+    push(py2_string(read_view(static_cast<std::size_t>(n))));
+  }
+
+  void load_counted_binbytes(int nbytes, bool bytearray) {
+    bool too_large;
+    std::uint64_t n = read_size(nbytes, too_large);
+    if (too_large) {
+      fail(ErrorType::OverflowError, std::string(bytearray ? "BYTEARRAY8" : "BINBYTES") +
+                                         " exceeds system's maximum size of 9223372036854775807 bytes");
+    }
+    std::string_view data = read_view(static_cast<std::size_t>(n));
+    if (bytearray) {
+      push(g->new_bytearray(std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size())));
+    } else {
+      push(make_bytes(data, false));
+    }
+  }
+
+  void load_counted_binunicode(int nbytes) {
+    bool too_large;
+    std::uint64_t n = read_size(nbytes, too_large);
+    if (too_large) {
+      fail(ErrorType::OverflowError, "BINUNICODE exceeds system's maximum size of 9223372036854775807 bytes");
+    }
+    push(utf8_surrogatepass(read_view(static_cast<std::size_t>(n))));
+  }
+
+  void load_unicode() {
+    std::string_view line = readline();
+    scratch.clear();
+    detail::decode_raw_unicode_escape(line.substr(0, line.size() - 1), scratch);
+    push(g->make_str(scratch));
+  }
+
+  void load_counted_tuple(std::size_t n) {
+    if (stack.size() < n) underflow();
+    push(pop_tuple(stack.size() - n));
+  }
+
+  void load_dict() {
+    std::size_t i = marker();
+    std::size_t j = stack.size();
+    if ((j - i) % 2 != 0) unpickling_error("odd number of items for DICT");
+    Value d = g->new_dict();
+    for (std::size_t k = i; k < j; k += 2) d.as_dict().set(*g, stack[k], stack[k + 1]);
+    truncate_stack(i);
+    push(d);
+  }
+
+  void load_list() {
+    std::size_t i = marker();
+    Value l = g->new_list();
+    l.as_list().reserve(*g, stack.size() - i);
+    for (std::size_t k = i; k < stack.size(); ++k) l.as_list().append(*g, stack[k]);
+    truncate_stack(i);
+    push(l);
+  }
+
+  void load_frozenset() {
+    std::size_t i = marker();
+    if (i < fence) underflow();
+    Value s = g->new_frozenset();
+    for (std::size_t k = i; k < stack.size(); ++k) s.as_set().add(*g, stack[k]);
+    truncate_stack(i);
+    push(s);
+  }
+
+  void load_obj() {
+    std::size_t i = marker();
+    if (stack.size() < i + 1) underflow();
+    Value args = pop_tuple(i + 1);
+    Value cls = pop();
+    push(instantiate(cls, args));
+  }
+
+  void load_inst() {
+    std::size_t i = marker();
+    std::string_view line = readline();
+    if (line.size() < 2) truncated();
+    std::string module_buf, name_buf;
+    std::string_view module = ascii_strict(line.substr(0, line.size() - 1), module_buf);
+    line = readline();
+    if (line.size() < 2) truncated();
+    std::string_view name = ascii_strict(line.substr(0, line.size() - 1), name_buf);
+    Value cls = find_class(module, name);
+    Value args = pop_tuple(i);
+    push(instantiate(cls, args));
+  }
+
+  void load_global() {
+    std::string_view line = readline();
+    if (line.size() < 2) truncated();
+    std::string module_buf, name_buf;
+    std::string_view module = utf8_strict(line.substr(0, line.size() - 1), module_buf);
+    line = readline();
+    if (line.size() < 2) truncated();
+    std::string_view name = utf8_strict(line.substr(0, line.size() - 1), name_buf);
+    push(find_class(module, name));
+  }
+
+  void load_stack_global() {
+    Value name = pop();
+    Value module = pop();
+    if (!module.is_str() || !name.is_str()) unpickling_error("STACK_GLOBAL requires str");
+    push(find_class(module.as_str().utf8(), name.as_str().utf8()));
+  }
+
+  [[noreturn]] static void no_persistent_load() {
+    unpickling_error(
+        "A load persistent id instruction was encountered,\n"
+        "but no persistent_load function was specified.");
+  }
+
+  void load_persid() {
+    if (!opts.persistent_load) no_persistent_load();
+    std::string_view line = readline();
+    std::string pid_buf;
+    try {
+      ascii_strict(line.substr(0, line.size() - 1), pid_buf);
+    } catch (const Error& e) {
+      if (e.type() == ErrorType::UnicodeDecodeError) {
+        unpickling_error("persistent IDs in protocol 0 must be ASCII strings");
+      }
+      throw;
+    }
+    push(opts.persistent_load(*g, g->make_str(pid_buf)));
+  }
+
+  void load_binpersid() {
+    if (!opts.persistent_load) no_persistent_load();
+    Value pid = pop();
+    push(opts.persistent_load(*g, pid));
+  }
+
+  void load_pop() {
+    if (!marks.empty() && marks.back() == stack.size()) {
+      marks.pop_back();
+      fence = marks.empty() ? 0 : marks.back();
+    } else {
+      pop();
+    }
+  }
+
+  void load_mark() {
+    if (stack.size() + marks.size() >= opts.limits.max_stack) {
+      fail(ErrorType::MemoryError,
+           "unpickling stack exceeds the limit of " + std::to_string(opts.limits.max_stack) + " items");
+    }
+    marks.push_back(stack.size());
+    fence = stack.size();
+  }
+
+  std::int64_t parse_memo_index(std::string_view line) {
+    Value key = detail::py_long_from_cstring(*g, c_string(line), 10);
+    if (!key.is_small_int()) fail(ErrorType::OverflowError, "Python int too large to convert to C ssize_t");
+    return key.as_int();
+  }
+
+  [[noreturn]] static void memo_missing(std::int64_t idx) {
+    unpickling_error("Memo value not found at index " + std::to_string(idx));
+  }
+
+  void load_get() {
+    std::string_view line = readline();
+    if (line.size() < 2) truncated();
+    std::int64_t idx = parse_memo_index(line);
+    const Value* v = idx < 0 ? nullptr : memo_get(static_cast<std::uint64_t>(idx));
+    if (!v) memo_missing(idx);
+    push(*v);
+  }
+
+  void load_binget(int nbytes) {
+    std::uint64_t idx = read_le(read(nbytes), nbytes);
+    const Value* v = memo_get(idx);
+    if (!v) memo_missing(static_cast<std::int64_t>(idx));
+    push(*v);
+  }
+
+  void load_put() {
+    std::string_view line = readline();
+    if (line.size() < 2) truncated();
+    Value v = top();
+    std::int64_t idx = parse_memo_index(line);
+    if (idx < 0) fail(ErrorType::ValueError, "negative PUT argument");
+    memo_put(static_cast<std::uint64_t>(idx), v);
+  }
+
+  void load_binput(int nbytes) {
+    std::uint64_t idx = read_le(read(nbytes), nbytes);
+    memo_put(idx, top());
+  }
+
+  void load_extension(int nbytes) {
+    std::int64_t code = static_cast<std::int64_t>(read_le(read(nbytes), nbytes));
+    if (nbytes == 4) code = static_cast<std::int32_t>(code);
+    if (code <= 0) unpickling_error("EXT specifies code <= 0");
+    const ExtensionRegistry& registry = opts.extensions ? *opts.extensions : default_extensions();
+    std::optional<ExtensionRegistry::Key> key = registry.lookup_code(code);
+    if (!key) fail(ErrorType::ValueError, "unregistered extension code " + std::to_string(code));
+    push(find_class(key->first, key->second));
+  }
+
+  void load_next_buffer() {
+    if (!opts.buffers) {
+      unpickling_error("pickle stream refers to out-of-band data but no *buffers* argument was given");
+    }
+    if (next_buffer >= opts.buffers->size()) unpickling_error("not enough out-of-band buffers");
+    const OutOfBandBuffer& b = (*opts.buffers)[next_buffer++];
+    push(g->new_buffer(b.data, b.readonly));
+  }
+
+  void load_readonly_buffer() {
+    Value& v = top();
+    switch (v.kind()) {
+      case Kind::Buffer:
+        if (!v.as_buffer().readonly()) v = g->new_buffer(v.as_buffer().view(), true);
+        return;
+      case Kind::Bytes:
+        return;  // already read-only
+      case Kind::ByteArray:
+        v = g->new_buffer(v.as_bytes().view(), true);
+        return;
+      default:
+        fail(ErrorType::TypeError,
+             "memoryview: a bytes-like object is required, not '" + type_name(v) + "'");
+    }
+  }
+
+  void load_frame() {
+    bool too_large;
+    std::uint64_t n = read_size(8, too_large);
+    if (too_large) {
+      fail(ErrorType::OverflowError, "FRAME length exceeds system's maximum of 9223372036854775807 bytes");
+    }
+    // Frames are advisory in memory: CPython only checks that the bytes are there.
+    read(n);
+    p -= n;
+  }
+
+  void load_proto() {
+    int v = *read(1);
+    if (v > 5) fail(ErrorType::ValueError, "unsupported pickle protocol: " + std::to_string(v));
+    proto = v;
+  }
+
+  [[noreturn]] static void invalid_opcode(std::uint8_t c) {
+    char buf[40];
+    if (c >= 0x20 && c <= 0x7e && c != '\'' && c != '\\') {
+      std::snprintf(buf, sizeof buf, "invalid load key, '%c'.", c);
+    } else {
+      std::snprintf(buf, sizeof buf, "invalid load key, '\\x%02x'.", c);
+    }
+    unpickling_error(buf);
+  }
+
+  Value run();
+  Value load(Graph& graph);
+};
+
+Value Unpickler::Impl::run() {
+  for (;;) {
+    op_start = p;
+    if (p == end) throw Error(ErrorType::EOFError, "Ran out of input");
+    auto op = static_cast<Op>(*p++);
+    switch (op) {
+      case Op::NONE: push(Value()); break;
+      case Op::NEWTRUE: push(Value::boolean(true)); break;
+      case Op::NEWFALSE: push(Value::boolean(false)); break;
+      case Op::BININT: push(Value::integer(static_cast<std::int32_t>(read_le(read(4), 4)))); break;
+      case Op::BININT1: push(Value::integer(*read(1))); break;
+      case Op::BININT2: push(Value::integer(static_cast<std::int64_t>(read_le(read(2), 2)))); break;
+      case Op::INT: load_int(); break;
+      case Op::LONG: load_long(); break;
+      case Op::LONG1: load_counted_long(1); break;
+      case Op::LONG4: load_counted_long(4); break;
+      case Op::FLOAT: load_float(); break;
+      case Op::BINFLOAT: load_binfloat(); break;
+      case Op::SHORT_BINBYTES: load_counted_binbytes(1, false); break;
+      case Op::BINBYTES: load_counted_binbytes(4, false); break;
+      case Op::BINBYTES8: load_counted_binbytes(8, false); break;
+      case Op::BYTEARRAY8: load_counted_binbytes(8, true); break;
+      case Op::NEXT_BUFFER: load_next_buffer(); break;
+      case Op::READONLY_BUFFER: load_readonly_buffer(); break;
+      case Op::SHORT_BINSTRING: load_counted_binstring(1); break;
+      case Op::BINSTRING: load_counted_binstring(4); break;
+      case Op::STRING: load_string(); break;
+      case Op::UNICODE: load_unicode(); break;
+      case Op::SHORT_BINUNICODE: load_counted_binunicode(1); break;
+      case Op::BINUNICODE: load_counted_binunicode(4); break;
+      case Op::BINUNICODE8: load_counted_binunicode(8); break;
+      case Op::EMPTY_TUPLE: push(g->empty_tuple()); break;
+      case Op::TUPLE1: load_counted_tuple(1); break;
+      case Op::TUPLE2: load_counted_tuple(2); break;
+      case Op::TUPLE3: load_counted_tuple(3); break;
+      case Op::TUPLE: {
+        std::size_t i = marker();
+        load_counted_tuple(stack.size() - i);
+        break;
+      }
+      case Op::EMPTY_LIST: push(g->new_list()); break;
+      case Op::LIST: load_list(); break;
+      case Op::EMPTY_DICT: push(g->new_dict()); break;
+      case Op::DICT: load_dict(); break;
+      case Op::EMPTY_SET: push(g->new_set()); break;
+      case Op::ADDITEMS: load_additems(); break;
+      case Op::FROZENSET: load_frozenset(); break;
+      case Op::OBJ: load_obj(); break;
+      case Op::INST: load_inst(); break;
+      case Op::NEWOBJ: load_newobj(false); break;
+      case Op::NEWOBJ_EX: load_newobj(true); break;
+      case Op::GLOBAL: load_global(); break;
+      case Op::STACK_GLOBAL: load_stack_global(); break;
+      case Op::APPEND: {
+        if (stack.size() <= fence + 1) underflow();
+        do_append(static_cast<std::ptrdiff_t>(stack.size()) - 1);
+        break;
+      }
+      case Op::APPENDS: do_append(static_cast<std::ptrdiff_t>(marker())); break;
+      case Op::BUILD: load_build(); break;
+      case Op::DUP: push(top()); break;
+      case Op::BINGET: load_binget(1); break;
+      case Op::LONG_BINGET: load_binget(4); break;
+      case Op::GET: load_get(); break;
+      case Op::MARK: load_mark(); break;
+      case Op::BINPUT: load_binput(1); break;
+      case Op::LONG_BINPUT: load_binput(4); break;
+      case Op::PUT: load_put(); break;
+      case Op::MEMOIZE: memo_put(memo_len, top()); break;
+      case Op::POP: load_pop(); break;
+      case Op::POP_MARK: truncate_stack(marker()); break;
+      case Op::SETITEM: do_setitems(static_cast<std::ptrdiff_t>(stack.size()) - 2); break;
+      case Op::SETITEMS: do_setitems(static_cast<std::ptrdiff_t>(marker())); break;
+      case Op::PERSID: load_persid(); break;
+      case Op::BINPERSID: load_binpersid(); break;
+      case Op::REDUCE: {
+        Value args = pop();
+        Value callable = pop();
+        push(call(callable, args));
+        break;
+      }
+      case Op::PROTO: load_proto(); break;
+      case Op::FRAME: load_frame(); break;
+      case Op::EXT1: load_extension(1); break;
+      case Op::EXT2: load_extension(2); break;
+      case Op::EXT4: load_extension(4); break;
+      case Op::STOP: return pop();
+      default: invalid_opcode(static_cast<std::uint8_t>(op));
+    }
+  }
+}
+
+Value Unpickler::Impl::load(Graph& graph) {
+  if (&graph != memo_graph) {
+    clear_memo();
+    memo_graph = &graph;
+  }
+  g = &graph;
+  stack.clear();
+  marks.clear();
+  fence = 0;
+  proto = 0;
+  detail::Arena& arena = graph.arena();
+  const std::size_t saved_limit = arena.limit();
+  const std::size_t used = arena.bytes_allocated();
+  arena.set_limit(used > std::numeric_limits<std::size_t>::max() - opts.limits.max_memory
+                      ? std::numeric_limits<std::size_t>::max()
+                      : used + opts.limits.max_memory);
+  try {
+    Value v = run();
+    arena.set_limit(saved_limit);
+    graph.set_root(v);
+    return v;
+  } catch (Error& e) {
+    arena.set_limit(saved_limit);
+    if (!e.offset()) e.set_offset(static_cast<std::size_t>(op_start - begin));
+    throw;
+  } catch (const std::bad_alloc&) {
+    arena.set_limit(saved_limit);
+    throw Error(ErrorType::MemoryError, "out of memory", static_cast<std::size_t>(op_start - begin));
+  }
+}
+
+Unpickler::Unpickler(UnpicklerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Unpickler::~Unpickler() = default;
+Unpickler::Unpickler(Unpickler&&) noexcept = default;
+Unpickler& Unpickler::operator=(Unpickler&&) noexcept = default;
+
+void Unpickler::set_input(std::span<const std::uint8_t> data) {
+  impl_->begin = impl_->p = data.data();
+  impl_->end = data.data() + data.size();
+}
+
+Value Unpickler::load(Graph& g) { return impl_->load(g); }
+std::size_t Unpickler::position() const noexcept {
+  return static_cast<std::size_t>(impl_->p - impl_->begin);
+}
+bool Unpickler::at_end() const noexcept { return impl_->p == impl_->end; }
+void Unpickler::clear_memo() { impl_->clear_memo(); }
+const UnpicklerOptions& Unpickler::options() const noexcept { return impl_->opts; }
+
+Graph loads(std::span<const std::uint8_t> data, const UnpicklerOptions& options) {
+  Graph g;
+  Unpickler u(options);
+  u.set_input(data);
+  u.load(g);
+  return g;
+}
+
+}  // namespace pickle

@@ -1,0 +1,118 @@
+// pickletool: inspect pickles from the command line.
+//
+//   pickletool dis [FILE|-]      same stdout as `python3 -m pickletools FILE`
+//   pickletool show [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]
+//                                repr of the loaded value (pickle.loads semantics)
+//
+// Contract (scripts rely on it): exit status 0 on success; on any failure exit status 1
+// and the last thing on stderr is "ErrorClass: message", where ErrorClass names the
+// Python exception CPython raises for the same input.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <iostream>
+#include <iterator>
+#include <new>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pickle/pickle.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: pickletool dis [FILE|-]\n"
+    "       pickletool show [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]\n";
+
+struct UsageError {
+  std::string message;
+};
+
+std::string read_input(const std::string& path) {
+  std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (!f) throw pickle::Error(pickle::ErrorType::RuntimeError, "cannot open " + path + ": " + std::strerror(errno));
+  std::string data;
+  char buf[1 << 16];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.append(buf, n);
+  bool failed = std::ferror(f);
+  if (f != stdin) std::fclose(f);
+  if (failed) throw pickle::Error(pickle::ErrorType::RuntimeError, "cannot read " + path);
+  return data;
+}
+
+void write_stdout(std::string_view s) {
+  std::fwrite(s.data(), 1, s.size(), stdout);
+  std::fflush(stdout);
+}
+
+int run(const std::vector<std::string>& args) {
+  if (args.empty()) throw UsageError{"missing command"};
+  const std::string& command = args[0];
+  pickle::UnpicklerOptions options;
+  std::string path = "-";
+  bool have_path = false;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> const std::string& {
+      if (i + 1 >= args.size()) throw UsageError{a + " needs a value"};
+      return args[++i];
+    };
+    if (command == "show" && a == "--encoding") {
+      options.encoding = value();
+    } else if (command == "show" && a == "--errors") {
+      options.errors = value();
+    } else if (command == "show" && a == "--no-fix-imports") {
+      options.fix_imports = false;
+    } else if (!have_path && (a == "-" || !a.starts_with("-"))) {
+      path = a;
+      have_path = true;
+    } else {
+      throw UsageError{"unexpected argument " + a};
+    }
+  }
+
+  std::string data = read_input(path);
+  auto bytes = std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
+  if (command == "dis") {
+    std::string out;
+    try {
+      pickle::dis(bytes, out);
+    } catch (...) {
+      write_stdout(out);  // what pickletools prints before raising
+      throw;
+    }
+    write_stdout(out);
+    return 0;
+  }
+  if (command == "show") {
+    pickle::Graph g = pickle::loads(bytes, options);
+    write_stdout(pickle::repr(g.root()) + "\n");
+    return 0;
+  }
+  throw UsageError{"unknown command " + command};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    return run(args);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "%sUsageError: %s\n", kUsage, e.message.c_str());
+  } catch (const pickle::Error& e) {
+    if (e.offset()) std::fprintf(stderr, "pickletool: error at byte %zu\n", *e.offset());
+    std::string line(e.python_type_name());
+    line += ": ";
+    line += e.message();
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "MemoryError: out of memory\n");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "RuntimeError: %s\n", e.what());
+  }
+  return 1;
+}
