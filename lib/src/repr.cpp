@@ -201,19 +201,33 @@ class Printer {
   // An object reads as the Python code that rebuilds it:
   //   module.f(args)  |  module.C.__new__(module.C, args, k=v)
   // followed by .__setstate__(state), .extend([...]), .update({...}), .add(...) as needed.
+  // A class or function in call position reads best as its dotted name.
+  void callable(Value c) {
+    if (!c.is_global()) {
+      value(c);
+      return;
+    }
+    const Global& g = c.as_global();
+    if (g.module() != "builtins") {
+      text(g.module());
+      text(".");
+    }
+    text(g.qualname());
+  }
+
   void object(const Object& o) {
     const Tuple& args = o.args().as_tuple();
     switch (o.how()) {
       case Object::How::Reduce:
-        value(o.callable());
+        callable(o.callable());
         text("(");
         sequence(args);
         text(")");
         break;
       case Object::How::NewObj: {
-        value(o.callable());
+        callable(o.callable());
         text(".__new__(");
-        value(o.callable());
+        callable(o.callable());
         for (Value a : args) {
           text(", ");
           value(a);
@@ -235,7 +249,7 @@ class Printer {
       }
       case Object::How::Reconstructor:
         text("copyreg._reconstructor(");
-        value(o.callable());
+        callable(o.callable());
         for (Value a : args) {
           text(", ");
           value(a);

@@ -1,0 +1,217 @@
+// The unpickler's own contract: identity, limits, hooks, error offsets, streaming.
+// (Agreement with CPython over many inputs is checked by unpickle_golden_test.cpp.)
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "pickle/copyreg.h"
+#include "pickle/error.h"
+#include "pickle/unpickler.h"
+
+namespace pickle {
+namespace {
+
+using namespace std::string_literals;
+
+// Test inputs are written as hex: pickles printed by CPython (`pickle.dumps(...).hex()`).
+std::string unhex(std::string_view hex) {
+  std::string out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  }
+  return out;
+}
+
+Error load_error(std::string_view data, const UnpicklerOptions& options = {}) {
+  try {
+    loads(data, options);
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no error";
+  return Error(ErrorType::RuntimeError, "");
+}
+
+TEST(Unpickler, SharedReferencesLoadAsOneNode) {
+  // pickle.dumps([s, s], 2) for a str s: the second element is a BINGET of the first.
+  Graph g = loads(unhex("80025d710028580300000061626371016801652e"));
+  const List& l = g.root().as_list();
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_TRUE(l[0].is(l[1]));
+}
+
+TEST(Unpickler, ListContainingItselfIsACycle) {
+  // l = []; l.append(l); pickle.dumps(l, 2)
+  Graph g = loads(unhex("80025d71006800612e"));
+  EXPECT_TRUE(g.root().as_list()[0].is(g.root()));
+}
+
+TEST(Unpickler, RecursiveTupleThroughAList) {
+  // t = ([],); t[0].append(t); pickle.dumps(t, 2)
+  Graph g = loads(unhex("80025d71006800857101613068012e"));
+  const Tuple& t = g.root().as_tuple();
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_TRUE(t[0].as_list()[0].is(g.root()));
+}
+
+TEST(Unpickler, ErrorsCarryTheOffsetOfTheFailingOpcode) {
+  Error e = load_error("\x80\x02K\x01K\x02\xff."s);
+  EXPECT_EQ(e.type(), ErrorType::UnpicklingError);
+  EXPECT_EQ(e.offset(), 6u);
+  Error eof = load_error("\x80\x02N"s);
+  EXPECT_EQ(eof.type(), ErrorType::EOFError);
+  EXPECT_EQ(eof.offset(), 3u);
+}
+
+TEST(Unpickler, HugeLengthPrefixFailsWithoutAllocating) {
+  UnpicklerOptions small;
+  small.limits.max_memory = 1 << 20;
+  // BINBYTES8 declaring 2**40 bytes, BINUNICODE8 and BYTEARRAY8 likewise.
+  for (char op : {'\x8e', '\x8d', '\x96'}) {
+    std::string data = "\x80\x05"s + op + "\x00\x00\x00\x00\x00\x01\x00\x00."s;
+    Error e = load_error(data, small);
+    EXPECT_EQ(e.type(), ErrorType::UnpicklingError) << e.what();
+    EXPECT_EQ(e.message(), "pickle data was truncated");
+  }
+}
+
+TEST(Unpickler, MemoryLimitStopsAmplification) {
+  UnpicklerOptions options;
+  options.limits.max_memory = 1 << 16;
+  // A 1000-byte string duplicated into a list many times is cheap (shared), but a list of
+  // fresh 1000-byte strings is not: it must hit the limit, not the machine.
+  std::string data = "\x80\x04](";
+  std::string payload(1000, 'x');
+  for (int i = 0; i < 200; ++i) data += "X\xe8\x03\x00\x00"s + payload;
+  data += "e.";
+  Error e = load_error(data, options);
+  EXPECT_EQ(e.type(), ErrorType::MemoryError);
+}
+
+TEST(Unpickler, StackAndMemoLimits) {
+  UnpicklerOptions options;
+  options.limits.max_stack = 100;
+  std::string marks(200, '(');
+  EXPECT_EQ(load_error(marks + "N.", options).type(), ErrorType::MemoryError);
+  options.limits.max_memo = 10;
+  std::string memo = "\x80\x04N";
+  for (int i = 0; i < 20; ++i) memo += "\x94";
+  EXPECT_EQ(load_error(memo + ".", options).type(), ErrorType::MemoryError);
+}
+
+TEST(Unpickler, FarMemoIndexDoesNotSizeAnArray) {
+  // LONG_BINPUT 0x7fffffff then LONG_BINGET of it: CPython 3.11 would size its memo array
+  // to 2**32 entries; this library keeps far indexes in a sparse map.
+  Graph g = loads(unhex("80024e72ffffff7f306affffff7f2e"));
+  EXPECT_TRUE(g.root().is_none());
+}
+
+TEST(Unpickler, PersistentIds) {
+  Error e = load_error("Pabc\n."s);
+  EXPECT_EQ(e.type(), ErrorType::UnpicklingError);
+  UnpicklerOptions options;
+  options.persistent_load = keep_persistent_ids;
+  Graph g = loads("Pabc\n."s, options);
+  ASSERT_EQ(g.root().kind(), Kind::PersistentId);
+  EXPECT_EQ(g.root().as_persistent_id().pid().as_str().utf8(), "abc");
+  options.persistent_load = [](Graph&, Value pid) { return Value::integer(pid.as_int() * 2); };
+  EXPECT_EQ(loads("K\x15Q."s, options).root().as_int(), 42);
+}
+
+TEST(Unpickler, OutOfBandBuffers) {
+  std::string payload = "hello";
+  UnpicklerOptions options;
+  options.buffers = std::vector<OutOfBandBuffer>{
+      {std::span(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()), false}};
+  Graph g = loads("\x80\x05\x97\x98."s, options);
+  ASSERT_EQ(g.root().kind(), Kind::Buffer);
+  EXPECT_TRUE(g.root().as_buffer().readonly());
+  EXPECT_EQ(g.root().as_buffer().view().data(), reinterpret_cast<const std::uint8_t*>(payload.data()));
+  EXPECT_EQ(load_error("\x80\x05\x97\x97."s, options).message(), "not enough out-of-band buffers");
+}
+
+TEST(Unpickler, ExtensionCodesResolveThroughARegistry) {
+  ExtensionRegistry registry;
+  registry.add("collections", "OrderedDict", 240);
+  UnpicklerOptions options;
+  options.extensions = &registry;
+  Graph g = loads("\x80\x02\x82\xf0."s, options);
+  ASSERT_TRUE(g.root().is_global());
+  EXPECT_EQ(g.root().as_global().qualname(), "OrderedDict");
+  Error e = load_error("\x80\x02\x82\xf1."s, options);
+  EXPECT_EQ(e.type(), ErrorType::ValueError);
+  EXPECT_EQ(e.message(), "unregistered extension code 241");
+}
+
+TEST(Unpickler, StrictPolicyRefusesUnlistedGlobals) {
+  UnpicklerOptions options;
+  options.strict_globals = true;
+  std::string data = unhex("8002636461746574696d650a646174650a71002e");
+  EXPECT_EQ(load_error(data, options).message(), "global 'datetime.date' is forbidden");
+  options.allowed_globals.insert("datetime.date");
+  EXPECT_TRUE(loads(data, options).root().is_global());
+  // Builtins rebuilt natively stay available: set([1]) at protocol 2.
+  std::string set_pickle = unhex("8002635f5f6275696c74696e5f5f0a7365740a71005d71014b01618571025271032e");
+  EXPECT_EQ(loads(set_pickle, options).root().kind(), Kind::Set);
+}
+
+TEST(Unpickler, FindClassCallbackDecides) {
+  UnpicklerOptions options;
+  options.find_class = [](Graph& g, std::string_view module, std::string_view name) -> Value {
+    if (module == "m") return g.new_str(std::string(name));
+    throw Error(ErrorType::UnpicklingError, "nope");
+  };
+  EXPECT_EQ(loads("cm\nx\n."s, options).root().as_str().utf8(), "x");
+  EXPECT_EQ(load_error("cn\nx\n."s, options).message(), "nope");
+}
+
+TEST(Unpickler, BorrowedStringsPointIntoTheInput) {
+  std::string data = "\x80\x04\x8c\x05hello."s;
+  UnpicklerOptions options;
+  options.borrow_input = true;
+  options.borrow_threshold = 4;
+  Graph g = loads(data, options);
+  EXPECT_EQ(g.root().as_str().utf8().data(), data.data() + 4);
+}
+
+TEST(Unpickler, SeveralPicklesInOneBuffer) {
+  std::string data = "K\x01.K\x02.\x80\x02K\x03."s;
+  Unpickler u;
+  u.set_input(data);
+  Graph g;
+  EXPECT_EQ(u.load(g).as_int(), 1);
+  EXPECT_EQ(u.position(), 3u);
+  EXPECT_EQ(u.load(g).as_int(), 2);
+  EXPECT_EQ(u.load(g).as_int(), 3);
+  EXPECT_TRUE(u.at_end());
+}
+
+TEST(Unpickler, MemoPersistsAcrossLoadsIntoTheSameGraph) {
+  std::string data = "Vabc\np0\n.g0\n."s;
+  Unpickler u;
+  u.set_input(data);
+  Graph g;
+  Value first = u.load(g);
+  EXPECT_TRUE(u.load(g).is(first));
+}
+
+TEST(Unpickler, NewObjExAtProtocolTwoThroughPartialBecomesNewObj) {
+  // What CPython writes at protocol 2 for an object whose __reduce_ex__ returns
+  // (copyreg.__newobj_ex__, (C, (1,), {'k': 2})): functools.partial(object.__new__, C, 1, k=2)().
+  std::string data = unhex(
+      "80026366756e63746f6f6c730a7061727469616c0a7100635f5f6275696c74696e5f5f0a676574617474720a7101635f5f"
+      "6275696c74696e5f5f0a6f626a6563740a710258070000005f5f6e65775f5f7103867104527105857106527107286805"
+      "635f5f6d61696e5f5f0a430a71084b018671097d710a58010000006b710b4b02734e74710c622952710d2e");
+  Graph g = loads(data);
+  ASSERT_TRUE(g.root().is_object());
+  const Object& o = g.root().as_object();
+  EXPECT_EQ(o.how(), Object::How::NewObj);
+  EXPECT_EQ(o.callable().as_global().qualname(), "C");
+  ASSERT_EQ(o.args().as_tuple().size(), 1u);
+  EXPECT_EQ(o.args().as_tuple()[0].as_int(), 1);
+  ASSERT_TRUE(o.kwargs().is_dict());
+  EXPECT_EQ(o.kwargs().as_dict().size(), 1u);
+}
+
+}  // namespace
+}  // namespace pickle

@@ -1,0 +1,186 @@
+// The value model: identity, Python dict/set key semantics, deep graphs.
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <memory>
+#include <string>
+
+#include "pickle/error.h"
+#include "pickle/value.h"
+
+namespace pickle {
+namespace {
+
+TEST(Value, ImmediatesAndNodes) {
+  EXPECT_TRUE(Value().is_none());
+  EXPECT_EQ(Value::integer(-5).as_int(), -5);
+  EXPECT_FALSE(Value::integer(7).is_node());
+  Graph g;
+  Value s = g.new_str("abc");
+  EXPECT_TRUE(s.is_node());
+  EXPECT_EQ(s.as_str().utf8(), "abc");
+  EXPECT_TRUE(s.is(s));
+  EXPECT_FALSE(s.is(g.new_str("abc")));  // equal but distinct objects
+}
+
+TEST(Value, IntFromBytesCrossesTheSmallIntBoundary) {
+  Graph g;
+  const std::uint8_t max64[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f};
+  Value v = g.new_int_from_bytes(max64);
+  ASSERT_TRUE(v.is_small_int());
+  EXPECT_EQ(v.as_int(), INT64_MAX);
+  const std::uint8_t beyond[] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x00};
+  Value big = g.new_int_from_bytes(beyond);
+  ASSERT_TRUE(big.is_int());
+  EXPECT_FALSE(big.is_small_int());
+  EXPECT_FALSE(big.as_bigint().negative());
+  const std::uint8_t min64[] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80};
+  EXPECT_EQ(g.new_int_from_bytes(min64).as_int(), INT64_MIN);
+  const std::uint8_t below[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0xff};
+  Value neg = g.new_int_from_bytes(below);
+  ASSERT_FALSE(neg.is_small_int());
+  EXPECT_TRUE(neg.as_bigint().negative());
+}
+
+TEST(Dict, NumericKeysOneTwoThreeAreOneKey) {
+  Graph g;
+  Value d = g.new_dict();
+  d.as_dict().set(g, Value::integer(1), g.new_str("int"));
+  d.as_dict().set(g, Value::floating(1.0), g.new_str("float"));
+  d.as_dict().set(g, Value::boolean(true), g.new_str("bool"));
+  ASSERT_EQ(d.as_dict().size(), 1u);
+  // The first key object stays; the last value wins.
+  EXPECT_TRUE(d.as_dict().begin()->key.is_small_int());
+  EXPECT_EQ(d.as_dict().begin()->value.as_str().utf8(), "bool");
+  const Value* found = d.as_dict().find(Value::floating(1.0));
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(found->as_str().utf8(), "bool");
+}
+
+TEST(Dict, KeepsInsertionOrderAcrossIndexGrowth) {
+  Graph g;
+  Value d = g.new_dict();
+  for (int i = 999; i >= 0; --i) d.as_dict().set(g, Value::integer(i * 7919 % 1000), Value::integer(i));
+  ASSERT_EQ(d.as_dict().size(), 1000u);
+  int expected = 999;
+  for (const Dict::Entry& e : d.as_dict()) {
+    EXPECT_EQ(e.key.as_int(), expected * 7919 % 1000);
+    --expected;
+  }
+  for (int k = 0; k < 1000; ++k) EXPECT_NE(d.as_dict().find(Value::integer(k)), nullptr);
+  EXPECT_EQ(d.as_dict().find(Value::integer(1000)), nullptr);
+}
+
+TEST(Dict, StrAndBytesKeysDiffer) {
+  Graph g;
+  Value d = g.new_dict();
+  d.as_dict().set(g, g.new_str("a"), Value::integer(1));
+  d.as_dict().set(g, g.new_bytes(std::string_view("a")), Value::integer(2));
+  d.as_dict().set(g, g.new_str("a"), Value::integer(3));
+  EXPECT_EQ(d.as_dict().size(), 2u);
+}
+
+TEST(Dict, UnhashableKeysRaiseTypeError) {
+  Graph g;
+  Value d = g.new_dict();
+  Value list = g.new_list();
+  try {
+    d.as_dict().set(g, list, Value());
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.type(), ErrorType::TypeError);
+    EXPECT_EQ(e.message(), "unhashable type: 'list'");
+  }
+  Value items[] = {Value::integer(1), g.new_dict()};
+  Value tuple = g.new_tuple(items);
+  EXPECT_THROW(d.as_dict().set(g, tuple, Value()), Error);
+}
+
+TEST(Set, TuplesAndFrozensetsAreHashedByValue) {
+  Graph g;
+  Value s = g.new_set();
+  Value a[] = {Value::integer(1), g.new_str("x")};
+  Value b[] = {Value::floating(1.0), g.new_str("x")};
+  EXPECT_TRUE(s.as_set().add(g, g.new_tuple(a)));
+  EXPECT_FALSE(s.as_set().add(g, g.new_tuple(b)));
+  Value f1 = g.new_frozenset(), f2 = g.new_frozenset();
+  f1.as_set().add(g, Value::integer(1));
+  f1.as_set().add(g, Value::integer(2));
+  f2.as_set().add(g, Value::integer(2));
+  f2.as_set().add(g, Value::integer(1));
+  EXPECT_TRUE(s.as_set().add(g, f1));
+  EXPECT_FALSE(s.as_set().add(g, f2));
+  EXPECT_EQ(s.as_set().size(), 2u);
+}
+
+TEST(Set, NanIsNeverEqualToItself) {
+  Graph g;
+  Value s = g.new_set();
+  double nan = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_TRUE(s.as_set().add(g, Value::floating(nan)));
+  EXPECT_TRUE(s.as_set().add(g, Value::floating(nan)));
+  EXPECT_EQ(s.as_set().size(), 2u);
+}
+
+TEST(Graph, GlobalsAreInterned) {
+  Graph g;
+  EXPECT_TRUE(g.global("datetime", "date").is(g.global("datetime", "date")));
+  EXPECT_FALSE(g.global("datetime", "date").is(g.global("datetime", "time")));
+}
+
+TEST(Graph, SmallStrsAreSharedLikeCPython) {
+  Graph g;
+  EXPECT_TRUE(g.make_str("").is(g.make_str("")));
+  EXPECT_TRUE(g.make_str("a").is(g.make_str("a")));
+  EXPECT_TRUE(g.make_str("\xc3\xa9").is(g.make_str("\xc3\xa9")));  // U+00E9
+  EXPECT_FALSE(g.make_str("ab").is(g.make_str("ab")));
+  EXPECT_FALSE(g.make_str("\xc4\x80").is(g.make_str("\xc4\x80")));  // U+0100
+}
+
+TEST(Graph, MillionDeepNestingBuildsComparesPrintsAndFreesWithoutRecursion) {
+  constexpr int kDepth = 1000000;
+  auto build = [](Graph& g) {
+    Value inner = g.new_list();
+    Value root = inner;
+    for (int i = 0; i < kDepth; ++i) {
+      Value next = g.new_list();
+      inner.as_list().append(g, next);
+      inner = next;
+    }
+    g.set_root(root);
+  };
+  auto a = std::make_unique<Graph>();
+  auto b = std::make_unique<Graph>();
+  build(*a);
+  build(*b);
+  EXPECT_TRUE(deep_equal(a->root(), b->root()));
+  std::string text = repr(a->root());
+  EXPECT_EQ(text.size(), 2u * (kDepth + 1));
+  a.reset();  // destruction frees arena chunks; nothing recurses
+  b.reset();
+}
+
+TEST(Graph, CyclesAreHandledByDeepEqual) {
+  Graph g;
+  Value a = g.new_list(), b = g.new_list();
+  a.as_list().append(g, a);
+  b.as_list().append(g, b);
+  EXPECT_TRUE(deep_equal(a, b));
+  b.as_list().append(g, Value::integer(1));
+  EXPECT_FALSE(deep_equal(a, b));
+}
+
+TEST(Graph, ArenaLimitIsEnforced) {
+  Graph g;
+  g.arena().set_limit(g.bytes_allocated() + 1000);
+  std::string big(2000, 'x');
+  try {
+    g.new_str(big);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.type(), ErrorType::MemoryError);
+  }
+}
+
+}  // namespace
+}  // namespace pickle
