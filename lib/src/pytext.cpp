@@ -528,6 +528,10 @@ Value py_long_from_cstring(Graph& g, std::string_view s, int base) {
 }
 
 Value py_int_from_bytes(Graph& g, std::string_view b, int base) {
+  // int() checks its base argument before parsing, with a message of its own.
+  if ((base != 0 && base < 2) || base > 36) {
+    throw Error(ErrorType::ValueError, "int() base must be >= 2 and <= 36, or 0");
+  }
   const std::string_view s = cut_at_nul(b);
   const LongLiteral lit = scan_long(s, base);
   if (lit.ok && s.size() == b.size()) return build_long(g, s, lit);

@@ -53,7 +53,8 @@ Value py_long_from_cstring(Graph& g, std::string_view s, int base);
 
 /// int(b, base) for a bytes object b (what pickletools does with int(bytes)): like
 /// py_long_from_cstring but the whole of b (embedded NULs included) must parse, and the
-/// error message shows repr(b): "invalid literal for int() with base 10: b'12x'".
+/// error message shows repr(b): "invalid literal for int() with base 10: b'12x'". A base
+/// outside 0, 2..36 fails as int() checks it: "int() base must be >= 2 and <= 36, or 0".
 Value py_int_from_bytes(Graph& g, std::string_view b, int base);
 
 struct StrtodResult {

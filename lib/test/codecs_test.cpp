@@ -1,0 +1,263 @@
+// Tests for lib/src/codecs.cpp against CPython 3.11.7's results (golden/text_cases.tsv,
+// written by golden/gen_text_cases.py) plus a few properties.
+#include "codecs.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+#include "pickle/error.h"
+#include "text_golden.h"
+
+namespace {
+
+using namespace pickle;
+using namespace pickle::detail;
+using text_golden::hex;
+using text_golden::unhex;
+
+Codec codec_named(const std::string& name) {
+  if (name == "utf-8") return Codec::Utf8;
+  if (name == "ascii") return Codec::Ascii;
+  if (name == "latin-1") return Codec::Latin1;
+  ADD_FAILURE() << "unknown codec in golden file: " << name;
+  return Codec::Unsupported;
+}
+
+const char* handler_name(ErrorHandler h) {
+  switch (h) {
+    case ErrorHandler::Strict: return "strict";
+    case ErrorHandler::Ignore: return "ignore";
+    case ErrorHandler::Replace: return "replace";
+    case ErrorHandler::SurrogateEscape: return "surrogateescape";
+    case ErrorHandler::SurrogatePass: return "surrogatepass";
+    case ErrorHandler::BackslashReplace: return "backslashreplace";
+  }
+  return "?";
+}
+
+const char* codec_result_name(Codec c) {
+  switch (c) {
+    case Codec::Utf8: return "utf-8";
+    case Codec::Ascii: return "ascii";
+    case Codec::Latin1: return "latin-1";
+    case Codec::Unsupported: return "unsupported";
+  }
+  return "?";
+}
+
+// ---- golden cases ---------------------------------------------------------------------
+
+TEST(CodecsGolden, ErrorHandler) {
+  text_golden::check("error_handler", 1, [](const auto& a) {
+    return std::vector<std::string>{handler_name(error_handler(unhex(a[0])))};
+  });
+}
+
+TEST(CodecsGolden, FindCodec) {
+  text_golden::check("find_codec", 1, [](const auto& a) {
+    return std::vector<std::string>{codec_result_name(find_codec(unhex(a[0])))};
+  });
+}
+
+TEST(CodecsGolden, Decode) {
+  text_golden::check("decode", 3, [](const auto& a) {
+    std::string out = "prefix";  // decode appends
+    decode(codec_named(a[0]), error_handler(a[1]), unhex(a[2]), out);
+    EXPECT_EQ(out.substr(0, 6), "prefix");
+    return std::vector<std::string>{hex(out.substr(6))};
+  });
+}
+
+TEST(CodecsGolden, DecodeWithErrorsName) {
+  text_golden::check("decode_named", 3, [](const auto& a) {
+    std::string out;
+    decode(codec_named(a[0]), std::string_view(unhex(a[1])), unhex(a[2]), out);
+    return std::vector<std::string>{hex(out)};
+  });
+}
+
+TEST(CodecsGolden, Encode) {
+  text_golden::check("encode", 3, [](const auto& a) {
+    std::string out = "prefix";
+    encode(codec_named(a[0]), error_handler(a[1]), unhex(a[2]), out);
+    EXPECT_EQ(out.substr(0, 6), "prefix");
+    return std::vector<std::string>{hex(out.substr(6))};
+  });
+}
+
+TEST(CodecsGolden, EncodeWithErrorsName) {
+  text_golden::check("encode_named", 3, [](const auto& a) {
+    std::string out;
+    encode(codec_named(a[0]), std::string_view(unhex(a[1])), unhex(a[2]), out);
+    return std::vector<std::string>{hex(out)};
+  });
+}
+
+TEST(CodecsGolden, IsWtf8) {
+  text_golden::check("is_wtf8", 1, [](const auto& a) {
+    return std::vector<std::string>{is_wtf8(unhex(a[0])) ? "1" : "0"};
+  });
+}
+
+TEST(CodecsGolden, RawUnicodeEscapeDecode) {
+  text_golden::check("raw_unicode_escape_decode", 1, [](const auto& a) {
+    std::string out;
+    decode_raw_unicode_escape(unhex(a[0]), out);
+    return std::vector<std::string>{hex(out)};
+  });
+}
+
+TEST(CodecsGolden, RawUnicodeEscapeEncode) {
+  text_golden::check("raw_unicode_escape_encode", 1, [](const auto& a) {
+    std::string out;
+    encode_raw_unicode_escape(unhex(a[0]), out);
+    return std::vector<std::string>{hex(out)};
+  });
+}
+
+TEST(CodecsGolden, EscapeDecode) {
+  text_golden::check("escape_decode", 1, [](const auto& a) {
+    return std::vector<std::string>{hex(escape_decode(unhex(a[0])))};
+  });
+}
+
+// ---- properties and hand-written cases ------------------------------------------------------
+
+// Random WTF-8 text: code points from every range, surrogates included.
+std::string random_wtf8(std::mt19937& rng, std::size_t n) {
+  std::string s;
+  std::uniform_int_distribution<int> kind(0, 9);
+  for (std::size_t i = 0; i < n; ++i) {
+    char32_t cp;
+    switch (kind(rng)) {
+      case 0: cp = std::uniform_int_distribution<char32_t>(0x80, 0x7FF)(rng); break;
+      case 1: cp = std::uniform_int_distribution<char32_t>(0x800, 0xFFFF)(rng); break;
+      case 2: cp = std::uniform_int_distribution<char32_t>(0x10000, 0x10FFFF)(rng); break;
+      case 3: cp = std::uniform_int_distribution<char32_t>(0xD800, 0xDFFF)(rng); break;
+      default: cp = std::uniform_int_distribution<char32_t>(0, 0x7F)(rng); break;
+    }
+    std::string enc;
+    if (cp < 0x80) {
+      enc = std::string(1, static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      enc = {static_cast<char>(0xC0 | (cp >> 6)), static_cast<char>(0x80 | (cp & 0x3F))};
+    } else if (cp < 0x10000) {
+      enc = {static_cast<char>(0xE0 | (cp >> 12)), static_cast<char>(0x80 | ((cp >> 6) & 0x3F)),
+             static_cast<char>(0x80 | (cp & 0x3F))};
+    } else {
+      enc = {static_cast<char>(0xF0 | (cp >> 18)), static_cast<char>(0x80 | ((cp >> 12) & 0x3F)),
+             static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), static_cast<char>(0x80 | (cp & 0x3F))};
+    }
+    s += enc;
+  }
+  return s;
+}
+
+TEST(Codecs, Wtf8RoundTrips) {
+  std::mt19937 rng(42);
+  for (int i = 0; i < 2000; ++i) {
+    const std::string s = random_wtf8(rng, i % 50);
+    ASSERT_TRUE(is_wtf8(s)) << text_golden::show(s);
+    std::string decoded, encoded;
+    decode(Codec::Utf8, ErrorHandler::SurrogatePass, s, decoded);
+    ASSERT_EQ(decoded, s);
+    encode(Codec::Utf8, ErrorHandler::SurrogatePass, s, encoded);
+    ASSERT_EQ(encoded, s);
+    std::string escaped, back;
+    encode_raw_unicode_escape(s, escaped);
+    // raw-unicode-escape does not escape backslashes, so only compare when there are none.
+    if (s.find('\\') == std::string::npos) {
+      decode_raw_unicode_escape(escaped, back);
+      ASSERT_EQ(back, s);
+    }
+  }
+}
+
+TEST(Codecs, IsWtf8AgreesWithDecoderOnMutations) {
+  // Flip bytes of valid text: is_wtf8 must say exactly what decode(surrogatepass) says.
+  std::mt19937 rng(7);
+  for (int i = 0; i < 20000; ++i) {
+    std::string s = random_wtf8(rng, 1 + i % 40);
+    const int flips = 1 + static_cast<int>(rng() % 3);
+    for (int f = 0; f < flips; ++f) s[rng() % s.size()] = static_cast<char>(rng());
+    if (rng() % 4 == 0) s.resize(rng() % (s.size() + 1));
+    bool decodes = true;
+    std::string out;
+    try {
+      decode(Codec::Utf8, ErrorHandler::SurrogatePass, s, out);
+    } catch (const Error&) {
+      decodes = false;
+    }
+    ASSERT_EQ(is_wtf8(s), decodes) << text_golden::show(s);
+    if (decodes) {
+      ASSERT_EQ(out, s);
+    }
+  }
+}
+
+TEST(Codecs, Latin1RoundTripsEveryByte) {
+  std::string all;
+  for (int b = 0; b < 256; ++b) all.push_back(static_cast<char>(b));
+  std::string text, bytes;
+  decode(Codec::Latin1, ErrorHandler::Strict, all, text);
+  EXPECT_TRUE(is_wtf8(text));
+  encode(Codec::Latin1, ErrorHandler::Strict, text, bytes);
+  EXPECT_EQ(bytes, all);
+}
+
+TEST(Codecs, ErrorHandlerNamesAreResolvedLazily) {
+  std::string out;
+  decode(Codec::Ascii, std::string_view("bogus"), "abc", out);
+  EXPECT_EQ(out, "abc");
+  decode(Codec::Latin1, std::string_view("bogus"), "\xff", out);
+  EXPECT_EQ(out, "abc\xc3\xbf");
+  try {
+    decode(Codec::Utf8, std::string_view("bogus"), "\xff", out);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.type(), ErrorType::LookupError);
+    EXPECT_EQ(e.message(), "unknown error handler name 'bogus'");
+  }
+  try {
+    error_handler("xmlcharrefreplace");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.type(), ErrorType::NotImplementedError);
+  }
+}
+
+TEST(Codecs, Messages) {
+  std::string out;
+  try {
+    encode(Codec::Latin1, ErrorHandler::Strict, "\xe2\x82\xac", out);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.type(), ErrorType::UnicodeEncodeError);
+    EXPECT_EQ(e.message(),
+              "'latin-1' codec can't encode character '\\u20ac' in position 0: ordinal not in range(256)");
+  }
+  try {
+    decode(Codec::Utf8, ErrorHandler::Strict, "ab\xed\xa0\x80", out);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.type(), ErrorType::UnicodeDecodeError);
+    EXPECT_EQ(e.message(), "'utf-8' codec can't decode byte 0xed in position 2: invalid continuation byte");
+  }
+  try {
+    escape_decode("ab\\x1");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.type(), ErrorType::ValueError);
+    EXPECT_EQ(e.message(), "invalid \\x escape at position 2");
+  }
+}
+
+TEST(Codecs, UnsupportedCodec) {
+  std::string out;
+  EXPECT_THROW(decode(Codec::Unsupported, ErrorHandler::Strict, "x", out), Error);
+  EXPECT_THROW(encode(Codec::Unsupported, ErrorHandler::Strict, "x", out), Error);
+}
+
+}  // namespace
