@@ -246,7 +246,8 @@ def int_literals(rng):
     # Long invalid literals: the message shows the first 200 bytes, repr cut at 200 chars.
     cases += [b"x" * 199, b"x" * 200, b"x" * 201, b"x" * 400, b"'" * 250, b"\\" * 150,
               b"a" * 199 + b"\xc3\xa9", b"a" * 198 + b"\xc3\xa9", b"\xc3\xa9" * 150,
-              b"\xf0\x9f\x98\x80" * 60, b"\n" * 120, b"1" * 150 + b"x" * 100]
+              b"\xf0\x9f\x98\x80" * 60, b"\n" * 120, b"1" * 150 + b"x" * 100,
+              b"\x01\xc3\xa9" * 70, b"\x01" * 100, b"\xe2\x80\xa8\xc3\xa9" * 45]
     for _ in range(300):
         cases.append(bytes(rng.choice(b"0123456789abcdefxob_+- \t") for _ in range(rng.randrange(1, 20))))
     return unique(cases)
