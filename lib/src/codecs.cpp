@@ -437,30 +437,32 @@ Codec find_codec(std::string_view encoding) noexcept {
   // encodings package's search function: an alias, the alias with '.' replaced by '_',
   // or the name itself as a module name (names containing '.' are never modules).
   if (encoding.find('\0') != std::string_view::npos) return Codec::Unsupported;
-  std::string norm;
-  norm.reserve(encoding.size());
+  // No accepted name normalises to more than 16 characters, so a small buffer will do.
+  char norm[24];
+  std::size_t len = 0;
   bool punct = false;
   for (char ch : encoding) {
     const unsigned char c = static_cast<unsigned char>(ch);
     const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     if (alnum || c == '.') {
-      if (punct && !norm.empty()) norm.push_back('_');
+      if (len + 2 > sizeof norm) return Codec::Unsupported;
+      if (punct && len > 0) norm[len++] = '_';
       punct = false;
-      norm.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c));
+      norm[len++] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
     } else {
       punct = true;
     }
   }
-  Codec c = codec_for_alias(norm);
+  const std::string_view name(norm, len);
+  Codec c = codec_for_alias(name);
   if (c != Codec::Unsupported) return c;
-  std::string dotless = norm;
-  for (char& ch : dotless)
-    if (ch == '.') ch = '_';
-  c = codec_for_alias(dotless);
+  char dotless[sizeof norm];
+  for (std::size_t i = 0; i < len; ++i) dotless[i] = norm[i] == '.' ? '_' : norm[i];
+  c = codec_for_alias(std::string_view(dotless, len));
   if (c != Codec::Unsupported) return c;
   // Neither "utf_8", "ascii" nor "latin_1" is an alias of another codec, and a name with
   // a dot is never imported as a module.
-  return codec_for_module(norm);
+  return codec_for_module(name);
 }
 
 void decode(Codec codec, ErrorHandler errors, std::string_view in, std::string& out) {

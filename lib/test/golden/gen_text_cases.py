@@ -382,7 +382,9 @@ def gen_find_codec(rng):
               "\u0130SO-8859-1", "\u212alatin1", "latin\u0131", "mbcs", "base64", "hex", "rot13",
               "raw_unicode_escape", "unicode_escape", "charmap", "undefined", "idna", "punycode",
               "UTF-8\t", "\tutf8", "utf8\n", "ut f8", "utf___8", "8859", "iso8859", "latin",
-              "1latin", "us", "US", "ibm367", "IBM819", "CSISOLATIN1", "iso_ir_6", "iso-ir-100"}
+              "1latin", "us", "US", "ibm367", "IBM819", "CSISOLATIN1", "iso_ir_6", "iso-ir-100",
+              "utf" + "-" * 1000 + "8", "-" * 50 + "ISO 646.IRV 1991" + "-" * 50, "x" * 23,
+              "x" * 24, "l" * 1000, "iso_646.irv_1991.", "iso_646.irv_19911"}
     for _ in range(100):
         names.add("".join(rng.choice("utf8-_. ASCIIlatin1") for _ in range(rng.randrange(1, 10))))
     mapping = {"utf-8": "utf-8", "ascii": "ascii", "iso8859-1": "latin-1"}
