@@ -7,7 +7,6 @@
 
 #include <cstring>
 #include <string>
-#include <vector>
 
 #include "pickle/error.h"
 #include "wtf8.h"
