@@ -456,43 +456,6 @@ Value arg_value(Graph& g, const Arg& a) {
   return Value::none();
 }
 
-/// repr(bytearray): unlike bytes' repr, CPython's bytearray_repr escapes every single
-/// quote, even inside double quotes: repr(bytearray(b"'")) is  bytearray(b"\'")  where
-/// repr(b"'") is  b"'"  .
-void append_repr_bytearray(std::string& out, std::span<const std::uint8_t> data) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  // Single quotes are preferred; double quotes when there is a ' and no ".
-  char quote = '\'';
-  for (std::uint8_t c : data) {
-    if (c == '"') {
-      quote = '\'';
-      break;
-    }
-    if (c == '\'') quote = '"';
-  }
-  out += "bytearray(b";
-  out += quote;
-  for (std::uint8_t c : data) {
-    if (c == '\'' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c < ' ' || c >= 0x7f) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += quote;
-  out += ')';
-}
 
 /// repr(arg).
 void append_arg_repr(std::string& out, Graph& g, const Arg& a) {
@@ -506,7 +469,7 @@ void append_arg_repr(std::string& out, Graph& g, const Arg& a) {
     case T::Float: append_repr_float(out, a.f); return;
     case T::Str: append_repr_str(out, a.text); return;
     case T::Bytes: append_repr_bytes(out, a.bytes); return;
-    case T::ByteArray: append_repr_bytearray(out, a.bytes); return;
+    case T::ByteArray: detail::append_repr_bytearray(out, a.bytes); return;
     case T::Long: {
       const Value v = g.new_int_from_bytes(a.bytes);
       append_decimal(out, IntRef(v));

@@ -393,6 +393,41 @@ void append_repr_bytes(std::string& out, std::span<const std::uint8_t> data) {
   out.push_back(quote);
 }
 
+void append_repr_bytearray(std::string& out, std::span<const std::uint8_t> data) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  // Single quotes are preferred; double quotes when there is a ' and no ".
+  char quote = '\'';
+  for (std::uint8_t c : data) {
+    if (c == '"') {
+      quote = '\'';
+      break;
+    }
+    if (c == '\'') quote = '"';
+  }
+  out += "bytearray(b";
+  out += quote;
+  for (std::uint8_t c : data) {
+    if (c == '\'' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c < ' ' || c >= 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += quote;
+  out += ')';
+}
+
 void append_repr_float(std::string& out, double x) {
   if (std::isnan(x)) {
     out += "nan";

@@ -24,6 +24,9 @@ void append_repr_bytes(std::string& out, std::span<const std::uint8_t> data);
 inline void append_repr_bytes(std::string& out, std::string_view data) {
   append_repr_bytes(out, std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
 }
+/// repr(b) for a bytearray: bytearray(b'...'). Unlike bytes' repr, CPython escapes every
+/// single quote, even inside double quotes: repr(bytearray(b"'")) is bytearray(b"\'").
+void append_repr_bytearray(std::string& out, std::span<const std::uint8_t> data);
 /// repr(x) for a float: shortest round-trip digits, Python's choice of fixed or
 /// exponent notation ('1e+16', '1e-05', '0.0001', '-0.0', 'inf', 'nan').
 void append_repr_float(std::string& out, double x);

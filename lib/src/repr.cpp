@@ -118,11 +118,7 @@ class Printer {
       case Kind::Complex: append_complex(out_, v.as_complex()); return;
       case Kind::Str: detail::append_repr_str(out_, v.as_str().utf8()); return;
       case Kind::Bytes: detail::append_repr_bytes(out_, v.as_bytes().view()); return;
-      case Kind::ByteArray:
-        out_ += "bytearray(";
-        detail::append_repr_bytes(out_, v.as_bytes().view());
-        out_ += ')';
-        return;
+      case Kind::ByteArray: detail::append_repr_bytearray(out_, v.as_bytes().view()); return;
       case Kind::Global: append_global(out_, v.as_global()); return;
       default: break;
     }
