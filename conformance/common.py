@@ -4,8 +4,8 @@
     reference_load(data, kwargs)   what `pickletool show` must do, per CPython
     run_tool(cmd, sub, data, ...)  run the tool under test on one input
     mutations(data, rng, count)    malformed variants of a pickle
-    install_guard()                the audit hook that keeps fuzzed pickles from
-                                   importing or calling anything harmful
+    guarded()                      a context in which an audit hook keeps fuzzed
+                                   pickles from importing or calling anything harmful
 
 Importing this module puts the repository root on sys.path, so that
 `conformance.objects` is importable whatever the current directory is.
@@ -121,11 +121,12 @@ class BlockedGlobal(Exception):
     """Raised (from find_class) for a global the conformance run refuses to load."""
 
 
-GLOBALS_SEEN = []               # (module, name) of every find_class since the last clear()
+GLOBALS_SEEN = []               # (module, name) of every guarded find_class
+_guard_active = False           # only guarded loads are checked (not multiprocessing's own)
 
 
 def _audit(event, args):
-    if event == 'pickle.find_class':
+    if event == 'pickle.find_class' and _guard_active:
         module, name = args
         GLOBALS_SEEN.append((module, name))
         if not (isinstance(module, str) and isinstance(name, str) and _allowed(module, name)):
@@ -136,11 +137,25 @@ _guard_installed = False
 
 
 def install_guard():
-    """Record every pickle find_class and refuse harmful globals (process-wide)."""
+    """Install the audit hook used by guarded() (once per process)."""
     global _guard_installed
     if not _guard_installed:
         sys.addaudithook(_audit)
         _guard_installed = True
+
+
+@contextlib.contextmanager
+def guarded():
+    """Within this block, find_class calls are recorded in GLOBALS_SEEN, and globals
+    outside the allow-list raise BlockedGlobal."""
+    global _guard_active
+    install_guard()
+    del GLOBALS_SEEN[:]
+    _guard_active = True
+    try:
+        yield
+    finally:
+        _guard_active = False
 
 
 @contextlib.contextmanager
@@ -287,7 +302,8 @@ class _CallProbe(pickle._Unpickler):
 def _raised_inside_call(data, kwargs, text):
     """True if the pure-Python unpickler fails with the same error inside a call."""
     try:
-        _CallProbe(io.BytesIO(data), **kwargs).load()
+        with guarded(), memory_limit():
+            _CallProbe(io.BytesIO(data), **kwargs).load()
     except InsideCall as exc:
         return error_text(exc.args[0]) == text
     except Exception:
@@ -301,13 +317,11 @@ def reference_load(data, kwargs=None, repr_digits_limit=True):
     The value's repr is part of the outcome only for values made of builtin
     value types; it is computed like print(repr(value)) would, so an int of more
     than 4300 digits is an error (ValueError) unless repr_digits_limit is False.
-    Needs install_guard() first.
     """
     kwargs = kwargs or {}
-    del GLOBALS_SEEN[:]
     err = None
     try:
-        with memory_limit():
+        with guarded(), memory_limit():
             value = pickle.loads(data, **kwargs)
     except Exception as exc:
         err = exc
@@ -395,15 +409,15 @@ def same_error(actual, expected):
 OPCODE_BYTES = [op.code.encode('latin-1') for op in pickletools.opcodes]
 
 
-def mutations(data, rng, count):
+def mutations(data, rng, count, all_truncations=False):
     """`count` deterministic malformed variants of data: (label, bytes) pairs.
 
     Kinds: truncation, bit flip, random byte, inserted byte, inserted opcode,
-    deleted byte, duplicated slice.  Pickles of at most 48 bytes also get every
-    truncation.
+    deleted byte, duplicated slice.  With all_truncations, inputs of at most 64
+    bytes also get every truncation.
     """
     out = []
-    if len(data) <= 48:
+    if all_truncations and len(data) <= 64:
         out.extend(('trunc%d' % n, data[:n]) for n in range(len(data)))
     for _ in range(count):
         kind = rng.choice(('trunc', 'flip', 'byte', 'insert', 'opcode', 'delete', 'dup'))
@@ -438,13 +452,123 @@ def safe_filename(name):
     return re.sub(r'[^A-Za-z0-9_.=-]+', '_', name)[:120]
 
 
-def save_repro(subdir, name, data, report):
-    """Write data and a text report under conformance/out/subdir/; return the pickle path."""
+def repro_dir(subdir, clear=False):
+    """conformance/out/<subdir>/, created (and emptied first if clear)."""
     d = os.path.join(OUT_DIR, subdir)
+    if clear and os.path.isdir(d):
+        import shutil
+        shutil.rmtree(d)
     os.makedirs(d, exist_ok=True)
-    base = os.path.join(d, safe_filename(name))
+    return d
+
+
+def save_repro(subdir, name, data, report):
+    """Write <name>.pickle and <name>.txt under conformance/out/subdir/; return the pickle path."""
+    base = os.path.join(repro_dir(subdir), safe_filename(name))
     with open(base + '.pickle', 'wb') as f:
         f.write(data)
-    with open(base + '.txt', 'w', encoding='utf-8') as f:
-        f.write(report)
+    if report is not None:
+        with open(base + '.txt', 'w', encoding='utf-8') as f:
+            f.write(report)
     return base + '.pickle'
+
+
+# ---------------------------------------------------------------------------
+# Building and running the cases of a check.
+
+Case = collections.namedtuple('Case', 'name group data kwargs')
+
+
+def build_cases(seed, count, directory=None, mutations_per_case=1, with_vectors=True,
+                with_kwargs=False):
+    """The inputs of a check, in a deterministic order.
+
+    groups: 'corpus' (corpus.pickles(seed, count), or the files of `directory`),
+    'vectors' (vectors.py; those needing loads() keyword arguments only if
+    with_kwargs), and '<group>-mutated' (mutations() of each of them; every
+    truncation of the vectors too).
+    """
+    import random
+    from conformance import corpus, vectors
+    cases = []
+    if directory:
+        for fn in sorted(os.listdir(directory)):
+            with open(os.path.join(directory, fn), 'rb') as f:
+                cases.append(Case(fn, 'corpus', f.read(), {}))
+    else:
+        for name, proto, data in corpus.pickles(seed, count):
+            cases.append(Case('%s-p%d' % (name, proto), 'corpus', data, {}))
+    if with_vectors:
+        cases += [Case(v.name, 'vectors', v.data, v.kwargs) for v in vectors.all_vectors()
+                  if with_kwargs or not v.kwargs]
+    mutated = []
+    seen = set((c.data, repr(c.kwargs)) for c in cases)
+    for case in cases:
+        rng = random.Random('%s:%s' % (seed, case.name))
+        for label, data in mutations(case.data, rng, mutations_per_case,
+                                     all_truncations=case.group == 'vectors'):
+            if (data, repr(case.kwargs)) not in seen:       # skip duplicate inputs
+                seen.add((data, repr(case.kwargs)))
+                mutated.append(Case('%s~%s' % (case.name, label), case.group + '-mutated',
+                                    data, case.kwargs))
+    return cases + mutated
+
+
+def run_pool(func, items, jobs, initializer=None, progress='cases'):
+    """func(item) for every item, in order, over `jobs` forked worker processes."""
+    import multiprocessing
+    results = []
+    total = len(items)
+    step = max(1, total // 20)
+    ctx = multiprocessing.get_context('fork')
+    with ctx.Pool(jobs, initializer=initializer) as pool:
+        for i, result in enumerate(pool.imap(func, items, chunksize=8), 1):
+            results.append(result)
+            if i % step == 0 or i == total:
+                sys.stderr.write('\r  %d/%d %s' % (i, total, progress))
+                sys.stderr.flush()
+    sys.stderr.write('\n')
+    return results
+
+
+def minimize(data, still_fails, budget=400):
+    """A smaller input for which still_fails(input) holds (greedy chunk removal)."""
+    tries = 0
+    chunk = max(1, len(data) // 2)
+    while chunk >= 1 and tries < budget:
+        pos, changed = 0, False
+        while pos < len(data) and tries < budget:
+            candidate = data[:pos] + data[pos + chunk:]
+            tries += 1
+            if candidate != data and still_fails(candidate):
+                data, changed = candidate, True
+            else:
+                pos += chunk
+        if not changed:
+            chunk //= 2
+    return data
+
+
+def add_common_arguments(ap):
+    ap.add_argument('--pickletool', default=DEFAULT_TOOL,
+                    help='the tool under test (a .py file runs with this python); '
+                         'default: %(default)s')
+    ap.add_argument('--seed', type=int, default=0, help='corpus and mutation seed')
+    ap.add_argument('--count', type=int, default=None,
+                    help='corpus objects (default: catalogue + 200 random graphs)')
+    ap.add_argument('--dir', help='use the pickles in DIR instead of generating a corpus')
+    ap.add_argument('--mutations', type=int, default=1,
+                    help="random mutations per input (default 1; pickletester's vectors "
+                         'also get every truncation)')
+    ap.add_argument('--no-vectors', action='store_true', help="skip pickletester's vectors")
+    ap.add_argument('--jobs', '-j', type=int, default=os.cpu_count() or 1)
+    ap.add_argument('--list', type=int, default=20, metavar='N',
+                    help='list at most N disagreements (all are saved)')
+    ap.add_argument('--minimize', type=int, default=10, metavar='N',
+                    help='minimize the first N disagreements (default 10)')
+    ap.add_argument('--timeout', type=float, default=60, help='seconds per tool run')
+
+
+def short(text, limit=160):
+    text = text if isinstance(text, str) else text.decode('utf-8', 'backslashreplace')
+    return repr(text if len(text) <= limit else text[:limit] + '...')

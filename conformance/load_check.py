@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""Differential check of `pickletool show` against CPython's pickle.loads.
+
+For every input (a generated corpus or the pickles of a directory, pickletester's
+vectors, and mutated copies of all of them) CPython's outcome is computed in
+memory with pickle.loads (the C unpickler) and compared with the tool's:
+
+* both fail: they agree on the class when the tool's last stderr line(s) name
+  the same exception class, and fully when the message is the same too;
+* both succeed: when CPython's value is made only of builtin value types
+  (None, bool, int, float, complex, str, bytes, bytearray, list, tuple, dict,
+  set, frozenset) the tool must print CPython's repr.  Sets print in insertion
+  order in the tool, so reprs that differ are evaluated (literals only) and
+  compared with a nan- and sign-aware deep equality; reprs with '...' (cycles)
+  or nested too deeply for the parser cannot be evaluated and are reported as
+  "unverifiable".  Other values only need to load.
+* CPython's repr is part of its outcome: an int of more than 4300 digits makes
+  print(repr(value)) raise ValueError, so the tool must fail the same way.
+
+Inputs whose outcome depends on what CPython imports or calls are counted
+apart: 'imports' when find_class was asked for a global outside the safe set
+(see common.SAFE_GLOBALS) or importing failed, 'call' when CPython's error was
+raised inside a called object (found by re-running the pure-Python unpickler
+with its calls instrumented).
+
+    python3 conformance/load_check.py                      # build/tools/pickletool
+    python3 conformance/load_check.py --pickletool conformance/fake_pickletool.py
+    python3 conformance/load_check.py --flags              # also vectors needing
+                                      # --encoding/--errors/--no-fix-imports
+
+Disagreements are listed and saved to conformance/out/load/.  Exit status 0 when
+every compared case agrees (class and message; unverifiable reprs excepted).
+"""
+
+import argparse
+import ast
+import math
+import os
+import sys
+
+if __package__ in (None, ''):
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from conformance import common  # noqa: E402
+
+ARGS = None
+
+# ---------------------------------------------------------------------------
+# Comparing reprs that may differ only in set order.
+
+EVAL_NAMES = {'inf': math.inf, 'nan': math.nan, 'infj': complex(0, math.inf),
+              'nanj': complex(0, math.nan), 'frozenset': frozenset, 'bytearray': bytearray,
+              'set': set}
+_LITERAL_NODES = (ast.Expression, ast.Constant, ast.List, ast.Tuple, ast.Set, ast.Dict,
+                  ast.UnaryOp, ast.USub, ast.UAdd, ast.BinOp, ast.Add, ast.Sub, ast.Call,
+                  ast.Name, ast.Load)
+
+
+def literal_value(text):
+    """The value of a repr made of literals, or None if it cannot be evaluated.
+
+    Returns (True, value) or (False, reason).
+    """
+    try:
+        tree = ast.parse(text, mode='eval')
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        return False, 'not parseable (%s)' % type(exc).__name__
+    for node in ast.walk(tree):
+        if not isinstance(node, _LITERAL_NODES):
+            return False, 'not a literal (%s)' % type(node).__name__
+        if isinstance(node, ast.Name) and node.id not in EVAL_NAMES:
+            return False, 'unknown name %s' % node.id
+        if isinstance(node, ast.Constant) and node.value is Ellipsis:
+            return False, 'cyclic (contains ...)'
+    try:
+        return True, eval(compile(tree, '<repr>', 'eval'), {'__builtins__': {}}, dict(EVAL_NAMES))
+    except Exception as exc:
+        return False, 'eval failed (%s)' % common.error_text(exc)
+
+
+def same_float(a, b):
+    if a != a or b != b:
+        return a != a and b != b
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+def deep_equal(a, b):
+    """Equality of two evaluated reprs: exact types, nan == nan, 0.0 != -0.0, sets unordered."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is float:
+        return same_float(a, b)
+    if type(a) is complex:
+        return same_float(a.real, b.real) and same_float(a.imag, b.imag)
+    if type(a) in (list, tuple):
+        return len(a) == len(b) and all(deep_equal(x, y) for x, y in zip(a, b))
+    if type(a) is dict:
+        return len(a) == len(b) and all(deep_equal(ka, kb) and deep_equal(va, vb)
+                                        for (ka, va), (kb, vb) in zip(a.items(), b.items()))
+    if type(a) in (set, frozenset):
+        if len(a) != len(b):
+            return False
+        rest = list(b)
+        for x in a:
+            for i, y in enumerate(rest):
+                if deep_equal(x, y):
+                    del rest[i]
+                    break
+            else:
+                return False
+        return True
+    return a == b
+
+
+def repr_equivalent(expected, actual):
+    """True/False, or None with a reason when a repr cannot be evaluated."""
+    ok_e, ve = literal_value(expected)
+    ok_a, va = literal_value(actual)
+    if not ok_e:
+        return None, 'CPython repr ' + ve
+    if not ok_a:
+        return None, 'tool repr ' + va
+    return deep_equal(ve, va), ''
+
+
+# ---------------------------------------------------------------------------
+# One case.
+
+def tool_flags(kwargs):
+    flags = []
+    if 'encoding' in kwargs:
+        flags += ['--encoding', kwargs['encoding']]
+    if 'errors' in kwargs:
+        flags += ['--errors', kwargs['errors']]
+    if kwargs.get('fix_imports', True) is False:
+        flags.append('--no-fix-imports')
+    return flags
+
+
+def compare(data, kwargs):
+    """A verdict dict; 'result' is one of agree, agree-eval, agree-class,
+    unverifiable, disagree, crash; 'kind' says what differs."""
+    exp = common.reference_load(data, kwargs)
+    tool = common.run_tool(common.tool_command(ARGS.pickletool), 'show', data,
+                           tool_flags(kwargs), timeout=ARGS.timeout)
+    v = {'category': exp.category, 'expected': '%s %s' % (exp.status, exp.text),
+         'globals': exp.globals, 'tool_status': tool.status, 'tool': None, 'kind': '',
+         'note': ''}
+    if tool.status.startswith('crash'):
+        v.update(result='crash', kind='crash',
+                 tool='%s; stderr ends %s' % (tool.status, common.short(tool.stderr[-300:])))
+        return v
+    if tool.status == 'err':
+        v['tool'] = 'err ' + common.stderr_error(tool.stderr, exp.text if exp.status == 'err'
+                                                 else '')
+    else:
+        v['tool'] = 'ok ' + tool.stdout.decode('utf-8', 'backslashreplace')
+    if exp.status == 'err':
+        actual = v['tool'][4:]
+        if tool.status != 'err':
+            v.update(result='disagree', kind='tool-succeeds')
+        elif common.same_error(actual, exp.text):
+            v.update(result='agree')
+        elif common.same_error_class(actual, exp.text):
+            v.update(result='agree-class', kind='error-message')
+        else:
+            v.update(result='disagree', kind='error-class')
+        return v
+    if tool.status != 'ok':
+        v.update(result='disagree', kind='tool-fails')
+    elif exp.status == 'ok-object':
+        v.update(result='agree')
+    elif tool.stdout == (exp.text + '\n').encode('utf-8'):
+        v.update(result='agree')
+    else:
+        actual = tool.stdout.decode('utf-8', 'backslashreplace')
+        actual = actual[:-1] if actual.endswith('\n') else actual
+        same, why = repr_equivalent(exp.text, actual)
+        if same is None:
+            v.update(result='unverifiable', kind='repr', note=why)
+        elif same:
+            v.update(result='agree-eval')
+        else:
+            v.update(result='disagree', kind='repr')
+    return v
+
+
+def check(case):
+    v = compare(case.data, case.kwargs)
+    v['name'], v['group'] = case.name, case.group
+    return v
+
+
+def init_worker():
+    common.raise_recursion_limit()
+
+
+def report_disagreement(i, v, case):
+    lines = ['case: %s (%s)%s' % (case.name, case.group,
+                                  ' kwargs %r' % (case.kwargs,) if case.kwargs else ''),
+             'result: %s %s %s' % (v['result'], v['kind'], v['note']),
+             'category: %s; globals: %s' % (v['category'], v['globals'][:10]),
+             'CPython: %s' % common.short(v['expected'], 2000),
+             'tool:    %s' % common.short(v['tool'] or v['tool_status'], 2000)]
+    path = common.save_repro('load', case.name, case.data, None)
+    lines.append('input: %s (%d bytes)' % (path, len(case.data)))
+    if i < ARGS.minimize and v['category'] == 'plain' and v['result'] != 'unverifiable':
+        kind = v['kind']
+
+        def still_fails(d):
+            w = compare(d, case.kwargs)
+            return w['category'] == 'plain' and w['kind'] == kind
+        small = common.minimize(case.data, still_fails)
+        if small != case.data:
+            mpath = common.save_repro('load', case.name + '.min', small, None)
+            lines.append('minimized: %s (%d bytes) %s' % (mpath, len(small),
+                                                           common.short(repr(small))))
+    lines.append('reproduce: %s show %sFILE   vs   python3 -c "import pickle,sys; '
+                 'print(repr(pickle.loads(open(sys.argv[1],\'rb\').read())))" FILE'
+                 % (' '.join(common.tool_command(ARGS.pickletool)),
+                    ''.join(f + ' ' for f in tool_flags(case.kwargs))))
+    text = '\n'.join(lines) + '\n'
+    with open(path[:-len('.pickle')] + '.txt', 'w', encoding='utf-8') as f:
+        f.write(text)
+    return text
+
+
+def summarize(results):
+    plain = [v for v in results if v['category'] == 'plain']
+    count = lambda vs, *rs: sum(v['result'] in rs for v in vs)  # noqa: E731
+    n = len(plain)
+    full = count(plain, 'agree', 'agree-eval')
+    cls = count(plain, 'agree', 'agree-eval', 'agree-class')
+    print('compared (only safe globals involved): %d' % n)
+    print('  same outcome, same class:            %d/%d (%.2f%%)'
+          % (cls, n, 100.0 * cls / max(1, n)))
+    print('  same outcome, same class and message: %d/%d (%.2f%%)'
+          % (full, n, 100.0 * full / max(1, n)))
+    print('    of which reprs equal only after eval (set order): %d' % count(plain, 'agree-eval'))
+    print('  reprs differ, not evaluable (cyclic or too deep): %d' % count(plain, 'unverifiable'))
+    print('  disagree: %d (crashes: %d)' % (count(plain, 'disagree', 'crash'),
+                                            count(plain, 'crash')))
+    for cat, what in (('imports', 'CPython named a global outside the safe set, or importing '
+                                  'failed'),
+                      ('call', "CPython's error was raised inside a called object")):
+        vs = [v for v in results if v['category'] == cat]
+        same_status = sum(v['expected'].split()[0].startswith('ok') ==
+                          (v['tool_status'] == 'ok') for v in vs)
+        cpy_ok = sum(v['expected'].startswith('ok') for v in vs)
+        tool_ok_when_ok = sum(v['expected'].startswith('ok') and v['tool_status'] == 'ok'
+                              for v in vs)
+        print('counted apart, %s (%s): %d' % (cat, what, len(vs)))
+        print('  same status (both load / both fail): %d/%d; CPython loads %d, the tool '
+              'loads %d of those; crashes: %d'
+              % (same_status, len(vs), cpy_ok, tool_ok_when_ok, count(vs, 'crash')))
+    groups = {}
+    for v in plain:
+        g = groups.setdefault(v['group'], [0, 0])
+        g[0] += v['result'] in ('agree', 'agree-eval')
+        g[1] += 1
+    print('by group (compared cases, full agreement):')
+    for name, (a, t) in groups.items():
+        print('  %-18s %6d/%d' % (name, a, t))
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    common.add_common_arguments(ap)
+    ap.add_argument('--flags', action='store_true',
+                    help='include vectors that need --encoding/--errors/--no-fix-imports')
+    ARGS = ap.parse_args()
+    if not os.path.exists(ARGS.pickletool):
+        ap.error('no tool at %s (build it, or pass --pickletool conformance/fake_pickletool.py)'
+                 % ARGS.pickletool)
+    import test.pickletester  # noqa: F401  (puts C, D, E in __main__ for DATA0..DATA4)
+    init_worker()
+    cases = common.build_cases(ARGS.seed, ARGS.count, ARGS.dir, ARGS.mutations,
+                               not ARGS.no_vectors, with_kwargs=ARGS.flags)
+    print('load_check: %d cases, tool %s' % (len(cases), ARGS.pickletool))
+    results = common.run_pool(check, cases, ARGS.jobs, initializer=init_worker)
+    summarize(results)
+
+    common.repro_dir('load', clear=True)
+    bad = [(v, c) for v, c in zip(results, cases)
+           if v['result'] == 'crash' or (v['category'] == 'plain' and v['result'] not in
+                                         ('agree', 'agree-eval'))]
+    if bad:
+        print('%d compared cases without full agreement (and crashes), saved to %s/:'
+              % (len(bad), os.path.join(common.OUT_DIR, 'load')))
+    for i, (v, case) in enumerate(bad):
+        text = report_disagreement(i, v, case)
+        if i < ARGS.list:
+            print('- ' + text.replace('\n', '\n  ').rstrip())
+    failing = [v for v, _ in bad if v['result'] != 'unverifiable']
+    return 0 if not failing else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
