@@ -23,6 +23,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import types
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
@@ -198,7 +199,15 @@ def is_builtin_value(obj):
 
 
 def describe_object(obj):
-    """Short description of a non-builtin result: the `module.qualname` of its type."""
+    """Short description of a non-builtin result.
+
+    `global module.qualname` for a class or a module-level function (what the
+    pickle named), else `module.qualname` of the object's type.
+    """
+    if isinstance(obj, (type, types.FunctionType)) or (
+            isinstance(obj, types.BuiltinFunctionType)
+            and isinstance(getattr(obj, '__self__', None), types.ModuleType)):
+        return 'global %s.%s' % (obj.__module__, obj.__qualname__)
     t = type(obj)
     return '%s.%s' % (t.__module__, t.__qualname__)
 

@@ -89,11 +89,12 @@ def _classic_instances():
 
 
 def _python2_exceptions():
+    # (EnvironmentError and IOError are OSError in Python 3: three equal vectors.)
     out = []
-    for exc in pt.python2_exceptions_without_args:
+    for i, exc in enumerate(pt.python2_exceptions_without_args):
         data = pt.exception_pickle.replace(b'?', exc.__name__.encode('ascii'))
-        out.append(Vector('python2_exceptions.' + exc.__name__, data, {}))
-    out.append(Vector('python2_exceptions.StandardError',
+        out.append(Vector('python2_exceptions.%02d.%s' % (i, exc.__name__), data, {}))
+    out.append(Vector('python2_exceptions.%02d.StandardError' % len(out),
                       pt.exception_pickle.replace(b'?', b'StandardError'), {}))
     return out
 
