@@ -233,7 +233,10 @@ status    'ok' (text = repr, the value is made of builtin value types),
           'ok-object' (text = describe_object(value)) or 'err' (text = error_text)
 category  'plain'   only safe globals were involved: compare with the tool
           'imports' an unsafe global was named, or importing failed
-          'call'    the error was raised inside a call of a (safe) callable
+          'call'    the error came from running code: raised inside a called
+                    object, or by an operation on an instance whose class decides
+                    the outcome (appending to it, calling it, hashing it, ...)
+          'memory'  CPython raised MemoryError (depends on the machine)
 globals   the (module, name) pairs find_class was asked for
 """
 
@@ -242,11 +245,52 @@ _ATTR_ERROR = re.compile(r"^(Can't get attribute |module '.*' has no attribute )
 
 
 class InsideCall(Exception):
-    pass
+    """The wrapped exception was raised by a called object, or by an operation on
+    an object that is not a builtin value (so its class decided the outcome)."""
+
+
+def _opaque(x):
+    """True for objects whose behaviour a value model cannot know: instances of
+    classes other than the builtin value types, and classes or functions that
+    are not builtins."""
+    if type(x) in BUILTIN_VALUE_TYPES or x is Ellipsis or x is NotImplemented:
+        return False
+    if isinstance(x, (type, types.BuiltinFunctionType)) and \
+            getattr(x, '__module__', None) == 'builtins':
+        return False
+    return True
+
+
+def _guard_operands(opcode, operands):
+    """Dispatch entry that runs the standard one, tagging its errors InsideCall
+    when one of operands(self) (taken before it runs) is opaque."""
+    original = pickle._Unpickler.dispatch[opcode[0]]
+
+    def load(self):
+        try:
+            objs = operands(self)
+        except (IndexError, AttributeError):
+            objs = []
+        try:
+            original(self)
+        except InsideCall:
+            raise
+        except Exception as exc:
+            if any(_opaque(o) for o in objs):
+                raise InsideCall(exc) from exc
+            raise
+    return load
+
+
+def _below_mark(self):
+    return self.metastack[-1][-1]
 
 
 class _CallProbe(pickle._Unpickler):
-    """Pure-Python unpickler that marks exceptions raised by called objects."""
+    """Pure-Python unpickler that tags (InsideCall) the errors that come from
+    running code: calls made by REDUCE, NEWOBJ, NEWOBJ_EX, INST, OBJ and BUILD
+    (__setstate__, setattr), and operations on opaque objects (appending to,
+    setting items of, building or calling an instance; hashing one as a key)."""
 
     dispatch = dict(pickle._Unpickler.dispatch)
 
@@ -260,8 +304,8 @@ class _CallProbe(pickle._Unpickler):
     def load_reduce(self):
         args = self.stack.pop()
         func = self.stack[-1]
-        if callable(func) and type(args) is tuple:
-            self.stack[-1] = self._call(func, *args)
+        if (callable(func) and type(args) is tuple) or _opaque(func):
+            self.stack[-1] = self._call(lambda: func(*args))
         else:
             self.stack[-1] = func(*args)
     dispatch[pickle.REDUCE[0]] = load_reduce
@@ -269,8 +313,8 @@ class _CallProbe(pickle._Unpickler):
     def load_newobj(self):
         args = self.stack.pop()
         cls = self.stack.pop()
-        if isinstance(cls, type) and type(args) is tuple:
-            self.append(self._call(cls.__new__, cls, *args))
+        if (isinstance(cls, type) and type(args) is tuple) or _opaque(cls):
+            self.append(self._call(lambda: cls.__new__(cls, *args)))
         else:
             self.append(cls.__new__(cls, *args))
     dispatch[pickle.NEWOBJ[0]] = load_newobj
@@ -279,8 +323,9 @@ class _CallProbe(pickle._Unpickler):
         kwargs = self.stack.pop()
         args = self.stack.pop()
         cls = self.stack.pop()
-        if isinstance(cls, type) and type(args) is tuple and type(kwargs) is dict:
-            self.append(self._call(cls.__new__, cls, *args, **kwargs))
+        if (isinstance(cls, type) and type(args) is tuple and type(kwargs) is dict) \
+                or _opaque(cls):
+            self.append(self._call(lambda: cls.__new__(cls, *args, **kwargs)))
         else:
             self.append(cls.__new__(cls, *args, **kwargs))
     dispatch[pickle.NEWOBJ_EX[0]] = load_newobj_ex
@@ -292,29 +337,41 @@ class _CallProbe(pickle._Unpickler):
             self.append(self._call(klass.__new__, klass))
 
     def load_build(self):
-        state = self.stack[-1]
         inst = self.stack[-2]
-        setstate = getattr(inst, '__setstate__', None)
-        if setstate is not None:
-            self.stack.pop()
-            self._call(setstate, state)
-        elif isinstance(state, tuple) and len(state) == 2 and isinstance(state[1], dict):
-            self.stack[-1] = state[0]
-            pickle._Unpickler.load_build(self)
-            for k, v in state[1].items():
-                self._call(setattr, inst, k, v)
+        if _opaque(inst):
+            self._call(pickle._Unpickler.load_build, self)
         else:
             pickle._Unpickler.load_build(self)
     dispatch[pickle.BUILD[0]] = load_build
 
+    dispatch[pickle.APPEND[0]] = _guard_operands(pickle.APPEND, lambda u: [u.stack[-2]])
+    dispatch[pickle.APPENDS[0]] = _guard_operands(pickle.APPENDS, lambda u: [_below_mark(u)])
+    dispatch[pickle.SETITEM[0]] = _guard_operands(pickle.SETITEM,
+                                                  lambda u: [u.stack[-3], u.stack[-2]])
+    dispatch[pickle.SETITEMS[0]] = _guard_operands(
+        pickle.SETITEMS, lambda u: [_below_mark(u)] + u.stack[0::2])
+    dispatch[pickle.DICT[0]] = _guard_operands(pickle.DICT, lambda u: u.stack[0::2])
+    dispatch[pickle.ADDITEMS[0]] = _guard_operands(
+        pickle.ADDITEMS, lambda u: [_below_mark(u)] + u.stack)
+    dispatch[pickle.FROZENSET[0]] = _guard_operands(pickle.FROZENSET, lambda u: list(u.stack))
+
+
+# C messages for checks whose answer depends on an object the probe calls opaque.
+_C_OPAQUE_CHECKS = re.compile(r'^UnpicklingError: (NEWOBJ(_EX)? \w+ argument must be a |'
+                              r'(slot )?state is not a dictionary)')
+
 
 def _raised_inside_call(data, kwargs, text):
-    """True if the pure-Python unpickler fails with the same error inside a call."""
+    """True if CPython's error `text` comes from running code (see _CallProbe).
+
+    The pure-Python unpickler must fail inside a call or on an opaque object,
+    with the same error text, or with a C check that depends on such an object.
+    """
     try:
         with guarded(), memory_limit():
             _CallProbe(io.BytesIO(data), **kwargs).load()
     except InsideCall as exc:
-        return error_text(exc.args[0]) == text
+        return error_text(exc.args[0]) == text or bool(_C_OPAQUE_CHECKS.match(text))
     except Exception:
         pass
     return False
@@ -353,6 +410,8 @@ def reference_load(data, kwargs=None, repr_digits_limit=True):
     if imports or isinstance(err, _IMPORT_ERRORS) or (
             isinstance(err, AttributeError) and _ATTR_ERROR.match(str(err))):
         category = 'imports'
+    elif isinstance(err, MemoryError):
+        category = 'memory'
     elif seen and _raised_inside_call(data, kwargs, text):
         category = 'call'
     else:
@@ -533,10 +592,11 @@ def run_pool(func, items, jobs, initializer=None, progress='cases'):
     with ctx.Pool(jobs, initializer=initializer) as pool:
         for i, result in enumerate(pool.imap(func, items, chunksize=8), 1):
             results.append(result)
-            if i % step == 0 or i == total:
+            if sys.stderr.isatty() and (i % step == 0 or i == total):
                 sys.stderr.write('\r  %d/%d %s' % (i, total, progress))
                 sys.stderr.flush()
-    sys.stderr.write('\n')
+    if sys.stderr.isatty():
+        sys.stderr.write('\n')
     return results
 
 
