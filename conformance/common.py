@@ -251,9 +251,10 @@ class InsideCall(Exception):
 
 def _opaque(x):
     """True for objects whose behaviour a value model cannot know: instances of
-    classes other than the builtin value types, and classes or functions that
-    are not builtins."""
-    if type(x) in BUILTIN_VALUE_TYPES or x is Ellipsis or x is NotImplemented:
+    classes other than the builtin value types and object, and classes or
+    functions that are not builtins."""
+    if type(x) in BUILTIN_VALUE_TYPES or type(x) is object or x is Ellipsis \
+            or x is NotImplemented:
         return False
     if isinstance(x, (type, types.BuiltinFunctionType)) and \
             getattr(x, '__module__', None) == 'builtins':

@@ -61,7 +61,8 @@ def compare(data):
         v['problems'].append(text)
 
     if tool.status.startswith('crash'):
-        problem('crash', 'tool %s; stderr ends %s' % (tool.status, common.short(tool.stderr[-300:])))
+        problem('crash', 'tool %s; stderr ends %s'
+                % (tool.status, common.short(tool.stderr[-300:])))
         return v
     diff = first_difference(exp_out, tool.stdout)
     if diff:
@@ -69,7 +70,8 @@ def compare(data):
     if tool.status == 'err':
         v['tool_err'] = common.stderr_error(tool.stderr, exp_err or '')
     if exp_err is None and tool.status == 'err':
-        problem('tool-fails', 'pickletools succeeds, tool fails with %s' % common.short(v['tool_err']))
+        problem('tool-fails', 'pickletools succeeds, tool fails with %s'
+                % common.short(v['tool_err']))
     elif exp_err is not None and tool.status == 'ok':
         problem('tool-succeeds', 'pickletools raises %s, tool succeeds' % common.short(exp_err))
     elif exp_err is not None and not common.same_error_class(v['tool_err'], exp_err):

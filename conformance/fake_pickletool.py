@@ -23,7 +23,8 @@ import pickle
 import pickletools
 import sys
 
-USAGE = 'usage: fake_pickletool.py {dis|show} [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]'
+USAGE = ('usage: fake_pickletool.py {dis|show} [--encoding E] [--errors E] [--no-fix-imports] '
+         '[FILE|-]')
 
 
 def fail(text):

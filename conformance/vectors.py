@@ -134,7 +134,8 @@ def _good_opcodes():
     for method in ('test_short_binbytes', 'test_binbytes', 'test_short_binunicode',
                    'test_binbytes8', 'test_binunicode8', 'test_bytearray8'):
         datas.append(_list_literal(method, 'dumped'))
-    for method in ('test_get', 'test_binget', 'test_long_binget', 'test_dup', 'test_frame_readline'):
+    for method in ('test_get', 'test_binget', 'test_long_binget', 'test_dup',
+                   'test_frame_readline'):
         datas.append(_list_literal(method, 'pickled'))
     datas += _call_literals('test_misc_get', 'loads', 0)
     datas += [p for p, _ in _list_literal('test_correctly_quoted_string', 'goodpickles')]
