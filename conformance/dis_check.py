@@ -7,6 +7,12 @@ for byte, what pickletools.dis(f, out, None, 4, 0) prints (including the partial
 output printed before an error), and the tool must fail exactly when pickletools
 raises, with `ErrorClass: message` as the last line(s) of stderr.
 
+The reference runs pickletools.dis on the pickle in memory.  That is what
+`python3 -m pickletools FILE` prints, except for one machine-dependent case: with
+a real file, pickletools' f.read(n) allocates the n bytes an opcode declares
+before reading, so a huge declared length raises MemoryError there instead of
+ValueError("expected n bytes in a bytes8, but only m remain").
+
     python3 conformance/dis_check.py                       # build/tools/pickletool
     python3 conformance/dis_check.py --pickletool conformance/fake_pickletool.py
     python3 conformance/dis_check.py --seed 3 --count 600 --mutations 3

@@ -5,7 +5,8 @@ It follows the same command-line contract, so running the checkers with
 `--pickletool conformance/fake_pickletool.py` tests the checkers end to end:
 
     fake_pickletool.py dis [FILE|-]
-        stdout: what `python3 -m pickletools FILE` prints
+        stdout: what `python3 -m pickletools FILE` prints (the file is read into
+        memory first, as dis_check's reference does)
     fake_pickletool.py show [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]
         stdout: repr(pickle.loads(data)) and a newline
 
@@ -58,11 +59,15 @@ def main(argv):
     except ValueError as exc:
         return fail('UsageError: %s' % exc)
     sys.stdout.reconfigure(encoding='utf-8')
+    # In memory, like the checkers' reference: with a real file, pickletools'
+    # f.read(n) allocates n bytes first, so a huge declared length gives
+    # MemoryError instead of "expected n bytes ..., but only m remain".
     try:
         if path == '-':
             source = io.BytesIO(sys.stdin.buffer.read())
         else:
-            source = open(path, 'rb')
+            with open(path, 'rb') as f:
+                source = io.BytesIO(f.read())
     except OSError as exc:
         return fail('%s: %s' % (type(exc).__name__, exc))
 
