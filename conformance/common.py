@@ -295,6 +295,10 @@ class _CallProbe(pickle._Unpickler):
 
     dispatch = dict(pickle._Unpickler.dispatch)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.opaque_targets = 0     # BUILD, NEWOBJ, NEWOBJ_EX on opaque objects
+
     @staticmethod
     def _call(func, *args, **kwargs):
         try:
@@ -314,6 +318,7 @@ class _CallProbe(pickle._Unpickler):
     def load_newobj(self):
         args = self.stack.pop()
         cls = self.stack.pop()
+        self.opaque_targets += _opaque(cls)
         if (isinstance(cls, type) and type(args) is tuple) or _opaque(cls):
             self.append(self._call(lambda: cls.__new__(cls, *args)))
         else:
@@ -324,6 +329,7 @@ class _CallProbe(pickle._Unpickler):
         kwargs = self.stack.pop()
         args = self.stack.pop()
         cls = self.stack.pop()
+        self.opaque_targets += _opaque(cls)
         if (isinstance(cls, type) and type(args) is tuple and type(kwargs) is dict) \
                 or _opaque(cls):
             self.append(self._call(lambda: cls.__new__(cls, *args, **kwargs)))
@@ -339,6 +345,7 @@ class _CallProbe(pickle._Unpickler):
 
     def load_build(self):
         inst = self.stack[-2]
+        self.opaque_targets += _opaque(inst)
         if _opaque(inst):
             self._call(pickle._Unpickler.load_build, self)
         else:
@@ -365,17 +372,21 @@ _C_OPAQUE_CHECKS = re.compile(r'^UnpicklingError: (NEWOBJ(_EX)? \w+ argument mus
 def _raised_inside_call(data, kwargs, text):
     """True if CPython's error `text` comes from running code (see _CallProbe).
 
-    The pure-Python unpickler must fail inside a call or on an opaque object,
-    with the same error text, or with a C check that depends on such an object.
+    Either the pure-Python unpickler fails inside a call or on an opaque object
+    with the same error text, or CPython's error is one of the C checks of a
+    BUILD or NEWOBJ operand and the probe met an opaque one (whether a class has
+    __setstate__, or whether an object is a type, is up to the class).
     """
+    probe = _CallProbe(io.BytesIO(data), **kwargs)
     try:
         with guarded(), memory_limit():
-            _CallProbe(io.BytesIO(data), **kwargs).load()
+            probe.load()
     except InsideCall as exc:
-        return error_text(exc.args[0]) == text or bool(_C_OPAQUE_CHECKS.match(text))
+        if error_text(exc.args[0]) == text:
+            return True
     except Exception:
         pass
-    return False
+    return bool(_C_OPAQUE_CHECKS.match(text)) and probe.opaque_targets > 0
 
 
 def reference_load(data, kwargs=None, repr_digits_limit=True):
