@@ -264,17 +264,6 @@ struct Unpickler::Impl {
     }
     return make_str(data);
   }
-  /// bytes.decode(codec, opts.errors) with CPython's lazy lookup of the error handler.
-  void decode_with_errors(detail::Codec codec, std::string_view data, std::string& out) {
-    std::size_t start = out.size();
-    try {
-      detail::decode(codec, detail::ErrorHandler::Strict, data, out);
-    } catch (const Error& e) {
-      if (e.type() != ErrorType::UnicodeDecodeError || opts.errors == "strict") throw;
-      out.resize(start);
-      detail::decode(codec, detail::error_handler(opts.errors), data, out);
-    }
-  }
   /// A Python 2 str (STRING, BINSTRING, SHORT_BINSTRING) per opts.encoding.
   Value py2_string(std::string_view data) {
     if (opts.encoding == "bytes") return make_bytes(data, true);
@@ -285,7 +274,7 @@ struct Unpickler::Impl {
                " is not supported by this library (supported: ASCII, Latin-1, UTF-8, bytes)");
     }
     scratch.clear();
-    decode_with_errors(codec, data, scratch);
+    detail::decode(codec, opts.errors, data, scratch);
     return g->make_str(scratch);
   }
   std::string_view utf8_strict(std::string_view data, std::string& out) {
@@ -434,7 +423,11 @@ struct Unpickler::Impl {
         return call_bytes(callable, args, callable.as_global().builtin() == B::ByteArray);
       case B::Complex: return call_complex(callable, args);
       case B::CodecsEncode: {
-        if (a.size() < 1 || a.size() > 3 || !a[0].is_str()) return inert_call(callable, args);
+        if (a.size() < 1) fail(ErrorType::TypeError, "encode() missing required argument 'obj' (pos 1)");
+        if (a.size() > 3) {
+          fail(ErrorType::TypeError, "encode() takes at most 3 arguments (" + std::to_string(a.size()) + " given)");
+        }
+        if (!a[0].is_str()) return inert_call(callable, args);
         detail::Codec codec = detail::Codec::Utf8;
         if (a.size() >= 2) {
           if (!a[1].is_str()) return inert_call(callable, args);
@@ -447,7 +440,7 @@ struct Unpickler::Impl {
         }
         if (codec == detail::Codec::Unsupported) return inert_call(callable, args);
         scratch.clear();
-        detail::encode(codec, detail::error_handler(errors), a[0].as_str().utf8(), scratch);
+        detail::encode(codec, errors, a[0].as_str().utf8(), scratch);
         return make_bytes(scratch, true);
       }
       case B::Reconstructor: {
@@ -622,8 +615,7 @@ struct Unpickler::Impl {
     detail::Codec codec = detail::find_codec(a[1].as_str().utf8());
     if (codec == detail::Codec::Unsupported) return inert_call(callable, args);
     std::string data;
-    detail::encode(codec, detail::error_handler(a.size() == 3 ? a[2].as_str().utf8() : "strict"),
-                   x.as_str().utf8(), data);
+    detail::encode(codec, a.size() == 3 ? a[2].as_str().utf8() : "strict", x.as_str().utf8(), data);
     return result(data);
   }
 
@@ -697,6 +689,24 @@ struct Unpickler::Impl {
     fail(ErrorType::AttributeError, "'" + type_name(target) + "' object has no attribute '" + std::string(attr) + "'");
   }
 
+  /// APPEND(S) on the class list or bytearray calls the unbound list.extend /
+  /// bytearray.extend with the items list as `self`; ADDITEMS on the class set calls the
+  /// unbound set.add with each item as `self`. CPython's errors for those calls; returns
+  /// when the class has no such method.
+  static void unbound_method_call(Value cls, std::string_view method, std::span<const Value> items) {
+    std::string_view name = cls.as_global().qualname();
+    if (method == "extend" && name == "list") {
+      fail(ErrorType::TypeError, "list.extend() takes exactly one argument (0 given)");
+    }
+    if (method == "extend" && name == "bytearray") {
+      fail(ErrorType::TypeError, "descriptor 'extend' for 'bytearray' objects doesn't apply to a 'list' object");
+    }
+    if (method == "add" && name == "set") {
+      fail(ErrorType::TypeError,
+           "descriptor 'add' for 'set' objects doesn't apply to a '" + type_name(items[0]) + "' object");
+    }
+  }
+
   static int byte_value(Value item) {
     if (!item.is_small_int() && !item.is_bool()) {
       if (item.is_int()) fail(ErrorType::ValueError, "byte must be in range(0, 256)");
@@ -729,6 +739,9 @@ struct Unpickler::Impl {
         target.as_bytearray().assign(*g, std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
         break;
       }
+      case Kind::Global:
+        if (target.as_global().module() == "builtins") unbound_method_call(target, "extend", items);
+        no_attribute(target, "append");
       default:
         no_attribute(target, "append");
     }
@@ -791,6 +804,9 @@ struct Unpickler::Impl {
       case Kind::Object:
         for (Value v : items) target.as_object().add(*g, v);
         break;
+      case Kind::Global:
+        if (target.as_global().module() == "builtins") unbound_method_call(target, "add", items);
+        no_attribute(target, "add");
       default:
         no_attribute(target, "add");
     }
@@ -952,6 +968,9 @@ struct Unpickler::Impl {
       fail(ErrorType::OverflowError, std::string(bytearray ? "BYTEARRAY8" : "BINBYTES") +
                                          " exceeds system's maximum size of 9223372036854775807 bytes");
     }
+    // CPython reads these payloads with _Unpickler_ReadInto, which fails at the end of
+    // the input even for zero bytes: b'C\x00' is truncated, b'C\x00.' is not.
+    if (n == 0 && p == end) truncated();
     std::string_view data = read_view(static_cast<std::size_t>(n));
     if (bytearray) {
       push(g->new_bytearray(std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size())));
