@@ -9,7 +9,6 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -339,10 +338,7 @@ TEST(DisRobustness, DeepNestingIsLinear) {
   data += std::string(n, 't');
   data += '.';
   std::string out;
-  const auto start = std::chrono::steady_clock::now();
   pickle::dis(span_of(data), out, pickle::DisOptions{0, 0});
-  const auto elapsed = std::chrono::steady_clock::now() - start;
-  EXPECT_LT(std::chrono::duration_cast<std::chrono::seconds>(elapsed).count(), 20);
   EXPECT_NE(out.find("(MARK at 0)\n"), std::string::npos);
   EXPECT_TRUE(out.ends_with("highest protocol among opcodes = 0\n"));
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), static_cast<long>(2 * n + 3));
