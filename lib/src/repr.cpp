@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bigint.h"
+#include "cpython_set.h"
 #include "pickle/value.h"
 #include "pytext.h"
 #include "value_internal.h"
@@ -168,8 +169,10 @@ class Printer {
           text(frozen ? "frozenset()" : "set()");
           break;
         }
+        // CPython prints members in its table order (for the process with hash seed 0).
+        owned_sets_.push_back(detail::set_iteration_order(v.as_set(), 0));
         text(frozen ? "frozenset({" : "{");
-        sequence(v.as_set());
+        sequence(owned_sets_.back());
         text(frozen ? "})" : "}");
         break;
       }
@@ -286,6 +289,7 @@ class Printer {
   std::vector<Task> tasks_;
   std::unordered_set<detail::Node*> active_;
   std::deque<std::string> owned_;  // text pieces built while printing (stable addresses)
+  std::deque<std::vector<Value>> owned_sets_;
 };
 
 }  // namespace
