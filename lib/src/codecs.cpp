@@ -1,12 +1,19 @@
-// The codecs pickles need (UTF-8, ASCII, Latin-1, raw-unicode-escape, the bytes escape
-// decoder) with CPython 3.11's results, error ranges and error messages. The behaviour
-// was taken from CPython's documentation and sources (Objects/unicodeobject.c,
-// Objects/stringlib/codecs.h, Python/codecs.c, Objects/bytesobject.c, Objects/exceptions.c)
-// and checked against the interpreter by lib/test/golden/gen_text_cases.py.
+// The codecs pickles need (UTF-8, ASCII, Latin-1, the single-byte charmap codecs such as
+// cp1252 or koi8-r, raw-unicode-escape, the bytes escape decoder) and CPython's codec
+// lookup, with CPython 3.11's results, error ranges and error messages. The behaviour was
+// taken from CPython's documentation and sources (Objects/unicodeobject.c,
+// Objects/stringlib/codecs.h, Python/codecs.c, Objects/bytesobject.c, Objects/exceptions.c,
+// Lib/encodings/__init__.py) and checked against the interpreter by
+// lib/test/golden/gen_text_cases.py. The name and charmap tables are written from CPython by
+// lib/src/gen/gen_codec_tables.py.
 #include "codecs.h"
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "pickle/error.h"
 #include "wtf8.h"
@@ -399,69 +406,420 @@ ErrorHandler error_handler(std::string_view name) {
 
 namespace {
 
-// Aliases from CPython 3.11's encodings.aliases for the three codecs implemented here
-// (keys are normalised names); the codec module names themselves are also accepted.
-constexpr std::string_view kUtf8Aliases[] = {"u8", "utf", "utf8", "utf8_ucs2", "utf8_ucs4",
-                                             "cp65001"};
-constexpr std::string_view kAsciiAliases[] = {
-    "646",        "ansi_x3.4_1968",  "ansi_x3_4_1968", "ansi_x3.4_1986", "cp367",
-    "csascii",    "ibm367",          "iso646_us",      "iso_646.irv_1991", "iso_ir_6",
-    "us",         "us_ascii"};
-constexpr std::string_view kLatin1Aliases[] = {
-    "8859",     "cp819",       "csisolatin1",     "ibm819",     "iso8859", "iso8859_1",
-    "iso_8859_1", "iso_8859_1_1987", "iso_ir_100", "l1",        "latin",   "latin1"};
+// ---- codec lookup and the charmap codecs' tables -----------------------------------------
 
-Codec codec_for_module(std::string_view name) noexcept {
-  if (name == "utf_8") return Codec::Utf8;
-  if (name == "ascii") return Codec::Ascii;
-  if (name == "latin_1") return Codec::Latin1;
-  return Codec::Unsupported;
+constexpr std::uint8_t id(Codec c) noexcept { return static_cast<std::uint8_t>(c); }
+constexpr std::uint8_t cm(int i) noexcept { return static_cast<std::uint8_t>(id(Codec::FirstCharmap) + i); }
+constexpr std::uint8_t kNone = 0xFF;    // not an alias / not a codec module / no codec
+constexpr std::uint8_t kBroken = 0xFE;  // an alias of a module that cannot be imported
+constexpr std::uint8_t kNonText = 0xFD; // a codec that is not a text encoding (rot13, base64, ...)
+
+// A normalised name the encodings package's search function knows.
+struct NameEntry {
+  std::string_view name;
+  std::uint8_t alias;   // the codec the name is an alias of, kNone or kBroken
+  std::uint8_t module;  // the codec of the module of that name, or kNone
+};
+
+struct CharmapInfo {
+  std::string_view module;  // of the encodings package
+  std::string_view name;    // CodecInfo.name
+  bool ascii;               // bytes and code points below 0x80 map to themselves both ways
+};
+
+constexpr char16_t kUndefined = 0xFFFE;
+
+#include "codec_tables.inc"
+
+static_assert(id(Codec::FirstCharmap) + kCharmapCount <= kNonText);
+
+const NameEntry* find_name(std::string_view name) noexcept {
+  const NameEntry* end = std::end(kCodecNames);
+  const NameEntry* e = std::lower_bound(std::begin(kCodecNames), end, name,
+                                        [](const NameEntry& a, std::string_view b) { return a.name < b; });
+  return e != end && e->name == name ? e : nullptr;
 }
 
-Codec codec_for_alias(std::string_view name) noexcept {
-  for (auto a : kUtf8Aliases)
-    if (a == name) return Codec::Utf8;
-  for (auto a : kAsciiAliases)
-    if (a == name) return Codec::Ascii;
-  for (auto a : kLatin1Aliases)
-    if (a == name) return Codec::Latin1;
-  return Codec::Unsupported;
+bool has_surrogate(std::string_view s) noexcept {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+    } else if (is_surrogate(wtf8::next(s, i))) {
+      return true;
+    }
+  }
+  return false;
 }
 
-}  // namespace
-
-Codec find_codec(std::string_view encoding) noexcept {
-  // codecs.lookup: the C normaliser (runs of characters other than ASCII letters, digits
-  // and '.' become one '_', except at the start; letters are lowercased), then the
-  // encodings package's search function: an alias, the alias with '.' replaced by '_',
-  // or the name itself as a module name (names containing '.' are never modules).
-  if (encoding.find('\0') != std::string_view::npos) return Codec::Unsupported;
-  // No accepted name normalises to more than 16 characters, so a small buffer will do.
-  char norm[24];
+// The codec CPython's registry finds for a name without NUL or surrogates, or kNone.
+// codecs.lookup: the C normaliser (runs of characters other than ASCII letters, digits and
+// '.' become one '_', except at the start; letters are lowercased), then the encodings
+// package's search function: the alias of the name, or of the name with '.' replaced by
+// '_', then the name itself as a module (a name with '.' is never imported; an alias whose
+// module cannot be imported falls back to the name).
+std::uint8_t resolve_name(std::string_view encoding) noexcept {
+  // No known name normalises to more than kMaxNormalizedName characters.
+  char norm[kMaxNormalizedName + 2];
   std::size_t len = 0;
   bool punct = false;
+  bool dotted = false;
   for (char ch : encoding) {
     const unsigned char c = static_cast<unsigned char>(ch);
     const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     if (alnum || c == '.') {
-      if (len + 2 > sizeof norm) return Codec::Unsupported;
+      if (len + 2 > sizeof norm) return kNone;
       if (punct && len > 0) norm[len++] = '_';
       punct = false;
+      dotted |= c == '.';
       norm[len++] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
     } else {
       punct = true;
     }
   }
-  const std::string_view name(norm, len);
-  Codec c = codec_for_alias(name);
-  if (c != Codec::Unsupported) return c;
-  char dotless[sizeof norm];
-  for (std::size_t i = 0; i < len; ++i) dotless[i] = norm[i] == '.' ? '_' : norm[i];
-  c = codec_for_alias(std::string_view(dotless, len));
-  if (c != Codec::Unsupported) return c;
-  // Neither "utf_8", "ascii" nor "latin_1" is an alias of another codec, and a name with
-  // a dot is never imported as a module.
-  return codec_for_module(name);
+  const NameEntry* e = find_name(std::string_view(norm, len));
+  if (e != nullptr && e->alias != kNone) {
+    if (e->alias != kBroken) return e->alias;
+    return dotted ? kNone : e->module;
+  }
+  if (dotted) {
+    for (std::size_t i = 0; i < len; ++i)
+      if (norm[i] == '.') norm[i] = '_';
+    const NameEntry* d = find_name(std::string_view(norm, len));
+    return d != nullptr && d->alias != kBroken ? d->alias : kNone;
+  }
+  return e != nullptr ? e->module : kNone;
+}
+
+std::uint8_t resolve_checked(std::string_view encoding) noexcept {
+  if (encoding.find('\0') != std::string_view::npos || has_surrogate(encoding)) return kNone;
+  return resolve_name(encoding);
+}
+
+// The encoding side of a charmap codec: the inverse of its decoding table, in which the
+// last byte wins when two decode to the same character (codecs.charmap_build; the script
+// that writes the tables checks that CPython's encoders agree on every code point).
+struct CharmapEncoder {
+  struct Pair {
+    char16_t cp;
+    unsigned char byte;
+  };
+  Pair pairs[256];
+  std::size_t size = 0;
+
+  // The byte for c, or -1 when c has none.
+  int find(char32_t c) const noexcept {
+    const Pair* end = pairs + size;
+    const Pair* p = std::lower_bound(pairs, end, c, [](const Pair& a, char32_t b) { return a.cp < b; });
+    return p != end && p->cp == c ? p->byte : -1;
+  }
+};
+
+const CharmapEncoder& charmap_encoder(std::size_t index) {
+  static const std::vector<CharmapEncoder> encoders = [] {
+    std::vector<CharmapEncoder> v(kCharmapCount);
+    for (std::size_t k = 0; k < kCharmapCount; ++k) {
+      char16_t seen[256];
+      std::size_t n = 0;
+      CharmapEncoder& enc = v[k];
+      for (int b = 255; b >= 0; --b) {  // from the last byte, which wins
+        const char16_t cp = kCharmapDecode[k][b];
+        if (cp == kUndefined || std::find(seen, seen + n, cp) != seen + n) continue;
+        seen[n++] = cp;
+        enc.pairs[enc.size++] = {cp, static_cast<unsigned char>(b)};
+      }
+      std::sort(enc.pairs, enc.pairs + enc.size,
+                [](const CharmapEncoder::Pair& a, const CharmapEncoder::Pair& b) { return a.cp < b.cp; });
+    }
+    return v;
+  }();
+  return encoders[index];
+}
+
+constexpr std::string_view kCharmapName = "charmap";
+constexpr std::string_view kUndefinedReason = "character maps to <undefined>";
+
+void decode_charmap(std::size_t index, ErrorHandler errors, std::string_view in, std::string& out) {
+  const char16_t* table = kCharmapDecode[index];
+  const bool ascii = kCharmaps[index].ascii;
+  const unsigned char* p = bytes_of(in);
+  const std::size_t n = in.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const unsigned char b = p[i];
+    if (ascii && b < 0x80) {
+      const std::size_t j = skip_ascii(p, n, i + 1);
+      out.append(in.data() + i, j - i);
+      i = j;
+      continue;
+    }
+    const char16_t c = table[b];
+    if (c != kUndefined) {
+      wtf8::append(out, c);
+    } else {
+      // Each undefined byte is an error of its own.
+      switch (errors) {
+        case ErrorHandler::Strict:
+        case ErrorHandler::SurrogatePass:  // not defined for 'charmap': the original error
+          throw_decode_error(kCharmapName, in, i, i + 1, kUndefinedReason);
+        case ErrorHandler::Ignore:
+          break;
+        case ErrorHandler::Replace:
+          wtf8::append(out, wtf8::kReplacement);
+          break;
+        case ErrorHandler::SurrogateEscape:
+          if (b < 0x80) throw_decode_error(kCharmapName, in, i, i + 1, kUndefinedReason);
+          append_surrogate_escape(out, b);
+          break;
+        case ErrorHandler::BackslashReplace:
+          append_backslash_byte(out, b);
+          break;
+      }
+    }
+    ++i;
+  }
+}
+
+// Applies an encode error handler to a run of characters a charmap codec cannot encode,
+// as CPython's charmap_encoding_error does: the replacement of replace and backslashreplace
+// is itself encoded with the codec (failing with the original error if it cannot be),
+// the bytes of surrogateescape are written as they are, and every failure reports the
+// whole run.
+[[noreturn]] void fail_charmap_run(const Run& run) {
+  throw_encode_error(kCharmapName, run.cps[0], run.start, run.end(), kUndefinedReason);
+}
+
+void encode_charmap_run(const CharmapEncoder& enc, ErrorHandler errors, const Run& run, std::string& out) {
+  switch (errors) {
+    case ErrorHandler::Strict:
+    case ErrorHandler::SurrogatePass:  // not defined for 'charmap': the original error
+      fail_charmap_run(run);
+    case ErrorHandler::Ignore:
+      return;
+    case ErrorHandler::Replace: {
+      const int q = enc.find('?');
+      if (q < 0) fail_charmap_run(run);
+      out.append(run.cps.size(), static_cast<char>(q));
+      return;
+    }
+    case ErrorHandler::BackslashReplace: {
+      std::string rep;
+      for (char32_t c : run.cps) wtf8::append_backslash_escape(rep, c);
+      for (char c : rep) {
+        const int b = enc.find(static_cast<unsigned char>(c));
+        if (b < 0) fail_charmap_run(run);
+        out.push_back(static_cast<char>(b));
+      }
+      return;
+    }
+    case ErrorHandler::SurrogateEscape:
+      for (char32_t c : run.cps)
+        if (!is_escaped_byte(c)) fail_charmap_run(run);
+      for (char32_t c : run.cps) out.push_back(static_cast<char>(c & 0xFF));
+      return;
+  }
+}
+
+void encode_charmap(std::size_t index, ErrorHandler errors, std::string_view in, std::string& out) {
+  const CharmapEncoder& enc = charmap_encoder(index);
+  const bool ascii = kCharmaps[index].ascii;
+  const unsigned char* p = bytes_of(in);
+  const std::size_t n = in.size();
+  std::size_t i = 0;
+  std::size_t pos = 0;
+  Run run;
+  while (i < n) {
+    if (ascii && p[i] < 0x80) {
+      const std::size_t j = skip_ascii(p, n, i + 1);
+      out.append(in.data() + i, j - i);
+      pos += j - i;
+      i = j;
+      continue;
+    }
+    const char32_t c = wtf8::next(in, i);
+    const int b = enc.find(c);
+    if (b >= 0) {
+      out.push_back(static_cast<char>(b));
+      ++pos;
+      continue;
+    }
+    run.start = pos;
+    run.cps.assign(1, c);
+    ++pos;
+    while (i < n) {
+      std::size_t k = i;
+      const char32_t d = wtf8::next(in, k);
+      if (enc.find(d) >= 0) break;
+      run.cps.push_back(d);
+      ++pos;
+      i = k;
+    }
+    encode_charmap_run(enc, errors, run, out);
+  }
+}
+
+}  // namespace
+
+namespace {
+
+Codec public_codec(std::uint8_t c) noexcept {
+  return c == kNone || c == kNonText ? Codec::Unsupported : static_cast<Codec>(c);
+}
+
+// The conversion of a str argument to a C string (argument clinic's `str`):
+// UnicodeEncodeError for a surrogate, then ValueError for a NUL.
+void check_str_argument(std::string_view s) {
+  if (has_surrogate(s)) {
+    std::string ignored;
+    encode_utf8(ErrorHandler::Strict, s, ignored);
+  }
+  if (s.find('\0') != std::string_view::npos) throw Error(ErrorType::ValueError, "embedded null character");
+}
+
+// _PyCodec_Lookup after the argument checks: the codec id, or LookupError.
+std::uint8_t lookup_id(std::string_view encoding) {
+  const std::uint8_t c = resolve_name(encoding);
+  if (c == kNone) {
+    std::string msg = "unknown encoding: ";
+    decode_utf8(ErrorHandler::Replace, encoding, msg);  // PyUnicode_FromFormat's %s
+    throw Error(ErrorType::LookupError, std::move(msg));
+  }
+  return c;
+}
+
+// The shortcuts of PyUnicode_Decode and PyUnicode_AsEncodedString, taken before the codec
+// registry: names that normalise (as the registry does, into at most 10 characters) to
+// utf8, utf_8, ascii, us_ascii, latin1, latin_1, iso_8859_1 or iso8859_1, and utf16,
+// utf_16, utf32, utf_32 (Unsupported). Errors of these are not wrapped; nullopt otherwise.
+std::optional<Codec> shortcut_codec(std::string_view encoding) noexcept {
+  char lower[11];
+  std::size_t len = 0;
+  bool punct = false;
+  for (char ch : encoding) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c == 0) break;
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (alnum || c == '.') {
+      if (punct && len > 0) {
+        if (len == 10) return std::nullopt;
+        lower[len++] = '_';
+      }
+      punct = false;
+      if (len == 10) return std::nullopt;
+      lower[len++] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    } else {
+      punct = true;
+    }
+  }
+  std::string_view name(lower, len);
+  if (name.substr(0, 3) == "utf") {
+    name.remove_prefix(name.size() > 3 && name[3] == '_' ? 4 : 3);
+    if (name == "8") return Codec::Utf8;
+    if (name == "16" || name == "32") return Codec::Unsupported;
+    return std::nullopt;
+  }
+  if (name == "ascii" || name == "us_ascii") return Codec::Ascii;
+  if (name == "latin1" || name == "latin_1" || name == "iso_8859_1" || name == "iso8859_1") return Codec::Latin1;
+  return std::nullopt;
+}
+
+[[noreturn]] void not_supported(std::string_view encoding) {
+  std::string msg = "codec '";
+  decode_utf8(ErrorHandler::Replace, encoding, msg);
+  msg += "' is not supported";
+  throw Error(ErrorType::NotImplementedError, std::move(msg));
+}
+
+// A codec found in the registry that is not a text encoding, for str.encode/bytes.decode.
+[[noreturn]] void not_text(std::string_view encoding, std::string_view command) {
+  std::string msg = "'" + format_cstring(encoding, 400) + "' is not a text encoding; use ";
+  msg += command;
+  msg += " to handle arbitrary codecs";
+  throw Error(ErrorType::LookupError, std::move(msg));
+}
+
+// Runs a codec reached through the registry: a LookupError it raises (an unknown error
+// handler name) is wrapped as _PyCodec_EncodeInternal/DecodeInternal do.
+template <typename F>
+void wrapped(std::string_view operation, std::string_view encoding, F&& run) {
+  try {
+    run();
+  } catch (const Error& e) {
+    if (e.type() != ErrorType::LookupError) throw;
+    std::string msg(operation);
+    msg += " with '";
+    decode_utf8(ErrorHandler::Replace, encoding, msg);
+    msg += "' codec failed (LookupError: ";
+    msg += e.message();
+    msg += ')';
+    throw Error(ErrorType::LookupError, std::move(msg));
+  }
+}
+
+}  // namespace
+
+Codec find_codec(std::string_view encoding) noexcept { return public_codec(resolve_checked(encoding)); }
+
+bool codec_exists(std::string_view encoding) noexcept { return resolve_checked(encoding) != kNone; }
+
+Codec lookup_codec(std::string_view encoding) {
+  check_str_argument(encoding);
+  return public_codec(lookup_id(encoding));
+}
+
+void decode_text(std::string_view encoding, std::string_view errors, std::string_view in, std::string& out) {
+  check_str_argument(encoding);
+  check_str_argument(errors);
+  if (in.empty()) return;
+  if (const std::optional<Codec> c = shortcut_codec(encoding)) {
+    if (*c == Codec::Unsupported) not_supported(encoding);
+    decode(*c, errors, in, out);
+    return;
+  }
+  const std::uint8_t id = lookup_id(encoding);
+  if (id == kNonText) not_text(encoding, "codecs.decode()");
+  const Codec c = public_codec(id);
+  if (c == Codec::Unsupported) not_supported(encoding);
+  wrapped("decoding", encoding, [&] { decode(c, errors, in, out); });
+}
+
+void encode_text(std::string_view encoding, std::string_view errors, std::string_view wtf8, std::string& out) {
+  check_str_argument(encoding);
+  check_str_argument(errors);
+  if (const std::optional<Codec> c = shortcut_codec(encoding)) {
+    if (*c == Codec::Unsupported) not_supported(encoding);
+    encode(*c, errors, wtf8, out);
+    return;
+  }
+  const std::uint8_t id = lookup_id(encoding);
+  if (id == kNonText) not_text(encoding, "codecs.encode()");
+  const Codec c = public_codec(id);
+  if (c == Codec::Unsupported) not_supported(encoding);
+  wrapped("encoding", encoding, [&] { encode(c, errors, wtf8, out); });
+}
+
+void codecs_encode(std::string_view encoding, std::string_view errors, std::string_view wtf8, std::string& out) {
+  check_str_argument(encoding);
+  check_str_argument(errors);
+  const Codec c = public_codec(lookup_id(encoding));
+  if (c == Codec::Unsupported) not_supported(encoding);
+  wrapped("encoding", encoding, [&] { encode(c, errors, wtf8, out); });
+}
+
+std::size_t charmap_count() noexcept { return kCharmapCount; }
+
+bool is_charmap(Codec codec) noexcept {
+  return id(codec) >= id(Codec::FirstCharmap) && id(codec) < id(Codec::FirstCharmap) + kCharmapCount;
+}
+
+std::string_view codec_name(Codec codec) noexcept {
+  switch (codec) {
+    case Codec::Utf8: return kUtf8Name;
+    case Codec::Ascii: return kAsciiName;
+    case Codec::Latin1: return kLatin1Name;
+    default: break;
+  }
+  return is_charmap(codec) ? kCharmaps[id(codec) - id(Codec::FirstCharmap)].name : std::string_view();
 }
 
 void decode(Codec codec, ErrorHandler errors, std::string_view in, std::string& out) {
@@ -475,7 +833,11 @@ void decode(Codec codec, ErrorHandler errors, std::string_view in, std::string& 
     case Codec::Latin1:
       decode_latin1(in, out);
       return;
-    case Codec::Unsupported:
+    default:
+      if (is_charmap(codec)) {
+        decode_charmap(id(codec) - id(Codec::FirstCharmap), errors, in, out);
+        return;
+      }
       break;
   }
   throw Error(ErrorType::NotImplementedError, "codec not supported");
@@ -492,7 +854,11 @@ void encode(Codec codec, ErrorHandler errors, std::string_view wtf8, std::string
     case Codec::Latin1:
       encode_ucs1(kLatin1Name, 0x100, "ordinal not in range(256)", errors, wtf8, out);
       return;
-    case Codec::Unsupported:
+    default:
+      if (is_charmap(codec)) {
+        encode_charmap(id(codec) - id(Codec::FirstCharmap), errors, wtf8, out);
+        return;
+      }
       break;
   }
   throw Error(ErrorType::NotImplementedError, "codec not supported");

@@ -17,12 +17,12 @@ using namespace pickle::detail;
 using text_golden::hex;
 using text_golden::unhex;
 
+// A codec field of the golden file: any name find_codec knows ("utf-8", "cp1252",
+// "mac-roman", "charmap", ...).
 Codec codec_named(const std::string& name) {
-  if (name == "utf-8") return Codec::Utf8;
-  if (name == "ascii") return Codec::Ascii;
-  if (name == "latin-1") return Codec::Latin1;
-  ADD_FAILURE() << "unknown codec in golden file: " << name;
-  return Codec::Unsupported;
+  const Codec c = find_codec(name);
+  if (c == Codec::Unsupported) ADD_FAILURE() << "unsupported codec in golden file: " << name;
+  return c;
 }
 
 const char* handler_name(ErrorHandler h) {
@@ -37,15 +37,20 @@ const char* handler_name(ErrorHandler h) {
   return "?";
 }
 
-const char* codec_result_name(Codec c) {
+// The golden file's name for what lookup_codec finds.
+std::string codec_result_name(Codec c) {
   switch (c) {
     case Codec::Utf8: return "utf-8";
     case Codec::Ascii: return "ascii";
     case Codec::Latin1: return "latin-1";
     case Codec::Unsupported: return "unsupported";
+    default: break;
   }
-  return "?";
+  EXPECT_TRUE(is_charmap(c));
+  return "charmap:" + std::string(codec_name(c));
 }
+
+Codec charmap(std::size_t i) { return static_cast<Codec>(static_cast<std::size_t>(Codec::FirstCharmap) + i); }
 
 // ---- golden cases ---------------------------------------------------------------------
 
@@ -55,9 +60,23 @@ TEST(CodecsGolden, ErrorHandler) {
   });
 }
 
-TEST(CodecsGolden, FindCodec) {
-  text_golden::check("find_codec", 1, [](const auto& a) {
-    return std::vector<std::string>{codec_result_name(find_codec(unhex(a[0])))};
+TEST(CodecsGolden, LookupCodec) {
+  // lookup_codec raises exactly what codecs.lookup raises; codec_exists and find_codec
+  // agree with it.
+  text_golden::check("lookup_codec", 1, [](const auto& a) {
+    const std::string name = unhex(a[0]);
+    const bool exists = codec_exists(name);
+    const Codec found = find_codec(name);
+    try {
+      const Codec c = lookup_codec(name);
+      EXPECT_TRUE(exists) << text_golden::show(name);
+      EXPECT_EQ(found, c) << text_golden::show(name);
+    } catch (const Error&) {
+      EXPECT_FALSE(exists) << text_golden::show(name);
+      EXPECT_EQ(found, Codec::Unsupported) << text_golden::show(name);
+      throw;
+    }
+    return std::vector<std::string>{codec_result_name(found)};
   });
 }
 
@@ -70,10 +89,43 @@ TEST(CodecsGolden, Decode) {
   });
 }
 
+// bytes.decode(name, errors): the shortcut names ("utf-8", "ascii", "latin-1") behave as
+// the Codec overload taking an errors name; the others also wrap an unknown handler's error.
 TEST(CodecsGolden, DecodeWithErrorsName) {
   text_golden::check("decode_named", 3, [](const auto& a) {
     std::string out;
-    decode(codec_named(a[0]), std::string_view(unhex(a[1])), unhex(a[2]), out);
+    decode_text(a[0], unhex(a[1]), unhex(a[2]), out);
+    if (a[0] == "utf-8" || a[0] == "ascii" || a[0] == "latin-1") {
+      std::string direct;
+      decode(codec_named(a[0]), std::string_view(unhex(a[1])), unhex(a[2]), direct);
+      EXPECT_EQ(direct, out);
+    }
+    return std::vector<std::string>{hex(out)};
+  });
+}
+
+TEST(CodecsGolden, DecodeText) {
+  text_golden::check("decode_text", 3, [](const auto& a) {
+    std::string out = "prefix";
+    decode_text(unhex(a[0]), unhex(a[1]), unhex(a[2]), out);
+    EXPECT_EQ(out.substr(0, 6), "prefix");
+    return std::vector<std::string>{hex(out.substr(6))};
+  });
+}
+
+TEST(CodecsGolden, EncodeText) {
+  text_golden::check("encode_text", 3, [](const auto& a) {
+    std::string out = "prefix";
+    encode_text(unhex(a[0]), unhex(a[1]), unhex(a[2]), out);
+    EXPECT_EQ(out.substr(0, 6), "prefix");
+    return std::vector<std::string>{hex(out.substr(6))};
+  });
+}
+
+TEST(CodecsGolden, CodecsEncode) {
+  text_golden::check("codecs_encode", 3, [](const auto& a) {
+    std::string out;
+    codecs_encode(unhex(a[0]), unhex(a[1]), unhex(a[2]), out);
     return std::vector<std::string>{hex(out)};
   });
 }
@@ -90,7 +142,12 @@ TEST(CodecsGolden, Encode) {
 TEST(CodecsGolden, EncodeWithErrorsName) {
   text_golden::check("encode_named", 3, [](const auto& a) {
     std::string out;
-    encode(codec_named(a[0]), std::string_view(unhex(a[1])), unhex(a[2]), out);
+    encode_text(a[0], unhex(a[1]), unhex(a[2]), out);
+    if (a[0] == "utf-8" || a[0] == "ascii" || a[0] == "latin-1") {
+      std::string direct;
+      encode(codec_named(a[0]), std::string_view(unhex(a[1])), unhex(a[2]), direct);
+      EXPECT_EQ(direct, out);
+    }
     return std::vector<std::string>{hex(out)};
   });
 }
@@ -258,6 +315,101 @@ TEST(Codecs, UnsupportedCodec) {
   std::string out;
   EXPECT_THROW(decode(Codec::Unsupported, ErrorHandler::Strict, "x", out), Error);
   EXPECT_THROW(encode(Codec::Unsupported, ErrorHandler::Strict, "x", out), Error);
+  // Known to CPython, not implemented: Unsupported, but known.
+  for (const char* name : {"utf-16", "UTF_32_LE", "shift-jis", "base64", "rot13", "undefined", "idna",
+                           "utf-8-sig", "cp932"}) {
+    EXPECT_EQ(find_codec(name), Codec::Unsupported) << name;
+    EXPECT_EQ(lookup_codec(name), Codec::Unsupported) << name;
+    EXPECT_TRUE(codec_exists(name)) << name;
+  }
+  // Unknown to CPython (mbcs only exists on Windows).
+  for (const char* name : {"bogus", "", "mbcs", "dbcs", "aliases", "utf-9", "latin.1.", "cp1252x"}) {
+    EXPECT_EQ(find_codec(name), Codec::Unsupported) << name;
+    EXPECT_FALSE(codec_exists(name)) << name;
+    try {
+      lookup_codec(name);
+      ADD_FAILURE() << name;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.type(), ErrorType::LookupError);
+      EXPECT_EQ(e.message(), "unknown encoding: " + std::string(name));
+    }
+  }
+  try {
+    lookup_codec(std::string_view("utf-8\0", 6));
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.type(), ErrorType::ValueError);
+    EXPECT_EQ(e.message(), "embedded null character");
+  }
+}
+
+TEST(Codecs, CharmapCodecs) {
+  EXPECT_EQ(charmap_count(), 69u);
+  EXPECT_FALSE(is_charmap(Codec::Utf8));
+  EXPECT_FALSE(is_charmap(Codec::Unsupported));
+  EXPECT_FALSE(is_charmap(charmap(charmap_count())));
+  EXPECT_EQ(find_codec("windows-1252"), find_codec("CP1252"));
+  EXPECT_EQ(codec_name(find_codec("windows-1252")), "cp1252");
+  EXPECT_EQ(codec_name(find_codec("MacRoman")), "mac-roman");
+  EXPECT_EQ(codec_name(find_codec("koi8_r")), "koi8-r");
+  EXPECT_EQ(codec_name(find_codec("latin9")), "iso8859-15");
+  EXPECT_EQ(codec_name(find_codec("IBM437")), "cp437");
+  EXPECT_EQ(find_codec("charmap"), Codec::Latin1);  // the charmap codec without a table
+  EXPECT_EQ(find_codec("iso8859_1"), Codec::Latin1);
+  std::string all;
+  for (int b = 0; b < 256; ++b) all.push_back(static_cast<char>(b));
+  for (std::size_t i = 0; i < charmap_count(); ++i) {
+    const Codec c = charmap(i);
+    ASSERT_TRUE(is_charmap(c));
+    EXPECT_EQ(find_codec(codec_name(c)), c) << codec_name(c);
+    // Decoding then encoding gives back every defined byte whose character no later byte
+    // also decodes to (the encoder's inverse is last-wins, as CPython's).
+    std::string text, back;
+    decode(c, ErrorHandler::SurrogateEscape, all.substr(0x80), text);
+    EXPECT_TRUE(is_wtf8(text));
+    encode(c, ErrorHandler::SurrogateEscape, text, back);
+    EXPECT_EQ(back.size(), 0x80u) << codec_name(c);
+    for (std::size_t b = 0; b < back.size() && b < 0x80; ++b) {
+      std::string one, again;
+      decode(c, ErrorHandler::SurrogateEscape, all.substr(0x80 + b, 1), one);
+      decode(c, ErrorHandler::SurrogateEscape, back.substr(b, 1), again);
+      EXPECT_EQ(one, again) << codec_name(c) << " byte " << 0x80 + b;
+    }
+  }
+}
+
+TEST(Codecs, GoldenCoversEveryCharmapCodec) {
+  for (const char* function : {"decode", "encode"}) {
+    std::vector<int> seen(charmap_count());
+    for (const auto& c : text_golden::cases(function)) {
+      const Codec codec = find_codec(c.fields.at(0));
+      if (is_charmap(codec)) ++seen[static_cast<std::size_t>(codec) - static_cast<std::size_t>(Codec::FirstCharmap)];
+    }
+    for (std::size_t i = 0; i < charmap_count(); ++i)
+      EXPECT_GE(seen[i], 40) << function << " " << codec_name(charmap(i));
+  }
+}
+
+TEST(Codecs, CharmapMessages) {
+  std::string out;
+  try {
+    decode(find_codec("cp1252"), ErrorHandler::Strict, "\x81", out);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.type(), ErrorType::UnicodeDecodeError);
+    EXPECT_EQ(e.message(), "'charmap' codec can't decode byte 0x81 in position 0: character maps to <undefined>");
+  }
+  try {
+    encode(find_codec("cp437"), ErrorHandler::Strict, "abc\xe2\x82\xac", out);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.type(), ErrorType::UnicodeEncodeError);
+    EXPECT_EQ(e.message(),
+              "'charmap' codec can't encode character '\\u20ac' in position 3: character maps to <undefined>");
+  }
+  out.clear();
+  decode(find_codec("koi8-r"), std::string_view("bogus"), "\xc1\xc2", out);  // no error, no lookup
+  EXPECT_EQ(out, "\xd0\xb0\xd0\xb1");
 }
 
 }  // namespace

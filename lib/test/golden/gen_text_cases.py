@@ -27,11 +27,14 @@ IEEE bits (big-endian). Ints are Python's format(v, 'x') with a leading '-' if n
     strtod          hex(s)                       ok bits end | err
     float_bytes     hex(b)                       ok bits | err
     error_handler   hex(name)                    ok Python-name | err | unsupported
-    find_codec      hex(name)                    ok utf-8|ascii|latin-1|unsupported
-    decode          codec handler hex(b)         ok hex(wtf8) | err
+    lookup_codec    hex(name)                    ok utf-8|ascii|latin-1|charmap:NAME|unsupported | err
+    decode          codec handler hex(b)         ok hex(wtf8) | err   (codec: any name find_codec knows)
     decode_named    codec hex(errors) hex(b)     ok hex(wtf8) | err
     encode          codec handler hex(wtf8)      ok hex(bytes) | err
     encode_named    codec hex(errors) hex(wtf8)  ok hex(bytes) | err
+    decode_text     hex(encoding) hex(errors) hex(b)     ok hex(wtf8) | err | unsupported
+    encode_text     hex(encoding) hex(errors) hex(wtf8)  ok hex(bytes) | err | unsupported
+    codecs_encode   hex(encoding) hex(errors) hex(wtf8)  ok hex(bytes) | err | unsupported
     is_wtf8         hex(b)                       ok 0|1
     raw_unicode_escape_decode  hex(b)            ok hex(wtf8) | err
     raw_unicode_escape_encode  hex(wtf8)         ok hex(bytes)
@@ -41,9 +44,12 @@ Usage: python3 lib/test/golden/gen_text_cases.py
 """
 import codecs
 import ctypes
+import encodings
 import encodings.aliases
+import importlib
 import math
 import os
+import pkgutil
 import random
 import struct
 import sys
@@ -369,33 +375,106 @@ def gen_error_handler():
             emit("error_handler", [hx(name)], ["ok", name])
 
 
-def gen_find_codec(rng):
-    names = set(encodings.aliases.aliases)
-    names |= {"utf_8", "ascii", "latin_1", "utf-8", "UTF-8", "utf8", "UTF8", "Utf-8", "utf 8",
-              " utf-8 ", "-utf-8-", "utf--8", "utf_-8", "utf.8", "utf-8.", ".utf-8", "latin-1",
-              "latin.1", "Latin1", "LATIN_1", "iso-8859-1", "ISO-8859-1", "iso8859-1", "iso.8859.1",
-              "iso8859.1", "iso_8859.1", "ISO_8859-1:1987", "us-ascii", "US-ASCII", "US_ASCII",
-              "ANSI_X3.4-1968", "ansi.x3.4.1968", "iso_646.irv:1991", "iso-646.irv.1991", "646",
-              "cp65001", "CP65001", "u8", "U8", "utf", "utf8-ucs2", "utf_8_sig", "utf-8-sig",
-              "utf-16", "utf_32", "cp1252", "latin2", "l1 ", "l_1", "ascii8", "asci", "", " ",
-              "-", "_", ".", "..", "utf\u20108", "utf\u00a08", "\u00fctf-8", "utf-8\u00e9",
-              "\u0130SO-8859-1", "\u212alatin1", "latin\u0131", "mbcs", "base64", "hex", "rot13",
-              "raw_unicode_escape", "unicode_escape", "charmap", "undefined", "idna", "punycode",
-              "UTF-8\t", "\tutf8", "utf8\n", "ut f8", "utf___8", "8859", "iso8859", "latin",
-              "1latin", "us", "US", "ibm367", "IBM819", "CSISOLATIN1", "iso_ir_6", "iso-ir-100",
-              "utf" + "-" * 1000 + "8", "-" * 50 + "ISO 646.IRV 1991" + "-" * 50, "x" * 23,
-              "x" * 24, "l" * 1000, "iso_646.irv_1991.", "iso_646.irv_19911"}
-    for _ in range(100):
-        names.add("".join(rng.choice("utf8-_. ASCIIlatin1") for _ in range(rng.randrange(1, 10))))
-    mapping = {"utf-8": "utf-8", "ascii": "ascii", "iso8859-1": "latin-1"}
-    for name in sorted(names):
+def codec_module(info):
+    """The module of the encodings package a CodecInfo comes from."""
+    return info.incrementaldecoder.__module__.split(".", 1)[1]
+
+
+def is_charmap_module(module):
+    table = getattr(importlib.import_module("encodings." + module), "decoding_table", None)
+    return isinstance(table, str) and len(table) == 256
+
+
+def codec_kind(info):
+    """What the library is to make of a codec: utf-8, ascii, latin-1 (also the 'charmap'
+    codec, which is Latin-1 without a mapping), charmap:NAME for a single-byte charmap
+    codec (NAME its CodecInfo.name), or unsupported."""
+    module = codec_module(info)
+    kinds = {"utf_8": "utf-8", "ascii": "ascii", "latin_1": "latin-1", "charmap": "latin-1"}
+    if module in kinds:
+        return kinds[module]
+    if is_charmap_module(module):
+        return "charmap:" + info.name
+    return "unsupported"
+
+
+def charmap_codecs():
+    """(CodecInfo.name, decoding table) of every charmap codec a name can reach."""
+    out = []
+    for m in sorted(x.name for x in pkgutil.iter_modules(encodings.__path__)):
         try:
-            info = codecs.lookup(name)
-        except LookupError:
-            result = "unsupported"
-        else:
-            result = mapping.get(info.name, "unsupported")
-        emit("find_codec", [hx(name)], ["ok", result])
+            if not is_charmap_module(m):
+                continue
+        except ImportError:
+            continue
+        info = codecs.lookup(m)
+        if codec_module(info) != m:
+            continue  # iso8859_1: the name is an alias of latin_1
+        assert codec_module(codecs.lookup(info.name)) == m
+        out.append((info.name, importlib.import_module("encodings." + m).decoding_table))
+    return out
+
+
+def codec_name_samples(rng):
+    """Thousands of names: every alias and module name of the encodings package and
+    variants of them (case, separators, dots, punctuation, non-ASCII, NUL, surrogates)."""
+    modules = [x.name for x in pkgutil.iter_modules(encodings.__path__)]
+    bases = sorted(set(encodings.aliases.aliases) | set(modules) | set(encodings.aliases.aliases.values()))
+    bases += [info_name for info_name, _ in charmap_codecs()]
+    bases += ["windows-1252", "windows_1251", "mac-roman", "macroman", "koi8-r", "KOI8-U",
+              "iso-8859-15", "ISO_8859-15:1998", "latin-9", "latin9", "iso8859-16", "cp-1252",
+              "cp 437", "IBM437", "ibm-437", "437", "850", "866", "ebcdic-cp-us", "EBCDIC-CP-HE",
+              "x-mac-japanese", "utf_8_sig", "utf-16-le", "UTF-32BE", "shift-jis", "sjis",
+              "base64", "base_64", "rot-13", "rot13", "hex", "zip", "bz2", "uu", "quopri",
+              "undefined", "unicode-escape", "raw-unicode-escape", "idna", "punycode", "mbcs",
+              "dbcs", "oem", "ansi", "aliases", "codecs", "encodings", "search_function",
+              "normalize_encoding", "__init__", "init", "cp65001", "tactis", "thai", "palmos",
+              "hproman8", "roman8", "r8", "cskoi8r", "kz_1048", "strk1048_2002", "rk1048",
+              "cp1006", "cp1125", "ruscii", "866u", "cp866u", "cp720", "cp858", "cp1140"]
+    out = set()
+    for base in bases:
+        tokens = [t for t in base.replace("-", "_").replace(" ", "_").split("_") if t]
+        variants = [base, base.upper(), base.title(), base.capitalize(), "-".join(tokens),
+                    " ".join(tokens), ".".join(tokens), "".join(tokens), "__".join(tokens),
+                    " " + base + " ", "-" + base, base + "-", base + ".", "." + base, base + "x",
+                    base[:-1], "x" + base, base + "\u2010", "\u00a0" + base, "\u00e9".join(tokens),
+                    "\u2010".join(tokens), "\U0001F600".join(tokens), base.replace("_", "_-_"),
+                    base + "\t", "\n" + base]
+        variants.append("".join(c.upper() if rng.random() < 0.5 else c for c in base))
+        # Separators between letters and digits ("cp 1252", "iso-8859-15", "koi8 r").
+        split = ""
+        for i, c in enumerate(base):
+            if i and (c.isdigit() != base[i - 1].isdigit()) and base[i - 1] not in "_-. ":
+                split += rng.choice(["-", "_", " ", ".", ""])
+            split += c
+        variants.append(split)
+        out.update(variants)
+    # Dotted names: an alias is tried with '.' as '_'; a module never is.
+    out.update(["latin.1", "latin_1.", "iso8859.1", "iso8859.15", "iso_8859.15", "cp.1252",
+                "utf.8", "utf_8.", "ansi_x3.4_1968", "ansi_x3_4_1968", "ansi.x3.4.1968",
+                "ANSI_X3.4-1968", "ANSI_X3.4-1986", "iso_646.irv:1991", "iso_646.irv_1991",
+                "iso_646_irv_1991", "iso.646.irv.1991", "mac.roman", "koi8.r", "koi8_r.",
+                "windows.1252", "cp1252.", ".cp1252", "..", ".", "x.y", "rot.13", "base64.",
+                "u.8", "iso8859_1.", "l.1", "8859.", "us.ascii", "us_ascii.", "utf_16.le"])
+    out.update(["", " ", "-", "_", "---", "\t", "\u00e9", "\U0001F600", "utf\u20108",
+                "\u0130SO-8859-1", "\u212alatin1", "latin\u0131", "\u212aOI8-R", "cp\u00b9252",
+                "cp\u0661\u0662\u0665\u0662", "\uff43\uff50\uff11\uff12\uff15\uff12",
+                "utf" + "-" * 1000 + "8", "-" * 50 + "ISO 646.IRV 1991" + "-" * 50, "x" * 21,
+                "x" * 22, "x" * 23, "x" * 24, "l" * 1000, "iso_646.irv_1991.", "iso_646.irv_19911",
+                "cspc850multilingual", "cspc850multilingualx", "CSPC850-MULTILINGUAL",
+                "cspc862latinhebrew", "x_mac_simp_chinese", "x-mac-trad-chinese-"])
+    # Names CPython rejects before looking them up: NUL (ValueError) and surrogates
+    # (UnicodeEncodeError; reported before a NUL).
+    out.update(["\x00", "utf-8\x00", "\x00utf-8", "bogus\x00", "lat\x00in1", "\ud800",
+                "utf-8\udc80", "\udcff\x00", "\x00\udcff", "cp1252\ud83d\ude00", "a\U0001F600\udc80"])
+    for _ in range(400):
+        out.add("".join(rng.choice("utf8-_. ASCIIlatin1cpKOI8rmacROMAN9\u00e9") for _ in range(rng.randrange(1, 12))))
+    return sorted(out)
+
+
+def gen_lookup_codec(rng):
+    for name in codec_name_samples(rng):
+        run("lookup_codec", [hx(name)], lambda: [codec_kind(codecs.lookup(name))])
 
 
 def utf8_inputs(rng):
@@ -470,7 +549,7 @@ def gen_decode(rng):
                 run("decode", [codec, h, hx(b)], lambda: [decoded(b, codec, h)])
     # Error handler names are resolved lazily: only when an error occurs.
     names = HANDLERS + ["bogus", "Strict", ""]
-    for codec in CODECS:
+    for codec in CODECS + ["charmap", "cp1252", "cp424"]:
         for b in [b"", b"abc", b"a\xffb", b"\xc3\xa9", b"\xed\xa0\x80", b"\x80\x80"]:
             for name in names:
                 run("decode_named", [codec, hx(name), hx(b)], lambda: [decoded(b, codec, name)])
@@ -499,10 +578,121 @@ def gen_encode(rng):
             for h in HANDLERS:
                 run("encode", [codec, h, hx(s)], lambda: [hx(s.encode(codec, h))])
     names = HANDLERS + ["bogus", "Strict", ""]
-    for codec in CODECS:
-        for s in ["", "abc", "é", "€", "\udc80", "a\ud800b"]:
+    for codec in CODECS + ["charmap", "cp1252", "cp424"]:
+        for s in ["", "abc", "é", "€", "\udc80", "a\ud800b", "\u0100\u0101"]:
             for name in names:
                 run("encode_named", [codec, hx(name), hx(s)], lambda: [hx(s.encode(codec, name))])
+
+
+def gen_charmap(rng):
+    """Every charmap codec: every byte decoded (and each undefined byte with every handler),
+    every encodable character encoded, a sample of code points with every handler."""
+    specials = [0x00, 0x24, 0x3F, 0x5C, 0x7F, 0x80, 0xA0, 0xA4, 0xE9, 0xFF, 0x100, 0x20AC, 0x2603,
+                0xFFFD, 0xFFFE, 0xFFFF, 0x1F600, 0x10FFFF, 0xD800, 0xDBFF, 0xDC00, 0xDC7F, 0xDC80,
+                0xDCA4, 0xDCFF]
+    for name, table in charmap_codecs():
+        undefined = bytes(b for b in range(256) if table[b] == "\ufffe")
+        defined = bytes(b for b in range(256) if table[b] != "\ufffe")
+        everything = bytes(range(256))
+        for h in ["strict", "replace", "backslashreplace"]:
+            run("decode", [name, h, hx(everything)], lambda: [decoded(everything, name, h)])
+        # Handlers only act on undefined bytes: the defined ones once, strictly.
+        run("decode", [name, "strict", hx(defined)], lambda: [decoded(defined, name, "strict")])
+        inputs = [b"", b"abc"]
+        if undefined:
+            inputs += [undefined, bytes(b for b in undefined if b >= 0x80), undefined[::-1] + b"ab"]
+        pool = list(undefined) * 3 + rng.sample(range(256), 12) + list(b"az?\\")
+        for _ in range(4):
+            inputs.append(bytes(rng.choice(pool) for _ in range(rng.randrange(1, 12))))
+        for b in unique(inputs):
+            for h in HANDLERS:
+                run("decode", [name, h, hx(b)], lambda: [decoded(b, name, h)])
+        for u in undefined:
+            run("decode", [name, "strict", hx(bytes([u]))], lambda: [decoded(bytes([u]), name, "strict")])
+            b = b"ab" + bytes([u]) + b"cd"
+            for h in HANDLERS:
+                run("decode", [name, h, hx(b)], lambda: [decoded(b, name, h)])
+
+        encodable = sorted({c for c in table if c != "\ufffe"})
+        text = "".join(encodable)
+        run("encode", [name, "strict", hx(text)], lambda: [hx(text.encode(name))])
+        outside = [c for c in range(0x110000) if chr(c) not in table and not 0xD800 <= c <= 0xDFFF]
+        cps = [chr(c) for c in specials]
+        cps += rng.sample(encodable, 12) + [chr(c) for c in rng.sample(outside, 12)]
+        cps = unique(cps)
+        for c in cps:
+            run("encode", [name, "strict", hx(c)], lambda: [hx(c.encode(name))])
+        sample = "".join(cps)
+        texts = [sample, "a\u20acb", "\u20ac\u20ac\u20ac", "x\udc80\udc81y", "\udc80\u20ac",
+                 "\u20ac\udc80", "\udcff" * 3 + "z", "ab\ud800\udc00cd", "\U0001F600" * 2 + "\xe9"]
+        pool = rng.sample(encodable, 8) + cps[-12:] + ["\udc80", "\udcc3", "\ud800", "a", "?", "\\"]
+        for _ in range(6):
+            texts.append("".join(rng.choice(pool) for _ in range(rng.randrange(1, 10))))
+        for t in unique(texts):
+            for h in HANDLERS:
+                run("encode", [name, h, hx(t)], lambda: [hx(t.encode(name, h))])
+
+
+def str_argument_error(*args):
+    """Whether CPython rejects one of these str arguments before using it (a surrogate or NUL)."""
+    for a in args:
+        try:
+            a.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        if "\0" in a:
+            return True
+    return False
+
+
+def library_unsupported(name, via):
+    """Whether the library has to give up (NotImplementedError) on a call that passed its
+    argument checks: the codec exists, is one the library does not implement, and (for
+    str.encode and bytes.decode) is a text encoding."""
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        return False
+    if codec_kind(info) != "unsupported":
+        return False
+    return via == "codecs" or info._is_text_encoding
+
+
+def gen_text_calls():
+    """bytes.decode(encoding, errors), str.encode(encoding, errors) and codecs.encode(str,
+    encoding, errors) with names that take CPython's shortcuts and names that do not."""
+    names = ["utf-8", "UTF8", "utf_8", "Utf-8", "u8", "utf", "utf8-ucs4", "cp65001", "ascii", "ASCII",
+             "US-ASCII", "us_ascii", "646", "us", "latin1", "latin-1", "Latin_1", "iso-8859-1",
+             "ISO8859-1", "iso_8859_1", "iso8859_1", "iso8859.1", "l1", "8859", "latin", "charmap",
+             "cp1252", "Windows-1252", "koi8_r", "KOI8-U", "cp424", "cp037", "mac-roman", "latin9",
+             "utf-16", "utf_32", "UTF16", "utf-16-le", "utf-8-sig", "shift_jis", "undefined", "rot13",
+             "ROT-13", "base64", "hex", "zip", "bogus", "", "-", "mbcs", "a\0", "\ud800", "\udcff\0",
+             "rot" + "-" * 500 + "13", "rot" + "\u00e9" * 300 + "13", "base\U0001F60064" * 40,
+             "x" * 500, "utf-8\u00e9", "\u00e9cp1252", "ISO_8859-1", "iso__8859__1", " iso 8859 1 ",
+             "iso-8859-1-1987", "us.ascii", "latin.1", "utf.8", "utf_8.", "UTF-8-", "utf--16",
+             "u-t-f-8", "ascii8", "utf_8_", "latin_1_"]
+    errors = ["strict", "replace", "surrogateescape", "backslashreplace", "bogus", "", "a\0", "\udc80"]
+    data = [b"", b"abc", b"\xff", b"a\x81b\xe9", b"\xed\xa0\x80"]
+    texts = ["", "abc", "\xe9", "\u20ac", "a\udc80b", "\u0100"]
+    for name in names:
+        long_name = len(name) > 40  # a few cases each: they make long lines
+        for e in (["strict", "bogus"] if long_name else errors):
+            for b in (data[:3] if long_name else data):
+                args = [hx(name), hx(e), hx(b)]
+                if not str_argument_error(name, e) and b and library_unsupported(name, "text"):
+                    emit("decode_text", args, ["unsupported"])
+                else:
+                    run("decode_text", args, lambda: [hx(b.decode(name, e))])
+            for t in (texts[:4] if long_name else texts):
+                args = [hx(name), hx(e), hx(t)]
+                if not str_argument_error(name, e) and library_unsupported(name, "text"):
+                    emit("encode_text", args, ["unsupported"])
+                else:
+                    run("encode_text", args, lambda: [hx(t.encode(name, e))])
+                if not str_argument_error(name, e) and library_unsupported(name, "codecs"):
+                    emit("codecs_encode", args, ["unsupported"])
+                else:
+                    run("codecs_encode", args, lambda: [hx(codecs.encode(t, name, e))])
 
 
 def gen_raw_unicode_escape(rng):
@@ -566,9 +756,11 @@ def main():
     gen_long(random.Random(4))
     gen_float(random.Random(5))
     gen_error_handler()
-    gen_find_codec(random.Random(6))
+    gen_lookup_codec(random.Random(6))
     gen_decode(random.Random(8))
     gen_encode(random.Random(9))
+    gen_charmap(random.Random(13))
+    gen_text_calls()
     gen_raw_unicode_escape(random.Random(10))
     gen_escape_decode(random.Random(12))
     nranges = gen_printable()
