@@ -3,6 +3,8 @@
 //   pickletool dis [FILE|-]      same stdout as `python3 -m pickletools FILE`
 //   pickletool show [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]
 //                                repr of the loaded value (pickle.loads semantics)
+//   pickletool roundtrip [--protocol N] [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]
+//                                pickle.dumps(pickle.loads(data), N) to stdout
 //
 // Contract (scripts rely on it): exit status 0 on success; on any failure exit status 1
 // and the last thing on stderr is "ErrorClass: message", where ErrorClass names the
@@ -23,7 +25,8 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: pickletool dis [FILE|-]\n"
-    "       pickletool show [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]\n";
+    "       pickletool show [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]\n"
+    "       pickletool roundtrip [--protocol N] [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]\n";
 
 struct UsageError {
   std::string message;
@@ -51,6 +54,8 @@ int run(const std::vector<std::string>& args) {
   if (args.empty()) throw UsageError{"missing command"};
   const std::string& command = args[0];
   pickle::UnpicklerOptions options;
+  pickle::PicklerOptions dump_options;
+  const bool loads_input = command == "show" || command == "roundtrip";
   std::string path = "-";
   bool have_path = false;
   for (std::size_t i = 1; i < args.size(); ++i) {
@@ -59,12 +64,18 @@ int run(const std::vector<std::string>& args) {
       if (i + 1 >= args.size()) throw UsageError{a + " needs a value"};
       return args[++i];
     };
-    if (command == "show" && a == "--encoding") {
+    if (loads_input && a == "--encoding") {
       options.encoding = value();
-    } else if (command == "show" && a == "--errors") {
+    } else if (loads_input && a == "--errors") {
       options.errors = value();
-    } else if (command == "show" && a == "--no-fix-imports") {
+    } else if (loads_input && a == "--no-fix-imports") {
       options.fix_imports = false;
+    } else if (command == "roundtrip" && a == "--protocol") {
+      const std::string& v = value();
+      char* end = nullptr;
+      long p = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end) throw UsageError{"--protocol needs an integer"};
+      dump_options.protocol = static_cast<int>(p);
     } else if (!have_path && (a == "-" || !a.starts_with("-"))) {
       path = a;
       have_path = true;
@@ -89,6 +100,11 @@ int run(const std::vector<std::string>& args) {
   if (command == "show") {
     pickle::Graph g = pickle::loads(bytes, options);
     write_stdout(pickle::repr(g.root()) + "\n");
+    return 0;
+  }
+  if (command == "roundtrip") {
+    pickle::Graph g = pickle::loads(bytes, options);
+    write_stdout(pickle::dumps(g.root(), dump_options));
     return 0;
   }
   throw UsageError{"unknown command " + command};

@@ -267,14 +267,8 @@ struct Unpickler::Impl {
   /// A Python 2 str (STRING, BINSTRING, SHORT_BINSTRING) per opts.encoding.
   Value py2_string(std::string_view data) {
     if (opts.encoding == "bytes") return make_bytes(data, true);
-    detail::Codec codec = detail::find_codec(opts.encoding);
-    if (codec == detail::Codec::Unsupported) {
-      fail(ErrorType::NotImplementedError,
-           "decoding Python 2 strings with encoding " + quote(opts.encoding) +
-               " is not supported by this library (supported: ASCII, Latin-1, UTF-8, bytes)");
-    }
     scratch.clear();
-    detail::decode(codec, opts.errors, data, scratch);
+    detail::decode_text(opts.encoding, opts.errors, data, scratch);
     return g->make_str(scratch);
   }
   std::string_view utf8_strict(std::string_view data, std::string& out) {
@@ -427,20 +421,17 @@ struct Unpickler::Impl {
         if (a.size() > 3) {
           fail(ErrorType::TypeError, "encode() takes at most 3 arguments (" + std::to_string(a.size()) + " given)");
         }
-        if (!a[0].is_str()) return inert_call(callable, args);
-        detail::Codec codec = detail::Codec::Utf8;
-        if (a.size() >= 2) {
-          if (!a[1].is_str()) return inert_call(callable, args);
-          codec = detail::find_codec(a[1].as_str().utf8());
+        if (!a[0].is_str() || (a.size() >= 2 && !a[1].is_str()) || (a.size() == 3 && !a[2].is_str())) {
+          return inert_call(callable, args);
         }
-        std::string_view errors = "strict";
-        if (a.size() == 3) {
-          if (!a[2].is_str()) return inert_call(callable, args);
-          errors = a[2].as_str().utf8();
+        std::string_view encoding = a.size() >= 2 ? a[1].as_str().utf8() : std::string_view("utf-8");
+        std::string_view errors = a.size() == 3 ? a[2].as_str().utf8() : std::string_view("strict");
+        // Codecs CPython has and the library does not (utf-16, base64, ...): not emulated.
+        if (detail::find_codec(encoding) == detail::Codec::Unsupported && detail::codec_exists(encoding)) {
+          return inert_call(callable, args);
         }
-        if (codec == detail::Codec::Unsupported) return inert_call(callable, args);
         scratch.clear();
-        detail::encode(codec, errors, a[0].as_str().utf8(), scratch);
+        detail::codecs_encode(encoding, errors, a[0].as_str().utf8(), scratch);
         return make_bytes(scratch, true);
       }
       case B::Reconstructor: {
@@ -481,8 +472,14 @@ struct Unpickler::Impl {
         }
         if (a.size() != 2 || !a[0].is_global()) return inert_call(callable, args);
         const Global& owner = a[0].as_global();
-        std::string qualname = std::string(owner.qualname()) + "." + std::string(a[1].as_str().utf8());
-        return nested_global(owner.module(), qualname);
+        std::string_view attr = a[1].as_str().utf8();
+        std::string qualname = std::string(owner.qualname()) + "." + std::string(attr);
+        Value result = nested_global(owner.module(), qualname);
+        // Protocol 4+ picklers name nested classes and functions directly, so getattr there
+        // means a method. Below protocol 4 getattr is used for both; a capitalised name is
+        // taken to be a nested class, anything else a method.
+        if (proto >= 4 || attr.empty() || !(attr[0] >= 'A' && attr[0] <= 'Z')) g->mark_attribute(result);
+        return result;
       }
       case B::Partial: {
         if (a.size() < 1) fail(ErrorType::TypeError, "type 'partial' takes at least one argument");
@@ -612,10 +609,13 @@ struct Unpickler::Impl {
     }
     // (str, encoding[, errors])
     if (!x.is_str() || !a[1].is_str() || (a.size() == 3 && !a[2].is_str())) return inert_call(callable, args);
-    detail::Codec codec = detail::find_codec(a[1].as_str().utf8());
-    if (codec == detail::Codec::Unsupported) return inert_call(callable, args);
+    std::string_view encoding = a[1].as_str().utf8();
+    if (detail::find_codec(encoding) == detail::Codec::Unsupported && detail::codec_exists(encoding)) {
+      return inert_call(callable, args);
+    }
     std::string data;
-    detail::encode(codec, a.size() == 3 ? a[2].as_str().utf8() : "strict", x.as_str().utf8(), data);
+    detail::encode_text(encoding, a.size() == 3 ? a[2].as_str().utf8() : std::string_view("strict"),
+                        x.as_str().utf8(), data);
     return result(data);
   }
 

@@ -182,7 +182,10 @@ Value Graph::make_str(std::string_view utf8) {
   }
   if (slot < 0) return new_str(utf8);
   Value* cache = small_cache(arena_, small_strs_);
-  if (cache[slot].is_none()) cache[slot] = new_str(utf8);
+  if (cache[slot].is_none()) {
+    cache[slot] = new_str(utf8);
+    cache[slot].node()->flags |= detail::kSharedSingleton;
+  }
   return cache[slot];
 }
 
@@ -190,7 +193,10 @@ Value Graph::make_bytes(std::span<const std::uint8_t> data) {
   if (data.size() > 1) return new_bytes(data);
   int slot = data.empty() ? 256 : data[0];
   Value* cache = small_cache(arena_, small_bytes_);
-  if (cache[slot].is_none()) cache[slot] = new_bytes(data);
+  if (cache[slot].is_none()) {
+    cache[slot] = new_bytes(data);
+    cache[slot].node()->flags |= detail::kSharedSingleton;
+  }
   return cache[slot];
 }
 

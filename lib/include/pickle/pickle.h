@@ -28,5 +28,6 @@
 #include "pickle/dis.h"
 #include "pickle/error.h"
 #include "pickle/opcodes.h"
+#include "pickle/pickler.h"
 #include "pickle/unpickler.h"
 #include "pickle/value.h"

@@ -61,6 +61,9 @@ struct Node {
   std::uint8_t flags = 0;
   explicit Node(Kind k) : kind(k) {}
 };
+/// Node flags.
+inline constexpr std::uint8_t kSharedSingleton = 1;  ///< a str/bytes CPython shares (Graph::make_*)
+inline constexpr std::uint8_t kAttribute = 2;        ///< a Global reached as getattr(owner, name)
 }  // namespace detail
 
 class BigInt;
@@ -318,6 +321,10 @@ class Global : public detail::Node {
     OtherBuiltin,     ///< some other attribute of the builtins module (known to exist)
   };
   Builtin builtin() const noexcept { return builtin_; }
+  /// True for a global reached as getattr(owner, name) -- a bound or builtin method such as
+  /// `collections.OrderedDict.fromkeys` -- which CPython pickles with getattr at every
+  /// protocol; false for classes and functions named by a qualified name.
+  bool is_attribute() const noexcept { return flags & detail::kAttribute; }
 
  private:
   friend class Graph;
@@ -442,6 +449,8 @@ class Graph {
   Value make_bytes(std::span<const std::uint8_t> data);
   /// The shared empty tuple.
   Value empty_tuple();
+  /// Marks a global as an attribute (see Global::is_attribute).
+  void mark_attribute(Value global) noexcept { global.node()->flags |= detail::kAttribute; }
 
   /// Uninitialised storage in the graph (for building strings in place).
   char* allocate_chars(std::size_t n) { return static_cast<char*>(arena_.allocate(n, 1)); }

@@ -1,0 +1,1158 @@
+// The pickler: CPython 3.11's C pickler (Modules/_pickle.c, save_*) reproduced opcode by
+// opcode. The recursion of CPython's save() is replaced by an explicit task stack, so a
+// graph nested a million deep pickles without touching the C++ stack: each task is one
+// step CPython takes (save a value, write bytes, check the memo after the children of a
+// tuple, ...), pushed in reverse so that they run in CPython's order.
+#include "pickle/pickler.h"
+
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <limits>
+#include <unordered_map>
+#include <vector>
+
+#include "bigint.h"
+#include "codecs.h"
+#include "cpython_set.h"
+#include "pickle/copyreg.h"
+#include "pickle/error.h"
+#include "pickle/opcodes.h"
+#include "pytext.h"
+#include "reduce.h"
+#include "value_internal.h"
+
+namespace pickle {
+
+namespace {
+
+constexpr std::size_t kBatchSize = 1000;
+constexpr std::size_t kFrameSizeTarget = 64 * 1024;
+constexpr std::size_t kFrameSizeMin = 4;
+constexpr std::size_t kFrameHeaderSize = 9;
+constexpr int kFastNestingLimit = 50;
+
+constexpr char op(Op o) { return static_cast<char>(o); }
+
+[[noreturn]] void pickling_error(std::string message) {
+  throw Error(ErrorType::PicklingError, std::move(message));
+}
+
+void put_le(char* out, std::uint64_t v, int n) {
+  for (int i = 0; i < n; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+// Identity keys for objects that CPython shares but the graph may not: every empty or
+// one-character Latin-1 str is one object in CPython, as are b'' and the one-byte bytes
+// made by bytes constructors. Their memo keys are these addresses, by value.
+const char kSmallStrKeys[257] = {};
+const char kSmallBytesKeys[257] = {};
+
+}  // namespace
+
+struct Pickler::Impl {
+  PicklerOptions opts;
+  int proto = 4;
+  bool bin = true;
+  Sink* sink = nullptr;
+
+  // ---- output, with CPython's framing --------------------------------------------------
+  std::string out;
+  bool framing = false;
+  std::ptrdiff_t frame_start = -1;
+
+  void write(const char* s, std::size_t n) {
+    if (framing && frame_start < 0) {
+      frame_start = static_cast<std::ptrdiff_t>(out.size());
+      out.append(kFrameHeaderSize, '\xfe');
+    }
+    out.append(s, n);
+  }
+  void write(std::string_view s) { write(s.data(), s.size()); }
+  void write_op(Op o) {
+    char c = op(o);
+    write(&c, 1);
+  }
+  void commit_frame() {
+    if (!framing || frame_start < 0) return;
+    std::size_t start = static_cast<std::size_t>(frame_start);
+    std::size_t len = out.size() - start - kFrameHeaderSize;
+    if (len >= kFrameSizeMin) {
+      out[start] = op(Op::FRAME);
+      put_le(&out[start + 1], len, 8);
+    } else {
+      out.erase(start, kFrameHeaderSize);  // tiny frames are dropped
+    }
+    frame_start = -1;
+  }
+  void flush_to_sink() {
+    commit_frame();
+    if (!out.empty()) sink->write(std::span(reinterpret_cast<const std::uint8_t*>(out.data()), out.size()));
+    out.clear();
+  }
+  // Runs at the start of every save(): a frame closes at the first save boundary after
+  // its payload reaches 64 KiB.
+  void opcode_boundary() {
+    if (!framing || frame_start < 0) return;
+    if (out.size() - static_cast<std::size_t>(frame_start) - kFrameHeaderSize >= kFrameSizeTarget) {
+      commit_frame();
+      if (sink) flush_to_sink();
+    }
+  }
+  // Payloads of 64 KiB and more are written outside frames (and straight to a sink).
+  void write_bytes(std::string_view header, std::string_view data) {
+    bool bypass = data.size() >= kFrameSizeTarget;
+    bool saved_framing = framing;
+    if (bypass) {
+      commit_frame();
+      framing = false;
+    }
+    write(header);
+    if (bypass && sink) {
+      flush_to_sink();
+      sink->write(std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
+    } else {
+      write(data);
+    }
+    framing = saved_framing;
+  }
+
+  // ---- memo -----------------------------------------------------------------------------
+  std::unordered_map<const void*, std::uint64_t> memo;
+
+  // CPython shares some objects that graphs may hold several of, and creates others
+  // afresh while reducing. Memo keys follow CPython's identities:
+  //  * a class or function is one object per module.qualname (key: its name);
+  //  * every empty or one-character Latin-1 str is one object, as are b'' and the
+  //    one-byte bytes the bytes constructors share (key: the value);
+  //  * the strs naming a global's module and qualified name are one object per name
+  //    (scratch nodes created once);
+  //  * temporaries (argument tuples, latin1 strs of bytes) are fresh scratch nodes.
+  std::unordered_map<std::string, char> global_keys;
+  std::unordered_map<std::string, Value> name_strs;
+  Graph scratch;
+
+  const void* global_key(std::string_view module, std::string_view qualname) {
+    std::string k(module);
+    k += '\0';
+    k += qualname;
+    return &global_keys[k];
+  }
+
+  const void* memo_key(Value v) {
+    switch (v.kind()) {
+      case Kind::Str: {
+        std::string_view s = v.as_str().utf8();
+        const auto* u = reinterpret_cast<const unsigned char*>(s.data());
+        if (s.empty()) return &kSmallStrKeys[256];
+        if (s.size() == 1) return &kSmallStrKeys[u[0]];
+        if (s.size() == 2 && (u[0] == 0xc2 || u[0] == 0xc3)) {
+          return &kSmallStrKeys[((u[0] & 0x1f) << 6) | (u[1] & 0x3f)];
+        }
+        return v.node();
+      }
+      case Kind::Bytes: {
+        const Bytes& b = v.as_bytes();
+        if (b.size() == 0) return &kSmallBytesKeys[256];
+        if (b.size() == 1 && (v.node()->flags & detail::kSharedSingleton)) return &kSmallBytesKeys[b.view()[0]];
+        return v.node();
+      }
+      case Kind::Global: return global_key(v.as_global().module(), v.as_global().qualname());
+      default: return v.node();
+    }
+  }
+
+  /// The one str object with `content` CPython uses in role `role` under `key`.
+  Value name_str(std::string_view role, std::string_view key, std::string_view content) {
+    std::string k(role);
+    k += '\0';
+    k += key;
+    auto it = name_strs.find(k);
+    if (it == name_strs.end()) it = name_strs.emplace(k, scratch.new_str(content)).first;
+    return it->second;
+  }
+
+  void memo_get_write(std::uint64_t idx) {
+    char buf[32];
+    if (!bin) {
+      int n = std::snprintf(buf, sizeof buf, "g%llu\n", static_cast<unsigned long long>(idx));
+      write(buf, static_cast<std::size_t>(n));
+    } else if (idx < 256) {
+      buf[0] = op(Op::BINGET);
+      buf[1] = static_cast<char>(idx);
+      write(buf, 2);
+    } else if (idx <= 0xffffffffULL) {
+      buf[0] = op(Op::LONG_BINGET);
+      put_le(buf + 1, idx, 4);
+      write(buf, 5);
+    } else {
+      pickling_error("memo id too large for LONG_BINGET");
+    }
+  }
+
+  void memo_put(const void* key) {
+    if (opts.fast || !key) return;
+    std::uint64_t idx = memo.size();
+    memo.emplace(key, idx);
+    char buf[32];
+    if (proto >= 4) {
+      write_op(Op::MEMOIZE);
+    } else if (!bin) {
+      int n = std::snprintf(buf, sizeof buf, "p%llu\n", static_cast<unsigned long long>(idx));
+      write(buf, static_cast<std::size_t>(n));
+    } else if (idx < 256) {
+      buf[0] = op(Op::BINPUT);
+      buf[1] = static_cast<char>(idx);
+      write(buf, 2);
+    } else if (idx <= 0xffffffffULL) {
+      buf[0] = op(Op::LONG_BINPUT);
+      put_le(buf + 1, idx, 4);
+      write(buf, 5);
+    } else {
+      pickling_error("memo id too large for LONG_BINPUT");
+    }
+  }
+  const std::uint64_t* memo_find(const void* key) const {
+    auto it = memo.find(key);
+    return it == memo.end() ? nullptr : &it->second;
+  }
+
+  // ---- the task stack ---------------------------------------------------------------------
+  enum class T : std::uint8_t {
+    Save,          // save(v)
+    SavePersId,    // save(pid) without consulting persistent_id again
+    Write,         // literal bytes (inline)
+    WriteOp,       // one opcode
+    MemoPut,       // memo_put(key)
+    TupleEnd,      // after a tuple's items: recursion check, TUPLEn, memo
+    FrozenSetEnd,  // after a frozenset's items at protocol 4+
+    ReduceEnd,     // after callable and args: recursion check, memo, items, state
+    ListExact,     // batch_list_exact from index a
+    DictExact,     // batch_dict_exact from index a
+    SetBatch,      // save_set batches over the iteration order
+    Items,         // batch_list over a span of values
+    Pairs,         // batch_dict over a span of entries
+    FastLeave,     // fast mode: leave a container
+  };
+  struct Task {
+    T kind;
+    std::uint8_t len = 0;  // Write: number of inline bytes
+    char bytes[6] = {};
+    Value v;
+    const void* key = nullptr;
+    std::size_t a = 0, b = 0;
+  };
+  static Task task(T kind, Value v = Value(), const void* key = nullptr, std::size_t a = 0, std::size_t b = 0) {
+    Task t{kind, 0, {}, v, key, a, b};
+    t.v = v;
+    t.key = key;
+    t.a = a;
+    t.b = b;
+    return t;
+  }
+  std::vector<Task> tasks;
+  std::vector<Task> pending;  // a sequence in reading order, pushed reversed by flush()
+
+  void later_save(Value v) { pending.push_back(task(T::Save, v)); }
+  void later_op(Op o) {
+    Task t = task(T::WriteOp);
+    t.bytes[0] = op(o);
+    pending.push_back(t);
+  }
+  void later_write(std::string_view s) {
+    Task t = task(T::Write);
+    t.len = static_cast<std::uint8_t>(s.size());
+    std::memcpy(t.bytes, s.data(), s.size());
+    pending.push_back(t);
+  }
+  void later(Task t) { pending.push_back(t); }
+  void flush() {
+    for (auto it = pending.rbegin(); it != pending.rend(); ++it) tasks.push_back(*it);
+    pending.clear();
+  }
+
+  // Reduce frames: what remains to do after a REDUCE/NEWOBJ once its recursion check is
+  // done. Indexed from ReduceEnd tasks; popped in stack order.
+  struct ReduceFrame {
+    detail::ReduceValue rv;
+    Value obj;
+    const void* obj_key;
+  };
+  std::vector<ReduceFrame> frames;
+
+  // Set iteration orders, kept alive while their batches run.
+  std::deque<std::vector<Value>> set_orders;
+
+  int fast_nesting = 0;
+  std::unordered_map<const void*, char> fast_memo;
+
+  // ---- entry -------------------------------------------------------------------------------
+
+  void dump(Value v) {
+    out.clear();
+    frame_start = -1;
+    if (proto >= 2) {
+      char header[2] = {op(Op::PROTO), static_cast<char>(proto)};
+      write(header, 2);
+      if (proto >= 4) framing = true;
+    }
+    try {
+      tasks.push_back(task(T::Save, v));
+      run();
+      write_op(Op::STOP);
+      commit_frame();
+    } catch (...) {
+      framing = false;
+      tasks.clear();
+      pending.clear();
+      frames.clear();
+      set_orders.clear();
+      fast_nesting = 0;
+      throw;
+    }
+    framing = false;
+    if (sink) {
+      if (!out.empty()) sink->write(std::span(reinterpret_cast<const std::uint8_t*>(out.data()), out.size()));
+      out.clear();
+    }
+  }
+
+  void run() {
+    while (!tasks.empty()) {
+      Task t = tasks.back();
+      tasks.pop_back();
+      switch (t.kind) {
+        case T::Save: save(t.v, false); break;
+        case T::SavePersId: save(t.v, true); break;
+        case T::Write: write(t.bytes, t.len); break;
+        case T::WriteOp: write(t.bytes, 1); break;
+        case T::MemoPut: memo_put(t.key); break;
+        case T::TupleEnd: tuple_end(t); break;
+        case T::FrozenSetEnd: frozenset_end(t); break;
+        case T::ReduceEnd: reduce_end(); break;
+        case T::ListExact: list_exact(t); break;
+        case T::DictExact: dict_exact(t); break;
+        case T::SetBatch: set_batch(t); break;
+        case T::Items: items_batch(t); break;
+        case T::Pairs: pairs_batch(t); break;
+        case T::FastLeave: fast_leave(t.key); break;
+      }
+    }
+  }
+
+  // ---- save --------------------------------------------------------------------------------
+
+  void save(Value v, bool pers_save) {
+    opcode_boundary();
+    if (!pers_save) {
+      if (opts.persistent_id) {
+        if (std::optional<Value> pid = opts.persistent_id(v)) {
+          save_pers(*pid);
+          return;
+        }
+      }
+      if (v.kind() == Kind::PersistentId) {
+        save_pers(v.as_persistent_id().pid());
+        return;
+      }
+    }
+    switch (v.kind()) {
+      case Kind::None: write_op(Op::NONE); return;
+      case Kind::Bool: save_bool(v.as_bool()); return;
+      case Kind::Int: save_int(v); return;
+      case Kind::Float: save_float(v.as_float()); return;
+      default: break;
+    }
+    const void* key = memo_key(v);
+    if (const std::uint64_t* idx = memo_find(key)) {
+      memo_get_write(*idx);
+      return;
+    }
+    switch (v.kind()) {
+      case Kind::Str: save_str(v.as_str().utf8(), key); return;
+      case Kind::Bytes: save_bytes(v, key); return;
+      case Kind::Dict: save_dict(v, key); return;
+      case Kind::Set: save_set(v, key); return;
+      case Kind::FrozenSet: save_frozenset(v, key); return;
+      case Kind::List: save_list(v, key); return;
+      case Kind::Tuple: save_tuple(v, key); return;
+      case Kind::ByteArray: save_bytearray(v, key); return;
+      case Kind::Buffer: save_buffer(v, key); return;
+      case Kind::Complex: {
+        // copyreg.pickle_complex: (complex, (real, imag))
+        Value parts[] = {Value::floating(v.as_complex().real()), Value::floating(v.as_complex().imag())};
+        save_reduce(detail::ReduceValue::call(builtin("complex"), fresh_tuple(parts)), v, key);
+        return;
+      }
+      case Kind::Global: save_global_value(v, key); return;
+      case Kind::Object: save_reduce(detail::reduce_object(v, proto, scratch), v, key); return;
+      default: break;
+    }
+    pickling_error("can't pickle '" + type_name(v) + "' object: " + repr(v));
+  }
+
+  void save_pers(Value pid) {
+    if (bin) {
+      later(task(T::SavePersId, pid));
+      later_op(Op::BINPERSID);
+      flush();
+      return;
+    }
+    std::string text = pid.is_str() ? std::string(pid.as_str().utf8()) : repr(pid);
+    for (unsigned char c : text) {
+      if (c >= 0x80) pickling_error("persistent IDs in protocol 0 must be ASCII strings");
+    }
+    write_op(Op::PERSID);
+    write(text);
+    write("\n", 1);
+  }
+
+  void save_bool(bool b) {
+    if (proto >= 2) {
+      write_op(b ? Op::NEWTRUE : Op::NEWFALSE);
+    } else {
+      write(b ? "I01\n" : "I00\n", 4);
+    }
+  }
+
+  void save_int(Value v) {
+    if (v.is_small_int() && v.as_int() >= INT32_MIN && v.as_int() <= INT32_MAX) {
+      std::int64_t x = v.as_int();
+      char buf[24];
+      if (bin) {
+        auto u = static_cast<std::uint32_t>(x);
+        buf[1] = static_cast<char>(u & 0xff);
+        buf[2] = static_cast<char>((u >> 8) & 0xff);
+        buf[3] = static_cast<char>((u >> 16) & 0xff);
+        buf[4] = static_cast<char>((u >> 24) & 0xff);
+        if (buf[4] != 0 || buf[3] != 0) {
+          buf[0] = op(Op::BININT);
+          write(buf, 5);
+        } else if (buf[2] != 0) {
+          buf[0] = op(Op::BININT2);
+          write(buf, 3);
+        } else {
+          buf[0] = op(Op::BININT1);
+          write(buf, 2);
+        }
+      } else {
+        int n = std::snprintf(buf, sizeof buf, "I%lld\n", static_cast<long long>(x));
+        write(buf, static_cast<std::size_t>(n));
+      }
+      return;
+    }
+    detail::IntRef ref(v);
+    if (proto >= 2) {
+      std::string data;
+      detail::append_twos_complement(data, ref);
+      if (data.size() > 0x7fffffff) throw Error(ErrorType::OverflowError, "int too large to pickle");
+      char header[5];
+      if (data.size() < 256) {
+        header[0] = op(Op::LONG1);
+        header[1] = static_cast<char>(data.size());
+        write(header, 2);
+      } else {
+        header[0] = op(Op::LONG4);
+        put_le(header + 1, data.size(), 4);
+        write(header, 5);
+      }
+      write(data);
+    } else {
+      std::string text = "L";
+      detail::append_decimal(text, ref);  // ValueError past 4300 digits, like repr()
+      text += "L\n";
+      write(text);
+    }
+  }
+
+  void save_float(double x) {
+    if (bin) {
+      std::uint64_t bits;
+      std::memcpy(&bits, &x, 8);
+      char buf[9];
+      buf[0] = op(Op::BINFLOAT);
+      for (int i = 0; i < 8; ++i) buf[1 + i] = static_cast<char>((bits >> (8 * (7 - i))) & 0xff);
+      write(buf, 9);
+    } else {
+      std::string text = "F";
+      detail::append_repr_float(text, x);
+      text += '\n';
+      write(text);
+    }
+  }
+
+  void save_str(std::string_view wtf8, const void* key) {
+    if (bin) {
+      std::size_t size = wtf8.size();
+      char header[9];
+      std::size_t hlen;
+      if (size <= 0xff && proto >= 4) {
+        header[0] = op(Op::SHORT_BINUNICODE);
+        header[1] = static_cast<char>(size);
+        hlen = 2;
+      } else if (size <= 0xffffffffULL) {
+        header[0] = op(Op::BINUNICODE);
+        put_le(header + 1, size, 4);
+        hlen = 5;
+      } else if (proto >= 4) {
+        header[0] = op(Op::BINUNICODE8);
+        put_le(header + 1, size, 8);
+        hlen = 9;
+      } else {
+        throw Error(ErrorType::OverflowError,
+                    "serializing a string larger than 4 GiB requires pickle protocol 4 or higher");
+      }
+      write_bytes(std::string_view(header, hlen), wtf8);
+    } else {
+      std::string text = "V";
+      raw_unicode_escape(wtf8, text);
+      text += '\n';
+      write(text);
+    }
+    memo_put(key);
+  }
+
+  // The C pickler's variant of raw-unicode-escape: also escapes \, NUL, \n, \r and \x1a.
+  static void raw_unicode_escape(std::string_view wtf8, std::string& out) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (std::size_t i = 0; i < wtf8.size();) {
+      auto c = static_cast<unsigned char>(wtf8[i]);
+      char32_t cp;
+      std::size_t n;
+      if (c < 0x80) { cp = c; n = 1; }
+      else if (c < 0xe0) { cp = c & 0x1f; n = 2; }
+      else if (c < 0xf0) { cp = c & 0x0f; n = 3; }
+      else { cp = c & 0x07; n = 4; }
+      for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(wtf8[i + k]) & 0x3f);
+      i += n;
+      if (cp >= 0x10000) {
+        out += "\\U";
+        for (int s = 28; s >= 0; s -= 4) out += kHex[(cp >> s) & 0xf];
+      } else if (cp >= 256 || cp == '\\' || cp == 0 || cp == '\n' || cp == '\r' || cp == 0x1a) {
+        out += "\\u";
+        for (int s = 12; s >= 0; s -= 4) out += kHex[(cp >> s) & 0xf];
+      } else {
+        out += static_cast<char>(cp);
+      }
+    }
+  }
+
+  void save_bytes_data(std::string_view data, const void* key) {
+    std::size_t size = data.size();
+    char header[9];
+    std::size_t hlen;
+    if (size <= 0xff) {
+      header[0] = op(Op::SHORT_BINBYTES);
+      header[1] = static_cast<char>(size);
+      hlen = 2;
+    } else if (size <= 0xffffffffULL) {
+      header[0] = op(Op::BINBYTES);
+      put_le(header + 1, size, 4);
+      hlen = 5;
+    } else if (proto >= 4) {
+      header[0] = op(Op::BINBYTES8);
+      put_le(header + 1, size, 8);
+      hlen = 9;
+    } else {
+      throw Error(ErrorType::OverflowError,
+                  "serializing a bytes object larger than 4 GiB requires pickle protocol 4 or higher");
+    }
+    write_bytes(std::string_view(header, hlen), data);
+    memo_put(key);
+  }
+
+  void save_bytes(Value v, const void* key) {
+    std::string_view data = v.as_bytes().chars();
+    if (proto >= 3) {
+      save_bytes_data(data, key);
+      return;
+    }
+    // Before protocol 3: bytes() for b'', else _codecs.encode(data.decode('latin1'), 'latin1').
+    if (data.empty()) {
+      save_reduce(detail::ReduceValue::call(builtin("bytes"), scratch.empty_tuple()), v, key);
+      return;
+    }
+    std::string latin1;
+    detail::decode(detail::Codec::Latin1, detail::ErrorHandler::Strict, data, latin1);
+    Value items[] = {fresh_str(latin1), latin1_name()};
+    save_reduce(detail::ReduceValue::call(global("_codecs", "encode"), fresh_tuple(items)), v, key);
+  }
+
+  void save_bytearray(Value v, const void* key) {
+    std::string_view data = v.as_bytes().chars();
+    if (proto >= 5) {
+      char header[9];
+      header[0] = op(Op::BYTEARRAY8);
+      put_le(header + 1, data.size(), 8);
+      write_bytes(std::string_view(header, 9), data);
+      memo_put(key);
+      return;
+    }
+    if (data.empty()) {
+      save_reduce(detail::ReduceValue::call(builtin("bytearray"), scratch.empty_tuple()), v, key);
+      return;
+    }
+    // bytearray(bytes(data)): the bytes object is new, even for one byte.
+    Value items[] = {scratch.new_bytes(data)};
+    save_reduce(detail::ReduceValue::call(builtin("bytearray"), fresh_tuple(items)), v, key);
+  }
+
+  void save_buffer(Value v, const void* key) {
+    if (proto < 5) pickling_error("PickleBuffer can only pickled with protocol >= 5");
+    const Buffer& b = v.as_buffer();
+    bool in_band = !opts.buffer_callback || opts.buffer_callback(v);
+    std::string_view data(reinterpret_cast<const char*>(b.view().data()), b.view().size());
+    if (in_band) {
+      if (b.readonly()) {
+        save_bytes_data(data, key);
+      } else {
+        char header[9];
+        header[0] = op(Op::BYTEARRAY8);
+        put_le(header + 1, data.size(), 8);
+        write_bytes(std::string_view(header, 9), data);
+        memo_put(key);
+      }
+      return;
+    }
+    write_op(Op::NEXT_BUFFER);
+    if (b.readonly()) write_op(Op::READONLY_BUFFER);
+  }
+
+  // ---- containers -----------------------------------------------------------------------------
+
+  void fast_enter(const void* key, Value v) {
+    if (++fast_nesting >= kFastNestingLimit) {
+      if (!fast_memo.emplace(key, 0).second) {
+        char buf[40];
+        std::snprintf(buf, sizeof buf, "%p", key);
+        throw Error(ErrorType::ValueError, "fast mode: can't pickle cyclic objects including object type " +
+                                               type_name(v) + " at " + buf);
+      }
+    }
+  }
+  void fast_leave(const void* key) {
+    if (fast_nesting-- >= kFastNestingLimit) fast_memo.erase(key);
+  }
+
+  void save_list(Value v, const void* key) {
+    if (opts.fast) fast_enter(key, v);
+    if (bin) {
+      write_op(Op::EMPTY_LIST);
+    } else {
+      write("(l", 2);
+    }
+    memo_put(key);
+    const List& l = v.as_list();
+    if (l.size() != 0) {
+      if (proto > 0) {
+        later(task(T::ListExact, v, nullptr, 0));
+      } else {
+        later(task(T::Items, Value(), l.begin(), 0, l.size()));
+      }
+    }
+    if (opts.fast) later(task(T::FastLeave, Value(), key));
+    flush();
+  }
+
+  // batch_list_exact: one item is APPEND; otherwise batches of up to 1000 in MARK ... APPENDS,
+  // the last batch included even if it holds a single item.
+  void list_exact(const Task& t) {
+    const List& l = t.v.as_list();
+    std::size_t total = t.a;
+    if (total == 0 && l.size() == 1) {
+      later_save(l[0]);
+      later_op(Op::APPEND);
+      flush();
+      return;
+    }
+    if (total >= l.size()) return;
+    std::size_t end = std::min(l.size(), total + kBatchSize);
+    later_op(Op::MARK);
+    for (std::size_t i = total; i < end; ++i) later_save(l[i]);
+    later_op(Op::APPENDS);
+    if (end < l.size()) later(task(T::ListExact, t.v, nullptr, end));
+    flush();
+  }
+
+  // batch_list over an iterator (protocol 0 lists, and listitems from reductions).
+  void items_batch(const Task& t) {
+    const auto* items = static_cast<const Value*>(t.key);
+    std::size_t pos = t.a, size = t.b;
+    if (proto == 0) {
+      for (std::size_t i = pos; i < size; ++i) {
+        later_save(items[i]);
+        later_op(Op::APPEND);
+      }
+      flush();
+      return;
+    }
+    std::size_t remaining = size - pos;
+    if (remaining == 0) return;
+    if (remaining == 1) {
+      later_save(items[pos]);
+      later_op(Op::APPEND);
+      flush();
+      return;
+    }
+    std::size_t n = std::min(remaining, kBatchSize);
+    later_op(Op::MARK);
+    for (std::size_t i = pos; i < pos + n; ++i) later_save(items[i]);
+    later_op(Op::APPENDS);
+    if (n == kBatchSize) later(task(T::Items, Value(), items, pos + n, size));
+    flush();
+  }
+
+  void save_dict(Value v, const void* key) {
+    if (opts.fast) fast_enter(key, v);
+    if (bin) {
+      write_op(Op::EMPTY_DICT);
+    } else {
+      write("(d", 2);
+    }
+    memo_put(key);
+    const Dict& d = v.as_dict();
+    if (d.size() != 0) {
+      if (proto > 0) {
+        later(task(T::DictExact, v, nullptr, 0));
+      } else {
+        later(task(T::Pairs, Value(), d.begin(), 0, d.size()));
+      }
+    }
+    if (opts.fast) later(task(T::FastLeave, Value(), key));
+    flush();
+  }
+
+  // batch_dict_exact: one pair is SETITEM; otherwise batches of 1000 pairs, repeated while
+  // a batch is full (so a multiple of 1000 ends with an empty MARK SETITEMS).
+  void dict_exact(const Task& t) {
+    const Dict& d = t.v.as_dict();
+    std::size_t pos = t.a;
+    if (pos == 0 && d.size() == 1) {
+      later_save(d.begin()->key);
+      later_save(d.begin()->value);
+      later_op(Op::SETITEM);
+      flush();
+      return;
+    }
+    std::size_t n = std::min(d.size() - pos, kBatchSize);
+    later_op(Op::MARK);
+    for (std::size_t i = pos; i < pos + n; ++i) {
+      later_save(d.begin()[i].key);
+      later_save(d.begin()[i].value);
+    }
+    later_op(Op::SETITEMS);
+    if (n == kBatchSize) later(task(T::DictExact, t.v, nullptr, pos + n));
+    flush();
+  }
+
+  // batch_dict over an iterator of pairs.
+  void pairs_batch(const Task& t) {
+    const auto* entries = static_cast<const Dict::Entry*>(t.key);
+    std::size_t pos = t.a, size = t.b;
+    if (proto == 0) {
+      for (std::size_t i = pos; i < size; ++i) {
+        later_save(entries[i].key);
+        later_save(entries[i].value);
+        later_op(Op::SETITEM);
+      }
+      flush();
+      return;
+    }
+    std::size_t remaining = size - pos;
+    if (remaining == 0) return;
+    if (remaining == 1) {
+      later_save(entries[pos].key);
+      later_save(entries[pos].value);
+      later_op(Op::SETITEM);
+      flush();
+      return;
+    }
+    std::size_t n = std::min(remaining, kBatchSize);
+    later_op(Op::MARK);
+    for (std::size_t i = pos; i < pos + n; ++i) {
+      later_save(entries[i].key);
+      later_save(entries[i].value);
+    }
+    later_op(Op::SETITEMS);
+    if (n == kBatchSize) later(task(T::Pairs, Value(), entries, pos + n, size));
+    flush();
+  }
+
+  void save_set(Value v, const void* key) {
+    std::vector<Value> order = detail::set_iteration_order(v.as_set(), opts.hash_seed);
+    if (proto < 4) {
+      // (set, (list(s),)): the list is a new object.
+      Value list = scratch.new_list();
+      list.as_list().reserve(scratch, order.size());
+      for (Value item : order) list.as_list().append(scratch, item);
+      Value args[] = {list};
+      save_reduce(detail::ReduceValue::call(builtin("set"), fresh_tuple(args)), v, key);
+      return;
+    }
+    write_op(Op::EMPTY_SET);
+    memo_put(key);
+    if (order.empty()) return;
+    set_orders.push_back(std::move(order));
+    later(task(T::SetBatch, Value(), &set_orders.back(), 0));
+    flush();
+  }
+
+  void set_batch(const Task& t) {
+    const auto& order = *static_cast<const std::vector<Value>*>(t.key);
+    std::size_t pos = t.a;
+    std::size_t n = std::min(order.size() - pos, kBatchSize);
+    later_op(Op::MARK);
+    for (std::size_t i = pos; i < pos + n; ++i) later_save(order[i]);
+    later_op(Op::ADDITEMS);
+    if (n == kBatchSize) later(task(T::SetBatch, Value(), t.key, pos + n));
+    flush();
+  }
+
+  void save_frozenset(Value v, const void* key) {
+    if (opts.fast) fast_enter(key, v);
+    std::vector<Value> order = detail::set_iteration_order(v.as_set(), opts.hash_seed);
+    if (proto < 4) {
+      Value list = scratch.new_list();
+      list.as_list().reserve(scratch, order.size());
+      for (Value item : order) list.as_list().append(scratch, item);
+      Value args[] = {list};
+      save_reduce(detail::ReduceValue::call(builtin("frozenset"), fresh_tuple(args)), v, key);
+      return;
+    }
+    later_op(Op::MARK);
+    for (Value item : order) later_save(item);
+    later(task(T::FrozenSetEnd, v, key));
+    flush();
+  }
+
+  void frozenset_end(const Task& t) {
+    if (const std::uint64_t* idx = memo_find(t.key)) {
+      // Reached recursively through a reduction: drop the items, fetch the memo.
+      write_op(Op::POP_MARK);
+      memo_get_write(*idx);
+      return;
+    }
+    write_op(Op::FROZENSET);
+    memo_put(t.key);
+  }
+
+  void save_tuple(Value v, const void* key) {
+    const Tuple& t = v.as_tuple();
+    std::size_t n = t.size();
+    if (n == 0) {
+      if (proto) {
+        write_op(Op::EMPTY_TUPLE);
+      } else {
+        write("(t", 2);
+      }
+      return;
+    }
+    if (n <= 3 && proto >= 2) {
+      for (Value item : t) later_save(item);
+    } else {
+      later_op(Op::MARK);
+      for (Value item : t) later_save(item);
+    }
+    later(task(T::TupleEnd, v, key, n));
+    flush();
+  }
+
+  void tuple_end(const Task& t) {
+    std::size_t n = t.a;
+    bool short_form = n <= 3 && proto >= 2;
+    if (const std::uint64_t* idx = memo_find(t.key)) {
+      // The tuple was reached through its own items: pop them and fetch it.
+      if (short_form) {
+        for (std::size_t i = 0; i < n; ++i) write_op(Op::POP);
+      } else if (bin) {
+        write_op(Op::POP_MARK);
+      } else {
+        for (std::size_t i = 0; i <= n; ++i) write_op(Op::POP);
+      }
+      memo_get_write(*idx);
+      return;
+    }
+    if (short_form) {
+      static constexpr Op kTupleOps[] = {Op::EMPTY_TUPLE, Op::TUPLE1, Op::TUPLE2, Op::TUPLE3};
+      write_op(kTupleOps[n]);
+    } else {
+      write_op(Op::TUPLE);
+    }
+    memo_put(t.key);
+  }
+
+  // ---- globals ---------------------------------------------------------------------------------
+
+  Value global(std::string_view module, std::string_view qualname) { return scratch.global(module, qualname); }
+  Value builtin(std::string_view name) { return scratch.global("builtins", name); }
+  Value fresh_str(std::string_view wtf8) { return scratch.make_str(wtf8); }
+  Value fresh_tuple(std::span<const Value> items) {
+    return items.empty() ? scratch.empty_tuple() : scratch.new_tuple(items);
+  }
+  // The interned 'latin1' str CPython passes to codecs.encode: one object.
+  Value latin1_name() { return name_str("const", "latin1", "latin1"); }
+
+  // The str naming a global's module: one object per module for classes and Python
+  // functions; functions written in C carry their module's __name__, another object.
+  Value module_name_str(const Global& g) {
+    bool c_function = detail::global_type_name(g) == "builtin_function_or_method";
+    return name_str(c_function ? "module-of-C-function" : "module", g.module(), g.module());
+  }
+  // A global's __qualname__: one object per global.
+  Value qualname_str(const Global& g) {
+    std::string k(g.module());
+    k += '\0';
+    k += g.qualname();
+    return name_str("qualname", k, g.qualname());
+  }
+
+  void save_global_value(Value v, const void* key) {
+    const Global& g = v.as_global();
+    using B = Global::Builtin;
+    Value singleton;
+    switch (g.builtin()) {
+      case B::NoneType: singleton = Value(); break;
+      case B::EllipsisType: singleton = builtin("Ellipsis"); break;
+      case B::NotImplementedType: singleton = builtin("NotImplemented"); break;
+      default: save_global(g, key); return;
+    }
+    // save_type: (type, (singleton,))
+    Value args[] = {singleton};
+    save_reduce(detail::ReduceValue::call(builtin("type"), fresh_tuple(args)), v, key);
+  }
+
+  void save_global(const Global& g, const void* key) {
+    std::string_view qualname = g.qualname();
+    for (std::size_t start = 0;;) {
+      std::size_t dot = qualname.find('.', start);
+      if (qualname.substr(start, dot - start) == "<locals>") {
+        std::string r;
+        detail::append_repr_str(r, qualname);
+        throw Error(ErrorType::AttributeError, "Can't pickle local object " + r);
+      }
+      if (dot == std::string_view::npos) break;
+      start = dot + 1;
+    }
+    std::size_t dot = qualname.rfind('.');
+    bool nested = dot != std::string_view::npos;
+    if (nested && g.is_attribute()) {
+      // A method: CPython reduces it to getattr(owner, name) at every protocol.
+      Value owner = scratch.global(g.module(), qualname.substr(0, dot));
+      Value args[] = {owner, fresh_str(qualname.substr(dot + 1))};
+      save_reduce(detail::ReduceValue::call(builtin("getattr"), fresh_tuple(args)), Value(), key);
+      return;
+    }
+    const ExtensionRegistry& registry = opts.extensions ? *opts.extensions : default_extensions();
+    if (proto >= 2) {
+      if (std::optional<std::int64_t> code = registry.lookup_key(g.module(), qualname)) {
+        char buf[5];
+        if (*code <= 0xff) {
+          buf[0] = op(Op::EXT1);
+          buf[1] = static_cast<char>(*code);
+          write(buf, 2);
+        } else if (*code <= 0xffff) {
+          buf[0] = op(Op::EXT2);
+          put_le(buf + 1, static_cast<std::uint64_t>(*code), 2);
+          write(buf, 3);
+        } else {
+          buf[0] = op(Op::EXT4);
+          put_le(buf + 1, static_cast<std::uint64_t>(*code), 4);
+          write(buf, 5);
+        }
+        return;
+      }
+    }
+    if (proto >= 4) {
+      later_save(module_name_str(g));
+      later_save(qualname_str(g));
+      later_op(Op::STACK_GLOBAL);
+      later(task(T::MemoPut, Value(), key));
+      flush();
+      return;
+    }
+    if (nested) {
+      // Below protocol 4 a nested name is getattr(parent, lastname), memoized as itself.
+      Value parent = scratch.global(g.module(), qualname.substr(0, dot));
+      Value args[] = {parent, fresh_str(qualname.substr(dot + 1))};
+      save_reduce(detail::ReduceValue::call(builtin("getattr"), fresh_tuple(args)), Value(), nullptr);
+      later(task(T::MemoPut, Value(), key));
+      flush();
+      return;
+    }
+    std::string_view module = g.module();
+    std::string_view name = qualname;
+    if (proto < 3 && opts.fix_imports) {
+      detail::QualifiedName mapped = detail::map_3to2(module, name);
+      module = mapped.module;
+      name = mapped.name;
+    }
+    std::string line = "c";
+    append_identifier(line, module, "module");
+    append_identifier(line, name, "global");
+    write(line);
+    memo_put(key);
+  }
+
+  // GLOBAL names are ASCII before protocol 3 and UTF-8 at protocol 3.
+  void append_identifier(std::string& line, std::string_view name, const char* what) {
+    bool ok = true;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      auto c = static_cast<unsigned char>(name[i]);
+      if (proto != 3 && c >= 0x80) ok = false;
+      // Surrogates have no UTF-8 encoding.
+      if (c == 0xed && i + 1 < name.size() && (static_cast<unsigned char>(name[i + 1]) & 0xe0) == 0xa0) ok = false;
+    }
+    if (!ok) {
+      std::string text(name);
+      pickling_error(std::string("can't pickle ") + what + " identifier '" + text +
+                     "' using pickle protocol " + std::to_string(proto));
+    }
+    line += name;
+    line += '\n';
+  }
+
+  // ---- reduce --------------------------------------------------------------------------------
+
+  [[noreturn]] static void reduce_error(std::string message) { pickling_error(std::move(message)); }
+
+  /// save_reduce: CPython's checks in its order, then REDUCE, NEWOBJ or NEWOBJ_EX; the
+  /// memo, items and state follow in reduce_end() once the arguments are written.
+  void save_reduce(detail::ReduceValue rv, Value obj, const void* obj_key) {
+    if (!detail::is_callable_value(rv.callable)) {
+      reduce_error("first item of the tuple returned by __reduce__ must be callable");
+    }
+    if (!rv.args.is_tuple()) reduce_error("second item of the tuple returned by __reduce__ must be a tuple");
+    if (!rv.state_setter.is_none() && !detail::is_callable_value(rv.state_setter)) {
+      reduce_error("sixth element of the tuple returned by __reduce__ must be a function, not " +
+                   type_name(rv.state_setter));
+    }
+    std::string_view name = proto >= 2 ? detail::callable_name(rv.callable) : std::string_view();
+    const Tuple& argtup = rv.args.as_tuple();
+    if (name == "__newobj_ex__") {
+      if (argtup.size() != 3) {
+        reduce_error("length of the NEWOBJ_EX argument tuple must be exactly 3, not " + std::to_string(argtup.size()));
+      }
+      Value cls = argtup[0], args = argtup[1], kwargs = argtup[2];
+      if (!detail::is_class_value(cls)) {
+        reduce_error("first item from NEWOBJ_EX argument tuple must be a class, not " + type_name(cls));
+      }
+      if (!args.is_tuple()) {
+        reduce_error("second item from NEWOBJ_EX argument tuple must be a tuple, not " + type_name(args));
+      }
+      if (!kwargs.is_dict()) {
+        reduce_error("third item from NEWOBJ_EX argument tuple must be a dict, not " + type_name(kwargs));
+      }
+      if (proto >= 4) {
+        later_save(cls);
+        later_save(args);
+        later_save(kwargs);
+        later_op(Op::NEWOBJ_EX);
+      } else {
+        // functools.partial(cls.__new__, cls, *args, **kwargs)()
+        later_save(detail::partial_for_newobj_ex(cls, args, kwargs, scratch));
+        later_save(scratch.empty_tuple());
+        later_op(Op::REDUCE);
+      }
+    } else if (name == "__newobj__") {
+      if (argtup.size() < 1) reduce_error("__newobj__ arglist is empty");
+      Value cls = argtup[0];
+      if (!detail::is_class_value(cls)) reduce_error("args[0] from __newobj__ args is not a type");
+      if (!obj.is_none()) {
+        Value obj_class = detail::class_of(obj, scratch);
+        if (!obj_class.is_none() && !py_equal(obj_class, cls)) {
+          reduce_error("args[0] from __newobj__ args has the wrong class");
+        }
+      }
+      later_save(cls);
+      later_save(fresh_tuple(std::span(argtup.begin() + 1, argtup.size() - 1)));
+      later_op(Op::NEWOBJ);
+    } else {
+      later_save(rv.callable);
+      later_save(rv.args);
+      later_op(Op::REDUCE);
+    }
+    frames.push_back({std::move(rv), obj, obj_key});
+    later(task(T::ReduceEnd));
+    flush();
+  }
+
+  void reduce_end() {
+    ReduceFrame f = std::move(frames.back());
+    frames.pop_back();
+    if (f.obj_key) {
+      if (const std::uint64_t* idx = memo_find(f.obj_key)) {
+        // Reached recursively while saving its own arguments.
+        write_op(Op::POP);
+        memo_get_write(*idx);
+        return;
+      }
+      memo_put(f.obj_key);
+    }
+    const detail::ReduceValue& rv = f.rv;
+    if (rv.has_listitems) later(task(T::Items, Value(), rv.listitems.data(), 0, rv.listitems.size()));
+    if (rv.has_dictitems) later(task(T::Pairs, Value(), rv.dictitems.data(), 0, rv.dictitems.size()));
+    if (!rv.state.is_none()) {
+      if (rv.state_setter.is_none()) {
+        later_save(rv.state);
+        later_op(Op::BUILD);
+      } else {
+        later_save(rv.state_setter);
+        later_save(f.obj);
+        later_save(rv.state);
+        later_op(Op::TUPLE2);
+        later_op(Op::REDUCE);
+        later_op(Op::POP);
+      }
+    }
+    flush();
+  }
+};
+
+// ---- public API -------------------------------------------------------------------------------
+
+namespace {
+int resolve_protocol(int protocol) {
+  if (protocol < 0) return 5;
+  if (protocol > 5) throw Error(ErrorType::ValueError, "pickle protocol must be <= 5");
+  return protocol;
+}
+}  // namespace
+
+Pickler::Pickler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Pickler::Pickler(Sink& sink, PicklerOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->proto = resolve_protocol(options.protocol);
+  impl_->bin = impl_->proto > 0;
+  if (options.buffer_callback && impl_->proto < 5) {
+    throw Error(ErrorType::ValueError, "buffer_callback needs protocol >= 5");
+  }
+  impl_->opts = std::move(options);
+  impl_->sink = &sink;
+}
+
+Pickler::~Pickler() = default;
+Pickler::Pickler(Pickler&&) noexcept = default;
+Pickler& Pickler::operator=(Pickler&&) noexcept = default;
+
+void Pickler::dump(Value v) { impl_->dump(v); }
+
+void Pickler::clear_memo() {
+  impl_->memo.clear();
+  impl_->name_strs.clear();
+  impl_->global_keys.clear();
+  impl_->scratch = Graph();
+}
+
+std::string dumps(Value v, const PicklerOptions& options) {
+  auto impl = std::make_unique<Pickler::Impl>();
+  impl->proto = resolve_protocol(options.protocol);
+  impl->bin = impl->proto > 0;
+  if (options.buffer_callback && impl->proto < 5) {
+    throw Error(ErrorType::ValueError, "buffer_callback needs protocol >= 5");
+  }
+  impl->opts = options;
+  impl->dump(v);
+  return std::move(impl->out);
+}
+
+}  // namespace pickle

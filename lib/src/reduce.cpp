@@ -1,0 +1,229 @@
+#include "reduce.h"
+
+#include <vector>
+
+#include "value_internal.h"
+
+namespace pickle::detail {
+
+std::string_view callable_name(Value callable) {
+  if (!callable.is_global()) return {};
+  std::string_view q = callable.as_global().qualname();
+  std::size_t dot = q.rfind('.');
+  return dot == std::string_view::npos ? q : q.substr(dot + 1);
+}
+
+bool is_callable_value(Value v) {
+  switch (v.kind()) {
+    case Kind::Global: {
+      std::string_view t = global_type_name(v.as_global());
+      return t != "ellipsis" && t != "NotImplementedType" && t != "ModuleSpec";
+    }
+    case Kind::Object:
+    case Kind::PersistentId:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_class_value(Value v) {
+  switch (v.kind()) {
+    case Kind::Global: return global_type_name(v.as_global()) == "type";
+    case Kind::Object:
+    case Kind::PersistentId: return true;
+    default: return false;
+  }
+}
+
+Value class_of(Value v, Graph& scratch) {
+  switch (v.kind()) {
+    case Kind::Object: {
+      const Object& o = v.as_object();
+      return o.how() == Object::How::Reduce ? Value() : o.callable();
+    }
+    case Kind::Global:
+    case Kind::PersistentId:
+    case Kind::Buffer:
+      return Value();
+    default:
+      return scratch.global("builtins", kind_type_name(v.kind()));
+  }
+}
+
+namespace {
+
+Value fresh_tuple(Graph& scratch, std::span<const Value> items) {
+  return items.empty() ? scratch.empty_tuple() : scratch.new_tuple(items);
+}
+
+// A copy with a new identity, as str(self), bytes(self), tuple(self) give for instances
+// of subclasses of those types.
+Value fresh_copy(Value v, Graph& scratch) {
+  switch (v.kind()) {
+    case Kind::Str: return scratch.make_str(v.as_str().utf8());
+    case Kind::Bytes: return scratch.new_bytes(v.as_bytes().view());
+    case Kind::Tuple: {
+      const Tuple& t = v.as_tuple();
+      return fresh_tuple(scratch, std::span(t.begin(), t.size()));
+    }
+    default: return v;
+  }
+}
+
+// Builtin types whose __getnewargs__ returns (value,): an instance of a subclass of one
+// of them pickles at protocol 2+ as NEWOBJ(cls, (value,)).
+bool has_value_newargs(Value v) {
+  switch (v.kind()) {
+    case Kind::Bool:
+    case Kind::Int:
+    case Kind::Float:
+    case Kind::Complex:
+    case Kind::Str:
+    case Kind::Bytes:
+    case Kind::Tuple:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Python truthiness, for copyreg._reduce_ex's `if dict:`.
+bool truthy(Value v) {
+  switch (v.kind()) {
+    case Kind::None: return false;
+    case Kind::Bool: return v.as_bool();
+    case Kind::Int: return !v.is_small_int() || v.as_int() != 0;
+    case Kind::Float: return v.as_float() != 0;
+    case Kind::Complex: return v.as_complex().real() != 0 || v.as_complex().imag() != 0;
+    case Kind::Str: return !v.as_str().utf8().empty();
+    case Kind::Bytes:
+    case Kind::ByteArray: return v.as_bytes().size() != 0;
+    case Kind::List: return v.as_list().size() != 0;
+    case Kind::Tuple: return v.as_tuple().size() != 0;
+    case Kind::Dict: return v.as_dict().size() != 0;
+    case Kind::Set:
+    case Kind::FrozenSet: return v.as_set().size() != 0;
+    default: return true;
+  }
+}
+
+void set_items(ReduceValue& rv, const Object& o) {
+  if (!o.list_items().empty()) {
+    rv.has_listitems = true;
+    rv.listitems = o.list_items();
+  }
+  if (!o.dict_items().empty()) {
+    rv.has_dictitems = true;
+    rv.dictitems = o.dict_items();
+  }
+}
+
+Value state_of(const Object& o) { return o.has_state() ? o.state() : Value(); }
+
+// object.__reduce_ex__(proto) for proto >= 2 (typeobject.c, reduce_newobj).
+ReduceValue newobj_reduce(Value cls, Value args, Value kwargs, Graph& scratch) {
+  ReduceValue rv;
+  if (kwargs.is_dict() && kwargs.as_dict().size() > 0) {
+    rv.callable = scratch.global("copyreg", "__newobj_ex__");
+    Value items[] = {cls, args, kwargs};
+    rv.args = scratch.new_tuple(items);
+  } else {
+    rv.callable = scratch.global("copyreg", "__newobj__");
+    std::vector<Value> items{cls};
+    for (Value a : args.as_tuple()) items.push_back(a);
+    rv.args = scratch.new_tuple(items);
+  }
+  return rv;
+}
+
+// copyreg._reduce_ex(self, proto) for proto < 2.
+ReduceValue reconstructor_reduce(Value cls, Value base, Value base_state, Value state, Graph& scratch) {
+  ReduceValue rv;
+  rv.callable = scratch.global("copyreg", "_reconstructor");
+  Value items[] = {cls, base, base_state};
+  rv.args = scratch.new_tuple(items);
+  if (truthy(state)) rv.state = state;
+  return rv;
+}
+
+}  // namespace
+
+ReduceValue reduce_object(Value obj, int proto, Graph& scratch) {
+  const Object& o = obj.as_object();
+  switch (o.how()) {
+    case Object::How::Reduce: {
+      ReduceValue rv = ReduceValue::call(o.callable(), o.args());
+      rv.state = state_of(o);
+      set_items(rv, o);
+      return rv;
+    }
+    case Object::How::NewObj: {
+      if (proto >= 2) {
+        ReduceValue rv = newobj_reduce(o.callable(), o.args(), o.kwargs(), scratch);
+        rv.state = state_of(o);
+        set_items(rv, o);
+        return rv;
+      }
+      // Below protocol 2 the items and __new__ arguments travel in the base class's
+      // constructor argument.
+      const Tuple& args = o.args().as_tuple();
+      Value base = scratch.global("builtins", "object"), base_state;
+      if (!o.list_items().empty()) {
+        base = scratch.global("builtins", "list");
+        base_state = scratch.new_list();
+        for (Value item : o.list_items()) base_state.as_list().append(scratch, item);
+      } else if (!o.dict_items().empty()) {
+        base = scratch.global("builtins", "dict");
+        base_state = scratch.new_dict();
+        for (const Dict::Entry& e : o.dict_items()) base_state.as_dict().set(scratch, e.key, e.value);
+      } else if (args.size() == 1 && has_value_newargs(args[0])) {
+        base = scratch.global("builtins", kind_type_name(args[0].kind()));
+        base_state = fresh_copy(args[0], scratch);
+      }
+      return reconstructor_reduce(o.callable(), base, base_state, state_of(o), scratch);
+    }
+    case Object::How::Reconstructor: {
+      Value base = o.args().as_tuple()[0], base_state = o.args().as_tuple()[1];
+      if (proto < 2) return reconstructor_reduce(o.callable(), base, base_state, state_of(o), scratch);
+      std::string_view base_name = base.is_global() ? base.as_global().qualname() : std::string_view();
+      ReduceValue rv;
+      if (base_state.is_list() && base_name == "list") {
+        rv = newobj_reduce(o.callable(), scratch.empty_tuple(), Value(), scratch);
+        rv.has_listitems = true;
+        rv.listitems = std::span(base_state.as_list().begin(), base_state.as_list().size());
+      } else if (base_state.is_dict() && base_name == "dict") {
+        rv = newobj_reduce(o.callable(), scratch.empty_tuple(), Value(), scratch);
+        rv.has_dictitems = true;
+        rv.dictitems = std::span(base_state.as_dict().begin(), base_state.as_dict().size());
+      } else if (has_value_newargs(base_state)) {
+        Value args[] = {fresh_copy(base_state, scratch)};
+        rv = newobj_reduce(o.callable(), scratch.new_tuple(args), Value(), scratch);
+      } else {
+        rv = newobj_reduce(o.callable(), scratch.empty_tuple(), Value(), scratch);
+      }
+      rv.state = state_of(o);
+      return rv;
+    }
+  }
+  return ReduceValue::call(o.callable(), o.args());
+}
+
+Value partial_for_newobj_ex(Value cls, Value args, Value kwargs, Graph& scratch) {
+  // cls.__new__ is object.__new__ unless the class defines its own (which the pickle does
+  // not tell); CPython reduces it to getattr(object, '__new__').
+  Value func = scratch.global("builtins", "object.__new__");
+  scratch.mark_attribute(func);
+  std::vector<Value> pargs{cls};
+  for (Value a : args.as_tuple()) pargs.push_back(a);
+  Value kw = scratch.new_dict();
+  for (const Dict::Entry& e : kwargs.as_dict()) kw.as_dict().set(scratch, e.key, e.value);
+  Value ctor_args[] = {func};
+  Value partial = scratch.new_object(Object::How::Reduce, scratch.global("functools", "partial"),
+                                     scratch.new_tuple(ctor_args));
+  Value state[] = {func, scratch.new_tuple(pargs), kw, Value()};
+  partial.as_object().set_state(scratch.new_tuple(state));
+  return partial;
+}
+
+}  // namespace pickle::detail

@@ -1,0 +1,56 @@
+// Reduce values: the (callable, args, state, listitems, dictitems, state_setter) tuples
+// that CPython's pickler turns into REDUCE / NEWOBJ / NEWOBJ_EX + BUILD, and the
+// emulation of object.__reduce_ex__(protocol) for objects this library keeps inert.
+#pragma once
+
+#include <span>
+
+#include "pickle/value.h"
+
+namespace pickle::detail {
+
+/// One value returned by a __reduce__ (absent items are None / empty).
+struct ReduceValue {
+  Value callable;
+  Value args;  ///< a tuple
+  Value state;  ///< None: no BUILD
+  bool has_listitems = false;
+  std::span<const Value> listitems;
+  bool has_dictitems = false;
+  std::span<const Dict::Entry> dictitems;
+  Value state_setter;  ///< None: BUILD; otherwise setter(obj, state)
+
+  static ReduceValue call(Value callable, Value args) {
+    ReduceValue rv;
+    rv.callable = callable;
+    rv.args = args;
+    return rv;
+  }
+};
+
+/// What object.__reduce_ex__(proto) returns for an inert Object, given how it was built:
+///  * built by a call (REDUCE): the same call, its BUILD state and items;
+///  * a plain instance (NEWOBJ...): copyreg.__newobj__ / __newobj_ex__ at protocol 2+,
+///    copyreg._reconstructor below (the base class inferred from the object's items:
+///    list items mean a list subclass, dict items a dict subclass, a single int/float/str/
+///    bytes/tuple __new__ argument that builtin; otherwise object);
+///  * copyreg._reconstructor with a builtin base: the same below protocol 2, __newobj__
+///    with the base's __getnewargs__ and items at 2+.
+/// Temporaries CPython would create fresh are allocated in `scratch`.
+ReduceValue reduce_object(Value obj, int proto, Graph& scratch);
+
+/// The name CPython's save_reduce reads from a callable (its __name__), empty if unknown.
+std::string_view callable_name(Value callable);
+
+/// True when a value is callable as far as the library can tell.
+bool is_callable_value(Value v);
+/// True when a value is a class as far as the library can tell (PyType_Check).
+bool is_class_value(Value v);
+/// The class of a value (obj.__class__), or None when unknown.
+Value class_of(Value v, Graph& scratch);
+
+/// functools.partial(cls.__new__, cls, *args, **kwargs), as CPython builds it for
+/// __newobj_ex__ at protocols 2 and 3 (args = (cls, args, kwargs)).
+Value partial_for_newobj_ex(Value cls, Value args, Value kwargs, Graph& scratch);
+
+}  // namespace pickle::detail
