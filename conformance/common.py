@@ -262,9 +262,16 @@ def _opaque(x):
     return True
 
 
+def _unknown_target(x):
+    """True for objects a value model cannot know the methods or attributes of:
+    anything but instances of the builtin value types and object (classes too:
+    appending to `bytearray` calls bytearray.extend)."""
+    return type(x) not in BUILTIN_VALUE_TYPES and type(x) is not object
+
+
 def _guard_operands(opcode, operands):
     """Dispatch entry that runs the standard one, tagging its errors InsideCall
-    when one of operands(self) (taken before it runs) is opaque."""
+    when one of operands(self) (taken before it runs) is an unknown target."""
     original = pickle._Unpickler.dispatch[opcode[0]]
 
     def load(self):
@@ -277,7 +284,7 @@ def _guard_operands(opcode, operands):
         except InsideCall:
             raise
         except Exception as exc:
-            if any(_opaque(o) for o in objs):
+            if any(_unknown_target(o) for o in objs):
                 raise InsideCall(exc) from exc
             raise
     return load
@@ -345,8 +352,8 @@ class _CallProbe(pickle._Unpickler):
 
     def load_build(self):
         inst = self.stack[-2]
-        self.opaque_targets += _opaque(inst)
-        if _opaque(inst):
+        self.opaque_targets += _unknown_target(inst)
+        if _unknown_target(inst):
             self._call(pickle._Unpickler.load_build, self)
         else:
             pickle._Unpickler.load_build(self)
@@ -373,16 +380,18 @@ def _raised_inside_call(data, kwargs, text):
     """True if CPython's error `text` comes from running code (see _CallProbe).
 
     Either the pure-Python unpickler fails inside a call or on an opaque object
-    with the same error text, or CPython's error is one of the C checks of a
-    BUILD or NEWOBJ operand and the probe met an opaque one (whether a class has
-    __setstate__, or whether an object is a type, is up to the class).
+    with an error of the same class (the message may differ: for APPEND the C
+    unpickler calls extend() where pickle.py calls append()), or CPython's error
+    is one of the C checks of a BUILD or NEWOBJ operand and the probe met an
+    opaque one (whether a class has __setstate__, or whether an object is a
+    type, is up to the class).
     """
     probe = _CallProbe(io.BytesIO(data), **kwargs)
     try:
         with guarded(), memory_limit():
             probe.load()
     except InsideCall as exc:
-        if error_text(exc.args[0]) == text:
+        if same_error_class(error_text(exc.args[0]), text):
             return True
     except Exception:
         pass

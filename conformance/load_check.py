@@ -12,9 +12,10 @@ memory with pickle.loads (the C unpickler) and compared with the tool's:
   set, frozenset) the tool must print CPython's repr.  Sets print in insertion
   order in the tool, so reprs that differ are compared as parsed literals with
   the elements of every set sorted (equivalent to evaluating both and comparing
-  with a nan-aware deep equality, without running anything); reprs with '...'
-  (cycles) or nested too deeply for the parser cannot be compared this way and
-  are reported as "unverifiable".  Other values only need to load.
+  with a nan-aware deep equality, without running anything; a '...' cycle
+  marker compares as written); reprs nested too deeply for the parser cannot be
+  compared this way and are reported as "unverifiable".  Other values only need
+  to load.
 * CPython's repr is part of its outcome: an int of more than 4300 digits makes
   print(repr(value)) raise ValueError, so the tool must fail the same way.
 
@@ -54,8 +55,9 @@ ARGS = None
 # Two reprs are equivalent when they parse to the same literal expression once
 # the elements of every set display are sorted.  This is the "eval both and
 # compare with a nan-aware deep equality" check done on the parse trees: nan,
-# inf, -0.0 and complex signs compare exactly as printed, and nothing the tool
-# printed is ever executed.
+# inf, -0.0 and complex signs compare exactly as printed, the '...' that marks
+# a cycle compares as written (so cyclic values need no eval), and nothing the
+# tool printed is ever executed.
 
 _LITERAL_NODES = (ast.Expression, ast.Constant, ast.List, ast.Tuple, ast.Set, ast.Dict,
                   ast.UnaryOp, ast.USub, ast.UAdd, ast.BinOp, ast.Add, ast.Sub, ast.Call,
@@ -81,19 +83,18 @@ def canonical_repr(text):
             return False, 'not a literal (%s)' % type(node).__name__
         if isinstance(node, ast.Name) and node.id not in _NAMES:
             return False, 'unknown name %s' % node.id
-        if isinstance(node, ast.Constant) and node.value is Ellipsis:
-            return False, 'cyclic (contains ...)'
     return True, ast.dump(_SortSets().visit(tree))
 
 
 def repr_equivalent(expected, actual):
-    """(True/False, ''), or (None, reason) when a repr cannot be compared this way."""
+    """(True/False, note), or (None, reason) when CPython's repr cannot be parsed
+    (nested deeper than the parser allows)."""
     ok_e, ce = canonical_repr(expected)
-    ok_a, ca = canonical_repr(actual)
     if not ok_e:
         return None, 'CPython repr ' + ce
+    ok_a, ca = canonical_repr(actual)
     if not ok_a:
-        return None, 'tool repr ' + ca
+        return False, 'tool repr ' + ca
     return ce == ca, ''
 
 
@@ -112,7 +113,7 @@ def tool_flags(kwargs):
 
 
 def compare(data, kwargs):
-    """A verdict dict; 'result' is one of agree, agree-eval, agree-class,
+    """A verdict dict; 'result' is one of agree, agree-set-order, agree-class,
     unverifiable, disagree, crash; 'kind' says what differs."""
     exp = common.reference_load(data, kwargs)
     tool = common.run_tool(common.tool_command(ARGS.pickletool), 'show', data,
@@ -153,9 +154,9 @@ def compare(data, kwargs):
         if same is None:
             v.update(result='unverifiable', kind='repr', note=why)
         elif same:
-            v.update(result='agree-eval')
+            v.update(result='agree-set-order')
         else:
-            v.update(result='disagree', kind='repr')
+            v.update(result='disagree', kind='repr', note=why)
     return v
 
 
@@ -211,15 +212,15 @@ def summarize(results):
     plain = [v for v in results if v['category'] == 'plain']
     count = lambda vs, *rs: sum(v['result'] in rs for v in vs)  # noqa: E731
     n = len(plain)
-    full = count(plain, 'agree', 'agree-eval')
-    cls = count(plain, 'agree', 'agree-eval', 'agree-class')
+    full = count(plain, 'agree', 'agree-set-order')
+    cls = count(plain, 'agree', 'agree-set-order', 'agree-class')
     print('compared (only safe globals involved): %d' % n)
     print('  same outcome, same class:            %d/%d (%.2f%%)'
           % (cls, n, 100.0 * cls / max(1, n)))
     print('  same outcome, same class and message: %d/%d (%.2f%%)'
           % (full, n, 100.0 * full / max(1, n)))
-    print('    of which reprs equal only after eval (set order): %d' % count(plain, 'agree-eval'))
-    print('  reprs differ, not evaluable (cyclic or too deep): %d' % count(plain, 'unverifiable'))
+    print('    of which reprs equal only up to set order: %d' % count(plain, 'agree-set-order'))
+    print('  reprs differ, not comparable (too deep to parse): %d' % count(plain, 'unverifiable'))
     print('  disagree: %d (crashes: %d)' % (count(plain, 'disagree', 'crash'),
                                             count(plain, 'crash')))
     for cat, what in (('imports', 'CPython named a global outside the safe set, or importing '
@@ -239,7 +240,7 @@ def summarize(results):
     groups = {}
     for v in plain:
         g = groups.setdefault(v['group'], [0, 0])
-        g[0] += v['result'] in ('agree', 'agree-eval')
+        g[0] += v['result'] in ('agree', 'agree-set-order')
         g[1] += 1
     print('by group (compared cases, full agreement):')
     for name, (a, t) in groups.items():
@@ -267,7 +268,7 @@ def main():
     common.repro_dir('load', clear=True)
     bad = [(v, c) for v, c in zip(results, cases)
            if v['result'] == 'crash' or (v['category'] == 'plain' and v['result'] not in
-                                         ('agree', 'agree-eval'))]
+                                         ('agree', 'agree-set-order'))]
     if bad:
         print('%d compared cases without full agreement (and crashes), saved to %s/:'
               % (len(bad), os.path.join(common.OUT_DIR, 'load')))

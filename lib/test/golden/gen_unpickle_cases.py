@@ -244,6 +244,17 @@ def misc_cases():
         b'ccopyreg\n_reconstructor\n(cbuiltins\nobject\ncbuiltins\nobject\nNtR.',
         b'\x80\x02cbuiltins\nset\n]\x85R.', b'cbuiltins\nlen\n(Vabc\ntR.', b'N)R.',
         b'cbuiltins\nset\n}\x85R.',
+        # Empty payloads at the end of the input (no STOP): in memory, CPython says
+        # "truncated" after an empty BINBYTES / SHORT_BINBYTES and "Ran out of input"
+        # after the others.
+        b'C\x00', b'B\x00\x00\x00\x00', b'\x8e' + bytes(8), b'\x96' + bytes(8), b'U\x00',
+        b'T\x00\x00\x00\x00', b'\x8c\x00', b'X\x00\x00\x00\x00', b'\x8d' + bytes(8),
+        b'V\n', b'S""\n', b'\x80\x03C\x00', b'C\x00N', b'C\x01a',
+        # _codecs.encode with encoding names other than the pickler's 'latin1'.
+        b'c_codecs\nencode\n(Vab\nVlatin-1\ntR.', b'c_codecs\nencode\n(Vab\nVL1\ntR.',
+        b'c_codecs\nencode\n(Vab\nViso-8859-1\ntR.', b'c_codecs\nencode\n(V\xe9\nVlatin5\ntR.',
+        b'c_codecs\nencode\n(V\u20ac\nVutf-8\ntR.', b'c_codecs\nencode\n(Vab\nVascii\ntR.',
+        b'c_codecs\nencode\n(Vab\nVnosuchcodec\ntR.', b'c_codecs\nencode\n(Vab\ntR.',
     ]
     for i, data in enumerate(datas):
         yield 'misc.%03d' % i, data, {}
