@@ -38,6 +38,11 @@ QualifiedName map_2to3(std::string_view module, std::string_view name) noexcept 
   return {module, name};
 }
 
+QualifiedName canonical_name(std::string_view module, std::string_view name) noexcept {
+  if (const NameMapping* m = find_name(kCanonicalNames, module, name)) return {m->new_module, m->new_name};
+  return {module, name};
+}
+
 QualifiedName map_3to2(std::string_view module, std::string_view name) noexcept {
   if (const NameMapping* m = find_name(kReverseNameMapping, module, name)) {
     return {m->new_module, m->new_name};

@@ -123,8 +123,9 @@ struct Pickler::Impl {
   // CPython shares some objects that graphs may hold several of, and creates others
   // afresh while reducing. Memo keys follow CPython's identities:
   //  * a class or function is one object per module.qualname (key: its name);
-  //  * every empty or one-character Latin-1 str is one object, as are b'' and the
-  //    one-byte bytes the bytes constructors share (key: the value);
+  //  * the empty str, the one-character Latin-1 strs decoders return, b'' and the
+  //    one-byte bytes the bytes constructors share are one object each (key: the value);
+  //  * the instance-dict keys BUILD interned are one object per value;
   //  * the strs naming a global's module and qualified name are one object per name
   //    (scratch nodes created once);
   //  * temporaries (argument tuples, latin1 strs of bytes) are fresh scratch nodes.
@@ -142,14 +143,14 @@ struct Pickler::Impl {
   const void* memo_key(Value v) {
     switch (v.kind()) {
       case Kind::Str: {
+        // The empty str is one object; so is each one-character Latin-1 str that a decoder
+        // or str operation made (Graph::make_str). Interned and literal ones are others.
         std::string_view s = v.as_str().utf8();
         const auto* u = reinterpret_cast<const unsigned char*>(s.data());
         if (s.empty()) return &kSmallStrKeys[256];
+        if (!(v.node()->flags & detail::kSharedSingleton)) return v.node();
         if (s.size() == 1) return &kSmallStrKeys[u[0]];
-        if (s.size() == 2 && (u[0] == 0xc2 || u[0] == 0xc3)) {
-          return &kSmallStrKeys[((u[0] & 0x1f) << 6) | (u[1] & 0x3f)];
-        }
-        return v.node();
+        return &kSmallStrKeys[((u[0] & 0x1f) << 6) | (u[1] & 0x3f)];
       }
       case Kind::Bytes: {
         const Bytes& b = v.as_bytes();
@@ -306,6 +307,7 @@ struct Pickler::Impl {
       tasks.clear();
       pending.clear();
       frames.clear();
+      reducing.clear();
       set_orders.clear();
       fast_nesting = 0;
       throw;
@@ -974,9 +976,9 @@ struct Pickler::Impl {
       // Below protocol 4 a nested name is getattr(parent, lastname), memoized as itself.
       Value parent = scratch.global(g.module(), qualname.substr(0, dot));
       Value args[] = {parent, fresh_str(qualname.substr(dot + 1))};
-      save_reduce(detail::ReduceValue::call(builtin("getattr"), fresh_tuple(args)), Value(), nullptr);
-      later(task(T::MemoPut, Value(), key));
+      later(task(T::MemoPut, Value(), key));  // runs after the reduction queued next
       flush();
+      save_reduce(detail::ReduceValue::call(builtin("getattr"), fresh_tuple(args)), Value(), nullptr);
       return;
     }
     std::string_view module = g.module();
@@ -1042,6 +1044,8 @@ struct Pickler::Impl {
       if (!kwargs.is_dict()) {
         reduce_error("third item from NEWOBJ_EX argument tuple must be a dict, not " + type_name(kwargs));
       }
+      // Keyword names are interned str objects (they come from __getnewargs_ex__'s code).
+      if (obj.is_object()) kwargs = instance_dict(kwargs);
       if (proto >= 4) {
         later_save(cls);
         later_save(args);
@@ -1071,14 +1075,43 @@ struct Pickler::Impl {
       later_save(rv.args);
       later_op(Op::REDUCE);
     }
+    if (rv.state_is_instance_dict) rv.state = instance_state(rv.state);
+    if (obj_key && ++reducing[obj_key] > kMaxReentry) {
+      // A reduction whose arguments contain the object itself through new objects only
+      // (e.g. a list subclass containing itself, below protocol 2) never terminates.
+      throw Error(ErrorType::RecursionError, "maximum recursion depth exceeded while pickling an object");
+    }
     frames.push_back({std::move(rv), obj, obj_key});
     later(task(T::ReduceEnd));
     flush();
   }
 
+  // How many times an object may be re-entered while its own reduction is under way.
+  static constexpr int kMaxReentry = 100;
+  std::unordered_map<const void*, int> reducing;
+
+  // object.__getstate__ returns the instance's own __dict__ (a new dict relative to the
+  // state that built it), whose str keys were interned by BUILD; and slots in a new dict.
+  Value instance_state(Value state) {
+    if (state.is_dict()) return instance_dict(state);
+    const Tuple& t = state.as_tuple();
+    Value items[] = {t[0].is_dict() ? instance_dict(t[0]) : t[0], instance_dict(t[1])};
+    return scratch.new_tuple(items);
+  }
+  Value instance_dict(Value d) {
+    Value fresh = scratch.new_dict();
+    for (const Dict::Entry& e : d.as_dict()) {
+      Value key = e.key;
+      if (key.is_str()) key = name_str("interned", key.as_str().utf8(), key.as_str().utf8());
+      fresh.as_dict().set(scratch, key, e.value);
+    }
+    return fresh;
+  }
+
   void reduce_end() {
     ReduceFrame f = std::move(frames.back());
     frames.pop_back();
+    if (f.obj_key && --reducing[f.obj_key] == 0) reducing.erase(f.obj_key);
     if (f.obj_key) {
       if (const std::uint64_t* idx = memo_find(f.obj_key)) {
         // Reached recursively while saving its own arguments.

@@ -1,7 +1,9 @@
 #include "reduce.h"
 
+#include <string>
 #include <vector>
 
+#include "pickle/error.h"
 #include "value_internal.h"
 
 namespace pickle::detail {
@@ -121,6 +123,53 @@ void set_items(ReduceValue& rv, const Object& o) {
 
 Value state_of(const Object& o) { return o.has_state() ? o.state() : Value(); }
 
+// A dict state, or a (dict-or-None, slots dict) pair: what object.__getstate__ returns.
+bool is_instance_state(Value state) {
+  if (state.is_dict()) return true;
+  if (!state.is_tuple() || state.as_tuple().size() != 2) return false;
+  const Tuple& t = state.as_tuple();
+  return (t[0].is_none() || t[0].is_dict()) && t[1].is_dict();
+}
+bool has_slots(Value state) { return state.is_tuple() && is_instance_state(state); }
+
+void set_state(ReduceValue& rv, const Object& o) {
+  rv.state = state_of(o);
+  rv.state_setter = o.state_setter();
+  rv.state_is_instance_dict = rv.state_setter.is_none() && is_instance_state(rv.state);
+}
+
+[[noreturn]] void slots_error() {
+  throw Error(ErrorType::TypeError,
+              "a class that defines __slots__ without defining __getstate__ cannot be pickled");
+}
+
+// datetime.datetime and datetime.time encode `fold` in their state bytes only above
+// protocol 3 (their __reduce_ex__ adds 128 to the month or the hour byte).
+Value adjust_datetime_args(const Object& o, int proto, Graph& scratch) {
+  Value args = o.args();
+  if (proto > 3 || !o.callable().is_global() || o.callable().as_global().module() != "datetime") return args;
+  std::string_view cls = o.callable().as_global().qualname();
+  std::size_t index, size;
+  if (cls == "datetime") {
+    index = 2;
+    size = 10;
+  } else if (cls == "time") {
+    index = 0;
+    size = 6;
+  } else {
+    return args;
+  }
+  const Tuple& t = args.as_tuple();
+  if (t.size() < 1 || !t[0].is_bytes() || t[0].as_bytes().size() != size || !(t[0].as_bytes().view()[index] & 0x80)) {
+    return args;
+  }
+  std::string data(t[0].as_bytes().chars());
+  data[index] = static_cast<char>(data[index] & 0x7f);
+  std::vector<Value> items(t.begin(), t.end());
+  items[0] = scratch.new_bytes(data);
+  return scratch.new_tuple(items);
+}
+
 // object.__reduce_ex__(proto) for proto >= 2 (typeobject.c, reduce_newobj).
 ReduceValue newobj_reduce(Value cls, Value args, Value kwargs, Graph& scratch) {
   ReduceValue rv;
@@ -153,20 +202,23 @@ ReduceValue reduce_object(Value obj, int proto, Graph& scratch) {
   const Object& o = obj.as_object();
   switch (o.how()) {
     case Object::How::Reduce: {
-      ReduceValue rv = ReduceValue::call(o.callable(), o.args());
-      rv.state = state_of(o);
+      ReduceValue rv = ReduceValue::call(o.callable(), adjust_datetime_args(o, proto, scratch));
+      set_state(rv, o);
       set_items(rv, o);
       return rv;
     }
     case Object::How::NewObj: {
       if (proto >= 2) {
         ReduceValue rv = newobj_reduce(o.callable(), o.args(), o.kwargs(), scratch);
-        rv.state = state_of(o);
+        set_state(rv, o);
         set_items(rv, o);
         return rv;
       }
-      // Below protocol 2 the items and __new__ arguments travel in the base class's
-      // constructor argument.
+      // copyreg._reduce_ex: the base class is not in the pickle, so it is inferred. Items
+      // mean a list or dict subclass; __new__ arguments without instance state a subclass
+      // of a builtin: of int/float/str/bytes for one such argument, else of tuple
+      // (namedtuples); anything else a plain class.
+      if (has_slots(state_of(o))) slots_error();
       const Tuple& args = o.args().as_tuple();
       Value base = scratch.global("builtins", "object"), base_state;
       if (!o.list_items().empty()) {
@@ -177,15 +229,25 @@ ReduceValue reduce_object(Value obj, int proto, Graph& scratch) {
         base = scratch.global("builtins", "dict");
         base_state = scratch.new_dict();
         for (const Dict::Entry& e : o.dict_items()) base_state.as_dict().set(scratch, e.key, e.value);
-      } else if (args.size() == 1 && has_value_newargs(args[0])) {
+      } else if (args.size() == 1 && has_value_newargs(args[0]) && !args[0].is_tuple() && !o.has_state()) {
         base = scratch.global("builtins", kind_type_name(args[0].kind()));
         base_state = fresh_copy(args[0], scratch);
+      } else if (args.size() > 0 && !o.has_state()) {
+        base = scratch.global("builtins", "tuple");
+        base_state = fresh_copy(o.args(), scratch);
       }
-      return reconstructor_reduce(o.callable(), base, base_state, state_of(o), scratch);
+      ReduceValue rv = reconstructor_reduce(o.callable(), base, base_state, state_of(o), scratch);
+      rv.state_is_instance_dict = is_instance_state(rv.state);
+      return rv;
     }
     case Object::How::Reconstructor: {
       Value base = o.args().as_tuple()[0], base_state = o.args().as_tuple()[1];
-      if (proto < 2) return reconstructor_reduce(o.callable(), base, base_state, state_of(o), scratch);
+      if (proto < 2) {
+        if (has_slots(state_of(o))) slots_error();
+        ReduceValue rv = reconstructor_reduce(o.callable(), base, base_state, state_of(o), scratch);
+        rv.state_is_instance_dict = is_instance_state(rv.state);
+        return rv;
+      }
       std::string_view base_name = base.is_global() ? base.as_global().qualname() : std::string_view();
       ReduceValue rv;
       if (base_state.is_list() && base_name == "list") {
@@ -196,13 +258,16 @@ ReduceValue reduce_object(Value obj, int proto, Graph& scratch) {
         rv = newobj_reduce(o.callable(), scratch.empty_tuple(), Value(), scratch);
         rv.has_dictitems = true;
         rv.dictitems = std::span(base_state.as_dict().begin(), base_state.as_dict().size());
+      } else if (base_state.is_tuple() && base_name == "tuple") {
+        // A tuple subclass: namedtuple's __getnewargs__ returns the fields themselves.
+        rv = newobj_reduce(o.callable(), fresh_copy(base_state, scratch), Value(), scratch);
       } else if (has_value_newargs(base_state)) {
         Value args[] = {fresh_copy(base_state, scratch)};
         rv = newobj_reduce(o.callable(), scratch.new_tuple(args), Value(), scratch);
       } else {
         rv = newobj_reduce(o.callable(), scratch.empty_tuple(), Value(), scratch);
       }
-      rv.state = state_of(o);
+      set_state(rv, o);
       return rv;
     }
   }
@@ -210,9 +275,12 @@ ReduceValue reduce_object(Value obj, int proto, Graph& scratch) {
 }
 
 Value partial_for_newobj_ex(Value cls, Value args, Value kwargs, Graph& scratch) {
-  // cls.__new__ is object.__new__ unless the class defines its own (which the pickle does
-  // not tell); CPython reduces it to getattr(object, '__new__').
-  Value func = scratch.global("builtins", "object.__new__");
+  // cls.__new__: a class pickled through __newobj_ex__ takes keyword arguments in __new__,
+  // so it is taken to define its own (CPython reduces it to getattr(cls, '__new__')); for
+  // a class the library cannot name, object.__new__.
+  Value func = cls.is_global()
+                   ? scratch.global(cls.as_global().module(), std::string(cls.as_global().qualname()) + ".__new__")
+                   : scratch.global("builtins", "object.__new__");
   scratch.mark_attribute(func);
   std::vector<Value> pargs{cls};
   for (Value a : args.as_tuple()) pargs.push_back(a);

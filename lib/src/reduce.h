@@ -19,6 +19,9 @@ struct ReduceValue {
   bool has_dictitems = false;
   std::span<const Dict::Entry> dictitems;
   Value state_setter;  ///< None: BUILD; otherwise setter(obj, state)
+  /// The state is the object's __dict__ (or a (__dict__, slots) pair) as object.__getstate__
+  /// returns it: a dict distinct from the loaded one, whose str keys are interned.
+  bool state_is_instance_dict = false;
 
   static ReduceValue call(Value callable, Value args) {
     ReduceValue rv;

@@ -278,9 +278,15 @@ class Printer {
       value(item);
       text(")");
     }
-    if (o.has_state()) {
+    if (o.has_state() && o.state_setter().is_none()) {
       text(".__setstate__(");
       value(o.state());
+      text(")");
+    } else if (o.has_state()) {
+      text(".__setstate__(");
+      value(o.state());
+      text(", setter=");
+      callable(o.state_setter());
       text(")");
     }
   }
@@ -387,6 +393,7 @@ bool deep_equal(Value a, Value b) {
         work.emplace_back(ox.args(), oy.args());
         work.emplace_back(ox.kwargs(), oy.kwargs());
         work.emplace_back(ox.state(), oy.state());
+        work.emplace_back(ox.state_setter(), oy.state_setter());
         if (!same_items(ox.list_items(), oy.list_items()) || !same_entries(ox.dict_items(), oy.dict_items()) ||
             !same_items(ox.set_items(), oy.set_items())) {
           return false;

@@ -304,7 +304,8 @@ struct Unpickler::Impl {
     }
     if (module.empty()) fail(ErrorType::ValueError, "Empty module name");
     if (module == "builtins") return builtins_attribute(name);
-    return g->global(module, name);
+    detail::QualifiedName canonical = detail::canonical_name(module, name);
+    return g->global(canonical.module, canonical.name);
   }
 
   Value builtins_attribute(std::string_view name) {
@@ -334,7 +335,8 @@ struct Unpickler::Impl {
       if (name == "__name__") return g->make_str("builtins");
       if (name == "__package__") return g->make_str("");
     }
-    return g->global("builtins", name);
+    detail::QualifiedName canonical = detail::canonical_name("builtins", name);
+    return g->global(canonical.module, canonical.name);
   }
 
   // ---- calls -------------------------------------------------------------------------------
@@ -1298,7 +1300,14 @@ Value Unpickler::Impl::run() {
       case Op::REDUCE: {
         Value args = pop();
         Value callable = pop();
-        push(call(callable, args));
+        Value result = call(callable, args);
+        // CPython writes a reduce tuple's state setter as setter(obj, state) REDUCE POP:
+        // remember it on the object so that it pickles the same way again.
+        if (p < end && *p == static_cast<std::uint8_t>(Op::POP) && args.as_tuple().size() == 2 &&
+            args.as_tuple()[0].is_object()) {
+          args.as_tuple()[0].as_object().set_state_setter(callable, args.as_tuple()[1]);
+        }
+        push(result);
         break;
       }
       case Op::PROTO: load_proto(); break;

@@ -41,5 +41,9 @@ struct QualifiedName {
 QualifiedName map_2to3(std::string_view module, std::string_view name) noexcept;
 /// Python 3 name -> Python 2 name (REVERSE_NAME_MAPPING, else REVERSE_IMPORT_MAPPING).
 QualifiedName map_3to2(std::string_view module, std::string_view name) noexcept;
+/// The name an object is pickled under when it was loaded by another name (its own
+/// __module__ and __qualname__: functools.reduce is _functools.reduce), from a table
+/// generated from CPython; the name itself when the table does not list it.
+QualifiedName canonical_name(std::string_view module, std::string_view name) noexcept;
 
 }  // namespace pickle::detail

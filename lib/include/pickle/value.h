@@ -354,6 +354,13 @@ class Object : public detail::Node {
   bool has_state() const noexcept { return has_state_; }
   Value state() const noexcept { return state_; }
   void set_state(Value state) noexcept { state_ = state; has_state_ = true; }
+  /// A state setter (the sixth item of a reduce tuple): the state was applied by calling
+  /// setter(obj, state) rather than by BUILD. None when BUILD applied it.
+  Value state_setter() const noexcept { return state_setter_; }
+  void set_state_setter(Value setter, Value state) noexcept {
+    state_setter_ = setter;
+    set_state(state);
+  }
   /// Items given by APPEND/APPENDS, SETITEM/SETITEMS and ADDITEMS, in order.
   std::span<const Value> list_items() const noexcept { return {list_items_.data, list_items_.size}; }
   std::span<const Dict::Entry> dict_items() const noexcept {
@@ -369,7 +376,7 @@ class Object : public detail::Node {
   Object() : Node(Kind::Object) {}
   How how_ = How::Reduce;
   bool has_state_ = false;
-  Value callable_, args_, kwargs_, state_;
+  Value callable_, args_, kwargs_, state_, state_setter_;
   detail::ArenaVec<Value> list_items_;
   detail::ArenaVec<Dict::Entry> dict_items_;
   detail::ArenaVec<Value> set_items_;

@@ -20,3 +20,68 @@ with open(out, "w") as f:
             f.write('    {"%s", "%s"},\n' % (m, m2))
         f.write("};\n")
 print("wrote", out)
+
+
+# Canonical names: pickle.loads returns the object a name refers to, and pickling that
+# object again writes its own __module__ and __qualname__, which can differ from the
+# name used (functools.reduce is _functools.reduce, operator.add is _operator.add).
+# Covers the targets of NAME_MAPPING and the public callables of common stdlib modules.
+import importlib
+import types
+
+SCANNED_MODULES = [
+    'builtins', 'collections', 'collections.abc', 'copyreg', 'datetime', 'decimal', 'enum',
+    'fractions', 'functools', 'itertools', 'operator', 'os', 'os.path', 'pathlib', 're',
+    'string', 'types', 'uuid', 'array', 'codecs', 'struct', 'math', 'cmath', 'random',
+    'heapq', 'bisect', 'io', 'argparse', 'ipaddress', 'zoneinfo', 'numbers',
+]
+
+
+def canonical(module, name):
+    try:
+        obj = importlib.import_module(module)
+        for part in name.split('.'):
+            obj = getattr(obj, part)
+    except Exception:
+        return None
+    if not isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType)):
+        return None
+    mod = getattr(obj, '__module__', None)
+    qual = getattr(obj, '__qualname__', None)
+    if isinstance(obj, types.BuiltinFunctionType) and isinstance(obj.__self__, type):
+        return None  # a method: pickled through getattr
+    if not isinstance(mod, str) or not isinstance(qual, str) or (mod, qual) == (module, name):
+        return None
+    # Only names CPython can pickle (the object is reachable as mod.qual).
+    try:
+        target = importlib.import_module(mod)
+        for part in qual.split('.'):
+            target = getattr(target, part)
+    except Exception:
+        return None
+    return (mod, qual) if target is obj else None
+
+
+pairs = {}
+for (m, n), (m2, n2) in c.NAME_MAPPING.items():
+    found = canonical(m2, n2)
+    if found:
+        pairs[(m2, n2)] = found
+for module in SCANNED_MODULES:
+    try:
+        mod = importlib.import_module(module)
+    except Exception:
+        continue
+    for name in dir(mod):
+        if name.startswith('__'):
+            continue
+        found = canonical(module, name)
+        if found:
+            pairs[(module, name)] = found
+
+with open(out, "a") as f:
+    f.write("constexpr NameMapping kCanonicalNames[] = {\n")
+    for (m, n), (m2, n2) in sorted(pairs.items()):
+        f.write('    {"%s", "%s", "%s", "%s"},\n' % (m, n, m2, n2))
+    f.write("};\n")
+print("canonical names:", len(pairs))
