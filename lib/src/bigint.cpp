@@ -80,15 +80,15 @@ std::uint32_t div_small(Limbs& mag, std::uint32_t div) {
   return static_cast<std::uint32_t>(rem);
 }
 
-[[noreturn]] void throw_too_many_digits() {
-  throw Error(ErrorType::ValueError,
-              "Exceeds the limit (4300 digits) for integer string conversion; use "
-              "sys.set_int_max_str_digits() to increase the limit");
+[[noreturn]] void throw_too_many_digits(std::size_t limit) {
+  throw Error(ErrorType::ValueError, "Exceeds the limit (" + std::to_string(limit) +
+                                         " digits) for integer string conversion; use "
+                                         "sys.set_int_max_str_digits() to increase the limit");
 }
 
 }  // namespace
 
-void append_decimal(std::string& out, const IntRef& value) {
+void append_decimal(std::string& out, const IntRef& value, std::size_t max_digits) {
   auto mag = value.magnitude();
   if (mag.empty()) {
     out += '0';
@@ -102,7 +102,7 @@ void append_decimal(std::string& out, const IntRef& value) {
   }
   // A number of b bits has at least floor((b-1) * log10(2)) + 1 digits: refuse the hopeless
   // cases before doing quadratic work, then check the exact count as CPython does.
-  if ((bit_length(mag) - 1) * 0.30102999566398114 > kMaxStrDigits + 1) throw_too_many_digits();
+  if (max_digits && (bit_length(mag) - 1) * 0.30102999566398114 > max_digits + 1) throw_too_many_digits(max_digits);
   Limbs work(mag.begin(), mag.end());
   std::vector<std::uint32_t> chunks;  // base 10^9, least significant first
   while (!work.empty()) chunks.push_back(div_small(work, 1000000000u));
@@ -112,7 +112,7 @@ void append_decimal(std::string& out, const IntRef& value) {
     std::snprintf(buf, sizeof buf, "%09u", chunks[i]);
     digits += buf;
   }
-  if (digits.size() > kMaxStrDigits) throw_too_many_digits();
+  if (max_digits && digits.size() > max_digits) throw_too_many_digits(max_digits);
   if (value.negative()) out += '-';
   out += digits;
 }

@@ -37,8 +37,9 @@ Value make_int(Graph& g, bool negative, std::span<const std::uint32_t> magnitude
 inline constexpr std::size_t kMaxStrDigits = 4300;
 
 /// Decimal text of an int, as repr(int). Throws ValueError ("Exceeds the limit (4300 digits)
-/// for integer string conversion; ...") like CPython when it has more than 4300 digits.
-void append_decimal(std::string& out, const IntRef& value);
+/// for integer string conversion; ...") like CPython when it has more than max_digits
+/// digits (0: no limit).
+void append_decimal(std::string& out, const IntRef& value, std::size_t max_digits = kMaxStrDigits);
 std::string to_decimal(Value int_value);
 
 /// Minimal little-endian two's complement encoding, as pickle's LONG1/LONG4 (and Python's

@@ -65,7 +65,7 @@ void append_global(std::string& out, const Global& g) {
 
 class Printer {
  public:
-  explicit Printer(std::string& out) : out_(out) {}
+  Printer(std::string& out, const ReprOptions& options) : out_(out), options_(options) {}
 
   void run(Value root) {
     push_value(root);
@@ -114,7 +114,7 @@ class Printer {
     switch (v.kind()) {
       case Kind::None: out_ += "None"; return;
       case Kind::Bool: out_ += v.as_bool() ? "True" : "False"; return;
-      case Kind::Int: detail::append_decimal(out_, detail::IntRef(v)); return;
+      case Kind::Int: detail::append_decimal(out_, detail::IntRef(v), options_.max_int_digits); return;
       case Kind::Float: detail::append_repr_float(out_, v.as_float()); return;
       case Kind::Complex: append_complex(out_, v.as_complex()); return;
       case Kind::Str: detail::append_repr_str(out_, v.as_str().utf8()); return;
@@ -292,6 +292,7 @@ class Printer {
   }
 
   std::string& out_;
+  ReprOptions options_;
   std::vector<Task> tasks_;
   std::unordered_set<detail::Node*> active_;
   std::deque<std::string> owned_;  // text pieces built while printing (stable addresses)
@@ -300,9 +301,9 @@ class Printer {
 
 }  // namespace
 
-std::string repr(Value v) {
+std::string repr(Value v, const ReprOptions& options) {
   std::string out;
-  Printer(out).run(v);
+  Printer(out, options).run(v);
   return out;
 }
 

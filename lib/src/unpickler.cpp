@@ -825,6 +825,15 @@ struct Unpickler::Impl {
       case Kind::Object: {
         Object& o = inst.as_object();
         if (is_partial(o)) check_partial_state(state);
+        // Instances of builtin classes: exceptions have BaseException.__setstate__;
+        // the others (but zip and reversed) have neither __setstate__ nor __dict__.
+        if (const detail::BuiltinName* cls = builtin_class_of(o)) {
+          if (cls->is_exception) {
+            check_exception_state(state);
+          } else if (!cls->has_setstate) {
+            break;  // the default __setstate__, below
+          }
+        }
         o.set_state(state);
         return;
       }
@@ -864,6 +873,24 @@ struct Unpickler::Impl {
                                          std::string(inst.as_global().qualname()) + "'");
         }
         fail(ErrorType::AttributeError, "'" + type_name(inst) + "' object has no attribute '" + attr + "'");
+      }
+    }
+  }
+
+  /// The builtins class an object is an instance of, when the library knows it.
+  static const detail::BuiltinName* builtin_class_of(const Object& o) {
+    Value cls = o.callable();
+    if (!cls.is_global() || cls.as_global().module() != "builtins") return nullptr;
+    const detail::BuiltinName* b = detail::find_builtin(cls.as_global().qualname());
+    return b && b->is_type ? b : nullptr;
+  }
+
+  static void check_exception_state(Value state) {
+    if (state.is_none()) return;
+    if (!state.is_dict()) fail(ErrorType::TypeError, "state is not a dictionary");
+    for (const Dict::Entry& e : state.as_dict()) {
+      if (!e.key.is_str()) {
+        fail(ErrorType::TypeError, "attribute name must be string, not '" + type_name(e.key) + "'");
       }
     }
   }

@@ -15,6 +15,8 @@ struct BuiltinName {
   std::string_view name;
   bool is_type;
   std::string_view type_name;  ///< type(builtins.<name>).__name__
+  bool is_exception;           ///< a subclass of BaseException
+  bool has_setstate;           ///< a class with a __setstate__ method
 };
 /// The builtins attribute called `name`, or nullptr when CPython's builtins has none.
 const BuiltinName* find_builtin(std::string_view name) noexcept;

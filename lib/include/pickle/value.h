@@ -496,8 +496,14 @@ std::uint64_t py_hash(Value v);
 bool py_equal(Value a, Value b);
 /// The Python type name of a value as CPython prints it in messages.
 std::string type_name(Value v);
-/// repr(v), Python style; cycles print as `...`, `[...]`, `{...}`.
-std::string repr(Value v);
+struct ReprOptions {
+  /// Ints of more decimal digits make repr throw ValueError, as CPython's int->str limit
+  /// does (sys.get_int_max_str_digits()); 0 prints every digit.
+  std::size_t max_int_digits = 4300;
+};
+/// repr(v), Python style; cycles print as `...`, `[...]`, `{...}`; sets in CPython's
+/// iteration order.
+std::string repr(Value v, const ReprOptions& options = {});
 /// Structural equality of two graphs (for tests and round trips): same kinds and values,
 /// same shape of sharing is not required; cycles are handled.
 bool deep_equal(Value a, Value b);
