@@ -138,6 +138,24 @@ void set_state(ReduceValue& rv, const Object& o) {
   rv.state_is_instance_dict = rv.state_setter.is_none() && is_instance_state(rv.state);
 }
 
+// object.__getstate__: None for an empty __dict__, and the slots half only when some slot
+// is set.
+Value getstate_of(const Object& o, Graph& scratch) {
+  Value state = state_of(o);
+  if (state.is_dict()) return state.as_dict().size() ? state : Value();
+  if (!is_instance_state(state)) return state;
+  Value dict = state.as_tuple()[0], slots = state.as_tuple()[1];
+  if (dict.is_dict() && dict.as_dict().size() == 0) dict = Value();
+  if (slots.as_dict().size() == 0) return dict;
+  Value items[] = {dict, slots};
+  return scratch.new_tuple(items);
+}
+
+void set_default_state(ReduceValue& rv, const Object& o, Graph& scratch) {
+  rv.state = getstate_of(o, scratch);
+  rv.state_is_instance_dict = is_instance_state(rv.state);
+}
+
 [[noreturn]] void slots_error() {
   throw Error(ErrorType::TypeError,
               "a class that defines __slots__ without defining __getstate__ cannot be pickled");
@@ -210,7 +228,11 @@ ReduceValue reduce_object(Value obj, int proto, Graph& scratch) {
     case Object::How::NewObj: {
       if (proto >= 2) {
         ReduceValue rv = newobj_reduce(o.callable(), o.args(), o.kwargs(), scratch);
-        set_state(rv, o);
+        if (o.state_setter().is_none()) {
+          set_default_state(rv, o, scratch);
+        } else {
+          set_state(rv, o);
+        }
         set_items(rv, o);
         return rv;
       }
@@ -267,7 +289,7 @@ ReduceValue reduce_object(Value obj, int proto, Graph& scratch) {
       } else {
         rv = newobj_reduce(o.callable(), scratch.empty_tuple(), Value(), scratch);
       }
-      set_state(rv, o);
+      set_default_state(rv, o, scratch);
       return rv;
     }
   }
