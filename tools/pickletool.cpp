@@ -5,6 +5,7 @@
 //                                repr of the loaded value (pickle.loads semantics)
 //   pickletool roundtrip [--protocol N] [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]
 //                                pickle.dumps(pickle.loads(data), N) to stdout
+//   pickletool optimize [FILE|-] pickletools.optimize(data) to stdout
 //
 // Contract (scripts rely on it): exit status 0 on success; on any failure exit status 1
 // and the last thing on stderr is "ErrorClass: message", where ErrorClass names the
@@ -26,7 +27,8 @@ namespace {
 constexpr const char* kUsage =
     "usage: pickletool dis [FILE|-]\n"
     "       pickletool show [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]\n"
-    "       pickletool roundtrip [--protocol N] [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]\n";
+    "       pickletool roundtrip [--protocol N] [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]\n"
+    "       pickletool optimize [FILE|-]\n";
 
 struct UsageError {
   std::string message;
@@ -100,6 +102,10 @@ int run(const std::vector<std::string>& args) {
   if (command == "show") {
     pickle::Graph g = pickle::loads(bytes, options);
     write_stdout(pickle::repr(g.root()) + "\n");
+    return 0;
+  }
+  if (command == "optimize") {
+    write_stdout(pickle::optimize(bytes));
     return 0;
   }
   if (command == "roundtrip") {
