@@ -1,10 +1,148 @@
-// The extension registry, with copyreg.py's validation and messages.
+// copyreg for C++ types: the class registry, dispatch tables and the extension registry,
+// with copyreg.py's validation and messages.
 #include "pickle/copyreg.h"
+
+#include <shared_mutex>
 
 #include "pickle/error.h"
 #include "pytext.h"
 
 namespace pickle {
+
+// ---- classes ------------------------------------------------------------------------------
+
+std::string_view NativeClass::name() const noexcept {
+  std::string_view q = qualname_;
+  std::size_t dot = q.rfind('.');
+  return dot == std::string_view::npos ? q : q.substr(dot + 1);
+}
+
+namespace {
+
+struct ClassRegistry {
+  std::shared_mutex mutex;
+  std::unordered_map<std::type_index, std::unique_ptr<NativeClass>> by_type;
+  std::map<std::pair<std::string, std::string>, NativeClass*, std::less<>> by_name;
+};
+
+ClassRegistry& classes() {
+  static ClassRegistry registry;
+  return registry;
+}
+
+}  // namespace
+
+NativeClass& register_class(const std::type_info& type, std::string_view module, std::string_view qualname) {
+  ClassRegistry& r = classes();
+  std::unique_lock lock(r.mutex);
+  auto& slot = r.by_type[std::type_index(type)];
+  if (slot) r.by_name.erase({slot->module(), slot->qualname()});
+  slot = std::make_unique<NativeClass>(std::string(module), std::string(qualname), type);
+  r.by_name[{slot->module(), slot->qualname()}] = slot.get();
+  return *slot;
+}
+
+const NativeClass* find_class(const std::type_info& type) {
+  ClassRegistry& r = classes();
+  std::shared_lock lock(r.mutex);
+  auto it = r.by_type.find(std::type_index(type));
+  return it == r.by_type.end() ? nullptr : it->second.get();
+}
+
+const NativeClass* find_class(std::string_view module, std::string_view qualname) {
+  ClassRegistry& r = classes();
+  std::shared_lock lock(r.mutex);
+  auto it = r.by_name.find(std::pair<std::string, std::string>(module, qualname));
+  return it == r.by_name.end() ? nullptr : it->second;
+}
+
+void throw_unregistered(const std::type_info& type) {
+  throw Error(ErrorType::TypeError, std::string("no Python class is registered for the C++ type ") + type.name());
+}
+
+std::optional<std::pair<std::string, std::string>> class_name_of(Value obj) {
+  switch (obj.kind()) {
+    case Kind::Complex: return std::pair<std::string, std::string>("builtins", "complex");
+    case Kind::Native: return std::pair(obj.as_native().cls().module(), obj.as_native().cls().qualname());
+    case Kind::Object: {
+      const Object& o = obj.as_object();
+      Value cls = o.callable();
+      if (!cls.is_global()) return std::nullopt;
+      return std::pair(std::string(cls.as_global().module()), std::string(cls.as_global().qualname()));
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+// ---- dispatch tables --------------------------------------------------------------------------
+
+DispatchTable::DispatchTable(const DispatchTable& other) {
+  std::lock_guard lock(other.mutex_);
+  reducers_ = other.reducers_;
+}
+
+DispatchTable& DispatchTable::operator=(const DispatchTable& other) {
+  if (this != &other) {
+    std::scoped_lock lock(mutex_, other.mutex_);
+    reducers_ = other.reducers_;
+  }
+  return *this;
+}
+
+void DispatchTable::pickle(std::string_view module, std::string_view qualname, Reducer reducer) {
+  if (!reducer) throw Error(ErrorType::TypeError, "reduction functions must be callable");
+  std::lock_guard lock(mutex_);
+  reducers_[{std::string(module), std::string(qualname)}] = std::make_shared<const Reducer>(std::move(reducer));
+}
+
+void DispatchTable::remove(std::string_view module, std::string_view qualname) {
+  std::lock_guard lock(mutex_);
+  auto it = reducers_.find(std::pair<std::string, std::string>(module, qualname));
+  if (it != reducers_.end()) reducers_.erase(it);
+}
+
+std::shared_ptr<const Reducer> DispatchTable::find(std::string_view module, std::string_view qualname) const {
+  std::lock_guard lock(mutex_);
+  auto it = reducers_.find(std::pair<std::string, std::string>(module, qualname));
+  return it == reducers_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<const Reducer> DispatchTable::find(Value obj) const {
+  auto name = class_name_of(obj);
+  return name ? find(name->first, name->second) : nullptr;
+}
+
+bool DispatchTable::empty() const {
+  std::lock_guard lock(mutex_);
+  return reducers_.empty();
+}
+
+DispatchTable& dispatch_table() {
+  static DispatchTable* table = [] {
+    auto* t = new DispatchTable;
+    // copyreg.pickle_complex: (complex, (c.real, c.imag))
+    t->pickle("builtins", "complex", [](Graph& g, Value c) {
+      Value parts[] = {Value::floating(c.as_complex().real()), Value::floating(c.as_complex().imag())};
+      Value rv[] = {g.global("builtins", "complex"), g.new_tuple(parts)};
+      return g.new_tuple(rv);
+    });
+    return t;
+  }();
+  return *table;
+}
+
+void constructor(const std::function<Value(Graph&, Value, Value)>& c) {
+  if (!c) throw Error(ErrorType::TypeError, "constructors must be callable");
+}
+
+void pickle_class(std::string_view module, std::string_view qualname, Reducer reducer,
+                  std::function<Value(Graph&, Value, Value)> ctor) {
+  dispatch_table().pickle(module, qualname, std::move(reducer));
+  if (ctor) constructor(ctor);
+}
+
+// ---- extension registry ------------------------------------------------------------------------
 
 namespace {
 // "('module', 'name')", as Python formats the key tuple in copyreg's messages.

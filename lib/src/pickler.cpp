@@ -380,17 +380,48 @@ struct Pickler::Impl {
       case Kind::Tuple: save_tuple(v, key); return;
       case Kind::ByteArray: save_bytearray(v, key); return;
       case Kind::Buffer: save_buffer(v, key); return;
-      case Kind::Complex: {
-        // copyreg.pickle_complex: (complex, (real, imag))
-        Value parts[] = {Value::floating(v.as_complex().real()), Value::floating(v.as_complex().imag())};
-        save_reduce(detail::ReduceValue::call(builtin("complex"), fresh_tuple(parts)), v, key);
+      default: break;
+    }
+    // Everything else may be reduced by reducer_override, then (classes and functions
+    // aside) by a dispatch table, then by the object's own __reduce_ex__.
+    if (opts.reducer_override) {
+      if (std::optional<Value> rv = opts.reducer_override(scratch, v)) {
+        save_reduce_value(*rv, v, key);
         return;
       }
-      case Kind::Global: save_global_value(v, key); return;
+    }
+    if (v.is_global()) {
+      save_global_value(v, key);
+      return;
+    }
+    const DispatchTable& table = opts.dispatch_table ? *opts.dispatch_table : dispatch_table();
+    if (std::shared_ptr<const Reducer> reducer = table.find(v)) {
+      save_reduce_value((*reducer)(scratch, v), v, key);
+      return;
+    }
+    switch (v.kind()) {
       case Kind::Object: save_reduce(detail::reduce_object(v, proto, scratch), v, key); return;
+      case Kind::Native: save_reduce(detail::reduce_native(v, proto, scratch), v, key); return;
+      case Kind::Iterator: save_reduce(detail::reduce_iterator(v, scratch), v, key); return;
+      case Kind::Complex: save_reduce(detail::reduce_complex(v, proto, scratch), v, key); return;
       default: break;
     }
     pickling_error("can't pickle '" + type_name(v) + "' object: " + repr(v));
+  }
+
+  /// The "reduce:" step of CPython's save(): a str names a global, a tuple is reduced,
+  /// anything else is an error.
+  void save_reduce_value(Value rv, Value obj, const void* key) {
+    if (rv.is_str()) {
+      std::optional<std::pair<std::string, std::string>> cls = class_name_of(obj);
+      std::string module = cls ? cls->first : std::string("__main__");
+      // save_global(obj, name): memoized as obj.
+      Value g = scratch.global(module, rv.as_str().utf8());
+      save_global(g.as_global(), key);
+      return;
+    }
+    if (!rv.is_tuple()) pickling_error("__reduce__ must return a string or tuple");
+    save_reduce(detail::reduce_value_from_tuple(rv, scratch), obj, key);
   }
 
   void save_pers(Value pid) {
@@ -1020,14 +1051,6 @@ struct Pickler::Impl {
   /// save_reduce: CPython's checks in its order, then REDUCE, NEWOBJ or NEWOBJ_EX; the
   /// memo, items and state follow in reduce_end() once the arguments are written.
   void save_reduce(detail::ReduceValue rv, Value obj, const void* obj_key) {
-    if (!detail::is_callable_value(rv.callable)) {
-      reduce_error("first item of the tuple returned by __reduce__ must be callable");
-    }
-    if (!rv.args.is_tuple()) reduce_error("second item of the tuple returned by __reduce__ must be a tuple");
-    if (!rv.state_setter.is_none() && !detail::is_callable_value(rv.state_setter)) {
-      reduce_error("sixth element of the tuple returned by __reduce__ must be a function, not " +
-                   type_name(rv.state_setter));
-    }
     std::string_view name = proto >= 2 ? detail::callable_name(rv.callable) : std::string_view();
     const Tuple& argtup = rv.args.as_tuple();
     if (name == "__newobj_ex__") {

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "cpython_set.h"
+#include "pickle/copyreg.h"
 #include "pickle/error.h"
 #include "value_internal.h"
 
@@ -294,6 +296,156 @@ ReduceValue reduce_object(Value obj, int proto, Graph& scratch) {
     }
   }
   return ReduceValue::call(o.callable(), o.args());
+}
+
+namespace {
+
+[[noreturn]] void type_error(std::string message) { throw Error(ErrorType::TypeError, std::move(message)); }
+[[noreturn]] void pickling_error(std::string message) { throw Error(ErrorType::PicklingError, std::move(message)); }
+
+std::string quoted_type(Value v) { return "'" + type_name(v) + "'"; }
+
+}  // namespace
+
+ReduceValue reduce_native(Value obj, int proto, Graph& scratch) {
+  const NativeClass& cls = obj.as_native().cls();
+  std::string cannot = "cannot pickle '" + std::string(cls.name()) + "' object";
+  // Below protocol 2, copyreg._reduce_ex finds no Python base class to copy from.
+  if (proto < 2) type_error(cannot);
+  // typeobject.c, reduce_newobj: __getnewargs_ex__, else __getnewargs__, then the state.
+  Value args, kwargs;
+  bool hasargs = false;
+  if (cls.getnewargs_ex) {
+    Value r = cls.getnewargs_ex(scratch, obj);
+    if (!r.is_tuple()) type_error("__getnewargs_ex__ should return a tuple, not " + quoted_type(r));
+    if (r.as_tuple().size() != 2) {
+      throw Error(ErrorType::ValueError, "__getnewargs_ex__ should return a tuple of length 2, not " +
+                                             std::to_string(r.as_tuple().size()));
+    }
+    args = r.as_tuple()[0];
+    kwargs = r.as_tuple()[1];
+    if (!args.is_tuple()) {
+      type_error("first item of the tuple returned by __getnewargs_ex__ must be a tuple, not " + quoted_type(args));
+    }
+    if (!kwargs.is_dict()) {
+      type_error("second item of the tuple returned by __getnewargs_ex__ must be a dict, not " + quoted_type(kwargs));
+    }
+    hasargs = true;
+  } else if (cls.getnewargs) {
+    args = cls.getnewargs(scratch, obj);
+    if (!args.is_tuple()) type_error("__getnewargs__ should return a tuple, not " + quoted_type(args));
+    hasargs = true;
+  } else {
+    args = scratch.empty_tuple();
+  }
+  Value state;
+  if (cls.getstate) {
+    state = cls.getstate(scratch, obj);
+  } else if (!hasargs) {
+    // A C++ object keeps its data outside any __dict__: without a hook there is nothing
+    // CPython could rebuild it from (object_getstate's `required` check).
+    type_error(cannot);
+  }
+  ReduceValue rv = newobj_reduce(scratch.global(cls.module(), cls.qualname()), args, kwargs, scratch);
+  rv.state = state;
+  return rv;
+}
+
+ReduceValue reduce_complex(Value obj, int proto, Graph& scratch) {
+  if (proto < 2) type_error("cannot pickle 'complex' object");
+  Value args[] = {Value::floating(obj.as_complex().real()), Value::floating(obj.as_complex().imag())};
+  return newobj_reduce(scratch.global("builtins", "complex"), scratch.new_tuple(args), Value(), scratch);
+}
+
+std::vector<Value> iterator_items(Value it, Graph& scratch) {
+  const Iterator& iter = it.as_iterator();
+  Value src = iter.source();
+  std::vector<Value> items;
+  switch (src.kind()) {
+    case Kind::List: items.assign(src.as_list().begin(), src.as_list().end()); break;
+    case Kind::Tuple: items.assign(src.as_tuple().begin(), src.as_tuple().end()); break;
+    case Kind::Set:
+    case Kind::FrozenSet: items = set_iteration_order(src.as_set(), 0); break;
+    case Kind::Dict:
+      for (const Dict::Entry& e : src.as_dict()) {
+        if (iter.over() == Iterator::Over::DictItems) {
+          Value pair[] = {e.key, e.value};
+          items.push_back(scratch.new_tuple(pair));
+        } else {
+          items.push_back(e.key);
+        }
+      }
+      break;
+    default: break;
+  }
+  return items;
+}
+
+ReduceValue reduce_iterator(Value obj, Graph& scratch) {
+  Value src = obj.as_iterator().source();
+  Value iter_fn = scratch.global("builtins", "iter");
+  if (src.is_list() || src.is_tuple()) {
+    Value args[] = {src};
+    ReduceValue rv = ReduceValue::call(iter_fn, scratch.new_tuple(args));
+    rv.state = Value::integer(0);
+    return rv;
+  }
+  Value list = scratch.new_list();
+  for (Value v : iterator_items(obj, scratch)) list.as_list().append(scratch, v);
+  Value args[] = {list};
+  return ReduceValue::call(iter_fn, scratch.new_tuple(args));
+}
+
+ReduceValue reduce_value_from_tuple(Value rv, Graph& scratch) {
+  const Tuple& t = rv.as_tuple();
+  if (t.size() < 2 || t.size() > 6) pickling_error("tuple returned by __reduce__ must contain 2 through 6 elements");
+  ReduceValue out = ReduceValue::call(t[0], t[1]);
+  if (!is_callable_value(out.callable)) pickling_error("first item of the tuple returned by __reduce__ must be callable");
+  if (!out.args.is_tuple()) pickling_error("second item of the tuple returned by __reduce__ must be a tuple");
+  if (t.size() > 2) out.state = t[2];
+  Value listitems = t.size() > 3 ? t[3] : Value();
+  Value dictitems = t.size() > 4 ? t[4] : Value();
+  if (!listitems.is_none() && listitems.kind() != Kind::Iterator) {
+    pickling_error("fourth element of the tuple returned by __reduce__ must be an iterator, not " + type_name(listitems));
+  }
+  if (!dictitems.is_none() && dictitems.kind() != Kind::Iterator) {
+    pickling_error("fifth element of the tuple returned by __reduce__ must be an iterator, not " + type_name(dictitems));
+  }
+  Value setter = t.size() > 5 ? t[5] : Value();
+  if (!setter.is_none() && !is_callable_value(setter)) {
+    pickling_error("sixth element of the tuple returned by __reduce__ must be a function, not " + type_name(setter));
+  }
+  out.state_setter = setter;
+  if (!listitems.is_none()) {
+    Value src = listitems.as_iterator().source();
+    out.has_listitems = true;
+    if (src.is_list()) {
+      out.listitems = std::span(src.as_list().begin(), src.as_list().size());
+    } else {
+      Value list = scratch.new_list();
+      for (Value v : iterator_items(listitems, scratch)) list.as_list().append(scratch, v);
+      out.listitems = std::span(list.as_list().begin(), list.as_list().size());
+    }
+  }
+  if (!dictitems.is_none()) {
+    out.has_dictitems = true;
+    const Iterator& it = dictitems.as_iterator();
+    if (it.source().is_dict() && it.over() == Iterator::Over::DictItems) {
+      out.dictitems = std::span(it.source().as_dict().begin(), it.source().as_dict().size());
+    } else {
+      std::vector<Value> items = iterator_items(dictitems, scratch);
+      auto* entries = static_cast<Dict::Entry*>(
+          scratch.arena().allocate(items.size() * sizeof(Dict::Entry), alignof(Dict::Entry)));
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        if (!items[i].is_tuple() || items[i].as_tuple().size() != 2) {
+          type_error("dict items iterator must return 2-tuples");
+        }
+        entries[i] = Dict::Entry{items[i].as_tuple()[0], items[i].as_tuple()[1], 0};
+      }
+      out.dictitems = std::span<const Dict::Entry>(entries, items.size());
+    }
+  }
+  return out;
 }
 
 Value partial_for_newobj_ex(Value cls, Value args, Value kwargs, Graph& scratch) {

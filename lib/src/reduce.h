@@ -4,6 +4,7 @@
 #pragma once
 
 #include <span>
+#include <vector>
 
 #include "pickle/value.h"
 
@@ -51,6 +52,19 @@ bool is_callable_value(Value v);
 bool is_class_value(Value v);
 /// The class of a value (obj.__class__), or None when unknown.
 Value class_of(Value v, Graph& scratch);
+
+/// object.__reduce_ex__(proto) for a Native value, with its class's hooks (getnewargs,
+/// getnewargs_ex, getstate) and CPython's errors for them.
+ReduceValue reduce_native(Value obj, int proto, Graph& scratch);
+/// complex.__reduce_ex__(proto), for when no dispatch table entry reduces complex.
+ReduceValue reduce_complex(Value obj, int proto, Graph& scratch);
+/// iterator.__reduce__(): (iter, (remaining items,)).
+ReduceValue reduce_iterator(Value obj, Graph& scratch);
+/// A reduce tuple checked as CPython's save_reduce checks it (PicklingError for a wrong
+/// length, an items element that is not an iterator, ...), with its iterators resolved.
+ReduceValue reduce_value_from_tuple(Value rv, Graph& scratch);
+/// The items an Iterator yields (dict items as 2-tuples made in scratch).
+std::vector<Value> iterator_items(Value it, Graph& scratch);
 
 /// functools.partial(cls.__new__, cls, *args, **kwargs), as CPython builds it for
 /// __newobj_ex__ at protocols 2 and 3 (args = (cls, args, kwargs)).

@@ -8,6 +8,7 @@
 
 #include "bigint.h"
 #include "cpython_set.h"
+#include "pickle/copyreg.h"
 #include "pickle/value.h"
 #include "pytext.h"
 #include "value_internal.h"
@@ -181,6 +182,16 @@ class Printer {
         text("persistent_load(");
         value(v.as_persistent_id().pid());
         text(")");
+        break;
+      case Kind::Native: {
+        const NativeClass& cls = v.as_native().cls();
+        owned_.push_back("<" + cls.module() + "." + cls.qualname() + " object>");
+        text(owned_.back());
+        break;
+      }
+      case Kind::Iterator:
+        owned_.push_back("<" + type_name(v) + " object>");
+        text(owned_.back());
         break;
       case Kind::Buffer: {
         const Buffer& b = v.as_buffer();
@@ -378,6 +389,11 @@ bool deep_equal(Value a, Value b) {
         }
         break;
       case Kind::PersistentId: work.emplace_back(x.as_persistent_id().pid(), y.as_persistent_id().pid()); break;
+      case Kind::Native: if (x.node() != y.node()) return false; break;
+      case Kind::Iterator:
+        if (x.as_iterator().over() != y.as_iterator().over()) return false;
+        work.emplace_back(x.as_iterator().source(), y.as_iterator().source());
+        break;
       case Kind::Buffer: {
         auto vx = x.as_buffer().view(), vy = y.as_buffer().view();
         if (x.as_buffer().readonly() != y.as_buffer().readonly() ||

@@ -384,6 +384,24 @@ struct Unpickler::Impl {
     }
   }
 
+  /// The C++ class registered for a global, if any (pickle/copyreg.h).
+  static const NativeClass* native_class(Value global) {
+    const Global& g = global.as_global();
+    return pickle::find_class(g.module(), g.qualname());
+  }
+
+  /// cls.__new__(cls, *args, **kwargs): a registered C++ class builds a native object;
+  /// any other class an inert instance.
+  Value make_new(Value cls, Value args, Value kwargs) {
+    if (cls.is_global()) {
+      if (const NativeClass* native = native_class(cls)) {
+        if (native->new_) return native->new_(*g, args, kwargs);
+        if (native->call) return native->call(*g, args, kwargs);
+      }
+    }
+    return g->new_object(Object::How::NewObj, cls, args, kwargs);
+  }
+
   Value inert_call(Value callable, Value args) {
     return g->new_object(Object::How::Reduce, callable, args);
   }
@@ -398,6 +416,10 @@ struct Unpickler::Impl {
       return call_partial(callable, args);
     }
     if (!callable.is_global()) return inert_call(callable, args);
+    if (const NativeClass* cls = native_class(callable)) {
+      if (cls->call) return cls->call(*g, args, Value());
+      if (cls->new_) return cls->new_(*g, args, Value());
+    }
     const Tuple& a = args.as_tuple();
     using B = Global::Builtin;
     switch (callable.as_global().builtin()) {
@@ -444,7 +466,7 @@ struct Unpickler::Impl {
             fail(ErrorType::TypeError,
                  "object.__new__(X): X is not a type object (" + type_name(cls) + ")");
           }
-          return g->new_object(Object::How::NewObj, cls, g->empty_tuple());
+          return make_new(cls, g->empty_tuple(), Value());
         }
         Value rest[] = {base, a[2]};
         return g->new_object(Object::How::Reconstructor, cls, g->new_tuple(rest));
@@ -452,15 +474,14 @@ struct Unpickler::Impl {
       case B::NewObj: {
         if (a.size() < 1) arity_error("__newobj__", {"cls"}, 0);
         if (!a[0].is_global() && !a[0].is_object()) return inert_call(callable, args);
-        return g->new_object(Object::How::NewObj, a[0],
-                             g->new_tuple(std::span(a.begin() + 1, a.end())));
+        return make_new(a[0], g->new_tuple(std::span(a.begin() + 1, a.end())), Value());
       }
       case B::NewObjEx: {
         if (a.size() != 3) arity_error("__newobj_ex__", {"cls", "args", "kwargs"}, a.size());
         if ((!a[0].is_global() && !a[0].is_object()) || !a[1].is_tuple() || !a[2].is_dict()) {
           return inert_call(callable, args);
         }
-        return g->new_object(Object::How::NewObj, a[0], a[1], a[2]);
+        return make_new(a[0], a[1], a[2]);
       }
       case B::GetAttr: {
         if (a.size() < 2) {
@@ -647,7 +668,7 @@ struct Unpickler::Impl {
       std::vector<Value> all(pa.begin() + 1, pa.end());
       for (Value v : call_args.as_tuple()) all.push_back(v);
       bool has_kwargs = kwargs.is_dict() && kwargs.as_dict().size() > 0;
-      return g->new_object(Object::How::NewObj, pa[0], g->new_tuple(all), has_kwargs ? kwargs : Value());
+      return make_new(pa[0], g->new_tuple(all), has_kwargs ? kwargs : Value());
     }
     return inert_call(partial, call_args);
   }
@@ -657,7 +678,7 @@ struct Unpickler::Impl {
   Value instantiate(Value cls, Value args) {
     if (args.as_tuple().size() == 0 && is_type_like(cls) && !cls.is_object() &&
         cls.kind() != Kind::PersistentId) {
-      return g->new_object(Object::How::NewObj, cls, args);
+      return make_new(cls, args, Value());
     }
     return call(cls, args);
   }
@@ -677,7 +698,7 @@ struct Unpickler::Impl {
     if (ex && !kwargs.is_dict()) {
       unpickling_error(std::string(op) + " kwargs argument must be a dict, not " + type_name(kwargs));
     }
-    push(g->new_object(Object::How::NewObj, cls, args, ex ? kwargs : Value()));
+    push(make_new(cls, args, ex ? kwargs : Value()));
   }
 
   // ---- item setters ----------------------------------------------------------------------------
@@ -839,6 +860,14 @@ struct Unpickler::Impl {
       }
       case Kind::PersistentId:
         return;  // opaque
+      case Kind::Native: {
+        const NativeClass& cls = inst.as_native().cls();
+        if (cls.setstate) {
+          cls.setstate(*g, inst, state);
+          return;
+        }
+        break;  // an object without __dict__: the default __setstate__, below
+      }
       case Kind::Global:
         if (inst.as_global().builtin() == Global::Builtin::Unknown) return;  // unknowable
         break;

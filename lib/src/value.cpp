@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bigint.h"
+#include "pickle/copyreg.h"
 #include "pickle/error.h"
 #include "value_internal.h"
 
@@ -32,6 +33,8 @@ std::string_view kind_type_name(Kind kind) noexcept {
     case Kind::Object: return "object";
     case Kind::PersistentId: return "object";
     case Kind::Buffer: return "pickle.PickleBuffer";
+    case Kind::Native: return "object";
+    case Kind::Iterator: return "iterator";
   }
   return "object";
 }
@@ -60,13 +63,51 @@ const PersistentId& Value::as_persistent_id() const noexcept {
   return *static_cast<const PersistentId*>(node_);
 }
 const Buffer& Value::as_buffer() const noexcept { return *static_cast<const Buffer*>(node_); }
+const Native& Value::as_native() const noexcept { return *static_cast<const Native*>(node_); }
+const Iterator& Value::as_iterator() const noexcept { return *static_cast<const Iterator*>(node_); }
 
 // ---- Graph ------------------------------------------------------------------------------
 
 Graph::Graph() = default;
-Graph::Graph(Graph&&) noexcept = default;
-Graph& Graph::operator=(Graph&&) noexcept = default;
-Graph::~Graph() = default;
+Graph::Graph(Graph&& other) noexcept
+    : arena_(std::move(other.arena_)),
+      finalizers_(std::move(other.finalizers_)),
+      root_(other.root_),
+      small_strs_(other.small_strs_),
+      small_bytes_(other.small_bytes_),
+      empty_tuple_(other.empty_tuple_),
+      globals_(std::move(other.globals_)) {
+  other.finalizers_.clear();
+  other.small_strs_ = other.small_bytes_ = nullptr;
+  other.root_ = other.empty_tuple_ = Value();
+}
+Graph& Graph::operator=(Graph&& other) noexcept {
+  if (this != &other) {
+    this->~Graph();
+    new (this) Graph(std::move(other));
+  }
+  return *this;
+}
+Graph::~Graph() {
+  // Natives may refer to each other only through Values, so the order does not matter.
+  for (auto& [object, destroy] : finalizers_) destroy(object);
+  finalizers_.clear();
+}
+
+Value Graph::adopt_native(const NativeClass& cls, const std::type_info& type, void* object) {
+  auto* n = make<Native>();
+  n->cls_ = &cls;
+  n->type_ = &type;
+  n->object_ = object;
+  return Value::from_node(n);
+}
+
+Value Graph::new_iterator(Value source, Iterator::Over over) {
+  auto* it = make<Iterator>();
+  it->source_ = source;
+  it->over_ = over;
+  return Value::from_node(it);
+}
 
 std::size_t Graph::NameHash::operator()(
     const std::pair<std::string_view, std::string_view>& k) const noexcept {
@@ -440,6 +481,8 @@ std::uint64_t hash_at(Value v, int depth) {
     }
     case Kind::Object:
     case Kind::PersistentId:
+    case Kind::Native:
+    case Kind::Iterator:
       return std::bit_cast<std::uintptr_t>(v.node()) >> 4;
     case Kind::ByteArray:
     case Kind::List:
@@ -527,6 +570,18 @@ bool py_equal(Value a, Value b) { return equal_at(a, b, 0); }
 
 std::string type_name(Value v) {
   switch (v.kind()) {
+    case Kind::Native: return std::string(v.as_native().cls().name());
+    case Kind::Iterator: {
+      const Iterator& it = v.as_iterator();
+      switch (it.source().kind()) {
+        case Kind::List: return "list_iterator";
+        case Kind::Tuple: return "tuple_iterator";
+        case Kind::Set:
+        case Kind::FrozenSet: return "set_iterator";
+        case Kind::Dict: return it.over() == Iterator::Over::DictItems ? "dict_itemiterator" : "dict_keyiterator";
+        default: return "iterator";
+      }
+    }
     case Kind::Global: return std::string(detail::global_type_name(v.as_global()));
     case Kind::Object: {
       const Object& o = v.as_object();

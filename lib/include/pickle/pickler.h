@@ -28,6 +28,7 @@
 namespace pickle {
 
 class ExtensionRegistry;
+class DispatchTable;
 
 /// Where a streaming Pickler writes. Like CPython's Pickler with a file: committed frames
 /// and payloads of 64 KiB or more arrive in separate write() calls.
@@ -52,6 +53,14 @@ struct PicklerOptions {
   std::function<bool(Value buffer)> buffer_callback;
   /// Registry for EXT1/EXT2/EXT4; null means the process-wide default registry.
   const ExtensionRegistry* extensions = nullptr;
+  /// Pickler.dispatch_table: consulted instead of the process-wide copyreg table
+  /// (pickle::dispatch_table()) when set.
+  const DispatchTable* dispatch_table = nullptr;
+  /// Pickler.reducer_override(obj): a reduce value (str or tuple) for obj, or nullopt for
+  /// NotImplemented. Called, as in CPython, for every value the pickler does not handle by
+  /// type first (not for None, bool, int, float, str, bytes, bytearray, list, tuple, dict,
+  /// set, frozenset, buffers); `g` is the pickler's scratch graph.
+  std::function<std::optional<Value>(Graph& g, Value obj)> reducer_override;
   /// The hash seed of the CPython process whose set iteration order the output should
   /// reproduce (PYTHONHASHSEED; 0 = randomization off). Sets of str/bytes iterate in an
   /// order that depends on it; sets of numbers do not.

@@ -21,6 +21,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <typeinfo>
+#include <utility>
+#include <vector>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -50,6 +53,8 @@ enum class Kind : std::uint8_t {
   Object,     ///< an instance built by REDUCE / NEWOBJ / INST / OBJ, kept inert
   PersistentId,
   Buffer,     ///< a protocol-5 out-of-band buffer
+  Native,     ///< a C++ object of a class registered with pickle::register_class
+  Iterator,   ///< a Python iterator, as the list/dict items of a reduce tuple
 };
 
 /// The Python type name CPython uses in messages ("NoneType", "list", ...).
@@ -78,6 +83,9 @@ class Global;
 class Object;
 class PersistentId;
 class Buffer;
+class Native;
+class Iterator;
+class NativeClass;
 
 class Value {
  public:
@@ -124,6 +132,11 @@ class Value {
   Object& as_object() const noexcept;
   const PersistentId& as_persistent_id() const noexcept;
   const Buffer& as_buffer() const noexcept;
+  const Native& as_native() const noexcept;
+  const Iterator& as_iterator() const noexcept;
+  /// The C++ object of a Native value when it is a T, else nullptr.
+  template <class T>
+  T* native() const noexcept;
 
   detail::Node* node() const noexcept { return is_node() ? node_ : nullptr; }
 
@@ -408,6 +421,45 @@ class Buffer : public detail::Node {
   bool readonly_ = false;
 };
 
+/// A C++ object standing for an instance of a Python class (see pickle/copyreg.h). The
+/// graph owns it and destroys it with the graph.
+class Native : public detail::Node {
+ public:
+  const NativeClass& cls() const noexcept { return *cls_; }
+  const std::type_info& type() const noexcept { return *type_; }
+  void* object() const noexcept { return object_; }
+
+ private:
+  friend class Graph;
+  Native() : Node(Kind::Native) {}
+  const NativeClass* cls_ = nullptr;
+  const std::type_info* type_ = nullptr;
+  void* object_ = nullptr;
+};
+
+/// A Python iterator over a list, tuple, set or frozenset (its items), or over a dict
+/// (its keys, or its (key, value) items). Reduce tuples carry their list and dict items
+/// as iterators, and CPython's pickler insists on that.
+class Iterator : public detail::Node {
+ public:
+  enum class Over : std::uint8_t { Items, DictKeys, DictItems };
+  Value source() const noexcept { return source_; }
+  Over over() const noexcept { return over_; }
+
+ private:
+  friend class Graph;
+  Iterator() : Node(Kind::Iterator) {}
+  Value source_;
+  Over over_ = Over::Items;
+};
+
+template <class T>
+T* Value::native() const noexcept {
+  if (kind_ != Kind::Native) return nullptr;
+  const Native& n = as_native();
+  return n.type() == typeid(T) ? static_cast<T*>(n.object()) : nullptr;
+}
+
 // ---------------------------------------------------------------------------------------
 
 /// Owns a graph of Python values. Movable, not copyable.
@@ -447,6 +499,19 @@ class Graph {
   Value new_object(Object::How how, Value callable, Value args, Value kwargs = Value());
   Value new_persistent_id(Value pid);
   Value new_buffer(std::span<const std::uint8_t> data, bool readonly);
+  /// iter(source) for a list, tuple, set or frozenset, iter(d) or iter(d.items()) for a
+  /// dict `source`.
+  Value new_iterator(Value source, Iterator::Over over = Iterator::Over::Items);
+  /// A C++ object as an instance of `cls`; the graph destroys it with itself.
+  template <class T>
+  Value new_native(const NativeClass& cls, T object) {
+    void* mem = arena_.allocate(sizeof(T), alignof(T));
+    T* p = new (mem) T(std::move(object));
+    if constexpr (!std::is_trivially_destructible_v<T>) {
+      finalizers_.emplace_back(p, [](void* q) { static_cast<T*>(q)->~T(); });
+    }
+    return adopt_native(cls, typeid(T), p);
+  }
 
   /// A str as CPython creates one when decoding: the empty str and the one-character
   /// strs below U+0100 are shared instances (identity matters when pickling again);
@@ -477,7 +542,9 @@ class Graph {
   struct NameHash {
     std::size_t operator()(const std::pair<std::string_view, std::string_view>& k) const noexcept;
   };
+  Value adopt_native(const NativeClass& cls, const std::type_info& type, void* object);
   detail::Arena arena_;
+  std::vector<std::pair<void*, void (*)(void*)>> finalizers_;  // natives' destructors
   Value root_;
   Value* small_strs_ = nullptr;   // 257 lazily created: "" and U+0000..U+00FF
   Value* small_bytes_ = nullptr;  // 257 lazily created: b"" and b"\x00".."\xff"
