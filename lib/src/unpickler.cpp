@@ -11,10 +11,12 @@
 
 #include "bigint.h"
 #include "codecs.h"
+#include "evaluate.h"
 #include "pickle/copyreg.h"
 #include "pickle/error.h"
 #include "pickle/opcodes.h"
 #include "pytext.h"
+#include "reduce.h"
 #include "value_internal.h"
 
 namespace pickle {
@@ -48,52 +50,6 @@ std::uint64_t read_le(const std::uint8_t* p, int n) {
   return x;
 }
 
-// Python's error for a call with the wrong number of positional arguments to a function
-// with fixed parameters, e.g. "_reconstructor() missing 2 required positional arguments:
-// 'base' and 'state'".
-[[noreturn]] void arity_error(std::string_view func, std::initializer_list<std::string_view> params,
-                              std::size_t given) {
-  std::size_t n = params.size();
-  std::string msg(func);
-  if (given > n) {
-    msg += "() takes " + std::to_string(n) + " positional argument" + (n == 1 ? "" : "s") +
-           " but " + std::to_string(given) + (given == 1 ? " was" : " were") + " given";
-  } else {
-    std::size_t missing = n - given;
-    msg += "() missing " + std::to_string(missing) + " required positional argument" +
-           (missing == 1 ? "" : "s") + ": ";
-    auto it = params.begin() + given;
-    for (std::size_t i = 0; i < missing; ++i, ++it) {
-      if (i > 0) msg += (i == missing - 1) ? (missing > 2 ? ", and " : " and ") : ", ";
-      msg += "'" + std::string(*it) + "'";
-    }
-  }
-  fail(ErrorType::TypeError, msg);
-}
-
-bool is_type_like(Value v) {
-  // Globals are assumed to be classes unless the library knows otherwise; objects of
-  // unknown classes might be classes too (metaclass instances), so they pass.
-  switch (v.kind()) {
-    case Kind::Global: return detail::global_type_name(v.as_global()) == "type";
-    case Kind::Object:
-    case Kind::PersistentId: return true;
-    default: return false;
-  }
-}
-
-bool is_callable(Value v) {
-  switch (v.kind()) {
-    case Kind::Global: {
-      std::string_view t = detail::global_type_name(v.as_global());
-      return t != "ellipsis" && t != "NotImplementedType" && t != "ModuleSpec";
-    }
-    case Kind::Object:
-    case Kind::PersistentId: return true;
-    default: return false;
-  }
-}
-
 }  // namespace
 
 Value keep_persistent_ids(Graph& g, Value pid) { return g.new_persistent_id(pid); }
@@ -111,6 +67,7 @@ struct Unpickler::Impl {
   std::vector<std::size_t> marks;
   std::size_t fence = 0;  // stack index of the top mark; pops may not go below it
   int proto = 0;
+  detail::Evaluator eval{nullptr, &opts, 0};
 
   // The memo: dense for the indexes picklers write (0, 1, 2, ...), sparse for far
   // outliers, so that an index named by the input never sizes an array.
@@ -339,349 +296,7 @@ struct Unpickler::Impl {
     return g->global(canonical.module, canonical.name);
   }
 
-  // ---- calls -------------------------------------------------------------------------------
-
-  /// Python iteration over a value the library can see into; false when it cannot.
-  template <class F>
-  bool for_each_item(Value v, F&& f) {
-    switch (v.kind()) {
-      case Kind::List:
-        for (std::size_t i = 0; i < v.as_list().size(); ++i) f(v.as_list()[i]);
-        return true;
-      case Kind::Tuple:
-        for (Value item : v.as_tuple()) f(item);
-        return true;
-      case Kind::Set:
-      case Kind::FrozenSet:
-        for (Value item : v.as_set()) f(item);
-        return true;
-      case Kind::Dict:
-        for (const Dict::Entry& e : v.as_dict()) f(e.key);
-        return true;
-      case Kind::Bytes:
-      case Kind::ByteArray:
-        for (std::uint8_t b : v.as_bytes().view()) f(Value::integer(b));
-        return true;
-      case Kind::Str: {
-        std::string_view s = v.as_str().utf8();
-        for (std::size_t i = 0; i < s.size();) {
-          std::size_t n = 1;
-          auto c = static_cast<unsigned char>(s[i]);
-          if (c >= 0xf0) n = 4; else if (c >= 0xe0) n = 3; else if (c >= 0xc0) n = 2;
-          f(g->make_str(s.substr(i, n)));
-          i += n;
-        }
-        return true;
-      }
-      case Kind::None:
-      case Kind::Bool:
-      case Kind::Int:
-      case Kind::Float:
-      case Kind::Complex:
-        fail(ErrorType::TypeError, "'" + type_name(v) + "' object is not iterable");
-      default:
-        return false;
-    }
-  }
-
-  /// The C++ class registered for a global, if any (pickle/copyreg.h).
-  static const NativeClass* native_class(Value global) {
-    const Global& g = global.as_global();
-    return pickle::find_class(g.module(), g.qualname());
-  }
-
-  /// cls.__new__(cls, *args, **kwargs): a registered C++ class builds a native object;
-  /// any other class an inert instance.
-  Value make_new(Value cls, Value args, Value kwargs) {
-    if (cls.is_global()) {
-      if (const NativeClass* native = native_class(cls)) {
-        if (native->new_) return native->new_(*g, args, kwargs);
-        if (native->call) return native->call(*g, args, kwargs);
-      }
-    }
-    return g->new_object(Object::How::NewObj, cls, args, kwargs);
-  }
-
-  Value inert_call(Value callable, Value args) {
-    return g->new_object(Object::How::Reduce, callable, args);
-  }
-
-  /// callable(*args) for REDUCE, and INST/OBJ with arguments (PyObject_CallObject).
-  Value call(Value callable, Value args) {
-    if (!args.is_tuple()) fail(ErrorType::TypeError, "argument list must be a tuple");
-    if (!is_callable(callable)) {
-      fail(ErrorType::TypeError, "'" + type_name(callable) + "' object is not callable");
-    }
-    if (callable.is_object() && is_partial(callable.as_object())) {
-      return call_partial(callable, args);
-    }
-    if (!callable.is_global()) return inert_call(callable, args);
-    if (const NativeClass* cls = native_class(callable)) {
-      if (cls->call) return cls->call(*g, args, Value());
-      if (cls->new_) return cls->new_(*g, args, Value());
-    }
-    const Tuple& a = args.as_tuple();
-    using B = Global::Builtin;
-    switch (callable.as_global().builtin()) {
-      case B::Set:
-      case B::FrozenSet: {
-        bool frozen = callable.as_global().builtin() == B::FrozenSet;
-        if (a.size() > 1) {
-          fail(ErrorType::TypeError, std::string(frozen ? "frozenset" : "set") +
-                                         " expected at most 1 argument, got " + std::to_string(a.size()));
-        }
-        Value s = frozen ? g->new_frozenset() : g->new_set();
-        if (a.size() == 1 && !for_each_item(a[0], [&](Value item) { s.as_set().add(*g, item); })) {
-          return inert_call(callable, args);
-        }
-        return s;
-      }
-      case B::ByteArray:
-      case B::Bytes:
-        return call_bytes(callable, args, callable.as_global().builtin() == B::ByteArray);
-      case B::Complex: return call_complex(callable, args);
-      case B::CodecsEncode: {
-        if (a.size() < 1) fail(ErrorType::TypeError, "encode() missing required argument 'obj' (pos 1)");
-        if (a.size() > 3) {
-          fail(ErrorType::TypeError, "encode() takes at most 3 arguments (" + std::to_string(a.size()) + " given)");
-        }
-        if (!a[0].is_str() || (a.size() >= 2 && !a[1].is_str()) || (a.size() == 3 && !a[2].is_str())) {
-          return inert_call(callable, args);
-        }
-        std::string_view encoding = a.size() >= 2 ? a[1].as_str().utf8() : std::string_view("utf-8");
-        std::string_view errors = a.size() == 3 ? a[2].as_str().utf8() : std::string_view("strict");
-        // Codecs CPython has and the library does not (utf-16, base64, ...): not emulated.
-        if (detail::find_codec(encoding) == detail::Codec::Unsupported && detail::codec_exists(encoding)) {
-          return inert_call(callable, args);
-        }
-        scratch.clear();
-        detail::codecs_encode(encoding, errors, a[0].as_str().utf8(), scratch);
-        return make_bytes(scratch, true);
-      }
-      case B::Reconstructor: {
-        if (a.size() != 3) arity_error("_reconstructor", {"cls", "base", "state"}, a.size());
-        Value cls = a[0], base = a[1];
-        if (base.is_global() && base.as_global().builtin() == B::Object) {
-          if (!is_type_like(cls)) {
-            fail(ErrorType::TypeError,
-                 "object.__new__(X): X is not a type object (" + type_name(cls) + ")");
-          }
-          return make_new(cls, g->empty_tuple(), Value());
-        }
-        Value rest[] = {base, a[2]};
-        return g->new_object(Object::How::Reconstructor, cls, g->new_tuple(rest));
-      }
-      case B::NewObj: {
-        if (a.size() < 1) arity_error("__newobj__", {"cls"}, 0);
-        if (!a[0].is_global() && !a[0].is_object()) return inert_call(callable, args);
-        return make_new(a[0], g->new_tuple(std::span(a.begin() + 1, a.end())), Value());
-      }
-      case B::NewObjEx: {
-        if (a.size() != 3) arity_error("__newobj_ex__", {"cls", "args", "kwargs"}, a.size());
-        if ((!a[0].is_global() && !a[0].is_object()) || !a[1].is_tuple() || !a[2].is_dict()) {
-          return inert_call(callable, args);
-        }
-        return make_new(a[0], a[1], a[2]);
-      }
-      case B::GetAttr: {
-        if (a.size() < 2) {
-          fail(ErrorType::TypeError, "getattr expected at least 2 arguments, got " + std::to_string(a.size()));
-        }
-        if (a.size() > 3) {
-          fail(ErrorType::TypeError, "getattr expected at most 3 arguments, got " + std::to_string(a.size()));
-        }
-        if (!a[1].is_str()) {
-          fail(ErrorType::TypeError, "attribute name must be string, not '" + type_name(a[1]) + "'");
-        }
-        if (a.size() != 2 || !a[0].is_global()) return inert_call(callable, args);
-        const Global& owner = a[0].as_global();
-        std::string_view attr = a[1].as_str().utf8();
-        std::string qualname = std::string(owner.qualname()) + "." + std::string(attr);
-        Value result = nested_global(owner.module(), qualname);
-        // Protocol 4+ picklers name nested classes and functions directly, so getattr there
-        // means a method. Below protocol 4 getattr is used for both; a capitalised name is
-        // taken to be a nested class, anything else a method.
-        if (proto >= 4 || attr.empty() || !(attr[0] >= 'A' && attr[0] <= 'Z')) g->mark_attribute(result);
-        return result;
-      }
-      case B::Partial: {
-        if (a.size() < 1) fail(ErrorType::TypeError, "type 'partial' takes at least one argument");
-        if (!is_callable(a[0])) fail(ErrorType::TypeError, "the first argument must be callable");
-        return inert_call(callable, args);
-      }
-      case B::Type: {
-        if (a.size() != 1 && a.size() != 3) fail(ErrorType::TypeError, "type() takes 1 or 3 arguments");
-        if (a.size() == 1) {
-          if (Value t = type_of(a[0]); !t.is_none()) return t;
-        }
-        return inert_call(callable, args);
-      }
-      default:
-        return inert_call(callable, args);
-    }
-  }
-
-  Value nested_global(std::string_view module, const std::string& qualname) {
-    if (opts.strict_globals && !opts.find_class && !qualname.ends_with(".__new__")) {
-      std::string full = std::string(module) + "." + qualname;
-      if (!opts.allowed_globals.count(full)) unpickling_error("global '" + full + "' is forbidden");
-    }
-    return g->global(module, qualname);
-  }
-
-  /// type(x) when the library knows x's class; None otherwise.
-  Value type_of(Value v) {
-    switch (v.kind()) {
-      case Kind::Object:
-      case Kind::PersistentId:
-      case Kind::Buffer:
-        return Value();
-      case Kind::Global: {
-        std::string_view t = detail::global_type_name(v.as_global());
-        if (t == "ellipsis" || t == "NotImplementedType") return g->global("builtins", t);
-        return Value();
-      }
-      default:
-        return g->global("builtins", kind_type_name(v.kind()));
-    }
-  }
-
-  Value call_complex(Value callable, Value args) {
-    const Tuple& a = args.as_tuple();
-    if (a.size() > 2) {
-      fail(ErrorType::TypeError, "complex() takes at most 2 arguments (" + std::to_string(a.size()) + " given)");
-    }
-    double parts[2] = {0, 0};
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      Value x = a[i];
-      if (x.is_float()) {
-        parts[i] = x.as_float();
-      } else if (x.is_bool() || x.is_small_int()) {
-        parts[i] = static_cast<double>(x.as_int());
-      } else if (x.is_int()) {
-        bool overflow;
-        parts[i] = detail::int_to_double(detail::IntRef(x), overflow);
-        if (overflow) fail(ErrorType::OverflowError, "int too large to convert to float");
-      } else if (x.kind() == Kind::Complex || x.is_str()) {
-        return inert_call(callable, args);  // string parsing and complex arithmetic: not emulated
-      } else if (x.is_node() && (x.is_object() || x.is_global() || x.kind() == Kind::PersistentId)) {
-        return inert_call(callable, args);
-      } else {
-        fail(ErrorType::TypeError, std::string("complex() ") + (i == 0 ? "first" : "second") +
-                                       " argument must be a " + (i == 0 ? "string or a number" : "number") +
-                                       ", not '" + type_name(x) + "'");
-      }
-    }
-    return g->new_complex(parts[0], parts[1]);
-  }
-
-  Value call_bytes(Value callable, Value args, bool bytearray) {
-    const Tuple& a = args.as_tuple();
-    auto result = [&](std::string_view data) {
-      auto span = std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
-      return bytearray ? g->new_bytearray(span) : g->make_bytes(span);
-    };
-    if (a.size() > 3) {
-      fail(ErrorType::TypeError, std::string(bytearray ? "bytearray" : "bytes") + "() takes at most 3 arguments (" +
-                                     std::to_string(a.size()) + " given)");
-    }
-    if (a.size() == 0) return result({});
-    Value x = a[0];
-    if (a.size() == 1) {
-      switch (x.kind()) {
-        case Kind::Bytes:
-        case Kind::ByteArray:
-          return result(x.as_bytes().chars());
-        case Kind::Str:
-          fail(ErrorType::TypeError, "string argument without an encoding");
-        case Kind::Int:
-        case Kind::Bool: {
-          if (!x.is_small_int() && !x.is_bool()) return inert_call(callable, args);
-          std::int64_t n = x.as_int();
-          if (n < 0) fail(ErrorType::ValueError, "negative count");
-          auto count = static_cast<std::size_t>(n);
-          if (count > g->arena().limit() - std::min(g->arena().limit(), g->bytes_allocated())) {
-            fail(ErrorType::MemoryError, "bytes object of " + std::to_string(count) + " bytes exceeds the memory limit");
-          }
-          std::string zeros(count, '\0');
-          return result(zeros);
-        }
-        case Kind::List:
-        case Kind::Tuple: {
-          std::string data;
-          bool ok = for_each_item(x, [&](Value item) {
-            if (!item.is_small_int() && !item.is_bool()) {
-              if (item.is_int()) fail(ErrorType::ValueError, "byte must be in range(0, 256)");
-              fail(ErrorType::TypeError, "'" + type_name(item) + "' object cannot be interpreted as an integer");
-            }
-            std::int64_t b = item.as_int();
-            if (b < 0 || b > 255) fail(ErrorType::ValueError, "byte must be in range(0, 256)");
-            data += static_cast<char>(b);
-          });
-          if (!ok) return inert_call(callable, args);
-          return result(data);
-        }
-        case Kind::None:
-        case Kind::Float:
-        case Kind::Complex:
-          fail(ErrorType::TypeError, "cannot convert '" + type_name(x) + "' object to " +
-                                         (bytearray ? "bytearray" : "bytes"));
-        default:
-          return inert_call(callable, args);
-      }
-    }
-    // (str, encoding[, errors])
-    if (!x.is_str() || !a[1].is_str() || (a.size() == 3 && !a[2].is_str())) return inert_call(callable, args);
-    std::string_view encoding = a[1].as_str().utf8();
-    if (detail::find_codec(encoding) == detail::Codec::Unsupported && detail::codec_exists(encoding)) {
-      return inert_call(callable, args);
-    }
-    std::string data;
-    detail::encode_text(encoding, a.size() == 3 ? a[2].as_str().utf8() : std::string_view("strict"),
-                        x.as_str().utf8(), data);
-    return result(data);
-  }
-
-  bool is_partial(const Object& o) const {
-    return o.how() == Object::How::Reduce && o.callable().is_global() &&
-           o.callable().as_global().builtin() == Global::Builtin::Partial;
-  }
-
-  /// Calling functools.partial(cls.__new__, cls, *args, **kwargs), the form CPython's
-  /// pickler uses for __newobj_ex__ at protocols 2 and 3, yields cls.__new__(...).
-  Value call_partial(Value partial, Value call_args) {
-    const Object& o = partial.as_object();
-    Value func, pargs, kwargs;
-    if (o.has_state()) {  // validated by BUILD
-      const Tuple& st = o.state().as_tuple();
-      func = st[0];
-      pargs = st[1];
-      kwargs = st[2];
-    } else {
-      const Tuple& a = o.args().as_tuple();
-      func = a[0];
-      pargs = g->new_tuple(std::span(a.begin() + 1, a.end()));
-    }
-    const Tuple& pa = pargs.as_tuple();
-    if (func.is_global() && func.as_global().qualname().ends_with(".__new__") && pa.size() >= 1 &&
-        (pa[0].is_global() || pa[0].is_object())) {
-      std::vector<Value> all(pa.begin() + 1, pa.end());
-      for (Value v : call_args.as_tuple()) all.push_back(v);
-      bool has_kwargs = kwargs.is_dict() && kwargs.as_dict().size() > 0;
-      return make_new(pa[0], g->new_tuple(all), has_kwargs ? kwargs : Value());
-    }
-    return inert_call(partial, call_args);
-  }
-
-  /// INST and OBJ: cls.__new__(cls) when there are no arguments (and, by assumption, no
-  /// __getinitargs__), else cls(*args).
-  Value instantiate(Value cls, Value args) {
-    if (args.as_tuple().size() == 0 && is_type_like(cls) && !cls.is_object() &&
-        cls.kind() != Kind::PersistentId) {
-      return make_new(cls, args, Value());
-    }
-    return call(cls, args);
-  }
+  // ---- calls, items and state (evaluate.h) ---------------------------------------------
 
   void load_newobj(bool ex) {
     Value kwargs;
@@ -689,7 +304,7 @@ struct Unpickler::Impl {
     Value args = pop();
     Value cls = pop();
     const char* op = ex ? "NEWOBJ_EX" : "NEWOBJ";
-    if (!is_type_like(cls)) {
+    if (!detail::is_class_value(cls)) {
       unpickling_error(std::string(op) + " class argument must be a type, not " + type_name(cls));
     }
     if (!args.is_tuple()) {
@@ -698,76 +313,14 @@ struct Unpickler::Impl {
     if (ex && !kwargs.is_dict()) {
       unpickling_error(std::string(op) + " kwargs argument must be a dict, not " + type_name(kwargs));
     }
-    push(make_new(cls, args, ex ? kwargs : Value()));
+    push(eval.make_new(cls, args, ex ? kwargs : Value()));
   }
-
-  // ---- item setters ----------------------------------------------------------------------------
-
-  [[noreturn]] void no_attribute(Value target, std::string_view attr) {
-    if (target.is_global()) {
-      std::string_view q = target.as_global().qualname();
-      fail(ErrorType::AttributeError,
-           "type object '" + std::string(q.substr(q.rfind('.') + 1)) + "' has no attribute '" + std::string(attr) + "'");
-    }
-    fail(ErrorType::AttributeError, "'" + type_name(target) + "' object has no attribute '" + std::string(attr) + "'");
-  }
-
-  /// APPEND(S) on the class list or bytearray calls the unbound list.extend /
-  /// bytearray.extend with the items list as `self`; ADDITEMS on the class set calls the
-  /// unbound set.add with each item as `self`. CPython's errors for those calls; returns
-  /// when the class has no such method.
-  static void unbound_method_call(Value cls, std::string_view method, std::span<const Value> items) {
-    std::string_view name = cls.as_global().qualname();
-    if (method == "extend" && name == "list") {
-      fail(ErrorType::TypeError, "list.extend() takes exactly one argument (0 given)");
-    }
-    if (method == "extend" && name == "bytearray") {
-      fail(ErrorType::TypeError, "descriptor 'extend' for 'bytearray' objects doesn't apply to a 'list' object");
-    }
-    if (method == "add" && name == "set") {
-      fail(ErrorType::TypeError,
-           "descriptor 'add' for 'set' objects doesn't apply to a '" + type_name(items[0]) + "' object");
-    }
-  }
-
-  static int byte_value(Value item) {
-    if (!item.is_small_int() && !item.is_bool()) {
-      if (item.is_int()) fail(ErrorType::ValueError, "byte must be in range(0, 256)");
-      fail(ErrorType::TypeError, "'" + type_name(item) + "' object cannot be interpreted as an integer");
-    }
-    std::int64_t b = item.as_int();
-    if (b < 0 || b > 255) fail(ErrorType::ValueError, "byte must be in range(0, 256)");
-    return static_cast<int>(b);
-  }
-
   void do_append(std::ptrdiff_t x) {
     auto len = static_cast<std::ptrdiff_t>(stack.size());
     if (x > len || x <= static_cast<std::ptrdiff_t>(fence)) underflow();
     if (x == len) return;
     Value target = stack[static_cast<std::size_t>(x - 1)];
-    std::span<const Value> items(stack.data() + x, static_cast<std::size_t>(len - x));
-    switch (target.kind()) {
-      case Kind::List: {
-        List& l = target.as_list();
-        l.reserve(*g, l.size() + items.size());
-        for (Value v : items) l.append(*g, v);
-        break;
-      }
-      case Kind::Object:
-        for (Value v : items) target.as_object().append(*g, v);
-        break;
-      case Kind::ByteArray: {
-        std::string data(target.as_bytes().chars());
-        for (Value v : items) data += static_cast<char>(byte_value(v));
-        target.as_bytearray().assign(*g, std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
-        break;
-      }
-      case Kind::Global:
-        if (target.as_global().module() == "builtins") unbound_method_call(target, "extend", items);
-        no_attribute(target, "append");
-      default:
-        no_attribute(target, "append");
-    }
+    eval.append_items(target, std::span(stack.data() + x, static_cast<std::size_t>(len - x)));
     truncate_stack(static_cast<std::size_t>(x));
   }
 
@@ -778,39 +331,9 @@ struct Unpickler::Impl {
     if ((len - x) % 2 != 0) unpickling_error("odd number of items for SETITEMS");
     Value target = stack[static_cast<std::size_t>(x - 1)];
     for (std::ptrdiff_t i = x; i < len; i += 2) {
-      set_item(target, stack[static_cast<std::size_t>(i)], stack[static_cast<std::size_t>(i + 1)]);
+      eval.set_item(target, stack[static_cast<std::size_t>(i)], stack[static_cast<std::size_t>(i + 1)]);
     }
     truncate_stack(static_cast<std::size_t>(x));
-  }
-
-  void set_item(Value target, Value key, Value value) {
-    switch (target.kind()) {
-      case Kind::Dict:
-        target.as_dict().set(*g, key, value);
-        return;
-      case Kind::Object:
-        target.as_object().set_item(*g, key, value);
-        return;
-      case Kind::List: {
-        List& l = target.as_list();
-        if (!key.is_small_int() && !key.is_bool()) {
-          if (key.is_int()) fail(ErrorType::IndexError, "cannot fit 'int' into an index-sized integer");
-          fail(ErrorType::TypeError, "list indices must be integers or slices, not " + type_name(key));
-        }
-        std::int64_t i = key.as_int();
-        auto n = static_cast<std::int64_t>(l.size());
-        if (i < 0) i += n;
-        if (i < 0 || i >= n) fail(ErrorType::IndexError, "list assignment index out of range");
-        l[static_cast<std::size_t>(i)] = value;
-        return;
-      }
-      case Kind::Global:
-        fail(ErrorType::TypeError, "'type' object does not support item assignment");
-      case Kind::PersistentId:
-        return;  // whatever persistent_load returned is opaque
-      default:
-        fail(ErrorType::TypeError, "'" + type_name(target) + "' object does not support item assignment");
-    }
   }
 
   void load_additems() {
@@ -818,123 +341,14 @@ struct Unpickler::Impl {
     std::size_t len = stack.size();
     if (mark > len || mark <= fence) underflow();
     if (mark == len) return;
-    Value target = stack[mark - 1];
-    std::span<const Value> items(stack.data() + mark, len - mark);
-    switch (target.kind()) {
-      case Kind::Set:
-        for (Value v : items) target.as_set().add(*g, v);
-        break;
-      case Kind::Object:
-        for (Value v : items) target.as_object().add(*g, v);
-        break;
-      case Kind::Global:
-        if (target.as_global().module() == "builtins") unbound_method_call(target, "add", items);
-        no_attribute(target, "add");
-      default:
-        no_attribute(target, "add");
-    }
+    eval.add_items(stack[mark - 1], std::span(stack.data() + mark, len - mark));
     truncate_stack(mark);
   }
-
-  // ---- BUILD -----------------------------------------------------------------------------
 
   void load_build() {
     if (stack.size() < fence + 2) underflow();
     Value state = pop();
-    Value inst = stack.back();
-    switch (inst.kind()) {
-      case Kind::Object: {
-        Object& o = inst.as_object();
-        if (is_partial(o)) check_partial_state(state);
-        // Instances of builtin classes: exceptions have BaseException.__setstate__;
-        // the others (but zip and reversed) have neither __setstate__ nor __dict__.
-        if (const detail::BuiltinName* cls = builtin_class_of(o)) {
-          if (cls->is_exception) {
-            check_exception_state(state);
-          } else if (!cls->has_setstate) {
-            break;  // the default __setstate__, below
-          }
-        }
-        o.set_state(state);
-        return;
-      }
-      case Kind::PersistentId:
-        return;  // opaque
-      case Kind::Native: {
-        const NativeClass& cls = inst.as_native().cls();
-        if (cls.setstate) {
-          cls.setstate(*g, inst, state);
-          return;
-        }
-        break;  // an object without __dict__: the default __setstate__, below
-      }
-      case Kind::Global:
-        if (inst.as_global().builtin() == Global::Builtin::Unknown) return;  // unknowable
-        break;
-      default:
-        break;
-    }
-    // The default __setstate__ on an object with neither __dict__ nor __setstate__.
-    Value slotstate;
-    bool has_slotstate = false;
-    if (state.is_tuple() && state.as_tuple().size() == 2) {
-      slotstate = state.as_tuple()[1];
-      state = state.as_tuple()[0];
-      has_slotstate = true;
-    }
-    bool is_class = inst.is_global() && detail::global_type_name(inst.as_global()) == "type";
-    if (!state.is_none()) {
-      if (!state.is_dict()) unpickling_error("state is not a dictionary");
-      if (!is_class) no_dict(inst);
-      if (state.as_dict().size() > 0) {
-        fail(ErrorType::TypeError, "'mappingproxy' object does not support item assignment");
-      }
-    }
-    if (has_slotstate) {
-      if (!slotstate.is_dict()) unpickling_error("slot state is not a dictionary");
-      for (const Dict::Entry& e : slotstate.as_dict()) {
-        if (!e.key.is_str()) {
-          fail(ErrorType::TypeError, "attribute name must be string, not '" + type_name(e.key) + "'");
-        }
-        std::string attr(e.key.as_str().utf8());
-        if (is_class) {
-          fail(ErrorType::TypeError, "cannot set '" + attr + "' attribute of immutable type '" +
-                                         std::string(inst.as_global().qualname()) + "'");
-        }
-        fail(ErrorType::AttributeError, "'" + type_name(inst) + "' object has no attribute '" + attr + "'");
-      }
-    }
-  }
-
-  /// The builtins class an object is an instance of, when the library knows it.
-  static const detail::BuiltinName* builtin_class_of(const Object& o) {
-    Value cls = o.callable();
-    if (!cls.is_global() || cls.as_global().module() != "builtins") return nullptr;
-    const detail::BuiltinName* b = detail::find_builtin(cls.as_global().qualname());
-    return b && b->is_type ? b : nullptr;
-  }
-
-  static void check_exception_state(Value state) {
-    if (state.is_none()) return;
-    if (!state.is_dict()) fail(ErrorType::TypeError, "state is not a dictionary");
-    for (const Dict::Entry& e : state.as_dict()) {
-      if (!e.key.is_str()) {
-        fail(ErrorType::TypeError, "attribute name must be string, not '" + type_name(e.key) + "'");
-      }
-    }
-  }
-
-  [[noreturn]] void no_dict(Value inst) {
-    fail(ErrorType::AttributeError, "'" + type_name(inst) + "' object has no attribute '__dict__'");
-  }
-
-  static void check_partial_state(Value state) {
-    bool ok = state.is_tuple() && state.as_tuple().size() == 4;
-    if (ok) {
-      const Tuple& t = state.as_tuple();
-      ok = is_callable(t[0]) && t[1].is_tuple() && (t[2].is_none() || t[2].is_dict());
-    }
-    if (!ok) fail(ErrorType::TypeError, "invalid partial state");
+    eval.build(stack.back(), state);
   }
 
   // ---- the opcodes ------------------------------------------------------------------------
@@ -1091,7 +505,7 @@ struct Unpickler::Impl {
     if (stack.size() < i + 1) underflow();
     Value args = pop_tuple(i + 1);
     Value cls = pop();
-    push(instantiate(cls, args));
+    push(eval.instantiate(cls, args));
   }
 
   void load_inst() {
@@ -1105,7 +519,7 @@ struct Unpickler::Impl {
     std::string_view name = ascii_strict(line.substr(0, line.size() - 1), name_buf);
     Value cls = find_class(module, name);
     Value args = pop_tuple(i);
-    push(instantiate(cls, args));
+    push(eval.instantiate(cls, args));
   }
 
   void load_global() {
@@ -1262,6 +676,7 @@ struct Unpickler::Impl {
     int v = *read(1);
     if (v > 5) fail(ErrorType::ValueError, "unsupported pickle protocol: " + std::to_string(v));
     proto = v;
+    eval.set_proto(v);
   }
 
   [[noreturn]] static void invalid_opcode(std::uint8_t c) {
@@ -1356,7 +771,7 @@ Value Unpickler::Impl::run() {
       case Op::REDUCE: {
         Value args = pop();
         Value callable = pop();
-        Value result = call(callable, args);
+        Value result = eval.call(callable, args);
         // CPython writes a reduce tuple's state setter as setter(obj, state) REDUCE POP:
         // remember it on the object so that it pickles the same way again.
         if (p < end && *p == static_cast<std::uint8_t>(Op::POP) && args.as_tuple().size() == 2 &&
@@ -1383,10 +798,12 @@ Value Unpickler::Impl::load(Graph& graph) {
     memo_graph = &graph;
   }
   g = &graph;
+  eval.set_graph(graph);
   stack.clear();
   marks.clear();
   fence = 0;
   proto = 0;
+  eval.set_proto(0);
   detail::Arena& arena = graph.arena();
   const std::size_t saved_limit = arena.limit();
   const std::size_t used = arena.bytes_allocated();

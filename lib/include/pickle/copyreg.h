@@ -41,6 +41,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "pickle/copy.h"
 #include "pickle/value.h"
 
 namespace pickle {
@@ -78,6 +79,13 @@ class NativeClass {
   /// obj.__setstate__(state) -- BUILD. Unset: BUILD fails like on an object without
   /// __dict__ (AttributeError), unless state is None.
   std::function<void(Graph&, Value self, Value state)> setstate;
+
+  // ---- copying (pickle/copy.h) ----
+  /// __copy__(): what copy() returns. Unset: the object is copied through its reduction.
+  std::function<Value(Graph&, Value self)> copy;
+  /// __deepcopy__(memo): what deepcopy() returns; copy members with pickle::deepcopy(g,
+  /// member, memo) to keep sharing. Unset: the object is copied through its reduction.
+  std::function<Value(Graph&, Value self, CopyMemo& memo)> deepcopy;
 
  private:
   std::string module_, qualname_;

@@ -1,0 +1,436 @@
+// copy.copy and copy.deepcopy, following CPython 3.11's Lib/copy.py step by step: the
+// per-type copiers, then the reduction (dispatch table, else __reduce_ex__(4)) and
+// _reconstruct, with the errors Python raises for malformed reductions.
+#include "pickle/copy.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cpython_set.h"
+#include "evaluate.h"
+#include "pickle/copyreg.h"
+#include "pickle/error.h"
+#include "reduce.h"
+
+namespace pickle {
+
+namespace {
+
+[[noreturn]] void type_error(std::string message) { throw Error(ErrorType::TypeError, std::move(message)); }
+
+std::string quoted_type(Value v) { return "'" + type_name(v) + "'"; }
+
+// Python truthiness, for `if deep and args`.
+bool truthy(Value v) {
+  switch (v.kind()) {
+    case Kind::None: return false;
+    case Kind::Bool: return v.as_bool();
+    case Kind::Int: return !v.is_small_int() || v.as_int() != 0;
+    case Kind::Float: return v.as_float() != 0;
+    case Kind::Str: return !v.as_str().utf8().empty();
+    case Kind::Bytes:
+    case Kind::ByteArray: return v.as_bytes().size() != 0;
+    case Kind::List: return v.as_list().size() != 0;
+    case Kind::Tuple: return v.as_tuple().size() != 0;
+    case Kind::Dict: return v.as_dict().size() != 0;
+    case Kind::Set:
+    case Kind::FrozenSet: return v.as_set().size() != 0;
+    default: return true;
+  }
+}
+
+// iter(v) run to the end, for the values whose iteration the library knows; nullopt for
+// the others (not iterable, or unknowable: inert objects).
+std::optional<std::vector<Value>> iterate(Graph& g, Value v) {
+  std::vector<Value> items;
+  switch (v.kind()) {
+    case Kind::List: items.assign(v.as_list().begin(), v.as_list().end()); break;
+    case Kind::Tuple: items.assign(v.as_tuple().begin(), v.as_tuple().end()); break;
+    case Kind::Set:
+    case Kind::FrozenSet: items = detail::set_iteration_order(v.as_set(), 0); break;
+    case Kind::Dict:
+      for (const Dict::Entry& e : v.as_dict()) items.push_back(e.key);
+      break;
+    case Kind::Bytes:
+    case Kind::ByteArray:
+      for (std::uint8_t b : v.as_bytes().view()) items.push_back(Value::integer(b));
+      break;
+    case Kind::Str: {
+      std::string_view s = v.as_str().utf8();
+      for (std::size_t i = 0; i < s.size();) {
+        auto c = static_cast<unsigned char>(s[i]);
+        std::size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+        items.push_back(g.make_str(s.substr(i, n)));
+        i += n;
+      }
+      break;
+    }
+    case Kind::Iterator: items = detail::iterator_items(v, g); break;
+    default: return std::nullopt;
+  }
+  return items;
+}
+
+std::vector<Value> iterate_or_throw(Graph& g, Value v) {
+  std::optional<std::vector<Value>> items = iterate(g, v);
+  if (!items) type_error(quoted_type(v) + " object is not iterable");
+  return *std::move(items);
+}
+
+// _PyObject_FunctionStr: how "f() argument after * ..." names the callable.
+std::string function_str(Value f) {
+  if (f.is_global()) {
+    const Global& gl = f.as_global();
+    if (gl.module() == "builtins") return std::string(gl.qualname()) + "()";
+    return std::string(gl.module()) + "." + std::string(gl.qualname()) + "()";
+  }
+  return type_name(f) + " object";
+}
+
+// `key, value = item`: the pair from an item of a dict items iterable.
+std::pair<Value, Value> unpack_pair(Graph& g, Value item) {
+  std::optional<std::vector<Value>> parts = iterate(g, item);
+  if (!parts) type_error("cannot unpack non-iterable " + type_name(item) + " object");
+  if (parts->size() > 2) throw Error(ErrorType::ValueError, "too many values to unpack (expected 2)");
+  if (parts->size() < 2) {
+    throw Error(ErrorType::ValueError,
+                "not enough values to unpack (expected 2, got " + std::to_string(parts->size()) + ")");
+  }
+  return {(*parts)[0], (*parts)[1]};
+}
+
+// What _reconstruct receives: the items of a reduction.
+struct Recipe {
+  Value func, args, state;
+  // Iterables returned by a reducer (None: absent) ...
+  Value listiter, dictiter;
+  // ... or the items of a reduction computed by the library.
+  std::optional<std::span<const Value>> list_items;
+  std::optional<std::span<const Dict::Entry>> dict_items;
+  // The object's own recorded state: one BUILD accepted, so a state other than a dict
+  // means the class has a __setstate__ (the default one takes dicts only).
+  bool recorded_state = false;
+};
+
+// _reconstruct(x, memo, *rv): the arity check of the call.
+Recipe recipe_from_value(Graph& g, Value rv) {
+  std::vector<Value> items;
+  if (rv.is_tuple()) {
+    items.assign(rv.as_tuple().begin(), rv.as_tuple().end());
+  } else if (std::optional<std::vector<Value>> it = iterate(g, rv)) {
+    items = *std::move(it);
+  } else {
+    type_error("Value after * must be an iterable, not " + type_name(rv));
+  }
+  std::size_t given = items.size() + 2;  // with x and memo
+  if (given < 4) {
+    detail::arity_error("_reconstruct", {"x", "memo", "func", "args"}, given);
+  }
+  if (given > 7) {
+    type_error("_reconstruct() takes from 4 to 7 positional arguments but " + std::to_string(given) +
+               " were given");
+  }
+  Recipe r;
+  r.func = items[0];
+  r.args = items[1];
+  if (items.size() > 2) r.state = items[2];
+  if (items.size() > 3) r.listiter = items[3];
+  if (items.size() > 4) r.dictiter = items[4];
+  return r;
+}
+
+Recipe recipe_from_reduction(const detail::ReduceValue& rv) {
+  if (!rv.state_setter.is_none()) {
+    type_error("_reconstruct() takes from 4 to 7 positional arguments but 8 were given");
+  }
+  Recipe r;
+  r.func = rv.callable;
+  r.args = rv.args;
+  r.state = rv.state;
+  if (rv.has_listitems) r.list_items = rv.listitems;
+  if (rv.has_dictitems) r.dict_items = rv.dictitems;
+  r.recorded_state = true;
+  return r;
+}
+
+// A dict state (or the dict half of a (dict, slots) pair) is what object.__getstate__
+// returns; an inert object whose state is anything else had a __setstate__ to accept it.
+bool is_instance_state(Value state) {
+  if (state.is_dict()) return true;
+  if (!state.is_tuple() || state.as_tuple().size() != 2) return false;
+  Value dict = state.as_tuple()[0];
+  return dict.is_none() || dict.is_dict();
+}
+
+// Instances of the builtin classes copy treats as immutable (range and property; slice
+// for copy() only), which the library keeps as inert calls.
+bool is_immutable_builtin(const Object& o, bool deep) {
+  if (o.how() != Object::How::Reduce || !o.callable().is_global()) return false;
+  const Global& cls = o.callable().as_global();
+  if (cls.module() != "builtins") return false;
+  return cls.qualname() == "range" || cls.qualname() == "property" || (!deep && cls.qualname() == "slice");
+}
+
+class Copier {
+ public:
+  Copier(Graph& g, CopyMemo* memo, const CopyOptions& options)
+      : g_(g), memo_(memo), options_(options), eval_(&g, nullptr, 5) {}
+
+  Value shallow(Value x) {
+    switch (x.kind()) {
+      case Kind::List: {
+        Value y = g_.new_list();
+        List& l = y.as_list();
+        l.reserve(g_, x.as_list().size());
+        for (Value v : x.as_list()) l.append(g_, v);
+        return y;
+      }
+      case Kind::Dict: {
+        Value y = g_.new_dict();
+        for (const Dict::Entry& e : x.as_dict()) y.as_dict().set(g_, e.key, e.value);
+        return y;
+      }
+      case Kind::Set: {
+        Value y = g_.new_set();
+        for (Value v : x.as_set()) y.as_set().add(g_, v);
+        return y;
+      }
+      case Kind::ByteArray: return g_.new_bytearray(x.as_bytes().view());
+      case Kind::Iterator: return copy_iterator(x);
+      case Kind::Native:
+        if (const NativeClass& cls = x.as_native().cls(); cls.copy) return cls.copy(g_, x);
+        return reconstruct_from_reduction(x);
+      case Kind::Object:
+        if (is_immutable_builtin(x.as_object(), /*deep=*/false)) return x;
+        return reconstruct_from_reduction(x);
+      default: return x;  // immutable, or opaque (persistent ids, buffers)
+    }
+  }
+
+  Value deep(Value x) {
+    const detail::Node* id = x.node();
+    if (!id) return x;  // None, bool, small int, float: atomic
+    if (auto it = memo_->find(id); it != memo_->end()) return it->second;
+    if (++depth_ > options_.max_depth) throw Error(ErrorType::RecursionError, "maximum recursion depth exceeded");
+    Value y = deep_uncached(x);
+    --depth_;
+    if (!y.is(x)) (*memo_)[id] = y;
+    return y;
+  }
+
+ private:
+  Value deep_uncached(Value x) {
+    switch (x.kind()) {
+      case Kind::List: {
+        Value y = g_.new_list();
+        (*memo_)[x.node()] = y;
+        List& src = x.as_list();
+        for (std::size_t i = 0; i < src.size(); ++i) {
+          Value item = deep(src[i]);
+          y.as_list().append(g_, item);
+        }
+        return y;
+      }
+      case Kind::Dict: {
+        Value y = g_.new_dict();
+        (*memo_)[x.node()] = y;
+        for (const Dict::Entry& e : x.as_dict()) {
+          Value key = deep(e.key);
+          Value value = deep(e.value);
+          y.as_dict().set(g_, key, value);
+        }
+        return y;
+      }
+      case Kind::Tuple: {
+        // _deepcopy_tuple: the copy only when an item changed, and never memoized itself
+        // (but a recursive tuple finds the copy its items made).
+        const Tuple& t = x.as_tuple();
+        std::vector<Value> items;
+        items.reserve(t.size());
+        for (Value item : t) items.push_back(deep(item));
+        if (auto it = memo_->find(x.node()); it != memo_->end()) return it->second;
+        for (std::size_t i = 0; i < items.size(); ++i) {
+          if (!items[i].is(t[i])) return g_.new_tuple(items);
+        }
+        return x;
+      }
+      case Kind::Set:
+      case Kind::FrozenSet: {
+        // (set, (list(x),), None): the items are copied before the set exists.
+        std::vector<Value> items;
+        for (Value item : detail::set_iteration_order(x.as_set(), 0)) items.push_back(deep(item));
+        Value y = x.kind() == Kind::Set ? g_.new_set() : g_.new_frozenset();
+        for (Value item : items) y.as_set().add(g_, item);
+        return y;
+      }
+      case Kind::ByteArray: return g_.new_bytearray(x.as_bytes().view());
+      case Kind::Iterator: return copy_iterator(x);
+      case Kind::Native:
+        if (const NativeClass& cls = x.as_native().cls(); cls.deepcopy) return cls.deepcopy(g_, x, *memo_);
+        return reconstruct_from_reduction(x);
+      case Kind::Object:
+        if (is_immutable_builtin(x.as_object(), /*deep=*/true)) return x;
+        return reconstruct_from_reduction(x);
+      default: return x;
+    }
+  }
+
+  bool deep_mode() const { return memo_ != nullptr; }
+  Value maybe_deep(Value v) { return deep_mode() ? deep(v) : v; }
+
+  // list_iterator.__reduce__ is (iter, (list,), index); other iterators reduce to
+  // (iter, (list of the remaining items,)).
+  Value copy_iterator(Value x) {
+    const Iterator& it = x.as_iterator();
+    Value src = it.source();
+    if (src.is_list() || src.is_tuple()) {
+      return g_.new_iterator(maybe_deep(src), it.over());
+    }
+    Value list = g_.new_list();
+    for (Value v : detail::iterator_items(x, g_)) list.as_list().append(g_, maybe_deep(v));
+    return g_.new_iterator(list);
+  }
+
+  Value reconstruct_from_reduction(Value x) {
+    if (std::shared_ptr<const Reducer> reducer = dispatch_table().find(x)) {
+      Value rv = (*reducer)(g_, x);
+      if (rv.is_str()) return x;
+      return reconstruct(x, recipe_from_value(g_, rv));
+    }
+    detail::ReduceValue rv = x.kind() == Kind::Native ? detail::reduce_native(x, 4, g_)
+                                                      : detail::reduce_object(x, 4, g_);
+    return reconstruct(x, recipe_from_reduction(rv));
+  }
+
+  // copy._reconstruct.
+  Value reconstruct(Value x, const Recipe& r) {
+    Value args = r.args;
+    if (deep_mode() && truthy(args)) {
+      std::vector<Value> copies;
+      for (Value a : iterate_or_throw(g_, args)) copies.push_back(deep(a));
+      args = g_.new_tuple(copies);
+    } else if (!args.is_tuple()) {
+      std::optional<std::vector<Value>> items = iterate(g_, args);
+      if (!items) type_error(function_str(r.func) + " argument after * must be an iterable, not " + type_name(args));
+      args = items->empty() ? g_.empty_tuple() : g_.new_tuple(*items);
+    }
+    Value y = eval_.call(r.func, args);
+    if (deep_mode()) (*memo_)[x.node()] = y;
+
+    if (!r.state.is_none()) set_state(y, maybe_deep(r.state), r.recorded_state);
+
+    if (r.list_items) {
+      for (Value item : *r.list_items) append(y, maybe_deep(item));
+    } else if (!r.listiter.is_none()) {
+      for (Value item : iterate_or_throw(g_, r.listiter)) append(y, maybe_deep(item));
+    }
+    if (r.dict_items) {
+      for (const Dict::Entry& e : *r.dict_items) {
+        Value key = maybe_deep(e.key);
+        eval_.set_item(y, key, maybe_deep(e.value));
+      }
+    } else if (!r.dictiter.is_none()) {
+      for (Value item : iterate_or_throw(g_, r.dictiter)) {
+        auto [key, value] = unpack_pair(g_, item);
+        key = maybe_deep(key);
+        eval_.set_item(y, key, maybe_deep(value));
+      }
+    }
+    return y;
+  }
+
+  void append(Value y, Value item) { eval_.append_items(y, std::span(&item, 1)); }
+
+  // `y.__setstate__(state)` when y has one, else `y.__dict__.update(state)` and setattr for
+  // each slot.
+  void set_state(Value y, Value state, bool recorded_state) {
+    if (y.kind() == Kind::Native && y.as_native().cls().setstate) {
+      y.as_native().cls().setstate(g_, y, state);
+      return;
+    }
+    if (y.is_object() && recorded_state && !is_instance_state(state)) {
+      y.as_object().set_state(state);  // the class has a __setstate__ taking this
+      return;
+    }
+    Value slotstate;
+    if (state.is_tuple() && state.as_tuple().size() == 2) {
+      slotstate = state.as_tuple()[1];
+      state = state.as_tuple()[0];
+    }
+    Value dict;
+    if (!state.is_none()) {
+      if (!y.is_object()) {
+        throw Error(ErrorType::AttributeError, quoted_type(y) + " object has no attribute '__dict__'");
+      }
+      dict = dict_update(g_.new_dict(), state);
+    }
+    Value slots;
+    if (!slotstate.is_none()) {
+      if (!slotstate.is_dict()) {
+        throw Error(ErrorType::AttributeError, quoted_type(slotstate) + " object has no attribute 'items'");
+      }
+      for (const Dict::Entry& e : slotstate.as_dict()) {
+        if (!e.key.is_str()) type_error("attribute name must be string, not " + quoted_type(e.key));
+        if (!y.is_object()) {
+          throw Error(ErrorType::AttributeError,
+                      quoted_type(y) + " object has no attribute '" + std::string(e.key.as_str().utf8()) + "'");
+        }
+        if (slots.is_none()) slots = g_.new_dict();
+        slots.as_dict().set(g_, e.key, e.value);
+      }
+    }
+    if (!y.is_object()) return;
+    if (slots.is_none()) {
+      if (!dict.is_none()) y.as_object().set_state(dict);
+    } else {
+      Value pair[] = {dict, slots};
+      y.as_object().set_state(g_.new_tuple(pair));
+    }
+  }
+
+  // dict.update(other): a dict, or an iterable of pairs.
+  Value dict_update(Value dict, Value other) {
+    if (other.is_dict()) {
+      for (const Dict::Entry& e : other.as_dict()) dict.as_dict().set(g_, e.key, e.value);
+      return dict;
+    }
+    std::vector<Value> items = iterate_or_throw(g_, other);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      std::optional<std::vector<Value>> pair = iterate(g_, items[i]);
+      if (!pair) {
+        type_error("cannot convert dictionary update sequence element #" + std::to_string(i) + " to a sequence");
+      }
+      if (pair->size() != 2) {
+        throw Error(ErrorType::ValueError, "dictionary update sequence element #" + std::to_string(i) +
+                                               " has length " + std::to_string(pair->size()) + "; 2 is required");
+      }
+      dict.as_dict().set(g_, (*pair)[0], (*pair)[1]);
+    }
+    return dict;
+  }
+
+  Graph& g_;
+  CopyMemo* memo_;  // null: a shallow copy
+  const CopyOptions& options_;
+  detail::Evaluator eval_;
+  std::size_t depth_ = 0;
+};
+
+}  // namespace
+
+Value copy(Graph& g, Value x) {
+  CopyOptions options;
+  return Copier(g, nullptr, options).shallow(x);
+}
+
+Value deepcopy(Graph& g, Value x, CopyMemo& memo, const CopyOptions& options) {
+  return Copier(g, &memo, options).deep(x);
+}
+
+Value deepcopy(Graph& g, Value x, const CopyOptions& options) {
+  CopyMemo memo;
+  return deepcopy(g, x, memo, options);
+}
+
+}  // namespace pickle
