@@ -315,7 +315,7 @@ class Copier {
       if (!items) type_error(function_str(r.func) + " argument after * must be an iterable, not " + type_name(args));
       args = items->empty() ? g_.empty_tuple() : g_.new_tuple(*items);
     }
-    Value y = eval_.call(r.func, args);
+    Value y = calls_own_class(x, r.func, args) ? eval_.make_new(r.func, args, Value()) : eval_.call(r.func, args);
     if (deep_mode()) (*memo_)[x.node()] = y;
 
     if (!r.state.is_none()) set_state(y, maybe_deep(r.state), r.recorded_state);
@@ -338,6 +338,14 @@ class Copier {
       }
     }
     return y;
+  }
+
+  // C() for an inert x of class C: an instance of C, as its default reduction (NEWOBJ)
+  // will pickle it, rather than a record of the call (what C's __init__ does with
+  // arguments is unknown, so calls with arguments stay records).
+  static bool calls_own_class(Value x, Value func, Value args) {
+    if (!x.is_object() || x.as_object().how() == Object::How::Reduce) return false;
+    return func.is(x.as_object().callable()) && args.as_tuple().size() == 0;
   }
 
   void append(Value y, Value item) { eval_.append_items(y, std::span(&item, 1)); }

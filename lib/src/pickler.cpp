@@ -421,7 +421,7 @@ struct Pickler::Impl {
       return;
     }
     if (!rv.is_tuple()) pickling_error("__reduce__ must return a string or tuple");
-    save_reduce(detail::reduce_value_from_tuple(rv, scratch), obj, key);
+    save_reduce(detail::reduce_value_from_tuple(rv, scratch), obj, key, /*by_reducer=*/true);
   }
 
   void save_pers(Value pid) {
@@ -1050,7 +1050,9 @@ struct Pickler::Impl {
 
   /// save_reduce: CPython's checks in its order, then REDUCE, NEWOBJ or NEWOBJ_EX; the
   /// memo, items and state follow in reduce_end() once the arguments are written.
-  void save_reduce(detail::ReduceValue rv, Value obj, const void* obj_key) {
+  /// `by_reducer`: rv comes from a reducer function (dispatch table, reducer_override),
+  /// which stands for a Python function.
+  void save_reduce(detail::ReduceValue rv, Value obj, const void* obj_key, bool by_reducer = false) {
     std::string_view name = proto >= 2 ? detail::callable_name(rv.callable) : std::string_view();
     const Tuple& argtup = rv.args.as_tuple();
     if (name == "__newobj_ex__") {
@@ -1102,7 +1104,9 @@ struct Pickler::Impl {
     if (obj_key && ++reducing[obj_key] > kMaxReentry) {
       // A reduction whose arguments contain the object itself through new objects only
       // (e.g. a list subclass containing itself, below protocol 2) never terminates.
-      throw Error(ErrorType::RecursionError, "maximum recursion depth exceeded while pickling an object");
+      // CPython's limit strikes inside the reducer when that is a Python function.
+      throw Error(ErrorType::RecursionError, by_reducer ? "maximum recursion depth exceeded"
+                                                        : "maximum recursion depth exceeded while pickling an object");
     }
     frames.push_back({std::move(rv), obj, obj_key});
     later(task(T::ReduceEnd));
