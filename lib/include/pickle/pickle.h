@@ -20,10 +20,12 @@
 //     }
 //   }
 //
-// Headers: value.h (the value model), unpickler.h (loading), dis.h (pickletools-identical
-// disassembly), copyreg.h (extension registry), error.h (the exception type).
+// Headers: value.h (the value model), unpickler.h (loading), pickler.h (dumping),
+// copyreg.h (C++ classes, reducers, dispatch tables, the extension registry), copy.h
+// (copy/deepcopy), dis.h (pickletools-identical disassembly), error.h (the exception type).
 #pragma once
 
+#include "pickle/copy.h"
 #include "pickle/copyreg.h"
 #include "pickle/dis.h"
 #include "pickle/error.h"
