@@ -62,7 +62,7 @@ struct Unpickler::Impl {
   const std::uint8_t* op_start = nullptr;
 
   Graph* g = nullptr;
-  const Graph* memo_graph = nullptr;
+  std::uint64_t memo_graph = 0;  // Graph::id() of the graph the memo points into
   std::vector<Value> stack;
   std::vector<std::size_t> marks;
   std::size_t fence = 0;  // stack index of the top mark; pops may not go below it
@@ -793,9 +793,9 @@ Value Unpickler::Impl::run() {
 }
 
 Value Unpickler::Impl::load(Graph& graph) {
-  if (&graph != memo_graph) {
+  if (graph.id() != memo_graph) {
     clear_memo();
-    memo_graph = &graph;
+    memo_graph = graph.id();
   }
   g = &graph;
   eval.set_graph(graph);

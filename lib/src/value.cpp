@@ -1,6 +1,7 @@
 // The value model: Graph factories, dict/set tables, and Python hash/equality.
 #include "pickle/value.h"
 
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -68,9 +69,15 @@ const Iterator& Value::as_iterator() const noexcept { return *static_cast<const 
 
 // ---- Graph ------------------------------------------------------------------------------
 
+std::uint64_t Graph::next_id() noexcept {
+  static std::atomic<std::uint64_t> counter{0};
+  return ++counter;
+}
+
 Graph::Graph() = default;
 Graph::Graph(Graph&& other) noexcept
-    : arena_(std::move(other.arena_)),
+    : id_(std::exchange(other.id_, next_id())),
+      arena_(std::move(other.arena_)),
       finalizers_(std::move(other.finalizers_)),
       root_(other.root_),
       small_strs_(other.small_strs_),

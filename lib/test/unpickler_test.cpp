@@ -215,3 +215,36 @@ TEST(Unpickler, NewObjExAtProtocolTwoThroughPartialBecomesNewObj) {
 
 }  // namespace
 }  // namespace pickle
+
+namespace pickle {
+namespace {
+
+// The memo persists across load() calls into the same Graph (CPython's Unpickler keeps
+// it across loads), and never leaks into another Graph, even one that reuses the
+// address of a destroyed one.
+TEST(Unpickler, MemoFollowsTheGraphNotItsAddress) {
+  Unpickler u;
+  const std::string put("\x80\x02]q\x00.", 6);  // [] memoized as 0
+  const std::string get("\x80\x02h\x00.", 5);   // memo[0]
+  {
+    Graph g;
+    u.set_input(put);
+    Value first = u.load(g);
+    u.set_input(get);
+    EXPECT_TRUE(u.load(g).is(first));  // same graph: the memo is kept
+  }
+  for (int i = 0; i < 2; ++i) {
+    Graph g;  // likely at the address of the graph above
+    u.set_input(get);
+    try {
+      u.load(g);
+      ADD_FAILURE() << "a memo entry leaked into another graph";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.type(), ErrorType::UnpicklingError);
+      EXPECT_EQ(e.message(), "Memo value not found at index 0");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace pickle

@@ -47,10 +47,10 @@ struct PicklerOptions {
   bool fast = false;
   /// persistent_id(obj): a value to write as a persistent reference instead of obj, or
   /// nullopt to pickle obj normally. PersistentId nodes are always written as references.
-  std::function<std::optional<Value>(Value obj)> persistent_id;
+  std::function<std::optional<Value>(Value obj)> persistent_id{};
   /// Protocol 5: called with each Buffer node; return true to write it in-band, false to
   /// leave it out of band (NEXT_BUFFER). Unset: in-band. Needs protocol 5 (ValueError).
-  std::function<bool(Value buffer)> buffer_callback;
+  std::function<bool(Value buffer)> buffer_callback{};
   /// Registry for EXT1/EXT2/EXT4; null means the process-wide default registry.
   const ExtensionRegistry* extensions = nullptr;
   /// Pickler.dispatch_table: consulted instead of the process-wide copyreg table
@@ -60,7 +60,7 @@ struct PicklerOptions {
   /// NotImplemented. Called, as in CPython, for every value the pickler does not handle by
   /// type first (not for None, bool, int, float, str, bytes, bytearray, list, tuple, dict,
   /// set, frozenset, buffers); `g` is the pickler's scratch graph.
-  std::function<std::optional<Value>(Graph& g, Value obj)> reducer_override;
+  std::function<std::optional<Value>(Graph& g, Value obj)> reducer_override{};
   /// The hash seed of the CPython process whose set iteration order the output should
   /// reproduce (PYTHONHASHSEED; 0 = randomization off). Sets of str/bytes iterate in an
   /// order that depends on it; sets of numbers do not.

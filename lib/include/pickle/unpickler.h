@@ -54,24 +54,25 @@ struct UnpicklerOptions {
   /// Map Python 2 names to Python 3 ones (for pickles of protocol < 3), as CPython.
   bool fix_imports = true;
   /// Decoding of Python 2 str (STRING, BINSTRING, SHORT_BINSTRING): a codec name, or
-  /// "bytes" to keep them as bytes. Supported codecs: ASCII, Latin-1, UTF-8.
+  /// "bytes" to keep them as bytes. Supported: ASCII, Latin-1, UTF-8 and the single-byte codecs
+  /// (cp1252, koi8-r, ...); multibyte ones raise NotImplementedError.
   std::string encoding = "ASCII";
   std::string errors = "strict";
 
   /// Resolves a global (module, qualified name after fix_imports). When set, it decides
   /// alone: return a Value, or throw pickle::Error to refuse.
-  std::function<Value(Graph&, std::string_view module, std::string_view name)> find_class;
+  std::function<Value(Graph&, std::string_view module, std::string_view name)> find_class{};
   /// When true and find_class is not set, only globals named in `allowed_globals`
   /// ("module.qualname") load; others fail with UnpicklingError.
   bool strict_globals = false;
-  std::unordered_set<std::string> allowed_globals;
+  std::unordered_set<std::string> allowed_globals{};
 
   /// persistent_load(pid) for PERSID/BINPERSID. Unset: CPython's UnpicklingError.
   /// `keep_persistent_ids` wraps the pid in a PersistentId node.
-  std::function<Value(Graph&, Value pid)> persistent_load;
+  std::function<Value(Graph&, Value pid)> persistent_load{};
 
   /// Out-of-band buffers for NEXT_BUFFER, in order. Unset: NEXT_BUFFER fails as in CPython.
-  std::optional<std::vector<OutOfBandBuffer>> buffers;
+  std::optional<std::vector<OutOfBandBuffer>> buffers{};
 
   /// Registry for EXT1/EXT2/EXT4; null means the process-wide default registry.
   const ExtensionRegistry* extensions = nullptr;
@@ -81,7 +82,7 @@ struct UnpicklerOptions {
   bool borrow_input = false;
   std::size_t borrow_threshold = 4096;
 
-  Limits limits;
+  Limits limits{};
 };
 
 /// A persistent_load that keeps persistent ids as PersistentId nodes.

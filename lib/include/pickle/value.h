@@ -472,6 +472,9 @@ class Graph {
 
   Value root() const noexcept { return root_; }
   void set_root(Value v) noexcept { root_ = v; }
+  /// Unique in the process for the lifetime of the graph's contents (a moved-to graph
+  /// takes the id; the moved-from one gets a new one), unlike its address.
+  std::uint64_t id() const noexcept { return id_; }
 
   // Factories. Strings are copied into the graph unless stated otherwise.
   Value new_bigint(bool negative, std::span<const std::uint32_t> magnitude);
@@ -543,6 +546,8 @@ class Graph {
     std::size_t operator()(const std::pair<std::string_view, std::string_view>& k) const noexcept;
   };
   Value adopt_native(const NativeClass& cls, const std::type_info& type, void* object);
+  static std::uint64_t next_id() noexcept;
+  std::uint64_t id_ = next_id();
   detail::Arena arena_;
   std::vector<std::pair<void*, void (*)(void*)>> finalizers_;  // natives' destructors
   Value root_;
