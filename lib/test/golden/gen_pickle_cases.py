@@ -21,6 +21,8 @@ P          the input pickle, hex-encoded (see "Encoding" below)
 q          0..5
 outcome    ok   detail is the bytes of pickle.dumps(pickle.loads(P), q), hex-encoded
            err  dumps raised; detail is the UTF-8 of `ClassName: message`, hex-encoded
+                (only `RecursionError` for recursion errors: CPython's message depends
+                on where its recursion limit is hit)
 exclusion  `-` when the case is asserted, else `category: reason` (free text, no
            tabs): CPython's result depends on something the pickle does not carry,
            so the C++ test runs the case but only counts it (see doc/design.md and
@@ -28,7 +30,11 @@ exclusion  `-` when the case is asserted, else `category: reason` (free text, no
              class-code  the value holds an instance whose class decides its
                          reduction in Python code (a pickling hook defined in
                          Python, or a subclass of tuple/int/float/str/bytes/complex,
-                         whose __getnewargs__ a subclass may override)
+                         whose __getnewargs__ a subclass may override); or, for
+                         q >= 4 only, P (protocol < 4) names a global as
+                         getattr(cls, name), which CPython writes both for nested
+                         classes and functions (named directly at protocol 4) and
+                         for methods (getattr at every protocol)
              set-order   the value holds a set or frozenset with a member whose hash
                          CPython takes from its address or from Python code (NaN,
                          instances), so its iteration order is unknowable
@@ -75,11 +81,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, ROOT)
 
 from conformance import objects as O                          # noqa: E402
-from conformance.roundtrip_check import set_with_opaque_members, uses_class_code  # noqa: E402
 
 OUTPUT = os.path.join(HERE, 'pickle_cases.tsv')
 PROTOCOLS = range(6)
 ALL = tuple(PROTOCOLS)
+BIG = (1, 4)        # protocols for inputs too big to write at all six
 
 
 # ---------------------------------------------------------------------------
@@ -184,7 +190,7 @@ RAW_FLOATS = [
     ('nan_payload', b'G\x7f\xf8\x00\x00\x00\x00\x00\x01.'),
     ('snan', b'G\x7f\xf0\x00\x00\x00\x00\x00\x01.'),
     ('text_-nan', b'F-nan\n.'), ('text_nan', b'Fnan\n.'), ('text_-inf', b'F-inf\n.'),
-    ('text_1e500', b'F1e500\n.'), ('text_-0', b'F-0\n.'),
+    ('text_-0', b'F-0\n.'),
     ('text_rounding', b'F1.00000000000000011102230246251565\n.'),
     ('text_4.9e-324', b'F4.9e-324\n.'), ('text_2.4e-324', b'F2.4e-324\n.'),
 ]
@@ -260,12 +266,15 @@ def container_values():
            ('frozenset_in_set', {frozenset({1}), frozenset()}),
            ('frozenset_nested', frozenset({frozenset({frozenset()})})),
            ('deep_100', functools.reduce(lambda acc, _: [acc], range(100), 'leaf'))]
+    # Batches of 1000 (APPENDS, SETITEMS, ADDITEMS); distinct keys make the dicts and
+    # sets big, so their pickles are written at two protocols only.
     for n in (999, 1000, 1001, 2000, 2001):
-        out.append(('list_%d' % n, [i % 200 for i in range(n)]))
-        out.append(('dict_%d' % n, {i: None for i in range(n)}))
-        out.append(('set_%d' % n, set(range(n))))
-        out.append(('frozenset_%d' % n, frozenset(range(n))))
-        out.append(('tuple_%d' % n, tuple(range(n % 7, n % 7 + n))))
+        out.append(('list_%d' % n, [i % 3 == 0 for i in range(n)]))
+        out.append(('tuple_%d' % n, tuple([None, 1] * (n // 2) + [None] * (n % 2))))
+        out.append(('dict_%d' % n, {i: None for i in range(n)}, BIG))
+        out.append(('set_%d' % n, set(range(n)), BIG))
+        out.append(('frozenset_%d' % n, frozenset(range(n)), BIG))
+    out.append(('list_of_ints_1001', list(range(1001)), BIG))
     return out
 
 
@@ -280,9 +289,10 @@ def shared_values():
              ('equal_strs', [fresh('abc'), fresh('abc')]), ('one_char_strs', ['a', 'a', 'b']),
              ('empty_tuple', [(), (), ((),)]), ('empty_str', ['', '', ('',)]),
              ('tuple_in_tuple', (lambda t: (t, t, [t]))((1, 'x'))),
-             ('memo_300', (lambda xs: xs + xs)([fresh('s%03d' % i) for i in range(300)])),
+             # memo indexes past 255: LONG_BINPUT / LONG_BINGET
+             ('memo_300', (lambda xs: xs + xs)([fresh('s%03d' % i) for i in range(300)]), BIG),
              ('memo_300_lists', (lambda xs: xs + [xs[0], xs[255], xs[256], xs[-1]])(
-                 [[i] for i in range(300)]))]
+                 [[i] for i in range(300)]), BIG)]
     # Recursive structures.
     rec_list = []
     rec_list.append(rec_list)
@@ -385,10 +395,8 @@ def framing_values():
               # many small objects: several frames
               ('many_none', [None] * 200000),
               ('many_small', [None, True, False, 0, 1] * 40000),
-              ('many_ints', [i % 256 for i in range(100000)]),
-              ('many_strs', [fresh('s%05d' % i) for i in range(9000)]),
-              ('nested_many', [[i % 100, fresh('ab')] for i in range(12000)]),
-              ('big_dict', {i: i % 7 for i in range(30000)})]
+              # 9000 distinct str objects (memo indexes past 65535 at protocols 1-3)
+              ('many_strs', [fresh('abcde') for i in range(9000)], (4,))]
     return cases
 
 
@@ -438,6 +446,43 @@ def global_values():
              ('type_singletons', [type(None), type(Ellipsis), type(NotImplemented),
                                   type(None), Ellipsis, NotImplemented, None])]
     return cases
+
+
+COMPAT_MODULES = ['builtins', 'collections', 'functools', '_functools', 'itertools', 'dbm',
+                  'socket', '_socket', 'sys', 'urllib.error', 'urllib.parse', 'urllib.request',
+                  'http.server', 'xmlrpc.server', 'multiprocessing.connection',
+                  'multiprocessing.context']
+# Globals of modules that fix_imports renames (REVERSE_IMPORT_MAPPING) below protocol 3.
+RENAMED_MODULE_GLOBALS = [('copyreg', '_reconstructor'), ('queue', 'Queue'),
+                          ('socketserver', 'TCPServer'), ('http.cookies', 'SimpleCookie'),
+                          ('http.client', 'HTTPConnection'), ('configparser', 'ConfigParser'),
+                          ('reprlib', 'Repr'), ('html.parser', 'HTMLParser'),
+                          ('collections.abc', 'Mapping'), ('xmlrpc.client', 'ServerProxy'),
+                          ('urllib.robotparser', 'RobotFileParser'), ('_thread', 'allocate_lock'),
+                          ('dbm.dumb', 'open'), ('_pickle', 'Pickler'), ('_pickle', 'dumps'),
+                          ('_pickle', 'PickleError'), ('_bz2', 'BZ2Compressor'),
+                          ('_markupbase', 'ParserBase'), ('_dbm', 'open'), ('_gdbm', 'open'),
+                          ('subprocess', 'Popen')]
+
+
+def compat_global_values():
+    """Every name _compat_pickle.REVERSE_NAME_MAPPING maps (those of importable modules),
+    and globals of modules REVERSE_IMPORT_MAPPING renames: fix_imports writes them with
+    their Python 2 names below protocol 3."""
+    import _compat_pickle
+    import importlib
+    names = [key for key in sorted(_compat_pickle.REVERSE_NAME_MAPPING)
+             if key[0] in COMPAT_MODULES] + RENAMED_MODULE_GLOBALS
+    for module, name in names:
+        try:
+            obj = importlib.import_module(module)
+        except ImportError:     # _dbm, _gdbm: optional extension modules
+            continue
+        for part in name.split('.'):
+            obj = getattr(obj, part, None)
+        if obj is None:
+            continue
+        yield '%s.%s' % (module, name), obj
 
 
 def object_values():
@@ -515,13 +560,13 @@ def set_values():
     grown = set()
     for i in range(0, 64, 3):
         grown.add(i * 97)
-    return [('ints', {1, 2, 3}), ('ints_50', set(range(50))), ('ints_scrambled', set(scrambled)),
+    return [('ints', {1, 2, 3}), ('ints_50', set(range(50))), ('ints_scrambled', set(scrambled), BIG),
             ('ints_neg_big', {-1, -2, 2 ** 64, 10 ** 20, -(2 ** 70), 0}),
             ('ints_collide', {0, 8, 16, 32, 64, 1 << 61, (1 << 61) - 1, -1, -2}),
             ('ints_grown', grown),
             ('strs', {'a', 'b', 'c'}), ('words', set(WORDS)),
             ('strs_100', {fresh('w%d' % i) for i in range(100)}),
-            ('strs_1001', {fresh('s%d' % i) for i in range(1001)}),
+            ('strs_1001', {fresh('s%d' % i) for i in range(1001)}, BIG),
             ('frozen_words', frozenset(WORDS[:8])), ('bytes', {b'x', b'yy', b'zzz', b''}),
             ('tuples', {(1, 'a'), (2, 'b'), (3, fresh('cc'))}),
             ('mixed', {1, 'one', 2.5, b'two', (3,), None, True}),
@@ -529,7 +574,8 @@ def set_values():
             ('nested_frozen', {frozenset(WORDS[:3]), frozenset({1, 2})}),
             ('in_dict', {'s': set(WORDS[:5]), 'f': frozenset(WORDS[5:9])}),
             ('unicode', {'\xe9', '\u20ac', '\U0001f600', 'z', '\ud800'}),
-            ('nan', {math.nan, 1.0, 2.0}), ('objects', {O.FrozenPoint(1, 2), O.FrozenPoint(3, 4)})]
+            ('nan', {math.nan}),  # one member: several NaNs iterate in the order of their addresses
+            ('objects', {O.FrozenPoint(1, 2), O.FrozenPoint(3, 4)})]
 
 
 def value_cases():
@@ -544,13 +590,14 @@ def value_cases():
         ('shared', shared_values(), ALL),
         ('framing', framing_values(), (1, 3, 4, 5)),
         ('global', global_values(), ALL),
+        ('global', [('compat.' + n, v) for n, v in compat_global_values()], ALL),
         ('object', object_values(), ALL),
         ('stdlib', stdlib_values(), ALL),
         ('set', set_values(), ALL),
     ]
     for category, values, protocols in groups:
-        for name, value in values:
-            for p in protocols:
+        for name, value, *override in values:
+            for p in (override[0] if override else protocols):
                 try:
                     data = pickle.dumps(value, p)
                 except (pickle.PicklingError, TypeError, ValueError, RecursionError,
@@ -566,26 +613,103 @@ def value_cases():
 # ---------------------------------------------------------------------------
 # Exclusions.
 
+# The first two criteria are conformance/roundtrip_check.py's (set_with_opaque_members,
+# uses_class_code), repeated here so that the golden file does not change with that script.
+
+BUILTIN_VALUE_TYPES = frozenset([type(None), bool, int, float, complex, str, bytes, bytearray,
+                                 list, tuple, dict, set, frozenset])
+BUILTIN_NEWARGS_TYPES = (tuple, int, float, str, bytes, complex)
+HOOKS = ('__reduce_ex__', '__reduce__', '__setstate__', '__getstate__', '__getnewargs__',
+         '__getnewargs_ex__')
+
+
+def children(x):
+    """What the walks below descend into."""
+    if isinstance(x, (list, tuple, set, frozenset)):
+        return list(x)
+    if isinstance(x, dict):
+        return list(x.keys()) + list(x.values())
+    if hasattr(type(x), '__dict__') and not isinstance(x, type) and \
+            isinstance(getattr(x, '__dict__', None), dict):
+        return [x.__dict__]
+    return []
+
+
+def walk(obj):
+    seen, todo = set(), [obj]
+    while todo:
+        x = todo.pop()
+        if id(x) in seen:
+            continue
+        seen.add(id(x))
+        yield x
+        todo.extend(children(x))
+
+
+def is_builtin_value(obj):
+    """Made only of builtin value types (exact types); None is not one (its hash is its
+    address in 3.11)."""
+    return all(type(x) in BUILTIN_VALUE_TYPES and x is not None for x in walk(obj))
+
+
+def hashed_by_address(m):
+    """NaN (in a tuple or frozenset too) hashes by address since Python 3.10."""
+    stack = [m]
+    while stack:
+        y = stack.pop()
+        if isinstance(y, (float, complex)) and y != y:
+            return True
+        if isinstance(y, (tuple, frozenset)):
+            stack.extend(y)
+    return False
+
+
+def opaque_set_member(obj):
+    """A set or frozenset with a member whose hash is not a pure function of builtin
+    values: an instance, None, a NaN."""
+    for x in walk(obj):
+        if isinstance(x, (set, frozenset)):
+            if not all(is_builtin_value(m) and not hashed_by_address(m) for m in x):
+                return True
+    return False
+
+
+def uses_class_code(obj):
+    """An instance whose class decides its reduction in Python code (a pickling hook
+    defined in Python), or of a subclass of a builtin type with __getnewargs__."""
+    for x in walk(obj):
+        t = type(x)
+        if not isinstance(x, type) and t.__module__ != 'builtins':
+            if isinstance(x, BUILTIN_NEWARGS_TYPES):
+                return True
+            for hook in HOOKS:
+                f = getattr(t, hook, None)
+                if f is not None and hasattr(f, '__code__'):
+                    return True
+    return False
+
+
 SAFE_BUILTIN_CALLS = {'set', 'frozenset', 'bytearray', 'bytes', 'complex', 'getattr', 'object',
                       'type'}
 
 
 class _CallRecorder(pickle._Unpickler):
-    """Pure-Python unpickler that records the callables REDUCE, NEWOBJ and NEWOBJ_EX
-    call while loading."""
+    """Pure-Python unpickler that records the calls REDUCE, NEWOBJ and NEWOBJ_EX make
+    while loading: (callable, arguments, result)."""
 
     dispatch = dict(pickle._Unpickler.dispatch)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.called = []
+        self.calls = []
 
     def _wrap(opcode, depth):
         original = pickle._Unpickler.dispatch[opcode[0]]
 
         def load(self):
-            self.called.append(self.stack[-depth])
+            func, args = self.stack[-depth], self.stack[-depth + 1:]
             original(self)
+            self.calls.append((func, args, self.stack[-1]))
         return load
 
     dispatch[pickle.REDUCE[0]] = _wrap(pickle.REDUCE, 2)
@@ -594,61 +718,54 @@ class _CallRecorder(pickle._Unpickler):
     del _wrap
 
 
-def executed_builtin(data):
-    """The name of a builtins callable (outside those the library rebuilds natively)
-    that loading data calls, or None."""
+def recorded_calls(data):
     rec = _CallRecorder(io.BytesIO(data))
     rec.load()
-    for c in rec.called:
-        name = getattr(c, '__name__', None)
-        if getattr(c, '__module__', None) == 'builtins' and isinstance(c, type) or \
-                isinstance(c, types.BuiltinFunctionType) and getattr(c, '__self__', None) is \
-                sys.modules['builtins']:
-            if name not in SAFE_BUILTIN_CALLS:
-                return 'builtins.' + name
+    return rec.calls
+
+
+def is_builtins_callable(c):
+    if isinstance(c, type):
+        return c.__module__ == 'builtins'
+    return isinstance(c, types.BuiltinFunctionType) and \
+        getattr(c, '__self__', None) is sys.modules['builtins']
+
+
+def executed_builtin(calls):
+    """The name of a builtins callable (outside those the library rebuilds natively)
+    that loading called, or None."""
+    for func, _, _ in calls:
+        if is_builtins_callable(func) and func.__name__ not in SAFE_BUILTIN_CALLS:
+            return 'builtins.' + func.__name__
     return None
 
 
-def opaque_set_member(obj):
-    """True if obj reaches a set with a NaN (hashed by address since Python 3.10) or
-    a member whose hash is not a pure function of builtin values."""
-    if set_with_opaque_members(obj):
-        return True
-    seen, todo = set(), [obj]
-    while todo:
-        x = todo.pop()
-        if id(x) in seen:
-            continue
-        seen.add(id(x))
-        if isinstance(x, (set, frozenset)):
-            for m in x:
-                stack = [m]
-                while stack:
-                    y = stack.pop()
-                    if isinstance(y, float) and y != y or isinstance(y, complex) and y != y:
-                        return True
-                    if isinstance(y, (tuple, frozenset)):
-                        stack.extend(y)
-            todo.extend(x)
-        elif isinstance(x, (list, tuple)):
-            todo.extend(x)
-        elif isinstance(x, dict):
-            todo.extend(x.keys())
-            todo.extend(x.values())
-        elif hasattr(x, '__dict__') and not isinstance(x, type):
-            todo.append(vars(x))
-    return False
-
-
-def exclusion(data, obj):
+def getattr_by_name(calls):
+    """The `cls.name` of a getattr(cls, name) call (how picklers below protocol 4 write
+    nested names and methods alike) whose result protocol 4 names directly, or None."""
+    for func, args, result in calls:
+        if func is getattr and len(args) == 1 and len(args[0]) == 2 and \
+                isinstance(args[0][0], type) and \
+                isinstance(result, (type, types.FunctionType)):
+            return '%s.%s' % (args[0][0].__qualname__, args[0][1])
+    return None
+def exclusions(data):
+    """(reason for every q, reason for q >= 4 only), each '-' when there is none."""
+    obj = pickle.loads(data)        # a copy of its own: inspecting may change an object
+    calls = recorded_calls(data)
     if opaque_set_member(obj):
-        return 'set-order: a set member is hashed by address or by Python code'
+        return 'set-order: a set member is hashed by address or by Python code', '-'
     if uses_class_code(obj):
-        return 'class-code: an instance whose class reduces it in Python code'
-    name = executed_builtin(data)
+        return 'class-code: an instance whose class reduces it in Python code', '-'
+    name = executed_builtin(calls)
     if name:
-        return 'executes: loading calls %s, which the library keeps inert' % name
-    return '-'
+        return 'executes: loading calls %s, which the library keeps inert' % name, '-'
+    name = getattr_by_name(calls)
+    if name:
+        return '-', ('class-code: getattr(%s) below protocol 4 does not say whether the '
+                     'attribute is a nested class or function (named directly at protocol 4) '
+                     'or a method (getattr at every protocol)' % name.replace('.', ', ', 1))
+    return '-', '-'
 
 
 # ---------------------------------------------------------------------------
@@ -663,15 +780,20 @@ def error_text(exc):
 
 
 def outcomes(data):
+    excl, excl4 = exclusions(data)
     obj = pickle.loads(data)
-    excl = exclusion(data, obj)
     for q in PROTOCOLS:
+        e = excl4 if q >= 4 and excl4 != '-' else excl
         try:
-            yield q, 'ok', pickle.dumps(obj, q), excl
+            yield q, 'ok', pickle.dumps(obj, q), e
+        except RecursionError:
+            # The message depends on where the limit is hit (in the C pickler, or in
+            # Python code such as copyreg._reduce_ex): only the class is recorded.
+            yield q, 'err', b'RecursionError', e
         except Exception as exc:        # noqa: B902 -- every CPython failure is an outcome
             text = error_text(exc)
             assert not ADDRESS.search(text), text
-            yield q, 'err', text.encode('utf-8', 'surrogatepass'), excl
+            yield q, 'err', text.encode('utf-8', 'surrogatepass'), e
 
 
 def lines(only=None):
