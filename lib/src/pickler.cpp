@@ -7,9 +7,12 @@
 
 #include <cmath>
 #include <cstring>
+#include <algorithm>
 #include <deque>
 #include <limits>
+#include <stdexcept>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "bigint.h"
@@ -38,9 +41,113 @@ constexpr char op(Op o) { return static_cast<char>(o); }
   throw Error(ErrorType::PicklingError, std::move(message));
 }
 
-void put_le(char* out, std::uint64_t v, int n) {
+inline void put_le(char* out, std::uint64_t v, int n) {
   for (int i = 0; i < n; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
 }
+
+// The output under construction. A pickle is mostly writes of 1 to 9 bytes, so the
+// buffer is a std::string used as raw storage (its size is the capacity, `len_` what has
+// been written): a write is a bounds check and a copy, and dumps() returns the string
+// without copying it.
+class OutBuffer {
+ public:
+  std::size_t size() const noexcept { return len_; }
+  bool empty() const noexcept { return len_ == 0; }
+  void clear() noexcept { len_ = 0; }
+  const char* data() const noexcept { return buf_.data(); }
+  char& operator[](std::size_t i) noexcept { return buf_[i]; }
+  // Inlined, so that the fixed-size copies of opcodes and their arguments compile to
+  // plain moves instead of calls to memcpy.
+  [[gnu::always_inline]] void append(const char* s, std::size_t n) {
+    if (buf_.size() - len_ < n) grow(n);
+    std::memcpy(buf_.data() + len_, s, n);
+    len_ += n;
+  }
+  /// Room for n more bytes, to be filled by the caller.
+  [[gnu::always_inline]] char* extend(std::size_t n) {
+    if (buf_.size() - len_ < n) grow(n);
+    char* p = buf_.data() + len_;
+    len_ += n;
+    return p;
+  }
+  void append(std::size_t n, char c) {
+    if (buf_.size() - len_ < n) grow(n);
+    std::memset(buf_.data() + len_, c, n);
+    len_ += n;
+  }
+  void erase(std::size_t pos, std::size_t n) noexcept {
+    std::memmove(buf_.data() + pos, buf_.data() + pos + n, len_ - pos - n);
+    len_ -= n;
+  }
+  std::string take() {
+    buf_.resize(len_);
+    len_ = 0;
+    return std::exchange(buf_, std::string());
+  }
+
+ private:
+  [[gnu::noinline]] void grow(std::size_t n) {
+    if (n > buf_.max_size() - len_) throw std::length_error("pickle output too large");
+    buf_.resize(std::max(len_ + n, std::max<std::size_t>(buf_.size() * 2, 256)));
+  }
+  std::string buf_;
+  std::size_t len_ = 0;
+};
+
+// The memo: object identity -> memo index, as an open-addressing table (every
+// non-immediate value saved is looked up once).
+class IdentityMap {
+ public:
+  std::size_t size() const noexcept { return size_; }
+  const std::uint64_t* find(const void* key) const noexcept {
+    if (slots_.empty()) return nullptr;
+    const Slot& s = slots_[probe(key)];
+    return s.key ? &s.value : nullptr;
+  }
+  /// key -> value, replacing an existing entry (as CPython's PyMemoTable_Set).
+  void insert(const void* key, std::uint64_t value) {
+    if ((size_ + 1) * 2 > slots_.size()) rehash();
+    Slot& s = slots_[probe(key)];
+    if (!s.key) ++size_;
+    s = {key, value};
+  }
+  void clear() noexcept {
+    if (size_) std::fill(slots_.begin(), slots_.end(), Slot{});
+    size_ = 0;
+  }
+
+ private:
+  struct Slot {
+    const void* key = nullptr;
+    std::uint64_t value = 0;
+  };
+  // The slot holding key, or the empty slot where it would go. As in CPython's memo
+  // table, the first probe is by address: nodes allocated one after the other (as a
+  // graph's are, in its arena) fall in nearby slots, so a pickle walking the graph in
+  // allocation order reads the table in order; collisions continue with CPython's
+  // dict probe sequence, which does not build clusters.
+  std::size_t probe(const void* key) const noexcept {
+    std::size_t hash = reinterpret_cast<std::uintptr_t>(key) >> 4;
+    std::size_t i = hash & mask_;
+    for (std::size_t perturb = hash; slots_[i].key && slots_[i].key != key;) {
+      perturb >>= 5;
+      i = (i * 5 + perturb + 1) & mask_;
+    }
+    return i;
+  }
+  void rehash() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
+    mask_ = slots_.size() - 1;
+    size_ = 0;
+    for (const Slot& s : old) {
+      if (s.key) insert(s.key, s.value);
+    }
+  }
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0;
+  std::size_t size_ = 0;
+};
 
 // Identity keys for objects that CPython shares but the graph may not: every empty or
 // one-character Latin-1 str is one object in CPython, as are b'' and the one-byte bytes
@@ -57,16 +164,18 @@ struct Pickler::Impl {
   Sink* sink = nullptr;
 
   // ---- output, with CPython's framing --------------------------------------------------
-  std::string out;
+  OutBuffer out;
   bool framing = false;
   std::ptrdiff_t frame_start = -1;
 
-  void write(const char* s, std::size_t n) {
-    if (framing && frame_start < 0) {
+  [[gnu::always_inline]] void write(const char* s, std::size_t n) { std::memcpy(write_ptr(n), s, n); }
+  /// Where the next n bytes of output go (the caller writes them).
+  [[gnu::always_inline]] char* write_ptr(std::size_t n) {
+    if (framing && frame_start < 0) [[unlikely]] {
       frame_start = static_cast<std::ptrdiff_t>(out.size());
       out.append(kFrameHeaderSize, '\xfe');
     }
-    out.append(s, n);
+    return out.extend(n);
   }
   void write(std::string_view s) { write(s.data(), s.size()); }
   void write_op(Op o) {
@@ -118,7 +227,7 @@ struct Pickler::Impl {
   }
 
   // ---- memo -----------------------------------------------------------------------------
-  std::unordered_map<const void*, std::uint64_t> memo;
+  IdentityMap memo;
 
   // CPython shares some objects that graphs may hold several of, and creates others
   // afresh while reducing. Memo keys follow CPython's identities:
@@ -194,7 +303,7 @@ struct Pickler::Impl {
   void memo_put(const void* key) {
     if (opts.fast || !key) return;
     std::uint64_t idx = memo.size();
-    memo.emplace(key, idx);
+    memo.insert(key, idx);
     char buf[32];
     if (proto >= 4) {
       write_op(Op::MEMOIZE);
@@ -213,10 +322,7 @@ struct Pickler::Impl {
       pickling_error("memo id too large for LONG_BINPUT");
     }
   }
-  const std::uint64_t* memo_find(const void* key) const {
-    auto it = memo.find(key);
-    return it == memo.end() ? nullptr : &it->second;
-  }
+  const std::uint64_t* memo_find(const void* key) const { return memo.find(key); }
 
   // ---- the task stack ---------------------------------------------------------------------
   enum class T : std::uint8_t {
@@ -267,6 +373,52 @@ struct Pickler::Impl {
     pending.push_back(t);
   }
   void later(Task t) { pending.push_back(t); }
+  // emit_*: as later_*, but done at once while nothing is pending (so the order is the
+  // same), which keeps the values that need no task -- numbers, str, bytes -- off the
+  // task stack. Only for functions that write nothing themselves after emitting.
+  void emit_op(Op o) {
+    if (pending.empty()) {
+      write_op(o);
+    } else {
+      later_op(o);
+    }
+  }
+  [[gnu::always_inline]] void emit_save(Value v) {
+    if (pending.empty()) {
+      if (save_number(v) || save_leaf(v)) return;
+    }
+    later_save(v);
+  }
+  // The common numbers, inline: what save() does for them, without its dispatch.
+  [[gnu::always_inline]] bool save_number(Value v) {
+    if (!bin || opts.persistent_id) return false;
+    if (v.is_small_int()) {
+      std::int64_t x = v.as_int();
+      if (x < INT32_MIN || x > INT32_MAX) return false;
+      opcode_boundary();
+      auto u = static_cast<std::uint32_t>(x);
+      if (u > 0xffff) {
+        char* p = write_ptr(5);
+        p[0] = op(Op::BININT);
+        put_le(p + 1, u, 4);
+      } else if (u > 0xff) {
+        char* p = write_ptr(3);
+        p[0] = op(Op::BININT2);
+        put_le(p + 1, u, 2);
+      } else {
+        char* p = write_ptr(2);
+        p[0] = op(Op::BININT1);
+        p[1] = static_cast<char>(u);
+      }
+      return true;
+    }
+    if (v.is_float()) {
+      opcode_boundary();
+      save_float(v.as_float());
+      return true;
+    }
+    return false;
+  }
   void flush() {
     for (auto it = pending.rbegin(); it != pending.rend(); ++it) tasks.push_back(*it);
     pending.clear();
@@ -343,6 +495,27 @@ struct Pickler::Impl {
   }
 
   // ---- save --------------------------------------------------------------------------------
+
+  /// save(v) for the values whose saving needs no further task (numbers, str, and bytes
+  /// at protocol 3+); false, having done nothing, for the others.
+  bool save_leaf(Value v) {
+    if (opts.persistent_id) return false;
+    switch (v.kind()) {
+      case Kind::None:
+      case Kind::Bool:
+      case Kind::Int:
+      case Kind::Float:
+      case Kind::Str:
+        break;
+      case Kind::Bytes:
+        if (proto < 3) return false;
+        break;
+      default:
+        return false;
+    }
+    save(v, false);
+    return true;
+  }
 
   void save(Value v, bool pers_save) {
     opcode_boundary();
@@ -453,20 +626,20 @@ struct Pickler::Impl {
       std::int64_t x = v.as_int();
       char buf[24];
       if (bin) {
+        // Stored straight into the output (byte stores the compiler merges).
         auto u = static_cast<std::uint32_t>(x);
-        buf[1] = static_cast<char>(u & 0xff);
-        buf[2] = static_cast<char>((u >> 8) & 0xff);
-        buf[3] = static_cast<char>((u >> 16) & 0xff);
-        buf[4] = static_cast<char>((u >> 24) & 0xff);
-        if (buf[4] != 0 || buf[3] != 0) {
-          buf[0] = op(Op::BININT);
-          write(buf, 5);
-        } else if (buf[2] != 0) {
-          buf[0] = op(Op::BININT2);
-          write(buf, 3);
+        if (u > 0xffff) {
+          char* p = write_ptr(5);
+          p[0] = op(Op::BININT);
+          put_le(p + 1, u, 4);
+        } else if (u > 0xff) {
+          char* p = write_ptr(3);
+          p[0] = op(Op::BININT2);
+          put_le(p + 1, u, 2);
         } else {
-          buf[0] = op(Op::BININT1);
-          write(buf, 2);
+          char* p = write_ptr(2);
+          p[0] = op(Op::BININT1);
+          p[1] = static_cast<char>(u);
         }
       } else {
         int n = std::snprintf(buf, sizeof buf, "I%lld\n", static_cast<long long>(x));
@@ -502,10 +675,9 @@ struct Pickler::Impl {
     if (bin) {
       std::uint64_t bits;
       std::memcpy(&bits, &x, 8);
-      char buf[9];
-      buf[0] = op(Op::BINFLOAT);
-      for (int i = 0; i < 8; ++i) buf[1 + i] = static_cast<char>((bits >> (8 * (7 - i))) & 0xff);
-      write(buf, 9);
+      char* p = write_ptr(9);
+      p[0] = op(Op::BINFLOAT);
+      for (int i = 0; i < 8; ++i) p[1 + i] = static_cast<char>((bits >> (8 * (7 - i))) & 0xff);  // big-endian
     } else {
       std::string text = "F";
       detail::append_repr_float(text, x);
@@ -693,16 +865,16 @@ struct Pickler::Impl {
     const List& l = t.v.as_list();
     std::size_t total = t.a;
     if (total == 0 && l.size() == 1) {
-      later_save(l[0]);
-      later_op(Op::APPEND);
+      emit_save(l[0]);
+      emit_op(Op::APPEND);
       flush();
       return;
     }
     if (total >= l.size()) return;
     std::size_t end = std::min(l.size(), total + kBatchSize);
-    later_op(Op::MARK);
-    for (std::size_t i = total; i < end; ++i) later_save(l[i]);
-    later_op(Op::APPENDS);
+    emit_op(Op::MARK);
+    for (std::size_t i = total; i < end; ++i) emit_save(l[i]);
+    emit_op(Op::APPENDS);
     if (end < l.size()) later(task(T::ListExact, t.v, nullptr, end));
     flush();
   }
@@ -713,8 +885,8 @@ struct Pickler::Impl {
     std::size_t pos = t.a, size = t.b;
     if (proto == 0) {
       for (std::size_t i = pos; i < size; ++i) {
-        later_save(items[i]);
-        later_op(Op::APPEND);
+        emit_save(items[i]);
+        emit_op(Op::APPEND);
       }
       flush();
       return;
@@ -722,15 +894,15 @@ struct Pickler::Impl {
     std::size_t remaining = size - pos;
     if (remaining == 0) return;
     if (remaining == 1) {
-      later_save(items[pos]);
-      later_op(Op::APPEND);
+      emit_save(items[pos]);
+      emit_op(Op::APPEND);
       flush();
       return;
     }
     std::size_t n = std::min(remaining, kBatchSize);
-    later_op(Op::MARK);
-    for (std::size_t i = pos; i < pos + n; ++i) later_save(items[i]);
-    later_op(Op::APPENDS);
+    emit_op(Op::MARK);
+    for (std::size_t i = pos; i < pos + n; ++i) emit_save(items[i]);
+    emit_op(Op::APPENDS);
     if (n == kBatchSize) later(task(T::Items, Value(), items, pos + n, size));
     flush();
   }
@@ -761,19 +933,19 @@ struct Pickler::Impl {
     const Dict& d = t.v.as_dict();
     std::size_t pos = t.a;
     if (pos == 0 && d.size() == 1) {
-      later_save(d.begin()->key);
-      later_save(d.begin()->value);
-      later_op(Op::SETITEM);
+      emit_save(d.begin()->key);
+      emit_save(d.begin()->value);
+      emit_op(Op::SETITEM);
       flush();
       return;
     }
     std::size_t n = std::min(d.size() - pos, kBatchSize);
-    later_op(Op::MARK);
+    emit_op(Op::MARK);
     for (std::size_t i = pos; i < pos + n; ++i) {
-      later_save(d.begin()[i].key);
-      later_save(d.begin()[i].value);
+      emit_save(d.begin()[i].key);
+      emit_save(d.begin()[i].value);
     }
-    later_op(Op::SETITEMS);
+    emit_op(Op::SETITEMS);
     if (n == kBatchSize) later(task(T::DictExact, t.v, nullptr, pos + n));
     flush();
   }
@@ -784,9 +956,9 @@ struct Pickler::Impl {
     std::size_t pos = t.a, size = t.b;
     if (proto == 0) {
       for (std::size_t i = pos; i < size; ++i) {
-        later_save(entries[i].key);
-        later_save(entries[i].value);
-        later_op(Op::SETITEM);
+        emit_save(entries[i].key);
+        emit_save(entries[i].value);
+        emit_op(Op::SETITEM);
       }
       flush();
       return;
@@ -794,19 +966,19 @@ struct Pickler::Impl {
     std::size_t remaining = size - pos;
     if (remaining == 0) return;
     if (remaining == 1) {
-      later_save(entries[pos].key);
-      later_save(entries[pos].value);
-      later_op(Op::SETITEM);
+      emit_save(entries[pos].key);
+      emit_save(entries[pos].value);
+      emit_op(Op::SETITEM);
       flush();
       return;
     }
     std::size_t n = std::min(remaining, kBatchSize);
-    later_op(Op::MARK);
+    emit_op(Op::MARK);
     for (std::size_t i = pos; i < pos + n; ++i) {
-      later_save(entries[i].key);
-      later_save(entries[i].value);
+      emit_save(entries[i].key);
+      emit_save(entries[i].value);
     }
-    later_op(Op::SETITEMS);
+    emit_op(Op::SETITEMS);
     if (n == kBatchSize) later(task(T::Pairs, Value(), entries, pos + n, size));
     flush();
   }
@@ -834,9 +1006,9 @@ struct Pickler::Impl {
     const auto& order = *static_cast<const std::vector<Value>*>(t.key);
     std::size_t pos = t.a;
     std::size_t n = std::min(order.size() - pos, kBatchSize);
-    later_op(Op::MARK);
-    for (std::size_t i = pos; i < pos + n; ++i) later_save(order[i]);
-    later_op(Op::ADDITEMS);
+    emit_op(Op::MARK);
+    for (std::size_t i = pos; i < pos + n; ++i) emit_save(order[i]);
+    emit_op(Op::ADDITEMS);
     if (n == kBatchSize) later(task(T::SetBatch, Value(), t.key, pos + n));
     flush();
   }
@@ -852,8 +1024,8 @@ struct Pickler::Impl {
       save_reduce(detail::ReduceValue::call(builtin("frozenset"), fresh_tuple(args)), v, key);
       return;
     }
-    later_op(Op::MARK);
-    for (Value item : order) later_save(item);
+    emit_op(Op::MARK);
+    for (Value item : order) emit_save(item);
     later(task(T::FrozenSetEnd, v, key));
     flush();
   }
@@ -881,10 +1053,10 @@ struct Pickler::Impl {
       return;
     }
     if (n <= 3 && proto >= 2) {
-      for (Value item : t) later_save(item);
+      for (Value item : t) emit_save(item);
     } else {
-      later_op(Op::MARK);
-      for (Value item : t) later_save(item);
+      emit_op(Op::MARK);
+      for (Value item : t) emit_save(item);
     }
     later(task(T::TupleEnd, v, key, n));
     flush();
@@ -1212,7 +1384,7 @@ std::string dumps(Value v, const PicklerOptions& options) {
   }
   impl->opts = options;
   impl->dump(v);
-  return std::move(impl->out);
+  return impl->out.take();
 }
 
 }  // namespace pickle

@@ -78,8 +78,11 @@ struct ArenaVec {
   std::size_t size = 0;
   std::size_t capacity = 0;
 
+  /// Room for at least n items. Growing an array already in use at least doubles it:
+  /// callers reserve batch by batch (APPENDS), and the arena never reclaims the old one.
   void reserve(Arena& arena, std::size_t n) {
     if (n <= capacity) return;
+    if (capacity && n < capacity * 2) n = capacity * 2;
     if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_alloc();
     T* fresh = static_cast<T*>(arena.allocate(n * sizeof(T), alignof(T)));
     if (size) std::memcpy(static_cast<void*>(fresh), data, size * sizeof(T));
