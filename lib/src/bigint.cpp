@@ -26,20 +26,7 @@ IntRef::IntRef(Value v) noexcept : negative_(false), small_{0, 0} {
 }
 
 Value make_int(Graph& g, bool negative, std::span<const std::uint32_t> magnitude) {
-  std::size_t n = magnitude.size();
-  while (n && magnitude[n - 1] == 0) --n;
-  magnitude = magnitude.first(n);
-  if (n <= 2) {
-    std::uint64_t m = n == 0 ? 0 : n == 1 ? magnitude[0]
-                                          : (std::uint64_t{magnitude[1]} << 32) | magnitude[0];
-    if (!negative && m <= static_cast<std::uint64_t>(INT64_MAX)) {
-      return Value::integer(static_cast<std::int64_t>(m));
-    }
-    if (negative && m <= static_cast<std::uint64_t>(INT64_MAX) + 1) {
-      return Value::integer(static_cast<std::int64_t>(0 - m));
-    }
-  }
-  return g.new_bigint(negative, magnitude);
+  return g.new_bigint(negative, magnitude);  // which normalizes
 }
 
 std::size_t bit_length(std::span<const std::uint32_t> mag) noexcept {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <deque>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -353,6 +354,39 @@ bool deep_equal(Value a, Value b) {
     }
     return true;
   };
+  // Sets are equal whatever the order their members arrived in: members are paired by
+  // value (hash and ==); those that hash by identity (instances, which differ between
+  // graphs) are paired in order among the rest.
+  auto same_members = [&](const Set& xs, const Set& ys) {
+    if (xs.size() != ys.size()) return false;
+    std::unordered_multimap<std::uint64_t, Value> by_hash;
+    for (Value m : ys) by_hash.emplace(py_hash(m), m);
+    std::vector<Value> unmatched;
+    for (Value m : xs) {
+      auto [lo, hi] = by_hash.equal_range(py_hash(m));
+      auto it = lo;
+      while (it != hi && !(it->second.kind() == m.kind() && py_equal(it->second, m))) ++it;
+      if (it == hi) {
+        unmatched.push_back(m);
+        continue;
+      }
+      work.emplace_back(m, it->second);
+      by_hash.erase(it);
+    }
+    std::vector<Value> rest;
+    for (Value m : ys) {
+      auto [lo, hi] = by_hash.equal_range(py_hash(m));
+      for (auto it = lo; it != hi; ++it) {
+        if (it->second.is(m)) {
+          rest.push_back(m);
+          break;
+        }
+      }
+    }
+    if (rest.size() != unmatched.size()) return false;
+    for (std::size_t i = 0; i < rest.size(); ++i) work.emplace_back(unmatched[i], rest[i]);
+    return true;
+  };
   while (!work.empty()) {
     auto [x, y] = work.back();
     work.pop_back();
@@ -380,7 +414,7 @@ bool deep_equal(Value a, Value b) {
       case Kind::List: if (!same_items(x.as_list(), y.as_list())) return false; break;
       case Kind::Tuple: if (!same_items(x.as_tuple(), y.as_tuple())) return false; break;
       case Kind::Set:
-      case Kind::FrozenSet: if (!same_items(x.as_set(), y.as_set())) return false; break;
+      case Kind::FrozenSet: if (!same_members(x.as_set(), y.as_set())) return false; break;
       case Kind::Dict: if (!same_entries(x.as_dict(), y.as_dict())) return false; break;
       case Kind::Global:
         if (x.as_global().module() != y.as_global().module() ||

@@ -123,6 +123,16 @@ std::size_t Graph::NameHash::operator()(
 }
 
 Value Graph::new_bigint(bool negative, std::span<const std::uint32_t> magnitude) {
+  // Normalized, so that each int has one representation: no high zero limbs, and an
+  // immediate when it fits int64 (-0 is 0).
+  std::size_t n = magnitude.size();
+  while (n && magnitude[n - 1] == 0) --n;
+  magnitude = magnitude.first(n);
+  if (n <= 2) {
+    std::uint64_t m = n == 0 ? 0 : n == 1 ? magnitude[0] : (std::uint64_t{magnitude[1]} << 32) | magnitude[0];
+    if (!negative && m <= static_cast<std::uint64_t>(INT64_MAX)) return Value::integer(static_cast<std::int64_t>(m));
+    if (negative && m <= static_cast<std::uint64_t>(INT64_MAX) + 1) return Value::integer(static_cast<std::int64_t>(0 - m));
+  }
   auto* b = make<BigInt>();
   b->negative_ = negative;
   b->size_ = static_cast<std::uint32_t>(magnitude.size());

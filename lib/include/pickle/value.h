@@ -477,6 +477,8 @@ class Graph {
   std::uint64_t id() const noexcept { return id_; }
 
   // Factories. Strings are copied into the graph unless stated otherwise.
+  /// An int from sign and base-2^32 magnitude (least significant limb first); an
+  /// immediate when it fits int64.
   Value new_bigint(bool negative, std::span<const std::uint32_t> magnitude);
   /// From little-endian two's complement bytes (the LONG1/LONG4 payload).
   Value new_int_from_bytes(std::span<const std::uint8_t> le_twos_complement);

@@ -34,6 +34,13 @@ SCANNED_MODULES = [
     'fractions', 'functools', 'itertools', 'operator', 'os', 'os.path', 'pathlib', 're',
     'string', 'types', 'uuid', 'array', 'codecs', 'struct', 'math', 'cmath', 'random',
     'heapq', 'bisect', 'io', 'argparse', 'ipaddress', 'zoneinfo', 'numbers',
+    # modules whose public names come from a C accelerator (pickle.Pickler is
+    # _pickle.Pickler, bz2.BZ2Compressor is _bz2.BZ2Compressor, ...)
+    'pickle', 'bz2', 'lzma', 'zlib', 'json', 'csv', 'hashlib', 'queue', 'weakref',
+    'threading', 'time', 'socket', 'select', 'signal', 'locale', 'statistics', 'abc',
+    'contextvars', 'ssl', 'sqlite3', 'binascii', 'unicodedata', 'copy', 'dataclasses',
+    'typing', 'warnings', 'traceback', 'shutil', 'tempfile', 'textwrap', 'pprint',
+    'operator', 'errno', 'sys', 'gc', 'mmap', 'posix', 'pwd', 'resource', 'fcntl',
 ]
 
 
