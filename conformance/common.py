@@ -476,6 +476,30 @@ def run_tool(cmd, sub, data, extra_args=(), timeout=60, workdir=None):
     return ToolResult('crash: exit status %d' % proc.returncode, proc.stdout, stderr)
 
 
+class Tool(collections.namedtuple('Tool', 'path timeout')):
+    """The tool under test: its path (a .py fake runs with this python) and the
+    seconds one run may take."""
+    __slots__ = ()
+
+    def run(self, sub, data, extra_args=()):
+        return run_tool(tool_command(self.path), sub, data, extra_args, timeout=self.timeout)
+
+    def command(self):
+        return ' '.join(tool_command(self.path))
+
+
+def loads_flags(kwargs):
+    """The `pickletool show` flags that stand for pickle.loads keyword arguments."""
+    flags = []
+    if 'encoding' in kwargs:
+        flags += ['--encoding', kwargs['encoding']]
+    if 'errors' in kwargs:
+        flags += ['--errors', kwargs['errors']]
+    if kwargs.get('fix_imports', True) is False:
+        flags.append('--no-fix-imports')
+    return flags
+
+
 def stderr_error(stderr, expected):
     """The tool's error text: the last lines of stderr (as many as `expected` has)."""
     lines = stderr.rstrip('\n').split('\n')
@@ -498,21 +522,25 @@ def same_error(actual, expected):
 OPCODE_BYTES = [op.code.encode('latin-1') for op in pickletools.opcodes]
 
 
-def mutations(data, rng, count, all_truncations=False):
+def mutations(data, rng, count, all_truncations=False, donors=()):
     """`count` deterministic malformed variants of data: (label, bytes) pairs.
 
     Kinds: truncation, bit flip, random byte, inserted byte, inserted opcode,
-    deleted byte, duplicated slice.  With all_truncations, inputs of at most 64
-    bytes also get every truncation.
+    deleted byte, duplicated slice, and (when donors, other valid pickles, are
+    given) a spliced fragment: a slice of a donor inserted, or written over the
+    same number of bytes.  With all_truncations, inputs of at most 64 bytes also
+    get every truncation.
     """
     out = []
     if all_truncations and len(data) <= 64:
         out.extend(('trunc%d' % n, data[:n]) for n in range(len(data)))
+    kinds = ('trunc', 'flip', 'byte', 'insert', 'opcode', 'delete', 'dup') + \
+        (('splice',) if donors else ())
     for _ in range(count):
-        kind = rng.choice(('trunc', 'flip', 'byte', 'insert', 'opcode', 'delete', 'dup'))
+        kind = rng.choice(kinds)
         if not data:
             kind = 'insert'
-        pos = rng.randrange(len(data) + (1 if kind in ('insert', 'opcode') else 0)) \
+        pos = rng.randrange(len(data) + (1 if kind in ('insert', 'opcode', 'splice') else 0)) \
             if data else 0
         if kind == 'trunc':
             out.append(('trunc%d' % pos, data[:pos]))
@@ -531,39 +559,23 @@ def mutations(data, rng, count, all_truncations=False):
             out.append(('op%d=%02x' % (pos, op[0]), data[:pos] + op + data[pos:]))
         elif kind == 'delete':
             out.append(('del%d' % pos, data[:pos] + data[pos + 1:]))
-        else:
+        elif kind == 'dup':
             end = min(len(data), pos + rng.randrange(1, 9))
             out.append(('dup%d-%d' % (pos, end), data[:end] + data[pos:end] + data[end:]))
+        else:
+            d = rng.randrange(len(donors))
+            donor = donors[d]
+            start = rng.randrange(len(donor))
+            frag = donor[start:start + rng.randrange(1, 33)]
+            cut = rng.choice((0, len(frag)))
+            out.append(('splice%d%s=d%d.%d-%d' % (pos, '+' if cut == 0 else '', d, start,
+                                                  start + len(frag)),
+                        data[:pos] + frag + data[pos + cut:]))
     return out
 
 
-def safe_filename(name):
-    return re.sub(r'[^A-Za-z0-9_.=-]+', '_', name)[:120]
-
-
-def repro_dir(subdir, clear=False):
-    """conformance/out/<subdir>/, created (and emptied first if clear)."""
-    d = os.path.join(OUT_DIR, subdir)
-    if clear and os.path.isdir(d):
-        import shutil
-        shutil.rmtree(d)
-    os.makedirs(d, exist_ok=True)
-    return d
-
-
-def save_repro(subdir, name, data, report):
-    """Write <name>.pickle and <name>.txt under conformance/out/subdir/; return the pickle path."""
-    base = os.path.join(repro_dir(subdir), safe_filename(name))
-    with open(base + '.pickle', 'wb') as f:
-        f.write(data)
-    if report is not None:
-        with open(base + '.txt', 'w', encoding='utf-8') as f:
-            f.write(report)
-    return base + '.pickle'
-
-
 # ---------------------------------------------------------------------------
-# Building and running the cases of a check.
+# Building the cases of a check.
 
 Case = collections.namedtuple('Case', 'name group data kwargs')
 
@@ -574,8 +586,8 @@ def build_cases(seed, count, directory=None, mutations_per_case=1, with_vectors=
 
     groups: 'corpus' (corpus.pickles(seed, count), or the files of `directory`),
     'vectors' (vectors.py; those needing loads() keyword arguments only if
-    with_kwargs), and '<group>-mutated' (mutations() of each of them; every
-    truncation of the vectors too).
+    with_kwargs), and '<group>-mutated' (mutations() of each of them, with the
+    others as donors of spliced fragments; every truncation of the vectors too).
     """
     import random
     from conformance import corpus, vectors
@@ -590,12 +602,13 @@ def build_cases(seed, count, directory=None, mutations_per_case=1, with_vectors=
     if with_vectors:
         cases += [Case(v.name, 'vectors', v.data, v.kwargs) for v in vectors.all_vectors()
                   if with_kwargs or not v.kwargs]
+    donors = [c.data for c in cases if c.data]
     mutated = []
     seen = set((c.data, repr(c.kwargs)) for c in cases)
     for case in cases:
         rng = random.Random('%s:%s' % (seed, case.name))
         for label, data in mutations(case.data, rng, mutations_per_case,
-                                     all_truncations=case.group == 'vectors'):
+                                     all_truncations=case.group == 'vectors', donors=donors):
             if (data, repr(case.kwargs)) not in seen:       # skip duplicate inputs
                 seen.add((data, repr(case.kwargs)))
                 mutated.append(Case('%s~%s' % (case.name, label), case.group + '-mutated',
@@ -603,20 +616,236 @@ def build_cases(seed, count, directory=None, mutations_per_case=1, with_vectors=
     return cases + mutated
 
 
-def run_pool(func, items, jobs, initializer=None, progress='cases'):
+# ---------------------------------------------------------------------------
+# Checkers.
+#
+# A checker (dis_check, load_check, roundtrip_check, optimize_check) is a module
+# that compares one area of the tool with CPython, one case at a time:
+#
+#   AREA                    its name; its disagreements go to conformance/out/AREA/
+#   UNIT                    what one count stands for ('inputs', 'input x protocol')
+#   check(case, tool)       a verdict dict; v['units'] counts its outcomes:
+#                             'agree', 'disagree', 'apart:<category>' (CPython's
+#                             outcome depends on something the library cannot know,
+#                             see the checker), 'skip' (nothing to compare)
+#   describe(v)             lines saying what differs
+#   still_fails(v, case, tool)  predicate telling whether a smaller input shows the
+#                           same difference (for minimize), or None
+#   by_hand(tool, kwargs)   how to run the two sides by hand on FILE
+#   print_summary(verdicts) the checker's own report
+#   init_worker()           optional per-process setup
+#
+# run_check() runs one checker over cases; conformance/run.py runs them all on
+# the same cases.  Both save disagreements with save_disagreement().
+
+
+def checker(area):
+    """The checker module of an area ('dis' -> conformance.dis_check).  Worker
+    processes get areas by name: modules cannot be sent to them."""
+    import importlib
+    return importlib.import_module('conformance.%s_check' % area)
+
+
+def init_worker(areas):
+    for area in areas:
+        module = checker(area)
+        if hasattr(module, 'init_worker'):
+            module.init_worker()
+
+
+def run_check(area, cases, tool, jobs):
+    """The checker of `area` on every case, over `jobs` processes: the verdicts, in the
+    order of cases, each with the case's name and group."""
+    import functools
+    return run_pool(functools.partial(check_case, area, tool), cases, jobs,
+                    initializer=init_worker, initargs=([area],))
+
+
+def check_case(area, tool, case):
+    v = checker(area).check(case, tool)
+    v['name'], v['group'] = case.name, case.group
+    return v
+
+
+def disagrees(v):
+    return v['units'].get('disagree', 0) > 0
+
+
+class Tally:
+    """Outcome counts of one area, per group of cases."""
+
+    def __init__(self):
+        self.groups = collections.OrderedDict()
+
+    def add(self, group, units):
+        g = self.groups.setdefault(group, collections.Counter())
+        g.update(units)
+
+    def total(self):
+        t = collections.Counter()
+        for g in self.groups.values():
+            t.update(g)
+        return t
+
+    @staticmethod
+    def summary(counter):
+        """{'agree', 'disagree', 'compared', 'apart': {category: n}, 'skip'}."""
+        agree, disagree = counter.get('agree', 0), counter.get('disagree', 0)
+        return {'agree': agree, 'disagree': disagree, 'compared': agree + disagree,
+                'apart': {k[len('apart:'):]: n for k, n in sorted(counter.items())
+                          if k.startswith('apart:') and n},
+                'skip': counter.get('skip', 0)}
+
+    def to_json(self):
+        out = self.summary(self.total())
+        out['groups'] = {name: self.summary(g) for name, g in self.groups.items()}
+        return out
+
+
+def _unique_base(directory, name, data):
+    """directory/name, or directory/name.<hash> when another input has that name."""
+    import hashlib
+    base = os.path.join(directory, safe_filename(name))
+    if os.path.exists(base + '.pickle'):
+        with open(base + '.pickle', 'rb') as f:
+            if f.read() != data:
+                base += '.' + hashlib.sha1(data).hexdigest()[:8]
+    return base
+
+
+def python_command():
+    """'python3' when that is this interpreter, else its path (for printed commands)."""
+    import shutil
+    found = shutil.which('python3')
+    if found and os.path.realpath(found) == os.path.realpath(sys.executable):
+        return 'python3'
+    return sys.executable
+
+
+def replay_command(path, tool, kwargs):
+    """The one command that runs the checker of `path`'s folder on it again."""
+    parts = [python_command(), os.path.join(ROOT, 'conformance', 'run.py'), '--replay',
+             os.path.abspath(path), '--pickletool', os.path.abspath(tool.path)]
+    return ' '.join(parts + loads_flags(kwargs))
+
+
+def save_disagreement(area, v, case, tool, out_dir=OUT_DIR):
+    """Write <case>.pickle and <case>.txt (what differs, how to replay it) under
+    out_dir/<area>/; return a record of it."""
+    module = checker(area)
+    directory = os.path.join(out_dir, area)
+    os.makedirs(directory, exist_ok=True)
+    base = _unique_base(directory, case.name, case.data)
+    with open(base + '.pickle', 'wb') as f:
+        f.write(case.data)
+    lines = module.describe(v)
+    record = {'area': area, 'case': case.name, 'group': case.group,
+              'kwargs': case.kwargs, 'what': lines[0] if lines else '',
+              'input': base + '.pickle', 'minimized': None,
+              'replay': replay_command(base + '.pickle', tool, case.kwargs)}
+    _write_report(record, lines, module.by_hand(tool, case.kwargs))
+    return record
+
+
+def _write_report(record, lines, by_hand):
+    text = ['case: %s (%s)%s' % (record['case'], record['group'],
+                                 ' kwargs %r' % (record['kwargs'],) if record['kwargs'] else '')]
+    text += lines
+    text.append('input: %s (%d bytes)' % (record['input'], os.path.getsize(record['input'])))
+    if record['minimized']:
+        with open(record['minimized'], 'rb') as f:
+            small = f.read()
+        text.append('minimized: %s (%d bytes) %s' % (record['minimized'], len(small),
+                                                      short(repr(small))))
+    text.append('replay: ' + record['replay'])
+    if record['minimized']:
+        text.append('replay minimized: ' + record['replay_minimized'])
+    text.append('by hand: ' + by_hand)
+    with open(record['input'][:-len('.pickle')] + '.txt', 'w', encoding='utf-8') as f:
+        f.write('\n'.join(text) + '\n')
+    record['report'] = '\n'.join(text)
+
+
+def minimize_disagreement(record, v, case, tool):
+    """Shrink a saved disagreement; the record (and its .txt) gain the minimized input.
+    Returns the record."""
+    module = checker(record['area'])
+    still_fails = module.still_fails(v, case, tool)
+    if still_fails is None:
+        return record
+    small = minimize(case.data, still_fails)
+    if small != case.data:
+        path = record['input'][:-len('.pickle')] + '.min.pickle'
+        with open(path, 'wb') as f:
+            f.write(small)
+        record['minimized'] = path
+        record['replay_minimized'] = replay_command(path, tool, case.kwargs)
+        _write_report(record, module.describe(v), module.by_hand(tool, case.kwargs))
+    return record
+
+
+def minimize_task(args):
+    """minimize_disagreement(*args), for a process pool."""
+    return minimize_disagreement(*args)
+
+
+def cli_main(area, args, with_kwargs=False):
+    """What every checker's command line does once its arguments are parsed: build the
+    cases, check them, print the checker's summary, save the disagreements (minimizing
+    the first --minimize), list the first --list.  Returns the exit status."""
+    tool = Tool(args.pickletool, args.timeout)
+    cases = build_cases(args.seed, args.count, args.dir, args.mutations, not args.no_vectors,
+                        with_kwargs=with_kwargs)
+    print('%s_check: %d cases, tool %s' % (area, len(cases), args.pickletool))
+    verdicts = run_check(area, cases, tool, args.jobs)
+    checker(area).print_summary(verdicts)
+    repro_dir(area, clear=True)
+    bad = [(v, c) for v, c in zip(verdicts, cases) if disagrees(v)]
+    records = [save_disagreement(area, v, c, tool) for v, c in bad]
+    n = min(args.minimize, len(bad))
+    if n:
+        records[:n] = run_pool(minimize_task, [(r, v, c, tool) for r, (v, c)
+                                               in zip(records[:n], bad[:n])],
+                               args.jobs, initializer=init_worker, initargs=([area],),
+                               progress='minimized', chunksize=1)
+    if bad:
+        print('%d disagreements, saved to %s/:' % (len(bad), os.path.join(OUT_DIR, area)))
+    for record in records[:args.list]:
+        print('- ' + record['report'].replace('\n', '\n  '))
+    return 1 if bad else 0
+
+
+# ---------------------------------------------------------------------------
+# Running, saving, minimizing.
+
+def safe_filename(name):
+    return re.sub(r'[^A-Za-z0-9_.=-]+', '_', name)[:120]
+
+
+def repro_dir(subdir, clear=False, out_dir=OUT_DIR):
+    """out_dir/<subdir>/, created (and emptied first if clear)."""
+    d = os.path.join(out_dir, subdir)
+    if clear and os.path.isdir(d):
+        import shutil
+        shutil.rmtree(d)
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+def run_pool(func, items, jobs, initializer=None, initargs=(), progress='cases', chunksize=8):
     """func(item) for every item, in order, over `jobs` forked worker processes."""
     import multiprocessing
     results = []
     total = len(items)
     step = max(1, total // 20)
     ctx = multiprocessing.get_context('fork')
-    with ctx.Pool(jobs, initializer=initializer) as pool:
-        for i, result in enumerate(pool.imap(func, items, chunksize=8), 1):
+    with ctx.Pool(jobs, initializer=initializer, initargs=initargs) as pool:
+        for i, result in enumerate(pool.imap(func, items, chunksize=chunksize), 1):
             results.append(result)
             if sys.stderr.isatty() and (i % step == 0 or i == total):
                 sys.stderr.write('\r  %d/%d %s' % (i, total, progress))
                 sys.stderr.flush()
-    if sys.stderr.isatty():
+    if sys.stderr.isatty() and total:
         sys.stderr.write('\n')
     return results
 
@@ -639,6 +868,15 @@ def minimize(data, still_fails, budget=400):
     return data
 
 
+def with_hash_seed_zero():
+    """Re-execute this script with PYTHONHASHSEED=0 unless it already runs so: the seed
+    whose set order the tool reproduces, and what makes pickled sets of strs (so the
+    corpus) the same on every run."""
+    if os.environ.get('PYTHONHASHSEED') != '0':
+        env = dict(os.environ, PYTHONHASHSEED='0')
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
 def add_common_arguments(ap):
     ap.add_argument('--pickletool', default=DEFAULT_TOOL,
                     help='the tool under test (a .py file runs with this python); '
@@ -657,6 +895,12 @@ def add_common_arguments(ap):
     ap.add_argument('--minimize', type=int, default=10, metavar='N',
                     help='minimize the first N disagreements (default 10)')
     ap.add_argument('--timeout', type=float, default=60, help='seconds per tool run')
+
+
+def check_tool(ap, path):
+    if not os.path.exists(path):
+        ap.error('no tool at %s (build it, or pass --pickletool conformance/fake_pickletool.py)'
+                 % path)
 
 
 def short(text, limit=160):

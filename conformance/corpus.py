@@ -297,6 +297,70 @@ def stdlib_objects():
     ]
 
 
+def more_edge_cases():
+    """Recursive tuples of every small size, payloads across frames, large containers
+    of user and collections types, and the rarer reduce forms and value kinds."""
+    out = []
+    for n in range(1, 6):           # TUPLE1..3 and MARK/TUPLE, then POP(_MARK) + GET
+        lst = []
+        t = tuple([lst] + list(range(n - 1)))
+        lst.append(t)
+        out.append(('cycle.tuple%d_via_list' % n, t))
+    lst = []
+    t = (lst, 'x')
+    lst.append(t)
+    out.append(('cycle.recursive_tuple_twice', [t, t, lst]))
+    d = {}
+    t = (d,)
+    d['t'] = t
+    out.append(('cycle.tuple_via_dict', t))
+    p = O.Plain()
+    t = (p, 1)
+    p.a = t
+    out.append(('cycle.tuple_via_instance', t))
+    out += [
+        ('frames.list_200k', ['%05d' % i + 'x' * 60 for i in range(3000)]),
+        ('frames.big_payloads_in_list', [b'a' * 70000, 'small', 'b' * 70000,
+                                         bytearray(70000), b'tail']),
+        ('frames.nested_big', {'k': ['\u20ac' * 30000], 'n': (b'z' * 65536,)}),
+        ('obj.MyList_1001', O.MyList(range(1001))),
+        ('obj.MyDict_1000', O.MyDict((i, -i) for i in range(1000))),
+        ('obj.MySet_999', O.MySet(range(999))),
+        ('std.OrderedDict_1001', collections.OrderedDict((str(i), i) for i in range(1001))),
+        ('std.deque_1000', collections.deque(range(1000))),
+        ('std.Counter_1001', collections.Counter({i: i for i in range(1001)})),
+    ]
+    r4 = O.Reduce4('batched')
+    r4.extend(range(1001))
+    r5 = O.Reduce5('batched')
+    for i in range(1000):
+        r5[i] = i
+    dd = collections.defaultdict(int, {'a': 1})
+    out += [
+        ('obj.Reduce4_1001', r4), ('obj.Reduce5_1000', r5),
+        ('obj.RegisteredState', O.RegisteredState([1, 'x'])),
+        ('obj.GetStateNone', O.GetStateNone(5)), ('obj.GetStateEmpty', O.GetStateEmpty()),
+        ('obj.NewArgsExNoKw', O.NewArgsExNoKw(3)),
+        ('obj.NewArgsExKwOnly', O.NewArgsExKwOnly(x='kw')),
+        ('std.ChainMap', collections.ChainMap({'a': 1}, {'b': 2})),
+        ('std.UserDict', collections.UserDict({'a': [1]})),
+        ('std.UserList', collections.UserList([1, 2])),
+        ('std.UserString', collections.UserString('us')),
+        ('std.Counter_empty', collections.Counter()),
+        ('std.deque_maxlen0', collections.deque(maxlen=0)),
+        ('std.defaultdict_int', dd),
+        ('std.Decimal_more', [decimal.Decimal('1.' + '0' * 100), decimal.Decimal('-1E-999999'),
+                              decimal.Decimal('sNaN'), decimal.Decimal(2 ** 70)]),
+        ('std.Fraction_big', fractions.Fraction(2 ** 100 + 1, 3 ** 50)),
+        ('std.UUID_more', [uuid.UUID(int=0), uuid.UUID(int=2 ** 128 - 1),
+                           uuid.UUID('12345678-1234-5678-1234-567812345678',
+                                     is_safe=uuid.SafeUUID.safe)]),
+        ('pickle.PickleBuffer_bytes', pickle.PickleBuffer(b'in-band bytes')),
+        ('pickle.PickleBuffer_bytearray', pickle.PickleBuffer(bytearray(b'in-band array'))),
+    ]
+    return out
+
+
 def catalogue():
     """The fixed edge cases, as (name, object) pairs (fresh objects on every call)."""
     out = []
@@ -304,7 +368,7 @@ def catalogue():
     out += edge_ints() + edge_floats()
     out += [('complex', 3 - 4j), ('complex.-0', complex(0.0, -0.0))]
     out += edge_strs() + edge_bytes() + containers() + shared_and_cycles()
-    out += deep_nesting() + user_objects() + stdlib_objects()
+    out += deep_nesting() + user_objects() + stdlib_objects() + more_edge_cases()
     out.append(('mixed.create_data_like', [0, 1, 2.0, 3.0 + 0j, 1, -1, 255, -255, -256, 65535,
                                            -65535, -65536, 2147483647, -2147483647,
                                            -2147483648, ('abc', 'abc'), 5]))
@@ -361,7 +425,9 @@ class RandomGraph:
         return r.choice((datetime.date(2020, 1, r.randrange(1, 29)),
                          decimal.Decimal(r.randrange(-999, 999)) / 100,
                          fractions.Fraction(r.randrange(-9, 9), r.randrange(1, 9)),
-                         range(r.randrange(20)), slice(r.randrange(9), None)))
+                         range(r.randrange(20)), slice(r.randrange(9), None),
+                         uuid.UUID(int=r.getrandbits(128)),
+                         datetime.timedelta(seconds=r.randrange(-99999, 99999))))
 
     def hashable(self, depth):
         r = self.rng
@@ -436,10 +502,11 @@ class RandomGraph:
                           O.DataPoint(n, self.value(depth - 1)),
                           O.Reduce6(self.value(depth - 1))))
         elif kind == 14:
-            v = r.choice((collections.OrderedDict, O.MyDict))(
-                (self.hashable(depth - 1), self.value(depth - 1)) for _ in range(n))
+            pairs = [(self.hashable(depth - 1), self.value(depth - 1)) for _ in range(n)]
+            v = r.choice((collections.OrderedDict, O.MyDict, collections.Counter,
+                          functools.partial(collections.defaultdict, list)))(dict(pairs))
         else:
-            v = r.choice((collections.deque, O.MyTuple))(
+            v = r.choice((collections.deque, O.MyTuple, collections.UserList))(
                 self.value(depth - 1) for _ in range(n))
         if _stable_hash(v):
             self.hashable_pool.append(v)

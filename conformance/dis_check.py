@@ -31,7 +31,8 @@ if __package__ in (None, ''):
 
 from conformance import common  # noqa: E402
 
-ARGS = None
+AREA = 'dis'
+UNIT = 'inputs'
 
 
 def first_difference(expected, actual):
@@ -50,35 +51,34 @@ def first_difference(expected, actual):
         n, line, common.short(line_at(expected)), common.short(line_at(actual)))
 
 
-def compare(data):
+def compare(data, tool):
     """Run pickletools and the tool on data; a verdict dict.
 
     kinds lists what differs: 'crash', 'stdout', 'tool-fails', 'tool-succeeds',
     'error-class', 'error-message' (empty when the two agree).
     """
     exp_out, exp_err = common.reference_dis(data)
-    tool = common.run_tool(common.tool_command(ARGS.pickletool), 'dis', data,
-                           timeout=ARGS.timeout)
-    v = {'expected_err': exp_err, 'tool_status': tool.status, 'tool_err': None,
+    tool_result = tool.run('dis', data)
+    v = {'expected_err': exp_err, 'tool_status': tool_result.status, 'tool_err': None,
          'kinds': [], 'problems': []}
 
     def problem(kind, text):
         v['kinds'].append(kind)
         v['problems'].append(text)
 
-    if tool.status.startswith('crash'):
+    if tool_result.status.startswith('crash'):
         problem('crash', 'tool %s; stderr ends %s'
-                % (tool.status, common.short(tool.stderr[-300:])))
+                % (tool_result.status, common.short(tool_result.stderr[-300:])))
         return v
-    diff = first_difference(exp_out, tool.stdout)
+    diff = first_difference(exp_out, tool_result.stdout)
     if diff:
         problem('stdout', diff)
-    if tool.status == 'err':
-        v['tool_err'] = common.stderr_error(tool.stderr, exp_err or '')
-    if exp_err is None and tool.status == 'err':
+    if tool_result.status == 'err':
+        v['tool_err'] = common.stderr_error(tool_result.stderr, exp_err or '')
+    if exp_err is None and tool_result.status == 'err':
         problem('tool-fails', 'pickletools succeeds, tool fails with %s'
                 % common.short(v['tool_err']))
-    elif exp_err is not None and tool.status == 'ok':
+    elif exp_err is not None and tool_result.status == 'ok':
         problem('tool-succeeds', 'pickletools raises %s, tool succeeds' % common.short(exp_err))
     elif exp_err is not None and not common.same_error_class(v['tool_err'], exp_err):
         problem('error-class', 'expected %s, got %s' % (common.short(exp_err),
@@ -89,51 +89,34 @@ def compare(data):
     return v
 
 
-def check(case):
-    v = compare(case.data)
-    v['name'], v['group'] = case.name, case.group
+def check(case, tool):
+    """The verdict on one case (loads() keyword arguments play no part in dis)."""
+    v = compare(case.data, tool)
     v['agree'] = not v['kinds']
     v['class_agree'] = set(v['kinds']) <= {'error-message'}
+    v['units'] = {'agree' if v['agree'] else 'disagree': 1}
     return v
 
 
-def report_disagreement(i, v, case):
-    lines = ['case: %s (%s)' % (case.name, case.group)]
-    lines += ['%s: %s' % kp for kp in zip(v['kinds'], v['problems'])]
+def describe(v):
+    lines = ['%s: %s' % kp for kp in zip(v['kinds'], v['problems'])]
     lines.append('pickletools error: %s' % (v['expected_err'],))
     lines.append('tool status: %s; tool error: %s' % (v['tool_status'], v['tool_err']))
-    path = common.save_repro('dis', case.name, case.data, None)
-    lines.append('input: %s (%d bytes)' % (path, len(case.data)))
-    if i < ARGS.minimize:
-        kinds = v['kinds']
-        small = common.minimize(case.data, lambda d: compare(d)['kinds'] == kinds)
-        if small != case.data:
-            mpath = common.save_repro('dis', case.name + '.min', small, None)
-            lines.append('minimized: %s (%d bytes) %s' % (mpath, len(small),
-                                                           common.short(repr(small))))
-    lines.append('reproduce: %s dis FILE   vs   python3 -m pickletools FILE'
-                 % ' '.join(common.tool_command(ARGS.pickletool)))
-    text = '\n'.join(lines) + '\n'
-    with open(path[:-len('.pickle')] + '.txt', 'w', encoding='utf-8') as f:
-        f.write(text)
-    return text
+    return lines
 
 
-def main():
-    global ARGS
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    common.add_common_arguments(ap)
-    ARGS = ap.parse_args()
-    if not os.path.exists(ARGS.pickletool):
-        ap.error('no tool at %s (build it, or pass --pickletool conformance/fake_pickletool.py)'
-                 % ARGS.pickletool)
-    cases = common.build_cases(ARGS.seed, ARGS.count, ARGS.dir, ARGS.mutations,
-                               not ARGS.no_vectors, with_kwargs=False)
-    print('dis_check: %d cases, tool %s' % (len(cases), ARGS.pickletool))
-    results = common.run_pool(check, cases, ARGS.jobs)
+def still_fails(v, case, tool):
+    kinds = v['kinds']
+    return lambda data: compare(data, tool)['kinds'] == kinds
 
+
+def by_hand(tool, kwargs):
+    return '%s dis FILE   vs   python3 -m pickletools FILE' % tool.command()
+
+
+def print_summary(verdicts):
     groups = {}
-    for v in results:
+    for v in verdicts:
         g = groups.setdefault(v['group'], [0, 0, 0])
         g[0] += v['agree']
         g[1] += v['class_agree']
@@ -141,20 +124,18 @@ def main():
     for name, (agree, class_agree, total) in groups.items():
         print('  %-18s %6d/%-6d agree   (stdout and error class agree: %d)'
               % (name, agree, total, class_agree))
-    agree = sum(v['agree'] for v in results)
+    agree = sum(v['agree'] for v in verdicts)
     print('total: %d/%d agree (%.2f%%); stdout and error class agree: %d/%d'
-          % (agree, len(results), 100.0 * agree / max(1, len(results)),
-             sum(v['class_agree'] for v in results), len(results)))
+          % (agree, len(verdicts), 100.0 * agree / max(1, len(verdicts)),
+             sum(v['class_agree'] for v in verdicts), len(verdicts)))
 
-    bad = [(v, c) for v, c in zip(results, cases) if not v['agree']]
-    common.repro_dir('dis', clear=True)
-    if bad:
-        print('%d disagreements, saved to %s/:' % (len(bad), os.path.join(common.OUT_DIR, 'dis')))
-    for i, (v, case) in enumerate(bad):
-        text = report_disagreement(i, v, case)
-        if i < ARGS.list:
-            print('- ' + text.replace('\n', '\n  ').rstrip())
-    return 0 if not bad else 1
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    common.add_common_arguments(ap)
+    args = ap.parse_args()
+    common.check_tool(ap, args.pickletool)
+    return common.cli_main(AREA, args)
 
 
 if __name__ == '__main__':

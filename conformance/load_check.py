@@ -47,7 +47,8 @@ if __package__ in (None, ''):
 
 from conformance import common  # noqa: E402
 
-ARGS = None
+AREA = 'load'
+UNIT = 'inputs'
 
 # ---------------------------------------------------------------------------
 # Comparing reprs that may differ only in set order.
@@ -101,38 +102,27 @@ def repr_equivalent(expected, actual):
 # ---------------------------------------------------------------------------
 # One case.
 
-def tool_flags(kwargs):
-    flags = []
-    if 'encoding' in kwargs:
-        flags += ['--encoding', kwargs['encoding']]
-    if 'errors' in kwargs:
-        flags += ['--errors', kwargs['errors']]
-    if kwargs.get('fix_imports', True) is False:
-        flags.append('--no-fix-imports')
-    return flags
-
-
-def compare(data, kwargs):
+def compare(data, kwargs, tool):
     """A verdict dict; 'result' is one of agree, agree-set-order, agree-class,
     unverifiable, disagree, crash; 'kind' says what differs."""
     exp = common.reference_load(data, kwargs)
-    tool = common.run_tool(common.tool_command(ARGS.pickletool), 'show', data,
-                           tool_flags(kwargs), timeout=ARGS.timeout)
+    tool_result = tool.run('show', data, common.loads_flags(kwargs))
     v = {'category': exp.category, 'expected': '%s %s' % (exp.status, exp.text),
-         'globals': exp.globals, 'tool_status': tool.status, 'tool': None, 'kind': '',
+         'globals': exp.globals, 'tool_status': tool_result.status, 'tool': None, 'kind': '',
          'note': ''}
-    if tool.status.startswith('crash'):
+    if tool_result.status.startswith('crash'):
         v.update(result='crash', kind='crash',
-                 tool='%s; stderr ends %s' % (tool.status, common.short(tool.stderr[-300:])))
+                 tool='%s; stderr ends %s' % (tool_result.status,
+                                              common.short(tool_result.stderr[-300:])))
         return v
-    if tool.status == 'err':
-        v['tool'] = 'err ' + common.stderr_error(tool.stderr, exp.text if exp.status == 'err'
-                                                 else '')
+    if tool_result.status == 'err':
+        v['tool'] = 'err ' + common.stderr_error(tool_result.stderr,
+                                                 exp.text if exp.status == 'err' else '')
     else:
-        v['tool'] = 'ok ' + tool.stdout.decode('utf-8', 'backslashreplace')
+        v['tool'] = 'ok ' + tool_result.stdout.decode('utf-8', 'backslashreplace')
     if exp.status == 'err':
         actual = v['tool'][4:]
-        if tool.status != 'err':
+        if tool_result.status != 'err':
             v.update(result='disagree', kind='tool-succeeds')
         elif common.same_error(actual, exp.text):
             v.update(result='agree')
@@ -141,14 +131,14 @@ def compare(data, kwargs):
         else:
             v.update(result='disagree', kind='error-class')
         return v
-    if tool.status != 'ok':
+    if tool_result.status != 'ok':
         v.update(result='disagree', kind='tool-fails')
     elif exp.status == 'ok-object':
         v.update(result='agree')
-    elif tool.stdout == (exp.text + '\n').encode('utf-8'):
+    elif tool_result.stdout == (exp.text + '\n').encode('utf-8'):
         v.update(result='agree')
     else:
-        actual = tool.stdout.decode('utf-8', 'backslashreplace')
+        actual = tool_result.stdout.decode('utf-8', 'backslashreplace')
         actual = actual[:-1] if actual.endswith('\n') else actual
         same, why = repr_equivalent(exp.text, actual)
         if same is None:
@@ -160,9 +150,22 @@ def compare(data, kwargs):
     return v
 
 
-def check(case):
-    v = compare(case.data, case.kwargs)
-    v['name'], v['group'] = case.name, case.group
+def outcome(v):
+    """The verdict as a count: crashes always disagree; the other outcomes of inputs
+    whose CPython outcome depends on imports, calls or memory are counted apart, as
+    are reprs too deep to compare; a different message is a disagreement."""
+    if v['result'] == 'crash':
+        return 'disagree'
+    if v['category'] != 'plain':
+        return 'apart:' + v['category']
+    if v['result'] == 'unverifiable':
+        return 'apart:unverifiable'
+    return 'agree' if v['result'] in ('agree', 'agree-set-order') else 'disagree'
+
+
+def check(case, tool):
+    v = compare(case.data, case.kwargs, tool)
+    v['units'] = {outcome(v): 1}
     return v
 
 
@@ -174,41 +177,39 @@ def _excepthook(etype, value, tb):
 
 
 def init_worker():
+    import test.pickletester  # noqa: F401  (puts C, D, E in __main__ for DATA0..DATA4)
     common.raise_recursion_limit()
     sys.excepthook = _excepthook
 
 
-def report_disagreement(i, v, case):
-    lines = ['case: %s (%s)%s' % (case.name, case.group,
-                                  ' kwargs %r' % (case.kwargs,) if case.kwargs else ''),
-             'result: %s %s %s' % (v['result'], v['kind'], v['note']),
-             'category: %s; globals: %s' % (v['category'], v['globals'][:10]),
-             'CPython: %s' % common.short(v['expected'], 2000),
-             'tool:    %s' % common.short(v['tool'] or v['tool_status'], 2000)]
-    path = common.save_repro('load', case.name, case.data, None)
-    lines.append('input: %s (%d bytes)' % (path, len(case.data)))
-    if i < ARGS.minimize and v['category'] == 'plain' and v['result'] != 'unverifiable':
-        kind = v['kind']
-
-        def still_fails(d):
-            w = compare(d, case.kwargs)
-            return w['category'] == 'plain' and w['kind'] == kind
-        small = common.minimize(case.data, still_fails)
-        if small != case.data:
-            mpath = common.save_repro('load', case.name + '.min', small, None)
-            lines.append('minimized: %s (%d bytes) %s' % (mpath, len(small),
-                                                           common.short(repr(small))))
-    lines.append('reproduce: %s show %sFILE   vs   python3 -c "import pickle,sys; '
-                 'print(repr(pickle.loads(open(sys.argv[1],\'rb\').read())))" FILE'
-                 % (' '.join(common.tool_command(ARGS.pickletool)),
-                    ''.join(f + ' ' for f in tool_flags(case.kwargs))))
-    text = '\n'.join(lines) + '\n'
-    with open(path[:-len('.pickle')] + '.txt', 'w', encoding='utf-8') as f:
-        f.write(text)
-    return text
+def describe(v):
+    return ['%s: CPython %s, tool %s%s' % (
+                v['kind'] or v['result'], common.short(v['expected'], 80),
+                common.short(v['tool'] or v['tool_status'], 80),
+                ' (%s)' % v['note'] if v['note'] else ''),
+            'result: %s %s %s' % (v['result'], v['kind'], v['note']),
+            'category: %s; globals: %s' % (v['category'], v['globals'][:10]),
+            'CPython: %s' % common.short(v['expected'], 2000),
+            'tool:    %s' % common.short(v['tool'] or v['tool_status'], 2000)]
 
 
-def summarize(results):
+def still_fails(v, case, tool):
+    signature = outcome(v), v['kind']
+
+    def fails(data):
+        w = compare(data, case.kwargs, tool)
+        return (outcome(w), w['kind']) == signature
+    return fails
+
+
+def by_hand(tool, kwargs):
+    return ('%s show %sFILE   vs   python3 -c "import pickle,sys; '
+            'print(repr(pickle.loads(open(sys.argv[1],\'rb\').read()%s)))" FILE'
+            % (tool.command(), ''.join(f + ' ' for f in common.loads_flags(kwargs)),
+               ''.join(', %s=%r' % kv for kv in kwargs.items())))
+
+
+def print_summary(results):
     plain = [v for v in results if v['category'] == 'plain']
     count = lambda vs, *rs: sum(v['result'] in rs for v in vs)  # noqa: E731
     n = len(plain)
@@ -248,36 +249,13 @@ def summarize(results):
 
 
 def main():
-    global ARGS
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     common.add_common_arguments(ap)
     ap.add_argument('--flags', action='store_true',
                     help='include vectors that need --encoding/--errors/--no-fix-imports')
-    ARGS = ap.parse_args()
-    if not os.path.exists(ARGS.pickletool):
-        ap.error('no tool at %s (build it, or pass --pickletool conformance/fake_pickletool.py)'
-                 % ARGS.pickletool)
-    import test.pickletester  # noqa: F401  (puts C, D, E in __main__ for DATA0..DATA4)
-    init_worker()
-    cases = common.build_cases(ARGS.seed, ARGS.count, ARGS.dir, ARGS.mutations,
-                               not ARGS.no_vectors, with_kwargs=ARGS.flags)
-    print('load_check: %d cases, tool %s' % (len(cases), ARGS.pickletool))
-    results = common.run_pool(check, cases, ARGS.jobs, initializer=init_worker)
-    summarize(results)
-
-    common.repro_dir('load', clear=True)
-    bad = [(v, c) for v, c in zip(results, cases)
-           if v['result'] == 'crash' or (v['category'] == 'plain' and v['result'] not in
-                                         ('agree', 'agree-set-order'))]
-    if bad:
-        print('%d compared cases without full agreement (and crashes), saved to %s/:'
-              % (len(bad), os.path.join(common.OUT_DIR, 'load')))
-    for i, (v, case) in enumerate(bad):
-        text = report_disagreement(i, v, case)
-        if i < ARGS.list:
-            print('- ' + text.replace('\n', '\n  ').rstrip())
-    failing = [v for v, _ in bad if v['result'] != 'unverifiable']
-    return 0 if not failing else 1
+    args = ap.parse_args()
+    common.check_tool(ap, args.pickletool)
+    return common.cli_main(AREA, args, with_kwargs=args.flags)
 
 
 if __name__ == '__main__':

@@ -18,6 +18,10 @@ Reduce forms covered:
     NewArgs            __getnewargs__ with a custom __new__
     NewArgsEx          __getnewargs_ex__ with keyword arguments
     Registered         reduced through copyreg.pickle (module-level reducer)
+    RegisteredState    copyreg.pickle reducer returning a state too
+    GetStateNone, GetStateEmpty   __getstate__ returning None (no BUILD) or {} (BUILD
+                       at protocol 2+, none below)
+    NewArgsExNoKw, NewArgsExKwOnly   __getnewargs_ex__ with empty kwargs / no args
     MyList .. MyTuple  list/dict/set/frozenset/int/float/str/bytes/tuple
                        subclasses, with and without instance attributes
     Outer.Inner(.Deeper)  nested classes (dotted __qualname__)
@@ -40,6 +44,7 @@ __all__ = [
     'MyStr', 'MyStrAttr', 'MyBytes', 'MyTuple', 'MyTupleAttr', 'Outer',
     'Color', 'Number', 'Perm', 'Point', 'DataPoint', 'FrozenPoint',
     'module_function', 'factory', 'set_state', 'Container',
+    'RegisteredState', 'GetStateNone', 'GetStateEmpty', 'NewArgsExNoKw', 'NewArgsExKwOnly',
 ]
 
 
@@ -352,3 +357,59 @@ def factory(kind, *args):
     """A module-level callable used as the first item of a reduce tuple."""
     return Reduce2(kind, args)
 
+
+
+class RegisteredState:
+    """copyreg.pickle reducer returning (callable, args, state)."""
+
+    def __init__(self, value=None):
+        self.value = value
+
+
+def _reduce_registered_state(obj):
+    return (RegisteredState, (), {'value': obj.value})
+
+
+copyreg.pickle(RegisteredState, _reduce_registered_state)
+
+
+class GetStateNone:
+    """__getstate__ returns None: no BUILD at any protocol."""
+
+    def __init__(self, value=0):
+        self.value = value
+
+    def __getstate__(self):
+        return None
+
+
+class GetStateEmpty:
+    """__getstate__ returns {}: copyreg's protocol 0-1 reduction drops an empty state,
+    object.__reduce_ex__(2+) keeps it (BUILD with {})."""
+
+    def __getstate__(self):
+        return {}
+
+
+class NewArgsExNoKw:
+    """__getnewargs_ex__ with empty keyword arguments (NEWOBJ, not NEWOBJ_EX)."""
+
+    def __new__(cls, x=0):
+        self = super().__new__(cls)
+        self.x = x
+        return self
+
+    def __getnewargs_ex__(self):
+        return ((self.x,), {})
+
+
+class NewArgsExKwOnly:
+    """__getnewargs_ex__ with keyword arguments only."""
+
+    def __new__(cls, *, x=0):
+        self = super().__new__(cls)
+        self.x = x
+        return self
+
+    def __getnewargs_ex__(self):
+        return ((), {'x': self.x})

@@ -23,7 +23,8 @@ if __package__ in (None, ''):
 
 from conformance import common  # noqa: E402
 
-ARGS = None
+AREA = 'optimize'
+UNIT = 'inputs'
 
 
 def reference(data):
@@ -34,54 +35,71 @@ def reference(data):
         return ('err', common.error_text(e))
 
 
-def check(case):
-    expected = reference(case.data)
-    tool = common.run_tool(common.tool_command(ARGS.pickletool), 'optimize', case.data,
-                           timeout=ARGS.timeout)
-    if tool.status.startswith('crash'):
-        got = ('crash', tool.status)
-    elif tool.status == 'err':
-        got = ('err', common.stderr_error(tool.stderr, expected[1] if expected[0] == 'err' else ''))
+def compare(data, tool):
+    expected = reference(data)
+    tool_result = tool.run('optimize', data)
+    if tool_result.status.startswith('crash'):
+        got = ('crash', tool_result.status)
+    elif tool_result.status == 'err':
+        got = ('err', common.stderr_error(tool_result.stderr,
+                                          expected[1] if expected[0] == 'err' else ''))
     else:
-        got = ('ok', tool.stdout)
-    agree = got == expected or (got[0] == expected[0] == 'err' and common.same_error(got[1], expected[1]))
-    class_agree = agree or (got[0] == expected[0] == 'err' and common.same_error_class(got[1], expected[1]))
-    return {'name': case.name, 'group': case.group, 'agree': agree, 'class_agree': class_agree,
-            'expected': expected, 'got': got}
+        got = ('ok', tool_result.stdout)
+    agree = got == expected or (got[0] == expected[0] == 'err'
+                                and common.same_error(got[1], expected[1]))
+    class_agree = agree or (got[0] == expected[0] == 'err'
+                            and common.same_error_class(got[1], expected[1]))
+    return {'agree': agree, 'class_agree': class_agree, 'expected': expected, 'got': got}
 
 
-def main():
-    global ARGS
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    common.add_common_arguments(ap)
-    ARGS = ap.parse_args()
-    if not os.path.exists(ARGS.pickletool):
-        ap.error('no tool at %s' % ARGS.pickletool)
-    cases = common.build_cases(ARGS.seed, ARGS.count, ARGS.dir, ARGS.mutations,
-                               not ARGS.no_vectors, with_kwargs=False)
-    print('optimize_check: %d cases, tool %s' % (len(cases), ARGS.pickletool))
-    results = common.run_pool(check, cases, ARGS.jobs)
+def check(case, tool):
+    """The verdict on one case (loads() keyword arguments play no part in optimize)."""
+    v = compare(case.data, tool)
+    v['units'] = {'agree' if v['agree'] else 'disagree': 1}
+    return v
+
+
+def describe(v):
+    return ['CPython %s %s, tool %s %s' % (v['expected'][0], common.short(v['expected'][1], 60),
+                                         v['got'][0], common.short(v['got'][1], 60)),
+            'expected %s' % common.short(repr(v['expected']), 2000),
+            'got      %s' % common.short(repr(v['got']), 2000)]
+
+
+def still_fails(v, case, tool):
+    signature = (v['expected'][0], v['got'][0], v['class_agree'])
+
+    def fails(data):
+        w = compare(data, tool)
+        return not w['agree'] and (w['expected'][0], w['got'][0], w['class_agree']) == signature
+    return fails
+
+
+def by_hand(tool, kwargs):
+    return ('%s optimize FILE   vs   python3 -c "import pickletools,sys; sys.stdout.buffer.write('
+            'pickletools.optimize(open(sys.argv[1],\'rb\').read()))" FILE' % tool.command())
+
+
+def print_summary(verdicts):
     groups = {}
-    for v in results:
+    for v in verdicts:
         g = groups.setdefault(v['group'], [0, 0])
         g[0] += v['agree']
         g[1] += 1
     for name, (agree, total) in groups.items():
         print('  %-18s %6d/%-6d agree' % (name, agree, total))
-    agree = sum(v['agree'] for v in results)
+    agree = sum(v['agree'] for v in verdicts)
     print('total: %d/%d agree (%.2f%%); output and error class agree: %d/%d'
-          % (agree, len(results), 100.0 * agree / max(1, len(results)),
-             sum(v['class_agree'] for v in results), len(results)))
-    bad = [(v, c) for v, c in zip(results, cases) if not v['agree']]
-    common.repro_dir('optimize', clear=True)
-    for i, (v, case) in enumerate(bad):
-        path = common.save_repro('optimize', case.name, case.data,
-                                 'expected %r\ngot %r\n' % (v['expected'], v['got']))
-        if i < ARGS.list:
-            print('- %s (%s): expected %s, got %s; input %s' % (
-                case.name, case.group, common.short(repr(v['expected'])),
-                common.short(repr(v['got'])), path))
-    return 0 if not bad else 1
+          % (agree, len(verdicts), 100.0 * agree / max(1, len(verdicts)),
+             sum(v['class_agree'] for v in verdicts), len(verdicts)))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    common.add_common_arguments(ap)
+    args = ap.parse_args()
+    common.check_tool(ap, args.pickletool)
+    return common.cli_main(AREA, args)
 
 
 if __name__ == '__main__':

@@ -12,9 +12,11 @@ Outcomes that depend on what this library cannot know are counted apart:
 CPython takes from the object's address or from its class's __hash__ (so the
 set's iteration order is unknowable); 'class-code' when the value holds an
 instance whose class decides its reduction in Python code (a pickling hook
-defined in Python, or a subclass of a builtin with __getnewargs__) that a pickle
-of another protocol does not record; 'executes' when CPython called a builtin the
-library keeps inert (builtins.int(), ...). They are still listed.
+defined in Python, a subclass of a builtin with __getnewargs__, or of set,
+frozenset or dict, whose contents the class builds) that a pickle does not
+record; 'executes' when CPython called a builtin the
+library keeps inert (builtins.int(), ...). They are counted in their own
+columns, not as disagreements.
 
 CPython runs with PYTHONHASHSEED=0 (the script re-executes itself so), which is
 the seed the tool's set order reproduces.
@@ -27,6 +29,7 @@ when every compared case agrees.
 """
 
 import argparse
+import collections
 import os
 import pickle
 import sys
@@ -36,10 +39,15 @@ if __package__ in (None, ''):
 
 from conformance import common  # noqa: E402
 
-ARGS = None
+AREA = 'roundtrip'
+UNIT = 'input x protocol'
 PROTOCOLS = range(6)
 
-BUILTIN_NEWARGS_TYPES = (tuple, int, float, str, bytes, complex)
+# Builtin bases whose subclass instances CPython rebuilds by running the class: the
+# __getnewargs__ types, and the sets and dicts whose members or keys the class's
+# constructor or __setitem__ deduplicates (a pickle that names one twice, as a
+# mutated one can, loads to fewer items in CPython; the library records the calls).
+BUILTIN_BASES_RUN = (tuple, int, float, str, bytes, complex, set, frozenset, dict)
 HOOKS = ('__reduce_ex__', '__reduce__', '__setstate__', '__getstate__', '__getnewargs__',
          '__getnewargs_ex__')
 
@@ -69,8 +77,8 @@ def set_with_opaque_members(obj):
 
 def uses_class_code(obj):
     """True if obj reaches an instance whose class decides its reduction in Python code
-    (a pickling hook defined in Python), or of a subclass of a builtin type with
-    __getnewargs__ (tuple subclasses and namedtuples, int subclasses, ...)."""
+    (a pickling hook defined in Python), or of a subclass of a builtin type in
+    BUILTIN_BASES_RUN (namedtuples, int subclasses, set and dict subclasses, ...)."""
     seen, todo = set(), [obj]
     while todo:
         x = todo.pop()
@@ -79,7 +87,7 @@ def uses_class_code(obj):
         seen.add(id(x))
         t = type(x)
         if not isinstance(x, type) and t.__module__ != 'builtins':
-            if isinstance(x, BUILTIN_NEWARGS_TYPES):
+            if isinstance(x, BUILTIN_BASES_RUN):
                 return True
             for hook in HOOKS:
                 f = getattr(t, hook, None)
@@ -122,39 +130,65 @@ def reference(data, q):
         return obj, ('err', common.error_text(e))
 
 
-def check(case):
-    results = []
+def input_protocol(data):
+    """The protocol a pickle declares (PROTO), 0 when it declares none."""
+    p = data[1] if data[:1] == b'\x80' and len(data) > 1 else 0
+    return p if p <= 5 else 0
+
+
+def check(case, tool, protocols=PROTOCOLS):
+    """The verdict on one input, for every output protocol: v['results'] holds
+    (q, verdict, expected, got) with verdict agree, differ or crash."""
+    v = {'loaded': False, 'results': [], 'category': None,
+         'input_protocol': input_protocol(case.data)}
+    if case.kwargs:       # `pickletool roundtrip` has no flags for loads() arguments
+        v['units'] = {'skip': len(protocols)}
+        return v
     obj = None
-    for q in PROTOCOLS:
+    for q in protocols:
         loaded, expected = reference(case.data, q)
         if expected is None:
-            return {'name': case.name, 'group': case.group, 'loaded': False, 'results': []}
+            v['units'] = {'skip': len(protocols)}
+            return v
         obj = loaded
-        tool = common.run_tool(common.tool_command(ARGS.pickletool), 'roundtrip', case.data,
-                               ['--protocol', str(q)], timeout=ARGS.timeout)
-        if tool.status.startswith('crash'):
-            got = ('crash', tool.status)
-        elif tool.status == 'err':
-            got = ('err', common.stderr_error(tool.stderr, expected[1] if expected[0] == 'err' else ''))
+        tool_result = tool.run('roundtrip', case.data, ['--protocol', str(q)])
+        if tool_result.status.startswith('crash'):
+            got = ('crash', tool_result.status)
+        elif tool_result.status == 'err':
+            got = ('err', common.stderr_error(tool_result.stderr,
+                                              expected[1] if expected[0] == 'err' else ''))
         else:
-            got = ('ok', tool.stdout)
-        if got == expected or (got[0] == expected[0] == 'err' and common.same_error_class(got[1], expected[1])):
+            got = ('ok', tool_result.stdout)
+        if got == expected or (got[0] == expected[0] == 'err'
+                               and common.same_error_class(got[1], expected[1])):
             verdict = 'agree'
         elif got[0] == 'crash':
             verdict = 'crash'
         else:
             verdict = 'differ'
-        results.append((q, verdict, expected, got))
-    category = None
-    if any(r[1] == 'differ' for r in results):
+        v['results'].append((q, verdict, expected, got))
+    v['loaded'] = True
+    if any(r[1] == 'differ' for r in v['results']):
         if set_with_opaque_members(obj):
-            category = 'set-order'
+            v['category'] = 'set-order'
         elif uses_class_code(obj):
-            category = 'class-code'
+            v['category'] = 'class-code'
         elif reference.executes:
-            category = 'executes'
-    return {'name': case.name, 'group': case.group, 'loaded': True, 'results': results,
-            'category': category}
+            v['category'] = 'executes'
+    units = collections.Counter()
+    for _, verdict, _, _ in v['results']:
+        if verdict == 'agree':
+            units['agree'] += 1
+        elif verdict == 'differ' and v['category']:
+            units['apart:' + v['category']] += 1
+        else:
+            units['disagree'] += 1     # a crash is never counted apart
+    v['units'] = dict(units)
+    return v
+
+
+def init_worker():
+    common.raise_recursion_limit()
 
 
 def first_difference(expected, actual):
@@ -163,8 +197,8 @@ def first_difference(expected, actual):
     return n, expected[max(0, n - 30):n + 50], actual[max(0, n - 30):n + 50]
 
 
-def report(v, case):
-    lines = ['case: %s (%s)' % (case.name, case.group)]
+def describe(v):
+    lines = []
     for q, verdict, expected, got in v['results']:
         if verdict == 'agree':
             continue
@@ -176,57 +210,47 @@ def report(v, case):
                 q, expected[0], common.short(expected[1]), got[0], common.short(got[1])))
     if v.get('category'):
         lines.append('counted apart: %s' % v['category'])
-    path = common.save_repro('roundtrip', case.name, case.data, None)
-    lines.append('input: %s' % path)
-    lines.append('reproduce: %s roundtrip --protocol Q FILE   vs   '
-                 'PYTHONHASHSEED=0 python3 -c "import pickle,sys; '
-                 'sys.stdout.buffer.write(pickle.dumps(pickle.loads(open(FILE,\'rb\').read()), Q))"'
-                 % ' '.join(common.tool_command(ARGS.pickletool)))
-    text = '\n'.join(lines) + '\n'
-    with open(path[:-len('.pickle')] + '.txt', 'w', encoding='utf-8') as f:
-        f.write(text)
-    return text
+    return lines
 
 
-def main():
-    global ARGS
-    if os.environ.get('PYTHONHASHSEED') != '0':
-        env = dict(os.environ, PYTHONHASHSEED='0')
-        os.execve(sys.executable, [sys.executable] + sys.argv, env)
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    common.add_common_arguments(ap)
-    ARGS = ap.parse_args()
-    if not os.path.exists(ARGS.pickletool):
-        ap.error('no tool at %s' % ARGS.pickletool)
-    common.raise_recursion_limit()
-    cases = common.build_cases(ARGS.seed, ARGS.count, ARGS.dir, ARGS.mutations,
-                               not ARGS.no_vectors, with_kwargs=False)
-    print('roundtrip_check: %d inputs x %d protocols, tool %s'
-          % (len(cases), len(PROTOCOLS), ARGS.pickletool))
-    results = common.run_pool(check, cases, ARGS.jobs)
+def still_fails(v, case, tool):
+    """A smaller input must still load in CPython and fail the same way at the first
+    protocol that disagrees (only that protocol is run again)."""
+    first = next(r for r in v['results'] if r[1] != 'agree')
+    q, verdict, expected, got = first
+    signature = (verdict, expected[0], got[0])
 
+    def fails(data):
+        w = check(common.Case(case.name, case.group, data, case.kwargs), tool, (q,))
+        return bool(w['results']) and w['category'] is None and \
+            (w['results'][0][1], w['results'][0][2][0], w['results'][0][3][0]) == signature
+    return fails
+
+
+def by_hand(tool, kwargs):
+    return ('%s roundtrip --protocol Q FILE   vs   '
+            'PYTHONHASHSEED=0 python3 -c "import pickle,sys; sys.stdout.buffer.write('
+            'pickle.dumps(pickle.loads(open(sys.argv[1],\'rb\').read()), Q))" FILE'
+            % tool.command())
+
+
+def print_summary(verdicts):
     pairs = {}      # (p, q) -> [agree, total]; p is the input's protocol when known
     groups = {}
-    apart = {'set-order': 0, 'class-code': 0, 'executes': 0}
-    bad = []
-    for v, case in zip(results, cases):
+    apart = collections.Counter()
+    for v in verdicts:
         if not v['loaded']:
             continue
-        g = groups.setdefault(case.group, [0, 0])
-        p = case.data[1] if case.data[:1] == b'\x80' and len(case.data) > 1 else 0
-        p = p if p <= 5 else 0
+        g = groups.setdefault(v['group'], [0, 0])
         for q, verdict, _, _ in v['results']:
-            key = (p, q)
-            pairs.setdefault(key, [0, 0])
-            pairs[key][1] += 1
+            cell = pairs.setdefault((v['input_protocol'], q), [0, 0])
+            cell[1] += 1
             g[1] += 1
             if verdict == 'agree':
-                pairs[key][0] += 1
+                cell[0] += 1
                 g[0] += 1
-        if any(r[1] != 'agree' for r in v['results']):
-            if v['category']:
-                apart[v['category']] += sum(r[1] != 'agree' for r in v['results'])
-            bad.append((v, case))
+        apart.update({k[len('apart:'):]: n for k, n in v['units'].items()
+                      if k.startswith('apart:')})
     for name, (agree, total) in groups.items():
         print('  %-18s %6d/%-6d agree' % (name, agree, total))
     print('  by protocol of the input (rows) and of the output (columns), agree/total:')
@@ -243,16 +267,15 @@ def main():
           '%d class-code, %d executes'
           % (agree, total, 100.0 * agree / max(1, total), apart['set-order'], apart['class-code'],
              apart['executes']))
-    common.repro_dir('roundtrip', clear=True)
-    real = [(v, c) for v, c in bad if not v['category']]
-    if bad:
-        print('%d inputs disagree (%d not counted apart), saved to %s/:'
-              % (len(bad), len(real), os.path.join(common.OUT_DIR, 'roundtrip')))
-    for i, (v, case) in enumerate(real + [b for b in bad if b[0]['category']]):
-        text = report(v, case)
-        if i < ARGS.list:
-            print('- ' + text.replace('\n', '\n  ').rstrip())
-    return 0 if not real else 1
+
+
+def main():
+    common.with_hash_seed_zero()
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    common.add_common_arguments(ap)
+    args = ap.parse_args()
+    common.check_tool(ap, args.pickletool)
+    return common.cli_main(AREA, args)
 
 
 if __name__ == '__main__':
