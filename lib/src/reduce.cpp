@@ -50,6 +50,11 @@ Value class_of(Value v, Graph& scratch) {
     case Kind::PersistentId:
     case Kind::Buffer:
       return Value();
+    case Kind::Native: {
+      // An instance of the registered class it was made as.
+      const NativeClass& cls = v.as_native().cls();
+      return scratch.global(cls.module(), cls.qualname());
+    }
     default:
       return scratch.global("builtins", kind_type_name(v.kind()));
   }
