@@ -278,14 +278,24 @@ void Builder::fill(const Frame& f, PyObject* obj) {
 
 void Builder::conflict(std::vector<Frame>& frames, Value c) {
   // `c` is needed while it is being created: the cycle passes through the completion of
-  // something `c` is made from. In the pickle that completion came after `c` was made,
-  // so it is the one to postpone: the first completion stacked above c's creation. The
-  // frames above it are undone (creations that have not run, fillings not applied yet).
+  // something `c` is made from, and in the pickle that completion came after `c` was
+  // made. Which one: CPython's pickler sets an instance's state (BUILD) after everything
+  // else about it, and a constructor may read the containers it is given, so the first
+  // instance completion stacked above c's creation is postponed; failing that, the first
+  // container filling. The frames above it are undone (creations that have not run,
+  // fillings not applied yet).
   std::size_t k = frames.size();
   while (k-- > 1 && !(frames[k].kind == Frame::Create && frames[k].v.is(c))) {
   }
-  std::size_t j = k + 1;
-  while (j < frames.size() && frames[j].kind != Frame::Complete) ++j;
+  std::size_t j = frames.size();
+  for (std::size_t i = k + 1; i < frames.size(); ++i) {
+    if (frames[i].kind != Frame::Complete) continue;
+    if (frames[i].v.kind() == pickle::Kind::Object) {
+      j = i;
+      break;
+    }
+    if (j == frames.size()) j = i;
+  }
   if (k == 0 || j >= frames.size()) {
     raise(H.unpickling_error, "pickle_cpp: an object of the pickle is made from itself");
   }

@@ -310,9 +310,14 @@ std::optional<Value> Dumper::leaf(PyObject* o) {
   } else if (t == &PyUnicode_Type) {
     v = str(o);
   } else if (t == &PyBytes_Type) {
-    // Immutable and kept alive by by_obj_: the graph can view its memory.
-    v = graph_.new_bytes_view(std::span(reinterpret_cast<const std::uint8_t*>(PyBytes_AS_STRING(o)),
-                                        static_cast<std::size_t>(PyBytes_GET_SIZE(o))));
+    auto data = std::span(reinterpret_cast<const std::uint8_t*>(PyBytes_AS_STRING(o)),
+                          static_cast<std::size_t>(PyBytes_GET_SIZE(o)));
+    if (data.size() == 1 && Ref::check(PyBytes_FromStringAndSize(PyBytes_AS_STRING(o), 1)).get() == o) {
+      v = graph_.make_bytes(data);  // CPython's cached one-byte bytes (see str())
+    } else {
+      // Immutable and kept alive by by_obj_: the graph can view its memory.
+      v = graph_.new_bytes_view(data);
+    }
   } else if (t == &PyByteArray_Type) {
     v = graph_.new_bytearray(std::span(reinterpret_cast<const std::uint8_t*>(PyByteArray_AS_STRING(o)),
                                        static_cast<std::size_t>(PyByteArray_GET_SIZE(o))));
@@ -335,6 +340,8 @@ std::optional<Value> Dumper::leaf(PyObject* o) {
     v = buffer(o);
   } else if (PyType_Check(o) || t == &PyFunction_Type) {
     v = named(o);
+  } else if (std::optional<Value> g = module_function(o)) {
+    v = *g;
   } else {
     v = instance(o);
   }
@@ -352,6 +359,14 @@ Value Dumper::big_int(PyObject* o) {
 }
 
 Value Dumper::str(PyObject* o) {
+  // CPython caches the one-character Latin-1 strs: the one the library makes when it
+  // decodes (for _codecs.encode below protocol 3) is the same object as the user's,
+  // and shares its memo entry. The library keys its own such strs by value; the user's
+  // get that key when they are CPython's cached objects.
+  if (PyUnicode_GET_LENGTH(o) == 1 && PyUnicode_READ_CHAR(o, 0) < 256 &&
+      Ref::check(PyUnicode_FromOrdinal(static_cast<int>(PyUnicode_READ_CHAR(o, 0)))).get() == o) {
+    return graph_.make_str(utf8_of(o));
+  }
   Py_ssize_t n = 0;
   if (const char* s = PyUnicode_AsUTF8AndSize(o, &n)) {
     // The UTF-8 is cached in the str object, which by_obj_ keeps alive.
@@ -392,6 +407,22 @@ Value Dumper::named(PyObject* o) {
     return placeholder(o, fetch_error());
   }
   return graph_.global(utf8_of(module), utf8_of(qualname));
+}
+
+std::optional<Value> Dumper::module_function(PyObject* o) {
+  // A function written in C and bound to its module (len, getattr, math.log) is pickled
+  // by name, as a class is; as a global its memo entry is the one the library uses for
+  // the same name (its own getattr, set, _codecs.encode, ...), one object in CPython.
+  // Methods bound to other objects reduce to getattr(obj, name): not names.
+  if (!PyCFunction_Check(o)) return std::nullopt;
+  PyObject* self = PyCFunction_GET_SELF(o);
+  if (self && !PyModule_Check(self)) return std::nullopt;
+  Ref names = Ref::steal(PyObject_CallOneArg(H.global_name, o));
+  if (!names || !PyUnicode_Check(PyTuple_GET_ITEM(names.get(), 0))) {
+    PyErr_Clear();  // not reachable by its name: an opaque callable, see instance()
+    return std::nullopt;
+  }
+  return graph_.global(utf8_of(PyTuple_GET_ITEM(names.get(), 0)), utf8_of(PyTuple_GET_ITEM(names.get(), 1)));
 }
 
 Value Dumper::placeholder(PyObject* o, Ref error) {

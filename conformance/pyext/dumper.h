@@ -5,9 +5,9 @@
 //  * exact None, bool, int, float, str, bytes, bytearray, list, tuple, dict, set,
 //    frozenset and PickleBuffer are converted (containers with their items; explicit
 //    stacks, so nesting depth is unbounded);
-//  * classes and Python functions are Global nodes named as CPython's save_global names
-//    them (pickle_cpp_helpers._global_name); one that cannot be named keeps its error,
-//    raised if it is ever written by name;
+//  * classes, Python functions and C functions of modules are Global nodes named as
+//    CPython's save_global names them (pickle_cpp_helpers._global_name); a class or
+//    function that cannot be named keeps its error, raised if it is ever written by name;
 //  * every other object is an opaque node (a Native wrapping the PyObject*, or an inert
 //    callable Object for callable ones, so that the library's "is callable" checks see
 //    what CPython sees), named after its class for the library's class checks.
@@ -85,6 +85,7 @@ class Dumper {
   pickle::Value str(PyObject* o);
   pickle::Value buffer(PyObject* o);
   pickle::Value named(PyObject* o);
+  std::optional<pickle::Value> module_function(PyObject* o);
   pickle::Value placeholder(PyObject* o, Ref error);
   pickle::Value class_of(PyObject* o);
   pickle::Value instance(PyObject* o);

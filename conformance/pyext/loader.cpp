@@ -85,7 +85,37 @@ Value Loader::find_class(pickle::Graph& g, std::string_view module, std::string_
   return foreign(g, obj.get(), g.global(module, name));
 }
 
+void Loader::set_memo(PyObject* items) {
+  // The library has no call to put a value in its memo, but its memo outlives a load
+  // into the same graph, as an Unpickler's does: loading a pickle that puts object i at
+  // index k (PERSID i, PUT k, POP for each) leaves the memo as asked.
+  if (busy_) raise(PyExc_RuntimeError, "pickle_cpp: Unpickler.memo set while load() runs");
+  std::string pickle;
+  for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); ++i) {
+    PyObject* index = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 0);
+    Ref text = Ref::check(PyObject_Str(index));
+    pickle += "I" + std::to_string(i) + "\nQp" + utf8_of(text.get()) + "\n0";
+  }
+  pickle += "N.";
+  busy_ = true;
+  seeding_ = items;
+  struct Done {
+    Loader* l;
+    ~Done() {
+      l->busy_ = false;
+      l->seeding_ = nullptr;
+    }
+  } done{this};
+  unpickler_->clear_memo();
+  unpickler_->set_input(pickle);
+  unpickler_->load(graph_);
+}
+
 Value Loader::persistent_load(pickle::Graph& g, Value pid) {
+  if (seeding_) {
+    PyObject* obj = PyTuple_GET_ITEM(PyList_GET_ITEM(seeding_, static_cast<Py_ssize_t>(pid.as_int())), 1);
+    return foreign(g, obj, Value());
+  }
   Ref func;
   if (self_) {
     func = Ref::steal(PyObject_GetAttrString(self_, "persistent_load"));
@@ -104,7 +134,7 @@ Value Loader::persistent_load(pickle::Graph& g, Value pid) {
   return foreign(g, obj.get(), Value());
 }
 
-Value Loader::foreign(pickle::Graph& g, PyObject* obj, Value natural) {
+Value Loader::foreign(pickle::Graph& g, PyObject* obj, Value natural, int depth) {
   // A Python object handed to the library: plain data as values (so that the library's
   // checks see an int where CPython sees one), classes and functions as globals, and
   // anything else as an opaque node. The builder gives back `obj` for the node.
@@ -125,12 +155,23 @@ Value Loader::foreign(pickle::Graph& g, PyObject* obj, Value natural) {
     v = g.new_str(utf8_of(obj));
   } else if (t == &PyBytes_Type) {
     v = g.new_bytes(std::string_view(PyBytes_AS_STRING(obj), static_cast<std::size_t>(PyBytes_GET_SIZE(obj))));
+  } else if (t == &PyTuple_Type && depth < 100) {
+    // A tuple stays one (REDUCE takes its arguments from it); its items in turn.
+    std::vector<Value> items;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(obj); ++i) {
+      items.push_back(foreign(g, PyTuple_GET_ITEM(obj, i), Value(), depth + 1));
+    }
+    v = g.new_tuple(items);
   } else if (PyType_Check(obj) || PyCallable_Check(obj)) {
     if (natural.is_global()) {
       PyObject* known = builder_.find(natural);
       if (known == obj) return natural;
-      bool usable = !known;
-      if (usable && natural.as_global().builtin() != pickle::Global::Builtin::Unknown) {
+      using B = pickle::Global::Builtin;
+      // copyreg._reconstructor(cls, object, None) is recorded as a NewObj, like NEWOBJ,
+      // but makes the instance with object.__new__(cls), never cls.__new__: the builder
+      // needs the call itself, so the library gets an unknown global and records it.
+      bool usable = !known && natural.as_global().builtin() != B::Reconstructor;
+      if (usable && natural.as_global().builtin() != B::Unknown) {
         // The library evaluates this name itself (set, bytes, copyreg._reconstructor, ...):
         // only right when the object is the one the name stands for.
         Ref module = to_py_str(natural.as_global().module());

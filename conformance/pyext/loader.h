@@ -32,11 +32,13 @@ class Loader {
   /// pickle's protocol when it starts with PROTO (find_class walks dotted names from 4).
   /// Returns (object, bytes read).
   Ref load(PyObject* data, PyObject* unpickler, int proto);
+  /// Unpickler.memo = {index: object}: the memo holds exactly these objects.
+  void set_memo(PyObject* items);
 
  private:
   pickle::Value find_class(pickle::Graph& g, std::string_view module, std::string_view name);
   pickle::Value persistent_load(pickle::Graph& g, pickle::Value pid);
-  pickle::Value foreign(pickle::Graph& g, PyObject* obj, pickle::Value natural);
+  pickle::Value foreign(pickle::Graph& g, PyObject* obj, pickle::Value natural, int depth = 0);
   Ref resolve_buffer(const pickle::Buffer& b);
 
   struct OutOfBand {
@@ -55,6 +57,7 @@ class Loader {
   Builder builder_;
   std::size_t placeholders_ = 0;
   PyObject* self_ = nullptr;  // the Python Unpickler during load()
+  PyObject* seeding_ = nullptr;  // set_memo(): the objects persistent_load hands out
   int proto_ = 0;
   bool busy_ = false;
 };

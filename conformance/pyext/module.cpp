@@ -11,6 +11,7 @@
 //         buffer_callback, fast)                                 -> None or bytes
 //   _UnpicklerState(fix_imports, encoding, errors, buffers)
 //   _load(state, data, unpickler, proto=0)                       -> (obj, bytes read)
+//   _set_memo(state, [(index, obj), ...])
 #include <string>
 
 #include "common.h"
@@ -165,9 +166,20 @@ PyObject* load(PyObject*, PyObject* args) {
   return guarded([&] { return loader->load(data, opt(unpickler), proto).release(); });
 }
 
+PyObject* set_memo(PyObject*, PyObject* args) {
+  PyObject *state, *items;
+  if (!PyArg_ParseTuple(args, "O!O!:_set_memo", unpickler_state_type, &state, &PyList_Type, &items)) return nullptr;
+  Loader* loader = reinterpret_cast<UnpicklerStateObject*>(state)->loader;
+  return guarded([&] {
+    loader->set_memo(items);
+    Py_RETURN_NONE;
+  });
+}
+
 PyMethodDef module_methods[] = {
     {"_dump", dump, METH_VARARGS, "Pickler.dump through the library."},
     {"_load", load, METH_VARARGS, "Unpickler.load through the library."},
+    {"_set_memo", set_memo, METH_VARARGS, "Unpickler.memo = {index: object}."},
     {nullptr, nullptr, 0, nullptr},
 };
 

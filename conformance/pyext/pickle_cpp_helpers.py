@@ -243,14 +243,15 @@ def _resolve_protocol(protocol):
 
 
 class _MemoUnsupported:
-    """Stands for Pickler.memo / Unpickler.memo, which the library does not expose."""
+    """Stands for Pickler.memo / Unpickler.memo, whose contents the library does not
+    expose (pickle::Pickler and pickle::Unpickler have no call that reads their memo)."""
 
     def __init__(self, owner):
         self._owner = owner
 
     def _fail(self, *args):
         raise NotImplementedError(
-            f"pickle_cpp: the library has no API to read or seed a {self._owner}'s memo")
+            f"pickle_cpp: the library has no API to read a {self._owner}'s memo")
 
     copy = clear = __len__ = __iter__ = _fail
 
@@ -293,7 +294,15 @@ class Pickler:
 
     @memo.setter
     def memo(self, value):
-        _MemoUnsupported("Pickler")._fail()
+        # _pickle's checks, then: the library has no call that fills a Pickler's memo.
+        if isinstance(value, dict):
+            for v in value.values():
+                if not (isinstance(v, tuple) and len(v) == 2):
+                    raise TypeError("'memo' values must be 2-item tuples")
+        elif not isinstance(value, _MemoUnsupported):
+            raise TypeError(f"'memo' attribute must be a PicklerMemoProxy object or dict, "
+                            f"not {type(value).__name__}")
+        raise NotImplementedError("pickle_cpp: the library has no API to seed a Pickler's memo")
 
 
 class Unpickler:
@@ -352,7 +361,19 @@ class Unpickler:
 
     @memo.setter
     def memo(self, value):
-        _MemoUnsupported("Unpickler")._fail()
+        if isinstance(value, _MemoUnsupported):
+            value._fail()
+        if not isinstance(value, dict):
+            raise TypeError(f"'memo' attribute must be an UnpicklerMemoProxy object or dict, "
+                            f"not {type(value).__name__}")
+        items = []
+        for k, v in value.items():
+            if not isinstance(k, int):
+                raise TypeError("memo key must be integers")
+            if k < 0:
+                raise ValueError("memo key must be positive integers.")
+            items.append((k, v))
+        _set_memo(self._pcpp_state, items)
 
 
 def dump(obj, file, protocol=None, *, fix_imports=True, buffer_callback=None):
