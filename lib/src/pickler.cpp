@@ -236,7 +236,7 @@ struct Pickler::Impl {
   //    one-byte bytes the bytes constructors share are one object each (key: the value);
   //  * the instance-dict keys BUILD interned are one object per value;
   //  * the strs naming a global's module and qualified name are one object per name
-  //    (scratch nodes created once);
+  //    (scratch nodes created once; a one-character one is CPython's shared str);
   //  * temporaries (argument tuples, latin1 strs of bytes) are fresh scratch nodes.
   std::unordered_map<std::string, char> global_keys;
   std::unordered_map<std::string, Value> name_strs;
@@ -278,7 +278,12 @@ struct Pickler::Impl {
     k += '\0';
     k += key;
     auto it = name_strs.find(k);
-    if (it == name_strs.end()) it = name_strs.emplace(k, scratch.new_str(content)).first;
+    if (it == name_strs.end()) {
+      // A module or class name of one Latin-1 character is the str CPython shares
+      // (checked against CPython: pickle.dumps((m.K, 'K')) memoizes 'K' once).
+      bool shared = role == "module" || role == "module-of-C-function" || role == "qualname";
+      it = name_strs.emplace(k, shared ? scratch.make_str(content) : scratch.new_str(content)).first;
+    }
     return it->second;
   }
 
