@@ -1140,6 +1140,13 @@ struct Pickler::Impl {
         detail::append_repr_str(r, qualname);
         throw Error(ErrorType::AttributeError, "Can't pickle local object " + r);
       }
+      // CPython finds the object by getattr for each component: an empty one never
+      // resolves (and below protocol 4 would write a GLOBAL no unpickler reads).
+      if (dot == start || (dot == std::string_view::npos && start == qualname.size())) {
+        std::string name = std::string(g.module()) + "." + std::string(qualname);
+        pickling_error("Can't pickle " + name + ": attribute lookup " + std::string(qualname) + " on " +
+                       std::string(g.module()) + " failed");
+      }
       if (dot == std::string_view::npos) break;
       start = dot + 1;
     }
