@@ -6,7 +6,7 @@ runs against _pickle) with the C++ library doing the loading and the dumping, th
 the _pickle_cpp extension module (conformance/pyext). The concrete classes below are
 those of test_pickle.py with _pickle replaced by _pickle_cpp, plus the two cross pairs
 (library pickler with CPython's unpickler, and the reverse), which tell a writing bug
-from a reading one.
+from a reading one, and test_pickletools.py's OptimizedPickleTests.
 
 Prints a table per class (run / passed / failed / errors / skipped) and every test that
 did not pass, with a one-line reason. Exit status 0 when every test that ran passed, or
@@ -79,8 +79,10 @@ def default_extension():
 def make_test_classes(P):
     """The concrete TestCase classes, with P (_pickle_cpp) as the pickle implementation."""
     import _pickle
+    import pickletools
     from test import pickletester as pt
     from test import test_pickle as tp
+    from test import test_pickletools
 
     class CppUnpicklerTests(tp.PyUnpicklerTests):
         # CUnpicklerTests: the C unpickler's strict error contract.
@@ -144,10 +146,24 @@ def make_test_classes(P):
         Pickler = P.Pickler
         Unpickler = P.Unpickler
 
+    class CppOptimizedPickleTests(test_pickletools.OptimizedPickleTests):
+        # Lib/test/test_pickletools.py: the library's pickles through
+        # pickletools.optimize, read back by the library.
+        def dumps(self, arg, proto=None, **kwargs):
+            return pickletools.optimize(P.dumps(arg, proto, **kwargs))
+
+        def loads(self, buf, **kwds):
+            return P.loads(buf, **kwds)
+
+        # These two call pickle.dumps/pickle.loads themselves: CPython, not the library.
+        test_optimize_long_binget = None
+        test_optimize_binput_and_memoize = None
+
     classes = [CppUnpicklerTests, CppPicklerTests, CppInMemoryPickleTests, CppDumpCLoad,
                CDumpCppLoad, CppPersPicklerTests, CppIdPersPicklerTests,
                CppPicklerUnpicklerObjectTests, CppDispatchTableTests,
-               CppChainDispatchTableTests, CppPicklerHookTests, CppPickleModuleTests]
+               CppChainDispatchTableTests, CppPicklerHookTests, CppPickleModuleTests,
+               CppOptimizedPickleTests]
     return {cls.__name__: cls for cls in classes}
 
 
