@@ -103,11 +103,15 @@ def _global_name(obj, name=None):
     except Exception:
         raise PicklingError(f"Can't pickle {obj!r}: import of module {module_name!r} failed")
     try:
-        found = _deep_getattr(module, path)
+        parent = found = module
+        for part in path:
+            parent, found = found, getattr(found, part)
     except Exception:
         raise PicklingError(f"Can't pickle {obj!r}: attribute lookup {name} on {module_name} failed")
     if found is not obj:
         raise PicklingError(f"Can't pickle {obj!r}: it's not the same object as {module_name}.{name}")
+    if parent is module:
+        name = path[-1]  # a path that comes back to the module: its last name will do
     return module_name, name
 
 
