@@ -6,6 +6,9 @@
     mutations(data, rng, count)    malformed variants of a pickle
     guarded()                      a context in which an audit hook keeps fuzzed
                                    pickles from importing or calling anything harmful
+    build_cases(seed, count, ...)  the inputs of a check
+    run_check(area, cases, ...)    one checker over cases (see "Checkers" below)
+    save_disagreement, minimize_disagreement   what a disagreement leaves in out/<area>/
 
 Importing this module puts the repository root on sys.path, so that
 `conformance.objects` is importable whatever the current directory is.
@@ -294,11 +297,30 @@ def _below_mark(self):
     return self.metastack[-1][-1]
 
 
+def _c_string_line(load):
+    """The load of a text number, reading its line as the C unpickler parses it: as a C
+    string, which ends at the first NUL (b'L12\\x00junk\\n' is 12 there, and an error
+    in pickle.py, which would hide a later error from a call)."""
+    def wrapped(self):
+        readline = self.readline
+
+        def c_line():
+            line = readline()
+            return line[:line.index(b'\0')] + b'\n' if b'\0' in line else line
+        self.readline = c_line
+        try:
+            load(self)
+        finally:
+            self.readline = readline
+    return wrapped
+
+
 class _CallProbe(pickle._Unpickler):
     """Pure-Python unpickler that tags (InsideCall) the errors that come from
     running code: calls made by REDUCE, NEWOBJ, NEWOBJ_EX, INST, OBJ and BUILD
     (__setstate__, setattr), and operations on opaque objects (appending to,
-    setting items of, building or calling an instance; hashing one as a key)."""
+    setting items of, building or calling an instance; hashing one as a key).
+    INT and LONG read their line as the C unpickler does."""
 
     dispatch = dict(pickle._Unpickler.dispatch)
 
@@ -369,6 +391,8 @@ class _CallProbe(pickle._Unpickler):
     dispatch[pickle.ADDITEMS[0]] = _guard_operands(
         pickle.ADDITEMS, lambda u: [_below_mark(u)] + u.stack)
     dispatch[pickle.FROZENSET[0]] = _guard_operands(pickle.FROZENSET, lambda u: list(u.stack))
+    dispatch[pickle.INT[0]] = _c_string_line(pickle._Unpickler.load_int)
+    dispatch[pickle.LONG[0]] = _c_string_line(pickle._Unpickler.load_long)
 
 
 # C messages for checks whose answer depends on an object the probe calls opaque.

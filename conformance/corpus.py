@@ -10,8 +10,9 @@ catalogue plus 200 random graphs).
 
 Writes pickle.dumps(obj, p) for every protocol p in 0..5 as
 `s<seed>-<index>-<name>-p<proto>.pickle`.  Combinations that CPython refuses to
-pickle (objects with __slots__ at protocols 0 and 1, ints of more than 4300
-digits at protocols 0 and 1) are skipped and listed with --verbose.  When
+pickle (objects with __slots__, ints of more than 4300 digits and a list
+subclass holding itself at protocols 0 and 1, PickleBuffer below protocol 5) are
+skipped and listed with --verbose.  When
 writing files, the script re-runs itself with PYTHONHASHSEED=0 so that sets of
 strings are written in the same order every time.
 

@@ -11,12 +11,13 @@ Outcomes that depend on what this library cannot know are counted apart:
 'set-order' when the value holds a set or frozenset with a member whose hash
 CPython takes from the object's address or from its class's __hash__ (so the
 set's iteration order is unknowable); 'class-code' when the value holds an
-instance whose class decides its reduction in Python code (a pickling hook
-defined in Python, a subclass of a builtin with __getnewargs__, or of set,
-frozenset or dict, whose contents the class builds) that a pickle does not
-record; 'executes' when CPython called a builtin the
-library keeps inert (builtins.int(), ...). They are counted in their own
-columns, not as disagreements.
+instance whose reduction depends on its class in a way no pickle records: a
+pickling hook defined in Python, a subclass of a builtin with __getnewargs__,
+a set, frozenset or dict subclass (the class builds the contents, merging
+duplicates), an empty list subclass (no pickle at protocol 2+ names its base);
+'executes' when CPython called a builtin the library keeps inert
+(builtins.int(), ...).  They are counted in their own columns, not as
+disagreements.
 
 CPython runs with PYTHONHASHSEED=0 (the script re-executes itself so), which is
 the seed the tool's set order reproduces.
@@ -77,8 +78,11 @@ def set_with_opaque_members(obj):
 
 def uses_class_code(obj):
     """True if obj reaches an instance whose class decides its reduction in Python code
-    (a pickling hook defined in Python), or of a subclass of a builtin type in
-    BUILTIN_BASES_RUN (namedtuples, int subclasses, set and dict subclasses, ...)."""
+    (a pickling hook defined in Python), of a subclass of a builtin type in
+    BUILTIN_BASES_RUN (namedtuples, int subclasses, set and dict subclasses, ...), or of
+    an empty list subclass (written at protocol 2+ as NEWOBJ without items, it is a list
+    subclass to CPython only, so the library's protocol 0-1 _reconstructor names the
+    base `object`, design.md section 5)."""
     seen, todo = set(), [obj]
     while todo:
         x = todo.pop()
@@ -89,6 +93,8 @@ def uses_class_code(obj):
         if not isinstance(x, type) and t.__module__ != 'builtins':
             if isinstance(x, BUILTIN_BASES_RUN):
                 return True
+            if isinstance(x, list) and not x:
+                return True     # no list items in the pickle: its base class is unknowable
             for hook in HOOKS:
                 f = getattr(t, hook, None)
                 if f is not None and hasattr(f, '__code__'):

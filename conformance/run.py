@@ -57,9 +57,9 @@ ALL_AREAS = CASE_AREAS + ('reducers', 'copy', 'testsuite')
 GOLDEN = os.path.join(common.ROOT, 'lib', 'test', 'golden')
 TESTSUITE_SCRIPT = os.path.join(common.ROOT, 'conformance', 'testsuite_check.py')
 
-# The default size: the catalogue plus this many random graphs, one mutation each.
-# It is what the main job runs; measured at about N minutes on 2 cores (README).
-DEFAULT_RANDOM = 60
+# The default size, what the main job runs: the catalogue plus this many random graphs,
+# one mutation each (about 7800 inputs: 2 minutes on 2 busy cores, conformance/README.md).
+DEFAULT_RANDOM = 200
 
 
 class Area:
@@ -479,8 +479,7 @@ def describe_run(suite):
             % ('s' if len(seeds) > 1 else '',
                '%d..%d' % (seeds[0], seeds[-1]) if len(seeds) > 1 else
                (str(seeds[0]) if seeds else str(args.seed)),
-               'count %d' % args.count if args.count is not None else
-               'catalogue + %d random graphs' % DEFAULT_RANDOM,
+               'count %d' % args.count,
                args.mutations, suite.cases, clock(time.time() - suite.start),
                ' (time budget spent)' if suite.stopped_early else '', args.pickletool))
 
@@ -569,9 +568,13 @@ def main():
     ap.add_argument('--areas', default=','.join(ALL_AREAS),
                     help='comma-separated areas to run (default: all)')
     ap.add_argument('--seed', type=int, default=0, help='first corpus and mutation seed')
-    ap.add_argument('--count', type=int, default=None,
-                    help='corpus objects per seed (default: the catalogue + %d random graphs)'
-                         % DEFAULT_RANDOM)
+    size = ap.add_mutually_exclusive_group()
+    size.add_argument('--count', type=int, default=None,
+                      help='corpus objects per seed: the first COUNT of the catalogue, '
+                           'then random graphs')
+    size.add_argument('--random', type=int, default=DEFAULT_RANDOM, metavar='N',
+                      help='corpus objects per seed: the whole catalogue, then N random graphs '
+                           '(default %(default)s)')
     ap.add_argument('--mutations', type=int, default=1, help='random mutations per input')
     ap.add_argument('--no-vectors', action='store_true', help="skip pickletester's vectors")
     ap.add_argument('--time', type=float, default=None, metavar='SECONDS',
@@ -599,7 +602,7 @@ def main():
         return replay(args)
     if args.count is None:
         from conformance import corpus
-        args.count = len(corpus.catalogue()) + DEFAULT_RANDOM
+        args.count = len(corpus.catalogue()) + args.random
     areas = [a.strip() for a in args.areas.split(',') if a.strip()]
     unknown = [a for a in areas if a not in ALL_AREAS]
     if unknown:
