@@ -168,7 +168,10 @@ struct Pickler::Impl {
   bool framing = false;
   std::ptrdiff_t frame_start = -1;
 
-  [[gnu::always_inline]] void write(const char* s, std::size_t n) { std::memcpy(write_ptr(n), s, n); }
+  [[gnu::always_inline]] void write(const char* s, std::size_t n) {
+    char* p = write_ptr(n);
+    if (n) std::memcpy(p, s, n);  // s may be null when n is 0 (an empty bytearray)
+  }
   /// Where the next n bytes of output go (the caller writes them).
   [[gnu::always_inline]] char* write_ptr(std::size_t n) {
     if (framing && frame_start < 0) [[unlikely]] {
