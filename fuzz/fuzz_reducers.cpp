@@ -169,7 +169,12 @@ Value value(Graph& g, fuzz::Reader& in, int depth) {
     case 0: return Value();
     case 1: return Value::boolean(in.byte() & 1);
     case 2: return Value::integer(static_cast<std::int8_t>(in.byte()));
-    case 3: return in.byte() & 1 ? Value::integer(in.i64()) : g.new_bigint(in.byte() & 1, std::vector<std::uint32_t>{in.u32(), in.u32(), 1});
+    case 3: {
+      if (in.byte() & 1) return Value::integer(in.i64());
+      bool negative = in.byte() & 1;  // (reads in sequence: the input decodes alike with any compiler)
+      std::vector<std::uint32_t> magnitude{in.u32(), in.u32(), 1};
+      return g.new_bigint(negative, magnitude);
+    }
     case 4: return Value::floating(kFloats[in.below(std::size(kFloats))]);
     case 5: return str(g, kStrs[in.below(std::size(kStrs))]);
     case 6: return bytes(g, in.chars(4));

@@ -2,7 +2,20 @@
 // pickle that loads to an equal value, and dumping that value again must give the same
 // bytes (the pickler depends only on the graph, which the unpickler reproduces).
 // dumps() may refuse a value (a pickle::Error: e.g. what a protocol cannot express).
+//
+// Not for sets of two or more members: a set iterates in an order that depends on the
+// order its members were added in, and a loaded set adds them in the order the pickle
+// lists them, so CPython's own dumps(loads(dumps(s))) may list them differently:
+// frozenset([231, 122, 75, 79]) alternates between two pickles.
 #include "fuzz.h"
+
+namespace {
+bool has_unstable_set(pickle::Value root) {
+  return fuzz::any_node(root, [](pickle::Value v) {
+    return (v.kind() == pickle::Kind::Set || v.kind() == pickle::Kind::FrozenSet) && v.as_set().size() > 1;
+  });
+}
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::span<const std::uint8_t> input(data, size);
@@ -26,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       pickle::Graph back = pickle::loads(first);
       if (!pickle::deep_equal(g.root(), back.root())) fuzz::fail("dumps/loads changed the value", input, detail);
       std::string second = pickle::dumps(back.root(), {.protocol = protocol});
-      if (second != first) fuzz::fail("dumps is not stable", input, detail + "\nagain: " + fuzz::hex(second));
+      if (second != first && !has_unstable_set(g.root())) fuzz::fail("dumps is not stable", input, detail + "\nagain: " + fuzz::hex(second));
     } catch (const pickle::Error& e) {
       fuzz::fail("the dumped pickle does not load or dump again", input, detail + "\n" + e.what());
     }

@@ -5,9 +5,8 @@ where it runs as the module `oracle` (fuzz.h, fuzz::py).
 Fuzz input cannot run code here. While fuzz input is loaded, find_class returns only a
 fixed set of globals -- the builtins the library rebuilds natively (lib/src/globals.cpp)
 and the module `fz` defined below -- and raises Blocked for any other name before
-anything is imported. builtins.getattr, the one safe global that could reach other
-objects, is replaced by a guard. CPython's allocations are capped by the caller
-(fuzz::py::Capped).
+anything is imported; builtins.getattr, the one safe global that could reach other
+objects, is guarded. CPython's allocations are capped by the caller (fuzz::py::Capped).
 
 Functions return outcomes as 4-tuples (status, error class, message, bytes):
 ('ok', '', '', result) when the operation succeeded, ('err', class, message, b'') when it
@@ -74,36 +73,31 @@ def _excepthook(etype, value, tb):
 sys.excepthook = _excepthook
 
 # ---------------------------------------------------------------------------
-# getattr. The library evaluates getattr(global, name) as the nested global's name
-# and records any other call; CPython looks the attribute up, which from a safe object
-# reaches any other (object.__subclasses__). While a load runs, a lookup asked for by
-# the pickle -- by the unpickler itself (REDUCE, functools.partial) or by copyreg's
-# functions it calls (cls.__new__, base.__init__) -- raises NotComparable instead; a
-# wrong call still raises CPython's own TypeError, and the standard library's own
-# lookups (the codec registry's) work. The guard is builtins.getattr from now on, so a
-# loaded reference to getattr pickles as builtins.getattr; outside loads it is the real
-# getattr.
+# getattr. The library evaluates getattr(global, '__new__') as the nested global's name
+# (and refuses other nested names under its strict policy); it records any other call.
+# CPython looks the attribute up, which from a safe object reaches any other
+# (object.__subclasses__). So while a load runs, builtins.getattr is a guard: a lookup
+# asked for by the pickle -- by the unpickler itself (REDUCE, functools.partial) or by
+# copyreg's functions it calls (cls.__new__, base.__init__) -- raises NotComparable
+# unless it is of '__new__'; a wrong call still raises CPython's own TypeError, and the
+# standard library's own lookups (the codec registry's) work.
 
 _getattr = builtins.getattr
 
 
 class builtin_function_or_method:
-    """builtins.getattr, guarded (the class name is the one CPython's messages print)."""
-    active = False
+    """builtins.getattr while a load runs (the class name is the one CPython's messages
+    print for getattr)."""
 
     def __call__(self, *args, **kwargs):
-        if (self.active and not kwargs and len(args) in (2, 3) and type(args[1]) is str
+        if (not kwargs and len(args) in (2, 3) and type(args[1]) is str
+                and not (len(args) == 2 and args[1] == '__new__')
                 and sys._getframe(1).f_code in _ASKED_BY_PICKLE):
             raise NotComparable('getattr(%s, %r)' % (type(args[0]).__name__, args[1]))
         return _getattr(*args, **kwargs)
 
-    def __reduce__(self):
-        return 'getattr'
 
-
-builtin_function_or_method.__module__ = 'builtins'
 GETATTR = builtin_function_or_method()
-builtins.getattr = GETATTR
 
 # ---------------------------------------------------------------------------
 # The safe globals, and the unpickler restricted to them.
@@ -149,12 +143,12 @@ def _load(data, safe=SAFE):
     """pickle.loads(data) with globals restricted to `safe` and getattr guarded."""
     global _safe
     _safe = safe
-    GETATTR.active = True
+    builtins.getattr = GETATTR
     try:
         return pickle.loads(data)
     finally:
         _safe = None
-        GETATTR.active = False
+        builtins.getattr = _getattr
 
 
 # Code whose calls of getattr a pickle decides (see builtin_function_or_method).
@@ -295,7 +289,8 @@ def _maybe_raise(args):
         _raise(args[0][1:2], args[0][2:])
 
 
-class _Rec:
+def _record_class(name):
+    """A class that records what it was built with: args, kwargs and state."""
     def __new__(cls, *args, **kwargs):
         _maybe_raise(args)
         self = object.__new__(cls)
@@ -309,9 +304,15 @@ class _Rec:
         _maybe_raise((state,))
         self.state = state
 
+    for f in (__new__, __init__, __setstate__):     # as if defined in a class statement
+        f.__qualname__ = '%s.%s' % (name, f.__name__)
+        f.__module__ = 'fz'
+    return _fz(type(name, (), {'__new__': __new__, '__init__': __init__,
+                               '__setstate__': __setstate__}))
 
-K = _fz(type('K', (_Rec,), {}))
-C = _fz(type('C', (_Rec,), {}))
+
+K = _record_class('K')
+C = _record_class('C')
 
 
 class F:
