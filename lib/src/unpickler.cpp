@@ -330,6 +330,7 @@ struct Unpickler::Impl {
     if (x == len) return;
     if ((len - x) % 2 != 0) unpickling_error("odd number of items for SETITEMS");
     Value target = stack[static_cast<std::size_t>(x - 1)];
+    if (target.is_dict()) target.as_dict().reserve(*g, static_cast<std::size_t>(len - x) / 2);
     for (std::ptrdiff_t i = x; i < len; i += 2) {
       eval.set_item(target, stack[static_cast<std::size_t>(i)], stack[static_cast<std::size_t>(i + 1)]);
     }

@@ -393,6 +393,8 @@ void Dict::set(Graph& g, Value key, Value value) {
   if (entries_.size > kLinearEntries) grow_index(g);
 }
 
+void Dict::reserve(Graph& g, std::size_t n) { entries_.reserve(g.arena(), entries_.size + n); }
+
 const Value* Dict::find(Value key) const {
   std::size_t i = lookup(key, py_hash(key));
   return i == kNotFound ? nullptr : &entries_.data[i].value;

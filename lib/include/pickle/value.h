@@ -270,6 +270,8 @@ class Dict : public detail::Node {
   const Entry* end() const noexcept { return entries_.end(); }
   /// d[key] = value. Throws TypeError("unhashable type: ...") for unhashable keys.
   void set(Graph& g, Value key, Value value);
+  /// Room for n more entries without regrowing (a hint; SETITEMS knows its count).
+  void reserve(Graph& g, std::size_t n);
   /// The value for key, or nullptr.
   const Value* find(Value key) const;
 
