@@ -200,6 +200,21 @@ TEST(NativeClasses, ReduceCallsTheConstructorOnLoad) {
   }
 }
 
+// A reducer may name the object's own class through copyreg.__newobj__, as Python's
+// object.__reduce_ex__ does; the class of a Native is its registered class.
+TEST(NativeClasses, ReducerReturningNewobjOfTheOwnClass) {
+  point_class();
+  DispatchTable table;
+  table.pickle<Point>([](Graph& g, Value) {
+    return tuple_of(g, {g.global("copyreg", "__newobj__"), tuple_of(g, {g.global("test_copyreg", "Point")})});
+  });
+  Graph g;
+  PicklerOptions opts;
+  opts.dispatch_table = &table;
+  Graph back = loads(dumps(make_native(g, Point{1, 2, Value()}), opts));
+  ASSERT_NE(back.root().native<Point>(), nullptr);  // rebuilt by Point.__new__
+}
+
 TEST(NativeClasses, InstObjNewObjAndBuildReachTheHooks) {
   point_class();
   // INST and OBJ with arguments call the class; NEWOBJ calls __new__; BUILD __setstate__.
