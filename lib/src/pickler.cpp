@@ -347,6 +347,7 @@ struct Pickler::Impl {
     SetBatch,      // save_set batches over the iteration order
     Items,         // batch_list over a span of values
     Pairs,         // batch_dict over a span of entries
+    NotPairs,      // batch_dict reached an item that is not a 2-tuple
     FastLeave,     // fast mode: leave a container
   };
   struct Task {
@@ -497,6 +498,7 @@ struct Pickler::Impl {
         case T::SetBatch: set_batch(t); break;
         case T::Items: items_batch(t); break;
         case T::Pairs: pairs_batch(t); break;
+        case T::NotPairs: throw Error(ErrorType::TypeError, "dict items iterator must return 2-tuples");
         case T::FastLeave: fast_leave(t.key); break;
       }
     }
@@ -1338,6 +1340,7 @@ struct Pickler::Impl {
     const detail::ReduceValue& rv = f.rv;
     if (rv.has_listitems) later(task(T::Items, Value(), rv.listitems.data(), 0, rv.listitems.size()));
     if (rv.has_dictitems) later(task(T::Pairs, Value(), rv.dictitems.data(), 0, rv.dictitems.size()));
+    if (rv.dictitems_not_pairs) later(task(T::NotPairs));
     if (!rv.state.is_none()) {
       if (rv.state_setter.is_none()) {
         later_save(rv.state);

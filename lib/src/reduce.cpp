@@ -441,13 +441,17 @@ ReduceValue reduce_value_from_tuple(Value rv, Graph& scratch) {
       std::vector<Value> items = iterator_items(dictitems, scratch);
       auto* entries = static_cast<Dict::Entry*>(
           scratch.arena().allocate(items.size() * sizeof(Dict::Entry), alignof(Dict::Entry)));
-      for (std::size_t i = 0; i < items.size(); ++i) {
-        if (!items[i].is_tuple() || items[i].as_tuple().size() != 2) {
-          type_error("dict items iterator must return 2-tuples");
+      std::size_t n = 0;
+      for (; n < items.size(); ++n) {
+        // CPython checks each item as batch_dict reaches it, after saving the arguments
+        // and the items before it: their errors come first.
+        if (!items[n].is_tuple() || items[n].as_tuple().size() != 2) {
+          out.dictitems_not_pairs = true;
+          break;
         }
-        entries[i] = Dict::Entry{items[i].as_tuple()[0], items[i].as_tuple()[1], 0};
+        entries[n] = Dict::Entry{items[n].as_tuple()[0], items[n].as_tuple()[1], 0};
       }
-      out.dictitems = std::span<const Dict::Entry>(entries, items.size());
+      out.dictitems = std::span<const Dict::Entry>(entries, n);
     }
   }
   return out;

@@ -19,6 +19,9 @@ struct ReduceValue {
   std::span<const Value> listitems;
   bool has_dictitems = false;
   std::span<const Dict::Entry> dictitems;
+  /// The dict items iterator went on with an item that is not a 2-tuple (not in
+  /// `dictitems`): batch_dict raises TypeError once the items before it are saved.
+  bool dictitems_not_pairs = false;
   Value state_setter;  ///< None: BUILD; otherwise setter(obj, state)
   /// The state is the object's __dict__ (or a (__dict__, slots) pair) as object.__getstate__
   /// returns it: a dict distinct from the loaded one, whose str keys are interned.
