@@ -171,6 +171,12 @@ bool Evaluator::for_each_item(Value v, F&& f) {
 Value Evaluator::make_new(Value cls, Value args, Value kwargs) {
   if (cls.is_global()) {
     if (const NativeClass* native = native_class(cls)) {
+      // cls.__new__(cls, *args, **kwargs): Python's call refuses other keys first.
+      if (kwargs.is_dict()) {
+        for (const Dict::Entry& e : kwargs.as_dict()) {
+          if (!e.key.is_str()) fail(ErrorType::TypeError, "keywords must be strings");
+        }
+      }
       if (native->new_) return native->new_(*g_, args, kwargs);
       if (native->call) return native->call(*g_, args, kwargs);
     }
