@@ -671,6 +671,8 @@ def checker(area):
 
 
 def init_worker(areas):
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)    # Ctrl-C is for the parent to handle
     for area in areas:
         module = checker(area)
         if hasattr(module, 'init_worker'):

@@ -137,7 +137,7 @@ class Suite:
         self.seeds = []
         self.cases = 0
         self.start = time.time()
-        self.stopped_early = False
+        self.stopped_early = None       # or why the run stopped before its end
 
     def area(self, name, unit):
         if name not in self.areas:
@@ -212,7 +212,9 @@ def run_cases(suite, areas, progress):
                 break
             seed += 1
     except TimeUp:
-        suite.stopped_early = True
+        suite.stopped_early = 'time budget spent'
+    except KeyboardInterrupt:       # Ctrl-C: the report still covers what was checked
+        suite.stopped_early = 'interrupted'
     finally:
         pool.terminate()
         pool.join()
@@ -481,7 +483,7 @@ def describe_run(suite):
                (str(seeds[0]) if seeds else str(args.seed)),
                'count %d' % args.count,
                args.mutations, suite.cases, clock(time.time() - suite.start),
-               ' (time budget spent)' if suite.stopped_early else '', args.pickletool))
+               ' (%s)' % suite.stopped_early if suite.stopped_early else '', args.pickletool))
 
 
 def write_reports(suite, rows):
@@ -516,7 +518,7 @@ def write_reports(suite, rows):
     report = {'command': sys.argv, 'seeds': suite.seeds, 'count': suite.args.count,
               'mutations': suite.args.mutations, 'cases': suite.cases,
               'seconds': round(time.time() - suite.start, 1),
-              'stopped_by_time': suite.stopped_early, 'tool': suite.args.pickletool,
+              'stopped_early': suite.stopped_early, 'tool': suite.args.pickletool,
               'areas': {a.name: a.to_json() for a in suite.areas.values()},
               'disagreements': [{k: v for k, v in r.items() if k != 'report'}
                                 for r in suite.records],
@@ -624,7 +626,8 @@ def main():
             run(suite, build_dir)
     if case_areas:
         run_cases(suite, case_areas, progress)
-        minimize_all(suite, progress)
+        if suite.stopped_early != 'interrupted':
+            minimize_all(suite, progress)
     progress.end()
 
     rows = table(suite)
@@ -640,7 +643,7 @@ def main():
             n, os.path.join(args.out, 'report.md')))
     else:
         print('no disagreements; report: %s' % os.path.join(args.out, 'report.md'))
-    return 1 if n else 0
+    return 1 if n else 130 if suite.stopped_early == 'interrupted' else 0
 
 
 if __name__ == '__main__':
