@@ -481,10 +481,34 @@ void Evaluator::set_item(Value target, Value key, Value value) {
       l[static_cast<std::size_t>(i)] = value;
       return;
     }
+    case Kind::ByteArray: {  // bytearray_ass_subscript
+      if (!key.is_int() && !key.is_bool()) {
+        fail(ErrorType::TypeError, "bytearray indices must be integers or slices, not " + type_name(key));
+      }
+      if (!key.is_small_int() && !key.is_bool()) fail(ErrorType::IndexError, "cannot fit 'int' into an index-sized integer");
+      int byte = byte_value(value);  // before the index check, as CPython 3.11 (GH-91153)
+      std::span<std::uint8_t> data = target.as_bytearray().data();
+      std::int64_t i = key.as_int();
+      auto n = static_cast<std::int64_t>(data.size());
+      if (i < 0) i += n;
+      if (i < 0 || i >= n) fail(ErrorType::IndexError, "bytearray index out of range");
+      data[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(byte);
+      return;
+    }
     case Kind::Global:
       fail(ErrorType::TypeError, "'type' object does not support item assignment");
     case Kind::PersistentId:
       return;  // whatever persistent_load returned is opaque
+    case Kind::Str:
+    case Kind::Bytes:
+    case Kind::Tuple:
+    case Kind::Set:
+    case Kind::FrozenSet:
+    case Kind::Native:
+      // Types with sequence methods (C++ classes stand for Python classes, which have
+      // them): PyObject_SetItem converts an int key to an index first.
+      if (key.is_int() && !key.is_small_int()) fail(ErrorType::IndexError, "cannot fit 'int' into an index-sized integer");
+      [[fallthrough]];
     default:
       fail(ErrorType::TypeError, "'" + type_name(target) + "' object does not support item assignment");
   }
