@@ -64,6 +64,14 @@ Value fresh_kwargs(Graph& g, Value kwargs) {
   return d;
 }
 
+/// What Python says when a __new__(cls, *args) gets keyword arguments.
+void no_kwargs(const char* cls, Value kwargs) {
+  if (!kwargs.is_dict() || kwargs.as_dict().size() == 0) return;
+  std::string key(kwargs.as_dict().begin()->key.as_str().utf8());
+  throw pickle::Error(pickle::ErrorType::TypeError,
+                      std::string(cls) + ".__new__() got an unexpected keyword argument '" + key + "'");
+}
+
 template <class T>
 void register_record(const char* name) {
   pickle::NativeClass& cls = pickle::register_class<T>("fz", name);
@@ -90,20 +98,23 @@ Rec* record(Value v) {
 void register_classes() {
   register_record<KRec>("K");
   register_record<CRec>("C");
-  pickle::register_class<FTag>("fz", "F").call = [](Graph& g, Value args, Value) {
+  pickle::register_class<FTag>("fz", "F").call = [](Graph& g, Value args, Value kwargs) {
+    no_kwargs("F", kwargs);
     maybe_raise(first(args));
     Value l = g.new_list();
     for (Value v : args.as_tuple()) l.as_list().append(g, v);
     return l;
   };
-  pickle::register_class<GTag>("fz", "G").call = [](Graph& g, Value args, Value) {
+  pickle::register_class<GTag>("fz", "G").call = [](Graph& g, Value args, Value kwargs) {
+    no_kwargs("G", kwargs);
     maybe_raise(first(args));
     Value d = g.new_dict();
     std::int64_t i = 0;
     for (Value v : args.as_tuple()) d.as_dict().set(g, Value::integer(i++), v);
     return d;
   };
-  pickle::register_class<SetterTag>("fz", "setter").call = [](Graph&, Value args, Value) {
+  pickle::register_class<SetterTag>("fz", "setter").call = [](Graph&, Value args, Value kwargs) {
+    no_kwargs("setter", kwargs);
     if (args.as_tuple().size() != 2) throw pickle::Error(pickle::ErrorType::TypeError, "setter takes 2 arguments");
     maybe_raise(args.as_tuple()[1]);
     Rec* rec = record(args.as_tuple()[0]);

@@ -7,6 +7,11 @@
 // order its members were added in, and a loaded set adds them in the order the pickle
 // lists them, so CPython's own dumps(loads(dumps(s))) may list them differently:
 // frozenset([231, 122, 75, 79]) alternates between two pickles.
+//
+// Equality is not required of graphs holding instances (pickle::Object): they are
+// written as object.__reduce_ex__(protocol) would write them, which keeps what builds
+// an equal object, not how this one was built (below protocol 2 copyreg._reconstructor
+// replaces NEWOBJ; NEWOBJ_EX with empty keyword arguments becomes NEWOBJ).
 #include "fuzz.h"
 
 namespace {
@@ -27,6 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const pickle::Error&) {
     return 0;
   }
+  const bool has_objects = fuzz::any_node(g.root(), fuzz::is_object);
   for (int protocol = 0; protocol <= 5; ++protocol) {
     std::string first;
     try {
@@ -37,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string detail = "protocol " + std::to_string(protocol) + ", dumps: " + fuzz::hex(first);
     try {
       pickle::Graph back = pickle::loads(first);
-      if (!pickle::deep_equal(g.root(), back.root())) fuzz::fail("dumps/loads changed the value", input, detail);
+      if (!has_objects && !pickle::deep_equal(g.root(), back.root())) fuzz::fail("dumps/loads changed the value", input, detail);
       std::string second = pickle::dumps(back.root(), {.protocol = protocol});
       if (second != first && !has_unstable_set(g.root())) fuzz::fail("dumps is not stable", input, detail + "\nagain: " + fuzz::hex(second));
     } catch (const pickle::Error& e) {
