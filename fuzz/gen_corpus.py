@@ -2,7 +2,7 @@
 """Write the seed corpora of the fuzz targets, corpus/<target>/, with CPython.
 
     python3 fuzz/gen_corpus.py                          # every candidate seed
-    python3 fuzz/gen_corpus.py --merge /tmp/build-fuzz   # only the seeds that add coverage
+    python3 fuzz/gen_corpus.py --merge build-fuzz        # only the seeds that add coverage
 
 Seeds for the targets that read a pickle (loads, roundtrip, diff_loads, dis): valid
 pickles of every kind at protocols 0-5 (the fixed catalogue of conformance/corpus.py,
@@ -327,7 +327,10 @@ def main():
     for target in args.targets:
         directory = os.path.join(args.out, target)
         if args.merge:
-            n = merge(os.path.join(args.merge, 'fuzz_' + target), target, seeds[target], directory)
+            binary = os.path.join(args.merge, 'fuzz', 'fuzz_' + target)   # the `fuzz` preset's tree
+            if not os.path.exists(binary):
+                binary = os.path.join(args.merge, 'fuzz_' + target)        # cmake -S fuzz
+            n = merge(binary, target, seeds[target], directory)
         else:
             shutil.rmtree(directory, ignore_errors=True)
             write(directory, seeds[target])
