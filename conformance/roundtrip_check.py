@@ -181,16 +181,24 @@ def check(case, tool, protocols=PROTOCOLS):
             v['category'] = 'class-code'
         elif reference.executes:
             v['category'] = 'executes'
-    units = collections.Counter()
-    for _, verdict, _, _ in v['results']:
-        if verdict == 'agree':
-            units['agree'] += 1
-        elif verdict == 'differ' and v['category']:
-            units['apart:' + v['category']] += 1
-        else:
-            units['disagree'] += 1     # a crash is never counted apart
-    v['units'] = dict(units)
+    # A crash is never counted apart.
+    v['units'] = dict(collections.Counter(units_by_pair(v).values()))
     return v
+
+
+def units_by_pair(v):
+    """{(input protocol, output protocol): unit} of one verdict, for the report's table of
+    protocol pairs ('agree', 'disagree' or 'apart:<category>', as v['units'] counts)."""
+    out = {}
+    for q, verdict, _, _ in v['results']:
+        if verdict == 'agree':
+            unit = 'agree'
+        elif verdict == 'differ' and v['category']:
+            unit = 'apart:' + v['category']
+        else:
+            unit = 'disagree'
+        out[(v['input_protocol'], q)] = unit
+    return out
 
 
 def init_worker():

@@ -69,6 +69,9 @@ class Area:
     def __init__(self, name, unit):
         self.name, self.unit = name, unit
         self.tally = common.Tally()
+        # (input protocol, output protocol) -> Counter of units, for checkers that
+        # report per protocol pair (roundtrip).
+        self.pairs = collections.defaultdict(collections.Counter)
         self.available = True
         self.notes = []
 
@@ -80,7 +83,26 @@ class Area:
     def to_json(self):
         out = self.tally.to_json()
         out.update(unit=self.unit, available=self.available, notes=self.notes)
+        if self.pairs:
+            out['pairs'] = {'%d->%d' % pair: common.Tally.summary(units)
+                            for pair, units in sorted(self.pairs.items())}
         return out
+
+    def pair_table(self):
+        """Markdown: agree/compared per pair, input protocol in rows, output in columns."""
+        inputs = sorted({p for p, _ in self.pairs})
+        outputs = sorted({q for _, q in self.pairs})
+        lines = ['| input \\ output | ' + ' | '.join('q=%d' % q for q in outputs) + ' |',
+                 '|---|' + '---:|' * len(outputs)]
+        for p in inputs:
+            cells = []
+            for q in outputs:
+                s = common.Tally.summary(self.pairs.get((p, q), {}))
+                apart = sum(s['apart'].values())
+                cells.append('%d/%d%s' % (s['agree'], s['compared'],
+                                          ' (+%d apart)' % apart if apart else ''))
+            lines.append('| p=%d | %s |' % (p, ' | '.join(cells)))
+        return lines
 
 
 class Progress:
@@ -152,7 +174,12 @@ class Suite:
         interrupted keeps what it found)."""
         self.cases += 1
         for name, v in verdicts.items():
-            self.area(name, common.checker(name).UNIT).tally.add(case.group, v['units'])
+            module = common.checker(name)
+            area = self.area(name, module.UNIT)
+            area.tally.add(case.group, v['units'])
+            if hasattr(module, 'units_by_pair'):
+                for pair, unit in module.units_by_pair(v).items():
+                    area.pairs[pair][unit] += 1
             if not common.disagrees(v):
                 continue
             if self.saved[name] >= self.args.save:
@@ -505,6 +532,11 @@ def write_reports(suite, rows):
                 group, s['agree'], s['compared'], s['disagree'],
                 ', '.join('%s %d' % kv for kv in s['apart'].items()) or '-', s['skip']))
         md += [''] + ['* ' + n for n in area.notes] + ([''] if area.notes else [])
+        if area.pairs:
+            md += ['By protocol pair: rows are the protocol of the input pickle (0 when it '
+                   'declares none), columns the protocol it is written at again; '
+                   'agree/compared, and how many were counted apart.', '']
+            md += area.pair_table() + ['']
     md += ['## Disagreements', '']
     if not suite.records:
         md.append('None.')
