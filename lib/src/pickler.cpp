@@ -520,7 +520,15 @@ struct Pickler::Impl {
       case Kind::Bytes:
         if (proto < 3) return false;
         break;
+      case Kind::PersistentId:
+        return false;
       default:
+        // An object already in the memo is saved as one GET (what save() would do).
+        if (const std::uint64_t* idx = memo_find(memo_key(v))) {
+          opcode_boundary();
+          memo_get_write(*idx);
+          return true;
+        }
         return false;
     }
     save(v, false);
