@@ -53,27 +53,51 @@ HOOKS = ('__reduce_ex__', '__reduce__', '__setstate__', '__getstate__', '__getne
          '__getnewargs_ex__')
 
 
-def set_with_opaque_members(obj):
-    """True if obj reaches a set or frozenset with a member whose hash is not a pure
-    function of builtin values."""
+def reachable(obj):
+    """Every object pickling obj would visit (each once): container items, and for other
+    objects the parts of their reduction (arguments, state, list and dict items), so
+    that deques, slotted objects and custom reductions are looked into too."""
     seen, todo = set(), [obj]
     while todo:
         x = todo.pop()
         if id(x) in seen:
             continue
         seen.add(id(x))
-        if isinstance(x, (set, frozenset)):
-            if not all(common.is_builtin_value(m) and m is not None for m in x):
-                return True
-            todo.extend(x)
-        elif isinstance(x, (list, tuple)):
+        yield x
+        if isinstance(x, (list, tuple, set, frozenset, collections.deque)):
             todo.extend(x)
         elif isinstance(x, dict):
             todo.extend(x.keys())
             todo.extend(x.values())
-        elif hasattr(x, '__dict__') and not isinstance(x, type):
-            todo.append(vars(x))
-    return False
+        elif not isinstance(x, type) and type(x).__module__ != 'builtins':
+            todo.extend(reduction_parts(x))
+
+
+def reduction_parts(x):
+    """The arguments, state and items of x's reduction at protocol 2 (what the pickler
+    saves after the callable), or x's __dict__ when it cannot be reduced."""
+    try:
+        rv = x.__reduce_ex__(2)
+    except Exception:
+        rv = None
+    if not isinstance(rv, tuple):
+        return [vars(x)] if hasattr(x, '__dict__') else []
+    parts = list(rv[1:3])
+    for it in rv[3:5]:
+        if it is not None:
+            try:
+                parts.append(list(it))
+            except Exception:
+                pass
+    return parts
+
+
+def set_with_opaque_members(obj):
+    """True if obj reaches a set or frozenset with a member whose hash is not a pure
+    function of builtin values."""
+    return any(isinstance(x, (set, frozenset))
+               and not all(common.is_builtin_value(m) and m is not None for m in x)
+               for x in reachable(obj))
 
 
 def uses_class_code(obj):
@@ -83,29 +107,18 @@ def uses_class_code(obj):
     an empty list subclass (written at protocol 2+ as NEWOBJ without items, it is a list
     subclass to CPython only, so the library's protocol 0-1 _reconstructor names the
     base `object`, design.md section 5)."""
-    seen, todo = set(), [obj]
-    while todo:
-        x = todo.pop()
-        if id(x) in seen:
-            continue
-        seen.add(id(x))
+    for x in reachable(obj):
         t = type(x)
-        if not isinstance(x, type) and t.__module__ != 'builtins':
-            if isinstance(x, BUILTIN_BASES_RUN):
+        if isinstance(x, type) or t.__module__ == 'builtins':
+            continue
+        if isinstance(x, BUILTIN_BASES_RUN):
+            return True
+        if isinstance(x, list) and not x:
+            return True     # no list items in the pickle: its base class is unknowable
+        for hook in HOOKS:
+            f = getattr(t, hook, None)
+            if f is not None and hasattr(f, '__code__'):
                 return True
-            if isinstance(x, list) and not x:
-                return True     # no list items in the pickle: its base class is unknowable
-            for hook in HOOKS:
-                f = getattr(t, hook, None)
-                if f is not None and hasattr(f, '__code__'):
-                    return True
-        if isinstance(x, (list, tuple, set, frozenset)):
-            todo.extend(x)
-        elif isinstance(x, dict):
-            todo.extend(x.keys())
-            todo.extend(x.values())
-        elif hasattr(x, '__dict__') and not isinstance(x, type):
-            todo.append(vars(x))
     return False
 
 
