@@ -1398,7 +1398,8 @@ void Pickler::clear_memo() {
   impl_->memo.clear();
   impl_->name_strs.clear();
   impl_->global_keys.clear();
-  impl_->scratch = Graph();
+  // A fresh scratch graph only when this dump made nodes (small messages make none).
+  if (impl_->scratch.arena().bytes_allocated() != 0) impl_->scratch = Graph();
 }
 
 std::string dumps(Value v, const PicklerOptions& options) {
