@@ -337,6 +337,7 @@ inline std::size_t slot_of(std::uint64_t hash, std::size_t mask) {
 }
 
 inline bool same_key(Value a, Value b) {
+  if (a.is_small_int() && b.is_small_int()) return a.as_int() == b.as_int();
   detail::Node* na = a.node();
   if (na && na == b.node()) return true;
   return py_equal(a, b);
@@ -455,7 +456,14 @@ std::uint64_t hash_at(Value v, int depth) {
   switch (v.kind()) {
     case Kind::None: return 0x2e3f5a1dULL;
     case Kind::Bool: return v.as_bool() ? 1 : 0;
-    case Kind::Int: return detail::hash_int(detail::IntRef(v));
+    case Kind::Int:
+      if (v.is_small_int()) {
+        // Below the modulus 2**61 - 1 in magnitude, an int is its own hash (-1 is -2).
+        constexpr std::int64_t kModulus = (std::int64_t{1} << 61) - 1;
+        std::int64_t x = v.as_int();
+        if (x > -kModulus && x < kModulus) return static_cast<std::uint64_t>(x == -1 ? -2 : x);
+      }
+      return detail::hash_int(detail::IntRef(v));
     case Kind::Float: return detail::hash_double(v.as_float());
     case Kind::Complex: {
       std::uint64_t re = detail::hash_double(v.as_complex().real());
