@@ -1223,9 +1223,10 @@ struct Pickler::Impl {
     memo_put(key);
   }
 
-  // GLOBAL names are ASCII before protocol 3 and UTF-8 at protocol 3.
+  // GLOBAL names are ASCII before protocol 3 and UTF-8 at protocol 3, and end at a newline:
+  // a name holding one (no importable module has it; a pickle can) cannot be written.
   void append_identifier(std::string& line, std::string_view name, const char* what) {
-    bool ok = true;
+    bool ok = name.find('\n') == std::string_view::npos;
     for (std::size_t i = 0; i < name.size(); ++i) {
       auto c = static_cast<unsigned char>(name[i]);
       if (proto != 3 && c >= 0x80) ok = false;

@@ -903,4 +903,24 @@ TEST(Deep, StreamedToASink) {
   expect_writes("deep.4.writes", sink.writes);
 }
 
+// A pickle can name a module holding a newline (STACK_GLOBAL takes any str); no importable
+// module has one, and a GLOBAL line cannot carry it: below protocol 4 it is a
+// PicklingError, from protocol 4 the name round-trips.
+TEST(Globals, NewlineInANameOnlyFromProtocolFour) {
+  Graph g;
+  Value v = g.global("a\nb", "x");
+  for (int q = 0; q <= 3; ++q) {
+    try {
+      dumps(v, q);
+      ADD_FAILURE() << "protocol " << q << ": no error";
+    } catch (const pickle::Error& e) {
+      EXPECT_EQ(e.python_type_name(), "PicklingError") << "protocol " << q;
+    }
+  }
+  for (int q = 4; q <= 5; ++q) {
+    Graph back = pickle::loads(dumps(v, q));
+    EXPECT_TRUE(pickle::deep_equal(v, back.root())) << "protocol " << q;
+  }
+}
+
 }  // namespace
