@@ -100,17 +100,28 @@ def set_with_opaque_members(obj):
                for x in reachable(obj))
 
 
-def uses_class_code(obj):
+def reduces_itself(t):
+    """True if class t has its own __reduce__ or __reduce_ex__ (in Python or C: Decimal,
+    timedelta, ...), rather than object's."""
+    return t.__reduce_ex__ is not object.__reduce_ex__ or t.__reduce__ is not object.__reduce__
+
+
+def uses_class_code(obj, mutated=False):
     """True if obj reaches an instance whose class decides its reduction in Python code
     (a pickling hook defined in Python), of a subclass of a builtin type in
     BUILTIN_BASES_RUN (namedtuples, int subclasses, set and dict subclasses, ...), or of
     an empty list subclass (written at protocol 2+ as NEWOBJ without items, it is a list
     subclass to CPython only, so the library's protocol 0-1 _reconstructor names the
-    base `object`, design.md section 5)."""
+    base `object`, design.md section 5). For a mutated input, also an instance of a class
+    with its own reduction: its constructor may normalize arguments that the mutation
+    changed (Decimal('sNAN') reduces as 'sNaN', timedelta(-1, -1795081830) as
+    (-20778, 50970)), which the library, keeping the recorded call, cannot know."""
     for x in reachable(obj):
         t = type(x)
         if isinstance(x, type) or t.__module__ == 'builtins':
             continue
+        if mutated and reduces_itself(t):
+            return True
         if isinstance(x, BUILTIN_BASES_RUN):
             return True
         if isinstance(x, list) and not x:
@@ -190,7 +201,7 @@ def check(case, tool, protocols=PROTOCOLS):
     if any(r[1] == 'differ' for r in v['results']):
         if set_with_opaque_members(obj):
             v['category'] = 'set-order'
-        elif uses_class_code(obj):
+        elif uses_class_code(obj, mutated=case.group.endswith('-mutated')):
             v['category'] = 'class-code'
         elif reference.executes:
             v['category'] = 'executes'

@@ -575,8 +575,17 @@ def replay(args):
         kwargs['errors'] = args.errors
     if args.no_fix_imports:
         kwargs['fix_imports'] = False
+    # The case's group (corpus, vectors, ...-mutated) as its report names it: some
+    # categories depend on whether the input is a mutation.
+    group = 'replay'
+    note = re.sub(r'(\.min)?\.pickle$', '.txt', path)
+    if os.path.exists(note):
+        with open(note, encoding='utf-8', errors='replace') as f:
+            m = re.match(r'case: .* \(([\w-]+)\)$', f.readline().strip())
+        if m:
+            group = m.group(1)
     with open(path, 'rb') as f:
-        case = common.Case(os.path.basename(path), 'replay', f.read(), kwargs)
+        case = common.Case(os.path.basename(path), group, f.read(), kwargs)
     common.init_worker([area])
     tool = common.Tool(args.pickletool, args.timeout)
     v = common.check_case(area, tool, case)
