@@ -245,11 +245,17 @@ struct Pickler::Impl {
   std::unordered_map<std::string, Value> name_strs;
   Graph scratch;
 
-  const void* global_key(std::string_view module, std::string_view qualname) {
-    std::string k(module);
-    k += '\0';
+  // One string per (module, qualname) pair: length-prefixed, as names may hold any
+  // character (NUL included: b.'\0x' and 'b\0'.x are two globals).
+  static std::string pair_key(std::string_view module, std::string_view qualname) {
+    std::string k = std::to_string(module.size());
+    k += ':';
+    k += module;
     k += qualname;
-    return &global_keys[k];
+    return k;
+  }
+  const void* global_key(std::string_view module, std::string_view qualname) {
+    return &global_keys[pair_key(module, qualname)];
   }
 
   const void* memo_key(Value v) {
@@ -1123,10 +1129,7 @@ struct Pickler::Impl {
   }
   // A global's __qualname__: one object per global.
   Value qualname_str(const Global& g) {
-    std::string k(g.module());
-    k += '\0';
-    k += g.qualname();
-    return name_str("qualname", k, g.qualname());
+    return name_str("qualname", pair_key(g.module(), g.qualname()), g.qualname());
   }
 
   void save_global_value(Value v, const void* key) {

@@ -60,6 +60,7 @@ struct Unpickler::Impl {
   const std::uint8_t* p = nullptr;
   const std::uint8_t* end = nullptr;
   const std::uint8_t* op_start = nullptr;
+  const std::uint8_t* prev_op_start = nullptr;  // the opcode before (state setter detection)
 
   Graph* g = nullptr;
   std::uint64_t memo_graph = 0;  // Graph::id() of the graph the memo points into
@@ -696,6 +697,7 @@ struct Unpickler::Impl {
 
 Value Unpickler::Impl::run() {
   for (;;) {
+    prev_op_start = op_start;
     op_start = p;
     if (p == end) throw Error(ErrorType::EOFError, "Ran out of input");
     auto op = static_cast<Op>(*p++);
@@ -773,9 +775,12 @@ Value Unpickler::Impl::run() {
         Value args = pop();
         Value callable = pop();
         Value result = eval.call(callable, args);
-        // CPython writes a reduce tuple's state setter as setter(obj, state) REDUCE POP:
-        // remember it on the object so that it pickles the same way again.
-        if (p < end && *p == static_cast<std::uint8_t>(Op::POP) && args.as_tuple().size() == 2 &&
+        // CPython writes a reduce tuple's state setter as setter, obj, state, TUPLE2,
+        // REDUCE, POP: remember it on the object so that it pickles the same way again.
+        // (REDUCE POP also ends an object reached through its own arguments, followed by
+        // a GET; its arguments are not built by the TUPLE2 just before.)
+        if (p < end && *p == static_cast<std::uint8_t>(Op::POP) && prev_op_start &&
+            *prev_op_start == static_cast<std::uint8_t>(Op::TUPLE2) && args.as_tuple().size() == 2 &&
             args.as_tuple()[0].is_object()) {
           args.as_tuple()[0].as_object().set_state_setter(callable, args.as_tuple()[1]);
         }
@@ -805,6 +810,7 @@ Value Unpickler::Impl::load(Graph& graph) {
   fence = 0;
   proto = 0;
   eval.set_proto(0);
+  op_start = nullptr;  // no previous opcode in this pickle
   detail::Arena& arena = graph.arena();
   const std::size_t saved_limit = arena.limit();
   const std::size_t used = arena.bytes_allocated();
