@@ -3,10 +3,11 @@
 
     cmake --workflow --preset fuzz                                # build-fuzz/, sanitizers
     python3 fuzz/run_fuzzers.py --time 28800                      # overnight: 8 hours
-    python3 fuzz/run_fuzzers.py --time 360 --no-merge             # CI: 60 s per target
+    python3 fuzz/run_fuzzers.py --time 360 --seed 1 --no-merge    # CI: 60 s per target
 
 The time is shared equally by the targets, run one after the other, each with
--fork=JOBS workers. Each target reads corpus/<target>/ and corpus/regressions/<target>/;
+-fork=JOBS workers (or, with --seed, as one process from that seed: what CI runs, so
+that its outcome does not depend on luck). Each target reads corpus/<target>/ and corpus/regressions/<target>/;
 the inputs it finds go to a scratch directory, and (unless --no-merge) those that add
 coverage are merged back into corpus/<target>/ (libFuzzer -merge=1). Every crash, leak,
 timeout or out-of-memory input is minimized where libFuzzer can (crashes) and saved in
@@ -81,7 +82,7 @@ def save_finding(binary, target, artifact, flags):
     return dest
 
 
-def run_target(binary, target, seconds, jobs, merge, work):
+def run_target(binary, target, seconds, jobs, merge, work, seed=None):
     corpus = os.path.join(ROOT, 'corpus', target)
     regressions = os.path.join(ROOT, 'corpus', 'regressions', target)
     os.makedirs(corpus, exist_ok=True)
@@ -91,8 +92,12 @@ def run_target(binary, target, seconds, jobs, merge, work):
     os.makedirs(artifacts, exist_ok=True)
     inputs = [corpus] + ([regressions] if os.path.isdir(regressions) else [])
     flags = fuzzer_flags(target)
-    cmd = [binary, f'-fork={jobs}', '-ignore_crashes=1', '-ignore_timeouts=1', '-ignore_ooms=1',
-           f'-max_total_time={seconds}', '-artifact_prefix=' + artifacts, *flags, scratch, *inputs]
+    if seed is None:
+        mode = [f'-fork={jobs}', '-ignore_crashes=1', '-ignore_timeouts=1', '-ignore_ooms=1']
+    else:   # one process from a fixed seed: the same inputs on every run (CI)
+        mode = [f'-seed={seed}']
+    cmd = [binary, *mode, f'-max_total_time={seconds}', '-artifact_prefix=' + artifacts, *flags,
+           scratch, *inputs]
     log_path = os.path.join(work, target, 'fuzz.log')
     cpu_before = children_cpu_seconds()
     start = time.monotonic()
@@ -159,6 +164,9 @@ def main():
     ap.add_argument('--jobs', type=int, default=os.cpu_count() or 1, help='fork-mode workers')
     ap.add_argument('--targets', default=','.join(TARGETS), help='comma-separated (default: all built)')
     ap.add_argument('--no-merge', action='store_true', help='leave corpus/<target>/ as it is')
+    ap.add_argument('--seed', type=int,
+                    help='one process per target from this libFuzzer seed instead of fork mode, '
+                         'so that a run explores the same inputs each time (CI)')
     ap.add_argument('--out', default=os.path.join(HERE, 'out'), help='logs and history (default: %(default)s)')
     ap.add_argument('--history', action='store_true', help='print the totals of history.jsonl and stop')
     args = ap.parse_args()
@@ -187,13 +195,15 @@ def main():
         if not os.path.exists(binary):
             binary = os.path.join(args.build, f'fuzz_{target}')
         print(f'fuzz_{target}: {seconds} s, {args.jobs} workers ...', flush=True)
-        row = run_target(os.path.abspath(binary), target, seconds, args.jobs, not args.no_merge, work)
+        row = run_target(os.path.abspath(binary), target, seconds, args.jobs, not args.no_merge, work,
+                         args.seed)
         print(f"  {row['execs'] or 0} execs, {row['exec_per_s'] or 0}/s, cov {row['cov']}, "
               f"{len(row['findings'])} findings (log {os.path.relpath(row['log'], ROOT)})", flush=True)
         rows.append(row)
         with open(history, 'a') as f:
             f.write(json.dumps(row) + '\n')
-    print_table(rows, f'Fuzzing, {args.jobs} workers per target, {seconds} s each:')
+    mode = f'seed {args.seed}, one process' if args.seed is not None else f'{args.jobs} workers'
+    print_table(rows, f'Fuzzing, {mode} per target, {seconds} s each:')
     return 1 if any(r['findings'] for r in rows) else 0
 
 
