@@ -128,7 +128,9 @@ inline bool is_object(pickle::Value v) { return v.is_object(); }
 /// True if the library records, at some REDUCE/NEWOBJ/NEWOBJ_EX/INST/OBJ of the input, an
 /// inert object (pickle::Object) where CPython runs the call: what CPython then does or
 /// raises is not modelled, so the outcomes are not comparable. Found by loading the
-/// input up to each such opcode (frames left out), then STOP.
+/// input up to each such opcode (frames left out), then STOP. The opcodes are found by
+/// genops, and, past the point where genops (strict as pickletools) stops but the
+/// unpickler reads on (`p1\0\0\n` is PUT 1 to CPython), at every byte that is one of them.
 inline bool leaves_a_call_inert(std::span<const std::uint8_t> input, const pickle::UnpicklerOptions& options) {
   using pickle::Op;
   std::string prefix;
@@ -143,6 +145,13 @@ inline bool leaves_a_call_inert(std::span<const std::uint8_t> input, const pickl
       }
     });
   } catch (const pickle::Error&) {
+    constexpr std::size_t kMaxRawCuts = 4096;
+    const auto is_call = [](std::uint8_t b) {
+      return b == 'R' || b == 'i' || b == 'o' || b == 0x81 || b == 0x92;
+    };
+    for (std::size_t i = 0; i < input.size() && cuts.size() < kMaxRawCuts; ++i) {
+      if (is_call(input[i])) cuts.push_back(std::string(reinterpret_cast<const char*>(input.data()), i + 1) + ".");
+    }
   }
   for (const std::string& cut : cuts) {
     try {

@@ -666,8 +666,8 @@ Codec public_codec(std::uint8_t c) noexcept {
   return c == kNone || c == kNonText ? Codec::Unsupported : static_cast<Codec>(c);
 }
 
-// The conversion of a str argument to a C string (argument clinic's `str`):
-// UnicodeEncodeError for a surrogate, then ValueError for a NUL.
+}  // namespace
+
 void check_str_argument(std::string_view s) {
   if (has_surrogate(s)) {
     std::string ignored;
@@ -675,6 +675,8 @@ void check_str_argument(std::string_view s) {
   }
   if (s.find('\0') != std::string_view::npos) throw Error(ErrorType::ValueError, "embedded null character");
 }
+
+namespace {
 
 // _PyCodec_Lookup after the argument checks: the codec id, or LookupError.
 std::uint8_t lookup_id(std::string_view encoding) {

@@ -103,6 +103,9 @@ void encode_text(std::string_view encoding, std::string_view errors, std::string
 /// of an error handler is wrapped, even for "utf-8"), non-text codecs included (all of them
 /// are NotImplementedError here).
 void codecs_encode(std::string_view encoding, std::string_view errors, std::string_view wtf8, std::string& out);
+/// The conversion of a str argument to a C string (argument clinic's `str`):
+/// UnicodeEncodeError for a surrogate, then ValueError for a NUL.
+void check_str_argument(std::string_view s);
 
 /// True when `in` is valid UTF-8 with surrogates allowed, i.e. decode(Utf8, SurrogatePass)
 /// would succeed and give back the same bytes. The fast path of the unpickler.

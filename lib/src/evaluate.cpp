@@ -25,6 +25,41 @@ const NativeClass* native_class(Value global) {
   return pickle::find_class(g.module(), g.qualname());
 }
 
+// The Python type name of v when the library knows it for certain; empty for what may be
+// anything (an inert instance, a native, a persistent id, a global it cannot identify:
+// string.ascii_letters is a str, math.pi a float).
+std::string known_type_name(Value v) {
+  switch (v.kind()) {
+    case Kind::Object:
+    case Kind::Native:
+    case Kind::PersistentId:
+      return {};
+    case Kind::Global: {
+      const Global& g = v.as_global();
+      if (g.builtin() == Global::Builtin::Unknown) return {};
+      std::string name(global_type_name(g));
+      // An attribute of builtins that is not a class (__debug__, __name__): its value is unknown.
+      if (g.builtin() == Global::Builtin::OtherBuiltin && name != "type" && name != "builtin_function_or_method") return {};
+      return name;
+    }
+    default:
+      return type_name(v);
+  }
+}
+
+// Argument clinic's `str` parameter `name` of function `fn`, in its order: the type (str
+// or a subclass), then the conversion to a C string. False when v may be a str subclass
+// the library cannot see (the call stays inert).
+bool check_str_parameter(std::string_view fn, std::string_view name, Value v) {
+  if (v.is_str()) {
+    check_str_argument(v.as_str().utf8());
+    return true;
+  }
+  std::string type = known_type_name(v);
+  if (type.empty()) return false;
+  fail(ErrorType::TypeError, std::string(fn) + "() argument '" + std::string(name) + "' must be str, not " + type);
+}
+
 bool is_partial(const Object& o) {
   return o.how() == Object::How::Reduce && o.callable().is_global() &&
          o.callable().as_global().builtin() == Global::Builtin::Partial;
@@ -227,7 +262,8 @@ Value Evaluator::call(Value callable, Value args) {
       if (a.size() > 3) {
         fail(ErrorType::TypeError, "encode() takes at most 3 arguments (" + std::to_string(a.size()) + " given)");
       }
-      if (!a[0].is_str() || (a.size() >= 2 && !a[1].is_str()) || (a.size() == 3 && !a[2].is_str())) {
+      if ((a.size() >= 2 && !check_str_parameter("encode", "encoding", a[1])) ||
+          (a.size() == 3 && !check_str_parameter("encode", "errors", a[2])) || !a[0].is_str()) {
         return inert_call(callable, args);
       }
       std::string_view encoding = a.size() >= 2 ? a[1].as_str().utf8() : std::string_view("utf-8");
@@ -346,7 +382,7 @@ Value Evaluator::call_complex(Value callable, Value args) {
       if (overflow) fail(ErrorType::OverflowError, "int too large to convert to float");
     } else if (x.kind() == Kind::Complex || x.is_str()) {
       return inert_call(callable, args);  // string parsing and complex arithmetic: not emulated
-    } else if (x.is_node() && (x.is_object() || x.is_global() || x.kind() == Kind::PersistentId)) {
+    } else if (known_type_name(x).empty()) {
       return inert_call(callable, args);
     } else {
       fail(ErrorType::TypeError, std::string("complex() ") + (i == 0 ? "first" : "second") +
@@ -412,8 +448,15 @@ Value Evaluator::call_bytes(Value callable, Value args, bool bytearray) {
         return inert_call(callable, args);
     }
   }
-  // (str, encoding[, errors])
-  if (!x.is_str() || !a[1].is_str() || (a.size() == 3 && !a[2].is_str())) return inert_call(callable, args);
+  // (str, encoding[, errors]): argument clinic converts encoding and errors first.
+  const char* fn = bytearray ? "bytearray" : "bytes";
+  if (!check_str_parameter(fn, "encoding", a[1]) || (a.size() == 3 && !check_str_parameter(fn, "errors", a[2]))) {
+    return inert_call(callable, args);
+  }
+  if (!x.is_str()) {
+    if (known_type_name(x).empty()) return inert_call(callable, args);
+    fail(ErrorType::TypeError, "encoding without a string argument");
+  }
   std::string_view encoding = a[1].as_str().utf8();
   if (find_codec(encoding) == Codec::Unsupported && codec_exists(encoding)) {
     return inert_call(callable, args);
