@@ -339,12 +339,20 @@ void encode_ucs1(std::string_view encoding, char32_t limit, std::string_view rea
   std::size_t i = 0;
   std::size_t pos = 0;
   Run run;
+  out.reserve(out.size() + n);  // one byte per code point: at most the input's size
   while (i < n) {
     if (p[i] < 0x80) {
       const std::size_t j = skip_ascii(p, n, i + 1);
       out.append(in.data() + i, j - i);
       pos += j - i;
       i = j;
+      continue;
+    }
+    if ((p[i] & 0xfe) == 0xc2 && limit >= 0x100) {
+      // U+0080..U+00FF, the common case of Latin-1 text (the input is valid WTF-8).
+      out.push_back(static_cast<char>(((p[i] & 0x1f) << 6) | (p[i + 1] & 0x3f)));
+      i += 2;
+      ++pos;
       continue;
     }
     const char32_t c = wtf8::next(in, i);
