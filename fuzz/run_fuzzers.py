@@ -171,6 +171,7 @@ def main():
     ap.add_argument('--history', action='store_true', help='print the totals of history.jsonl and stop')
     args = ap.parse_args()
 
+    args.out = os.path.abspath(args.out)   # the fuzzers run in directories below it
     history = os.path.join(args.out, 'history.jsonl')
     if args.history:
         print_history(history)
@@ -204,7 +205,10 @@ def main():
             f.write(json.dumps(row) + '\n')
     mode = f'seed {args.seed}, one process' if args.seed is not None else f'{args.jobs} workers'
     print_table(rows, f'Fuzzing, {mode} per target, {seconds} s each:')
-    return 1 if any(r['findings'] for r in rows) else 0
+    idle = [r['target'] for r in rows if not r['execs']]
+    if idle:   # a fuzzer that never ran tests nothing: that is a failure too
+        print(f"no executions for: {', '.join(idle)} (see their fuzz.log)", file=sys.stderr)
+    return 1 if idle or any(r['findings'] for r in rows) else 0
 
 
 if __name__ == '__main__':
