@@ -149,8 +149,22 @@ inline bool leaves_a_call_inert(std::span<const std::uint8_t> input, const pickl
     const auto is_call = [](std::uint8_t b) {
       return b == 'R' || b == 'i' || b == 'o' || b == 0x81 || b == 0x92;
     };
-    for (std::size_t i = 0; i < input.size() && cuts.size() < kMaxRawCuts; ++i) {
-      if (is_call(input[i])) cuts.push_back(std::string(reinterpret_cast<const char*>(input.data()), i + 1) + ".");
+    // Without what looks like a FRAME header (0x95 and a length that fits): a cut frame
+    // is an error of its own.
+    std::string body;
+    for (std::size_t i = 0; i < input.size(); ++i) {
+      if (input[i] == 0x95 && i + 9 <= input.size()) {
+        std::uint64_t len = 0;
+        for (int k = 8; k >= 1; --k) len = len << 8 | input[i + k];
+        if (len <= input.size() - i - 9) {
+          i += 8;
+          continue;
+        }
+      }
+      body.push_back(static_cast<char>(input[i]));
+    }
+    for (std::size_t i = 0; i < body.size() && cuts.size() < kMaxRawCuts; ++i) {
+      if (is_call(static_cast<std::uint8_t>(body[i]))) cuts.push_back(body.substr(0, i + 1) + ".");
     }
   }
   for (const std::string& cut : cuts) {

@@ -240,6 +240,17 @@ Value Evaluator::call(Value callable, Value args) {
   const Tuple& a = args.as_tuple();
   using B = Global::Builtin;
   switch (callable.as_global().builtin()) {
+    case B::NoneType:
+    case B::EllipsisType:
+    case B::NotImplementedType: {
+      // The singletons' types refuse any argument.
+      if (a.size() == 0) return inert_call(callable, args);
+      B b = callable.as_global().builtin();
+      fail(ErrorType::TypeError, std::string(b == B::NoneType       ? "NoneType"
+                                             : b == B::EllipsisType ? "EllipsisType"
+                                                                    : "NotImplementedType") +
+                                     " takes no arguments");
+    }
     case B::Set:
     case B::FrozenSet: {
       bool frozen = callable.as_global().builtin() == B::FrozenSet;
