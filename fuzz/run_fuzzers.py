@@ -195,7 +195,8 @@ def main():
         binary = os.path.join(args.build, 'fuzz', f'fuzz_{target}')
         if not os.path.exists(binary):
             binary = os.path.join(args.build, f'fuzz_{target}')
-        print(f'fuzz_{target}: {seconds} s, {args.jobs} workers ...', flush=True)
+        how = f'seed {args.seed}' if args.seed is not None else f'{args.jobs} workers'
+        print(f'fuzz_{target}: {seconds} s, {how} ...', flush=True)
         row = run_target(os.path.abspath(binary), target, seconds, args.jobs, not args.no_merge, work,
                          args.seed)
         print(f"  {row['execs'] or 0} execs, {row['exec_per_s'] or 0}/s, cov {row['cov']}, "
