@@ -21,24 +21,6 @@ namespace {
 
 std::string quoted_type(Value v) { return "'" + type_name(v) + "'"; }
 
-// Python truthiness, for `if deep and args`.
-bool truthy(Value v) {
-  switch (v.kind()) {
-    case Kind::None: return false;
-    case Kind::Bool: return v.as_bool();
-    case Kind::Int: return !v.is_small_int() || v.as_int() != 0;
-    case Kind::Float: return v.as_float() != 0;
-    case Kind::Str: return !v.as_str().utf8().empty();
-    case Kind::Bytes:
-    case Kind::ByteArray: return v.as_bytes().size() != 0;
-    case Kind::List: return v.as_list().size() != 0;
-    case Kind::Tuple: return v.as_tuple().size() != 0;
-    case Kind::Dict: return v.as_dict().size() != 0;
-    case Kind::Set:
-    case Kind::FrozenSet: return v.as_set().size() != 0;
-    default: return true;
-  }
-}
 
 // iter(v) run to the end, for the values whose iteration the library knows; nullopt for
 // the others (not iterable, or unknowable: inert objects).
@@ -306,7 +288,7 @@ class Copier {
   // copy._reconstruct.
   Value reconstruct(Value x, const Recipe& r) {
     Value args = r.args;
-    if (deep_mode() && truthy(args)) {
+    if (deep_mode() && detail::truthy(args)) {
       std::vector<Value> copies;
       for (Value a : iterate_or_throw(g_, args)) copies.push_back(deep(a));
       args = g_.new_tuple(copies);

@@ -404,6 +404,23 @@ struct Pickler::Impl {
     }
     later_save(v);
   }
+  // BININT1/BININT2/BININT for an int in int32 range (x as uint32), stored straight into
+  // the output (byte stores the compiler merges).
+  [[gnu::always_inline]] void write_binint(std::uint32_t u) {
+    if (u > 0xffff) {
+      char* p = write_ptr(5);
+      p[0] = op(Op::BININT);
+      put_le(p + 1, u, 4);
+    } else if (u > 0xff) {
+      char* p = write_ptr(3);
+      p[0] = op(Op::BININT2);
+      put_le(p + 1, u, 2);
+    } else {
+      char* p = write_ptr(2);
+      p[0] = op(Op::BININT1);
+      p[1] = static_cast<char>(u);
+    }
+  }
   // The common numbers, inline: what save() does for them, without its dispatch.
   [[gnu::always_inline]] bool save_number(Value v) {
     if (!bin || opts.persistent_id) return false;
@@ -411,20 +428,7 @@ struct Pickler::Impl {
       std::int64_t x = v.as_int();
       if (x < INT32_MIN || x > INT32_MAX) return false;
       opcode_boundary();
-      auto u = static_cast<std::uint32_t>(x);
-      if (u > 0xffff) {
-        char* p = write_ptr(5);
-        p[0] = op(Op::BININT);
-        put_le(p + 1, u, 4);
-      } else if (u > 0xff) {
-        char* p = write_ptr(3);
-        p[0] = op(Op::BININT2);
-        put_le(p + 1, u, 2);
-      } else {
-        char* p = write_ptr(2);
-        p[0] = op(Op::BININT1);
-        p[1] = static_cast<char>(u);
-      }
+      write_binint(static_cast<std::uint32_t>(x));
       return true;
     }
     if (v.is_float()) {
@@ -650,21 +654,7 @@ struct Pickler::Impl {
       std::int64_t x = v.as_int();
       char buf[24];
       if (bin) {
-        // Stored straight into the output (byte stores the compiler merges).
-        auto u = static_cast<std::uint32_t>(x);
-        if (u > 0xffff) {
-          char* p = write_ptr(5);
-          p[0] = op(Op::BININT);
-          put_le(p + 1, u, 4);
-        } else if (u > 0xff) {
-          char* p = write_ptr(3);
-          p[0] = op(Op::BININT2);
-          put_le(p + 1, u, 2);
-        } else {
-          char* p = write_ptr(2);
-          p[0] = op(Op::BININT1);
-          p[1] = static_cast<char>(u);
-        }
+        write_binint(static_cast<std::uint32_t>(x));
       } else {
         int n = std::snprintf(buf, sizeof buf, "I%lld\n", static_cast<long long>(x));
         write(buf, static_cast<std::size_t>(n));

@@ -97,25 +97,6 @@ bool has_value_newargs(Value v) {
   }
 }
 
-// Python truthiness, for copyreg._reduce_ex's `if dict:`.
-bool truthy(Value v) {
-  switch (v.kind()) {
-    case Kind::None: return false;
-    case Kind::Bool: return v.as_bool();
-    case Kind::Int: return !v.is_small_int() || v.as_int() != 0;
-    case Kind::Float: return v.as_float() != 0;
-    case Kind::Complex: return v.as_complex().real() != 0 || v.as_complex().imag() != 0;
-    case Kind::Str: return !v.as_str().utf8().empty();
-    case Kind::Bytes:
-    case Kind::ByteArray: return v.as_bytes().size() != 0;
-    case Kind::List: return v.as_list().size() != 0;
-    case Kind::Tuple: return v.as_tuple().size() != 0;
-    case Kind::Dict: return v.as_dict().size() != 0;
-    case Kind::Set:
-    case Kind::FrozenSet: return v.as_set().size() != 0;
-    default: return true;
-  }
-}
 
 void set_items(ReduceValue& rv, const Object& o) {
   if (!o.list_items().empty()) {
@@ -475,6 +456,25 @@ Value partial_for_newobj_ex(Value cls, Value args, Value kwargs, Graph& scratch)
   Value state[] = {func, scratch.new_tuple(pargs), kw, Value()};
   partial.as_object().set_state(scratch.new_tuple(state));
   return partial;
+}
+
+bool truthy(Value v) {
+  switch (v.kind()) {
+    case Kind::None: return false;
+    case Kind::Bool: return v.as_bool();
+    case Kind::Int: return !v.is_small_int() || v.as_int() != 0;
+    case Kind::Float: return v.as_float() != 0;
+    case Kind::Complex: return v.as_complex().real() != 0 || v.as_complex().imag() != 0;
+    case Kind::Str: return !v.as_str().utf8().empty();
+    case Kind::Bytes:
+    case Kind::ByteArray: return v.as_bytes().size() != 0;
+    case Kind::List: return v.as_list().size() != 0;
+    case Kind::Tuple: return v.as_tuple().size() != 0;
+    case Kind::Dict: return v.as_dict().size() != 0;
+    case Kind::Set:
+    case Kind::FrozenSet: return v.as_set().size() != 0;
+    default: return true;
+  }
 }
 
 }  // namespace pickle::detail

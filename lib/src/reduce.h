@@ -69,6 +69,9 @@ ReduceValue reduce_value_from_tuple(Value rv, Graph& scratch);
 /// The items an Iterator yields (dict items as 2-tuples made in scratch).
 std::vector<Value> iterator_items(Value it, Graph& scratch);
 
+/// Python truthiness (`if dict:` in copyreg._reduce_ex, `if deep and args` in copy).
+bool truthy(Value v);
+
 /// functools.partial(cls.__new__, cls, *args, **kwargs), as CPython builds it for
 /// __newobj_ex__ at protocols 2 and 3 (args = (cls, args, kwargs)).
 Value partial_for_newobj_ex(Value cls, Value args, Value kwargs, Graph& scratch);
