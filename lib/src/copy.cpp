@@ -21,7 +21,6 @@ namespace {
 
 std::string quoted_type(Value v) { return "'" + type_name(v) + "'"; }
 
-
 // iter(v) run to the end, for the values whose iteration the library knows; nullopt for
 // the others (not iterable, or unknowable: inert objects).
 std::optional<std::vector<Value>> iterate(Graph& g, Value v) {
