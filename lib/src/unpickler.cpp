@@ -119,8 +119,15 @@ struct Unpickler::Impl {
   [[noreturn]] void underflow() const {
     unpickling_error(marks.empty() ? "unpickling stack underflow" : "unexpected MARK found");
   }
-  void push(Value v) {
-    if (stack.size() == stack.capacity() && stack.size() + marks.size() >= opts.limits.max_stack) {
+  [[gnu::always_inline]] void push(Value v) {
+    if (stack.size() == stack.capacity()) [[unlikely]] {
+      push_growing(v);
+      return;
+    }
+    stack.push_back(v);
+  }
+  [[gnu::noinline]] void push_growing(Value v) {
+    if (stack.size() + marks.size() >= opts.limits.max_stack) {
       fail(ErrorType::MemoryError, "unpickling stack exceeds the limit of " +
                                        std::to_string(opts.limits.max_stack) + " items");
     }
@@ -160,22 +167,33 @@ struct Unpickler::Impl {
     auto it = memo_sparse.find(idx);
     return it == memo_sparse.end() ? nullptr : &it->second;
   }
-  void memo_put(std::uint64_t idx, Value v) {
-    if (idx < memo.size()) {
+  [[gnu::always_inline]] void memo_put(std::uint64_t idx, Value v) {
+    if (idx < memo.size()) [[likely]] {
       if (!memo_present[idx]) count_memo_entry();
       memo[idx] = v;
       memo_present[idx] = 1;
       return;
     }
+    memo_put_beyond(idx, v);
+  }
+  [[gnu::noinline]] void memo_put_beyond(std::uint64_t idx, Value v) {
     // Grow the dense part only for indexes near its end: picklers number entries
     // consecutively, so anything far beyond is an outlier kept in the sparse map.
     if (idx <= 2 * memo.size() + 1024) {
-      count_memo_entry();
       std::size_t n = std::max<std::size_t>(idx + 1, memo.size() * 2);
       memo.resize(n);
       memo_present.resize(n, 0);
-      memo[idx] = v;
-      memo_present[idx] = 1;
+      // Each index lives in one place: outliers the dense part now covers move into it.
+      for (auto it = memo_sparse.begin(); it != memo_sparse.end();) {
+        if (it->first < n) {
+          memo[it->first] = it->second;
+          memo_present[it->first] = 1;
+          it = memo_sparse.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      memo_put(idx, v);
       return;
     }
     auto [it, inserted] = memo_sparse.try_emplace(idx, v);

@@ -42,13 +42,6 @@ std::string_view kind_type_name(Kind kind) noexcept {
 
 // ---- Value ------------------------------------------------------------------------------
 
-Value Value::from_node(detail::Node* node) noexcept {
-  Value v(node->kind);
-  v.node_ = node;
-  v.big_ = node->kind == Kind::Int;
-  return v;
-}
-
 const BigInt& Value::as_bigint() const noexcept { return *static_cast<const BigInt*>(node_); }
 const Complex& Value::as_complex() const noexcept { return *static_cast<const Complex*>(node_); }
 const Str& Value::as_str() const noexcept { return *static_cast<const Str*>(node_); }
@@ -441,8 +434,16 @@ std::uint64_t hash_bytes(std::string_view s) {
     p += 8;
     n -= 8;
   }
+  // The 0..7 bytes left, read without a variable-length memcpy (a library call).
   std::uint64_t w = 0;
-  if (n) std::memcpy(&w, p, n);
+  if (n >= 4) {
+    std::uint32_t lo, hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + n - 4, 4);
+    w = lo | (std::uint64_t{hi} << 32);
+  } else if (n) {
+    w = p[0] | (std::uint64_t{p[n / 2]} << 8) | (std::uint64_t{p[n - 1]} << 16);
+  }
   h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
   h ^= h >> 29;
   return h;

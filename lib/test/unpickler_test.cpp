@@ -106,6 +106,25 @@ TEST(Unpickler, FarMemoIndexDoesNotSizeAnArray) {
   EXPECT_TRUE(g.root().is_none());
 }
 
+TEST(Unpickler, FarMemoIndexStaysFoundOnceTheDenseMemoReachesIt) {
+  // [] put at 5000, then 4100 Nones put at 0, 1, 2, ...: the dense memo grows past 5000,
+  // and GET 5000 must still find the list (pickle.loads returns it).
+  std::string data = "\x80\x04]r\x88\x13\x00\x00" "0"s;
+  for (std::uint32_t i = 0; i < 4100; ++i) {
+    data += "Nr"s;
+    for (int b = 0; b < 4; ++b) data += static_cast<char>((i >> (8 * b)) & 0xff);
+    data += "0"s;
+  }
+  data += "j\x88\x13\x00\x00."s;
+  Graph g = loads(data);
+  ASSERT_TRUE(g.root().is_list());
+  EXPECT_EQ(g.root().as_list().size(), 0u);
+  // The memo counts the list once: a limit of exactly 4101 entries is enough.
+  UnpicklerOptions options;
+  options.limits.max_memo = 4101;
+  EXPECT_TRUE(loads(data, options).root().is_list());
+}
+
 TEST(Unpickler, PersistentIds) {
   Error e = load_error("Pabc\n."s);
   EXPECT_EQ(e.type(), ErrorType::UnpicklingError);

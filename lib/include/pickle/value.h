@@ -96,7 +96,12 @@ class Value {
   static constexpr Value integer(std::int64_t i) noexcept { Value v(Kind::Int); v.i_ = i; return v; }
   static constexpr Value floating(double d) noexcept { Value v(Kind::Float); v.f_ = d; return v; }
   /// Wraps a node; `node` must belong to a Graph.
-  static Value from_node(detail::Node* node) noexcept;
+  static Value from_node(detail::Node* node) noexcept {
+    Value v(node->kind);
+    v.node_ = node;
+    v.big_ = node->kind == Kind::Int;
+    return v;
+  }
 
   Kind kind() const noexcept { return kind_; }
   bool is_none() const noexcept { return kind_ == Kind::None; }
