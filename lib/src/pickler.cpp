@@ -98,7 +98,7 @@ class OutBuffer {
 // non-immediate value saved is looked up once).
 class IdentityMap {
  public:
-  std::size_t size() const noexcept { return size_; }
+  std::size_t size() const noexcept { return used_.size(); }
   const std::uint64_t* find(const void* key) const noexcept {
     if (slots_.empty()) return nullptr;
     const Slot& s = slots_[probe(key)];
@@ -106,14 +106,16 @@ class IdentityMap {
   }
   /// key -> value, replacing an existing entry (as CPython's PyMemoTable_Set).
   void insert(const void* key, std::uint64_t value) {
-    if ((size_ + 1) * 2 > slots_.size()) rehash();
-    Slot& s = slots_[probe(key)];
-    if (!s.key) ++size_;
-    s = {key, value};
+    if ((used_.size() + 1) * 2 > slots_.size()) rehash();
+    std::size_t i = probe(key);
+    if (!slots_[i].key) used_.push_back(i);
+    slots_[i] = {key, value};
   }
+  /// Empties the used slots only: the table keeps its size for the next dump, and a
+  /// small dump after a large one does not pay for the large one's table.
   void clear() noexcept {
-    if (size_) std::fill(slots_.begin(), slots_.end(), Slot{});
-    size_ = 0;
+    for (std::size_t i : used_) slots_[i] = Slot{};
+    used_.clear();
   }
 
  private:
@@ -139,14 +141,14 @@ class IdentityMap {
     std::vector<Slot> old = std::move(slots_);
     slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
     mask_ = slots_.size() - 1;
-    size_ = 0;
+    used_.clear();
     for (const Slot& s : old) {
       if (s.key) insert(s.key, s.value);
     }
   }
   std::vector<Slot> slots_;
   std::size_t mask_ = 0;
-  std::size_t size_ = 0;
+  std::vector<std::size_t> used_;  // indexes of the occupied slots
 };
 
 // Identity keys for objects that CPython shares but the graph may not: every empty or
@@ -364,30 +366,28 @@ struct Pickler::Impl {
     const void* key = nullptr;
     std::size_t a = 0, b = 0;
   };
-  static Task task(T kind, Value v = Value(), const void* key = nullptr, std::size_t a = 0, std::size_t b = 0) {
-    Task t{kind, 0, {}, v, key, a, b};
+  std::vector<Task> tasks;
+  std::vector<Task> pending;  // a sequence in reading order, pushed reversed by flush()
+
+  // Tasks are built in place: copying a Task just built field by field would reload in
+  // wide chunks what was just stored in narrow ones, which stalls the store buffer.
+  [[gnu::always_inline]] Task& later(T kind, Value v = Value(), const void* key = nullptr,
+                                     std::size_t a = 0, std::size_t b = 0) {
+    Task& t = pending.emplace_back();
+    t.kind = kind;
     t.v = v;
     t.key = key;
     t.a = a;
     t.b = b;
     return t;
   }
-  std::vector<Task> tasks;
-  std::vector<Task> pending;  // a sequence in reading order, pushed reversed by flush()
-
-  void later_save(Value v) { pending.push_back(task(T::Save, v)); }
-  void later_op(Op o) {
-    Task t = task(T::WriteOp);
-    t.bytes[0] = op(o);
-    pending.push_back(t);
-  }
+  void later_save(Value v) { later(T::Save, v); }
+  void later_op(Op o) { later(T::WriteOp).bytes[0] = op(o); }
   void later_write(std::string_view s) {
-    Task t = task(T::Write);
+    Task& t = later(T::Write);
     t.len = static_cast<std::uint8_t>(s.size());
     std::memcpy(t.bytes, s.data(), s.size());
-    pending.push_back(t);
   }
-  void later(Task t) { pending.push_back(t); }
   // emit_*: as later_*, but done at once while nothing is pending (so the order is the
   // same), which keeps the values that need no task -- numbers, str, bytes -- off the
   // task stack. Only for functions that write nothing themselves after emitting.
@@ -469,7 +469,9 @@ struct Pickler::Impl {
       if (proto >= 4) framing = true;
     }
     try {
-      tasks.push_back(task(T::Save, v));
+      Task& first = tasks.emplace_back();
+      first.kind = T::Save;
+      first.v = v;
       run();
       write_op(Op::STOP);
       commit_frame();
@@ -627,7 +629,7 @@ struct Pickler::Impl {
 
   void save_pers(Value pid) {
     if (bin) {
-      later(task(T::SavePersId, pid));
+      later(T::SavePersId, pid);
       later_op(Op::BINPERSID);
       flush();
       return;
@@ -864,12 +866,12 @@ struct Pickler::Impl {
     const List& l = v.as_list();
     if (l.size() != 0) {
       if (proto > 0) {
-        later(task(T::ListExact, v, nullptr, 0));
+        later(T::ListExact, v, nullptr, 0);
       } else {
-        later(task(T::Items, Value(), l.begin(), 0, l.size()));
+        later(T::Items, Value(), l.begin(), 0, l.size());
       }
     }
-    if (opts.fast) later(task(T::FastLeave, Value(), key));
+    if (opts.fast) later(T::FastLeave, Value(), key);
     flush();
   }
 
@@ -889,7 +891,7 @@ struct Pickler::Impl {
     emit_op(Op::MARK);
     for (std::size_t i = total; i < end; ++i) emit_save(l[i]);
     emit_op(Op::APPENDS);
-    if (end < l.size()) later(task(T::ListExact, t.v, nullptr, end));
+    if (end < l.size()) later(T::ListExact, t.v, nullptr, end);
     flush();
   }
 
@@ -917,7 +919,7 @@ struct Pickler::Impl {
     emit_op(Op::MARK);
     for (std::size_t i = pos; i < pos + n; ++i) emit_save(items[i]);
     emit_op(Op::APPENDS);
-    if (n == kBatchSize) later(task(T::Items, Value(), items, pos + n, size));
+    if (n == kBatchSize) later(T::Items, Value(), items, pos + n, size);
     flush();
   }
 
@@ -932,12 +934,12 @@ struct Pickler::Impl {
     const Dict& d = v.as_dict();
     if (d.size() != 0) {
       if (proto > 0) {
-        later(task(T::DictExact, v, nullptr, 0));
+        later(T::DictExact, v, nullptr, 0);
       } else {
-        later(task(T::Pairs, Value(), d.begin(), 0, d.size()));
+        later(T::Pairs, Value(), d.begin(), 0, d.size());
       }
     }
-    if (opts.fast) later(task(T::FastLeave, Value(), key));
+    if (opts.fast) later(T::FastLeave, Value(), key);
     flush();
   }
 
@@ -960,7 +962,7 @@ struct Pickler::Impl {
       emit_save(d.begin()[i].value);
     }
     emit_op(Op::SETITEMS);
-    if (n == kBatchSize) later(task(T::DictExact, t.v, nullptr, pos + n));
+    if (n == kBatchSize) later(T::DictExact, t.v, nullptr, pos + n);
     flush();
   }
 
@@ -993,7 +995,7 @@ struct Pickler::Impl {
       emit_save(entries[i].value);
     }
     emit_op(Op::SETITEMS);
-    if (n == kBatchSize) later(task(T::Pairs, Value(), entries, pos + n, size));
+    if (n == kBatchSize) later(T::Pairs, Value(), entries, pos + n, size);
     flush();
   }
 
@@ -1012,7 +1014,7 @@ struct Pickler::Impl {
     memo_put(key);
     if (order.empty()) return;
     set_orders.push_back(std::move(order));
-    later(task(T::SetBatch, Value(), &set_orders.back(), 0));
+    later(T::SetBatch, Value(), &set_orders.back(), 0);
     flush();
   }
 
@@ -1023,7 +1025,7 @@ struct Pickler::Impl {
     emit_op(Op::MARK);
     for (std::size_t i = pos; i < pos + n; ++i) emit_save(order[i]);
     emit_op(Op::ADDITEMS);
-    if (n == kBatchSize) later(task(T::SetBatch, Value(), t.key, pos + n));
+    if (n == kBatchSize) later(T::SetBatch, Value(), t.key, pos + n);
     flush();
   }
 
@@ -1040,7 +1042,7 @@ struct Pickler::Impl {
     }
     emit_op(Op::MARK);
     for (Value item : order) emit_save(item);
-    later(task(T::FrozenSetEnd, v, key));
+    later(T::FrozenSetEnd, v, key);
     flush();
   }
 
@@ -1072,7 +1074,7 @@ struct Pickler::Impl {
       emit_op(Op::MARK);
       for (Value item : t) emit_save(item);
     }
-    later(task(T::TupleEnd, v, key, n));
+    later(T::TupleEnd, v, key, n);
     flush();
   }
 
@@ -1189,7 +1191,7 @@ struct Pickler::Impl {
       later_save(module_name_str(g));
       later_save(qualname_str(g));
       later_op(Op::STACK_GLOBAL);
-      later(task(T::MemoPut, Value(), key));
+      later(T::MemoPut, Value(), key);
       flush();
       return;
     }
@@ -1197,7 +1199,7 @@ struct Pickler::Impl {
       // Below protocol 4 a nested name is getattr(parent, lastname), memoized as itself.
       Value parent = scratch.global(g.module(), qualname.substr(0, dot));
       Value args[] = {parent, fresh_str(qualname.substr(dot + 1))};
-      later(task(T::MemoPut, Value(), key));  // runs after the reduction queued next
+      later(T::MemoPut, Value(), key);  // runs after the reduction queued next
       flush();
       save_reduce(detail::ReduceValue::call(builtin("getattr"), fresh_tuple(args)), Value(), nullptr);
       return;
@@ -1300,7 +1302,7 @@ struct Pickler::Impl {
                                                         : "maximum recursion depth exceeded while pickling an object");
     }
     frames.push_back({std::move(rv), obj, obj_key});
-    later(task(T::ReduceEnd));
+    later(T::ReduceEnd);
     flush();
   }
 
@@ -1340,9 +1342,9 @@ struct Pickler::Impl {
       memo_put(f.obj_key);
     }
     const detail::ReduceValue& rv = f.rv;
-    if (rv.has_listitems) later(task(T::Items, Value(), rv.listitems.data(), 0, rv.listitems.size()));
-    if (rv.has_dictitems) later(task(T::Pairs, Value(), rv.dictitems.data(), 0, rv.dictitems.size()));
-    if (rv.dictitems_not_pairs) later(task(T::NotPairs));
+    if (rv.has_listitems) later(T::Items, Value(), rv.listitems.data(), 0, rv.listitems.size());
+    if (rv.has_dictitems) later(T::Pairs, Value(), rv.dictitems.data(), 0, rv.dictitems.size());
+    if (rv.dictitems_not_pairs) later(T::NotPairs);
     if (!rv.state.is_none()) {
       if (rv.state_setter.is_none()) {
         later_save(rv.state);

@@ -50,6 +50,30 @@ std::uint64_t read_le(const std::uint8_t* p, int n) {
   return x;
 }
 
+// The unpickling stack: a vector used as storage, with its own size, so that a push is
+// a plain store of the value. (std::vector::push_back, which GCC leaves out of line in
+// the opcode loop, takes the value by reference: each push reloaded a value just stored
+// in two halves, and that wide reload of narrow stores stalls.)
+class ValueStack {
+ public:
+  std::size_t size() const noexcept { return size_; }
+  bool full() const noexcept { return size_ == slots_.size(); }
+  /// Requires !full().
+  void push_unchecked(Value v) noexcept { slots_[size_++] = v; }
+  void grow() { slots_.resize(slots_.empty() ? 64 : slots_.size() * 2); }
+  Value& back() noexcept { return slots_[size_ - 1]; }
+  void pop_back() noexcept { --size_; }
+  /// Drops the values from index n on (n <= size()).
+  void truncate(std::size_t n) noexcept { size_ = n; }
+  void clear() noexcept { size_ = 0; }
+  Value* data() noexcept { return slots_.data(); }
+  Value& operator[](std::size_t i) noexcept { return slots_[i]; }
+
+ private:
+  std::vector<Value> slots_;
+  std::size_t size_ = 0;
+};
+
 }  // namespace
 
 Value keep_persistent_ids(Graph& g, Value pid) { return g.new_persistent_id(pid); }
@@ -64,16 +88,19 @@ struct Unpickler::Impl {
 
   Graph* g = nullptr;
   std::uint64_t memo_graph = 0;  // Graph::id() of the graph the memo points into
-  std::vector<Value> stack;
+  ValueStack stack;
   std::vector<std::size_t> marks;
   std::size_t fence = 0;  // stack index of the top mark; pops may not go below it
   int proto = 0;
   detail::Evaluator eval{nullptr, &opts, 0};
 
   // The memo: dense for the indexes picklers write (0, 1, 2, ...), sparse for far
-  // outliers, so that an index named by the input never sizes an array.
+  // outliers, so that an index named by the input never sizes an array. A dense slot
+  // is set when its stamp is the current epoch: clearing the memo between loads is a
+  // new epoch, and the dense arrays keep their size for the next load.
   std::vector<Value> memo;
-  std::vector<std::uint8_t> memo_present;
+  std::vector<std::uint32_t> memo_stamp;
+  std::uint32_t memo_epoch = 1;
   std::unordered_map<std::uint64_t, Value> memo_sparse;
   std::size_t memo_len = 0;
 
@@ -84,8 +111,8 @@ struct Unpickler::Impl {
 
   // ---- input --------------------------------------------------------------------------
 
-  const std::uint8_t* read(std::size_t n) {
-    if (n > static_cast<std::size_t>(end - p)) {
+  [[gnu::always_inline]] const std::uint8_t* read(std::size_t n) {
+    if (n > static_cast<std::size_t>(end - p)) [[unlikely]] {
       if (n > static_cast<std::size_t>(INT64_MAX) - static_cast<std::size_t>(p - begin)) {
         unpickling_error("read would overflow (invalid bytecode)");
       }
@@ -120,18 +147,15 @@ struct Unpickler::Impl {
     unpickling_error(marks.empty() ? "unpickling stack underflow" : "unexpected MARK found");
   }
   [[gnu::always_inline]] void push(Value v) {
-    if (stack.size() == stack.capacity()) [[unlikely]] {
-      push_growing(v);
-      return;
-    }
-    stack.push_back(v);
+    if (stack.full()) [[unlikely]] grow_stack();
+    stack.push_unchecked(v);
   }
-  [[gnu::noinline]] void push_growing(Value v) {
+  [[gnu::noinline]] void grow_stack() {
     if (stack.size() + marks.size() >= opts.limits.max_stack) {
       fail(ErrorType::MemoryError, "unpickling stack exceeds the limit of " +
                                        std::to_string(opts.limits.max_stack) + " items");
     }
-    stack.push_back(v);
+    stack.grow();
   }
   Value pop() {
     if (stack.size() <= fence) underflow();
@@ -150,7 +174,7 @@ struct Unpickler::Impl {
     fence = marks.empty() ? 0 : marks.back();
     return mark;
   }
-  void truncate_stack(std::size_t size) { stack.resize(size); }
+  void truncate_stack(std::size_t size) { stack.truncate(size); }
   Value pop_tuple(std::size_t start) {
     if (start < fence) underflow();
     Value t = start == stack.size()
@@ -163,15 +187,15 @@ struct Unpickler::Impl {
   // ---- memo -----------------------------------------------------------------------------
 
   const Value* memo_get(std::uint64_t idx) const {
-    if (idx < memo.size()) return memo_present[idx] ? &memo[idx] : nullptr;
+    if (idx < memo.size()) return memo_stamp[idx] == memo_epoch ? &memo[idx] : nullptr;
     auto it = memo_sparse.find(idx);
     return it == memo_sparse.end() ? nullptr : &it->second;
   }
   [[gnu::always_inline]] void memo_put(std::uint64_t idx, Value v) {
     if (idx < memo.size()) [[likely]] {
-      if (!memo_present[idx]) count_memo_entry();
+      if (memo_stamp[idx] != memo_epoch) count_memo_entry();
       memo[idx] = v;
-      memo_present[idx] = 1;
+      memo_stamp[idx] = memo_epoch;
       return;
     }
     memo_put_beyond(idx, v);
@@ -182,12 +206,12 @@ struct Unpickler::Impl {
     if (idx <= 2 * memo.size() + 1024) {
       std::size_t n = std::max<std::size_t>(idx + 1, memo.size() * 2);
       memo.resize(n);
-      memo_present.resize(n, 0);
+      memo_stamp.resize(n, 0);
       // Each index lives in one place: outliers the dense part now covers move into it.
       for (auto it = memo_sparse.begin(); it != memo_sparse.end();) {
         if (it->first < n) {
           memo[it->first] = it->second;
-          memo_present[it->first] = 1;
+          memo_stamp[it->first] = memo_epoch;
           it = memo_sparse.erase(it);
         } else {
           ++it;
@@ -211,8 +235,13 @@ struct Unpickler::Impl {
     ++memo_len;
   }
   void clear_memo() {
-    memo.clear();
-    memo_present.clear();
+    // A large memo is given back rather than kept for the next load.
+    constexpr std::size_t kKeptMemo = std::size_t{1} << 16;
+    if (memo.size() > kKeptMemo || ++memo_epoch == 0) {
+      memo = {};
+      memo_stamp = {};
+      memo_epoch = 1;
+    }
     memo_sparse.clear();
     memo_len = 0;
   }

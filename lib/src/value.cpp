@@ -383,7 +383,10 @@ void Dict::set(Graph& g, Value key, Value value) {
     entries_.data[i].value = value;
     return;
   }
-  entries_.push_back(g.arena(), Entry{key, value, hash});
+  Entry& e = entries_.append_slot(g.arena());
+  e.key = key;
+  e.value = value;
+  e.hash = hash;
   if (entries_.size > kLinearEntries) grow_index(g);
 }
 
@@ -397,7 +400,10 @@ const Value* Dict::find(Value key) const {
 bool Set::add(Graph& g, Value item) {
   std::uint64_t hash = py_hash(item);
   if (table_.lookup(item, hash) != kNotFound) return false;
-  table_.entries_.push_back(g.arena(), Dict::Entry{item, Value(), hash});
+  Dict::Entry& e = table_.entries_.append_slot(g.arena());
+  e.key = item;
+  e.value = Value();
+  e.hash = hash;
   if (table_.entries_.size > kLinearEntries) table_.grow_index(g);
   return true;
 }
@@ -406,7 +412,10 @@ bool Set::contains(Value item) const { return table_.lookup(item, py_hash(item))
 
 void Object::append(Graph& g, Value item) { list_items_.push_back(g.arena(), item); }
 void Object::set_item(Graph& g, Value key, Value value) {
-  dict_items_.push_back(g.arena(), Dict::Entry{key, value, 0});
+  Dict::Entry& e = dict_items_.append_slot(g.arena());
+  e.key = key;
+  e.value = value;
+  e.hash = 0;
 }
 void Object::add(Graph& g, Value item) { set_items_.push_back(g.arena(), item); }
 

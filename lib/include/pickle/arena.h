@@ -89,9 +89,12 @@ struct ArenaVec {
     data = fresh;
     capacity = n;
   }
-  void push_back(Arena& arena, const T& value) {
+  void push_back(Arena& arena, const T& value) { append_slot(arena) = value; }
+  /// A new last item for the caller to fill in field by field: cheaper than building a
+  /// T and copying it, which reloads in wide chunks what was just stored in narrow ones.
+  T& append_slot(Arena& arena) {
     if (size == capacity) reserve(arena, capacity < 4 ? 4 : capacity * 2);
-    data[size++] = value;
+    return data[size++];
   }
   T* begin() const noexcept { return data; }
   T* end() const noexcept { return data + size; }

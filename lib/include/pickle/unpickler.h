@@ -89,7 +89,7 @@ struct UnpicklerOptions {
 Value keep_persistent_ids(Graph& g, Value pid);
 
 /// Loads pickles from a buffer, one per load() call, like pickle.Unpickler over a stream
-/// of concatenated pickles. Reusable: its stacks keep their capacity between loads.
+/// of concatenated pickles. Reusable: its stacks and memo keep their capacity between loads.
 /// The memo persists across loads into the same Graph, as CPython's Unpickler's does.
 class Unpickler {
  public:
