@@ -108,8 +108,11 @@ std::optional<std::int64_t> hash_float(double d) {
   return static_cast<std::int64_t>(hash_double(d));
 }
 
-std::optional<std::int64_t> hash_at(Value v, std::uint32_t seed, int depth) {
-  if (depth > 100) return std::nullopt;
+// `budget` bounds the members visited: a graph of shared tuples has exponentially many
+// paths, and CPython recomputes a tuple's hash along each of them.
+std::optional<std::int64_t> hash_at(Value v, std::uint32_t seed, int depth, std::size_t& budget) {
+  if (depth > 100 || budget == 0) return std::nullopt;
+  --budget;
   switch (v.kind()) {
     case Kind::Bool: return v.as_bool() ? 1 : 0;
     case Kind::Int: return static_cast<std::int64_t>(hash_int(IntRef(v)));
@@ -131,7 +134,7 @@ std::optional<std::int64_t> hash_at(Value v, std::uint32_t seed, int depth) {
       // xxHash-based (Objects/tupleobject.c).
       std::uint64_t acc = 2870177450012600261ULL;
       for (Value item : v.as_tuple()) {
-        auto lane = hash_at(item, seed, depth + 1);
+        auto lane = hash_at(item, seed, depth + 1, budget);
         if (!lane) return std::nullopt;
         acc += static_cast<std::uint64_t>(*lane) * 14029467366897019727ULL;
         acc = rotl(acc, 31);
@@ -146,7 +149,7 @@ std::optional<std::int64_t> hash_at(Value v, std::uint32_t seed, int depth) {
       // the table layout once its corrections for empty and dummy slots are applied.
       std::uint64_t h = 0;
       for (Value item : v.as_set()) {
-        auto m = hash_at(item, seed, depth + 1);
+        auto m = hash_at(item, seed, depth + 1, budget);
         if (!m) return std::nullopt;
         auto x = static_cast<std::uint64_t>(*m);
         h ^= ((x ^ 89869747ULL) ^ (x << 16)) * 3644798167ULL;
@@ -164,7 +167,10 @@ std::optional<std::int64_t> hash_at(Value v, std::uint32_t seed, int depth) {
 
 }  // namespace
 
-std::optional<std::int64_t> cpython_hash(Value v, std::uint32_t seed) { return hash_at(v, seed, 0); }
+std::optional<std::int64_t> cpython_hash(Value v, std::uint32_t seed) {
+  std::size_t budget = std::size_t{1} << 20;
+  return hash_at(v, seed, 0, budget);
+}
 
 std::optional<std::vector<std::uint32_t>> cpython_set_order(std::span<const Value> members,
                                                              std::uint32_t seed) {

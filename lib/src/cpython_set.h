@@ -21,7 +21,8 @@
 namespace pickle::detail {
 
 /// hash(v) in a CPython 3.11 process started with PYTHONHASHSEED=seed (0: no
-/// randomization), or nullopt when it depends on object addresses.
+/// randomization), or nullopt when it depends on object addresses or would take more than
+/// 2**20 steps (a graph of shared tuples, whose paths CPython walks one by one).
 std::optional<std::int64_t> cpython_hash(Value v, std::uint32_t seed);
 
 /// The order (indexes into `members`) in which CPython iterates a set built by adding

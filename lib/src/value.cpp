@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <set>
 #include <vector>
 
 #include "bigint.h"
@@ -261,9 +262,8 @@ Value Graph::new_list() { return Value::from_node(make<List>()); }
 Value Graph::new_tuple(std::span<const Value> items) {
   void* mem = arena_.allocate(sizeof(Tuple) + items.size() * sizeof(Value), alignof(Tuple));
   auto* t = new (mem) Tuple();
-  t->items_ = reinterpret_cast<Value*>(t + 1);
   t->size_ = items.size();
-  if (!items.empty()) std::memcpy(static_cast<void*>(t->items_), items.data(), items.size() * sizeof(Value));
+  if (!items.empty()) std::memcpy(static_cast<void*>(t + 1), items.data(), items.size() * sizeof(Value));
   return Value::from_node(t);
 }
 
@@ -400,6 +400,7 @@ const Value* Dict::find(Value key) const {
 bool Set::add(Graph& g, Value item) {
   std::uint64_t hash = py_hash(item);
   if (table_.lookup(item, hash) != kNotFound) return false;
+  hash_ = 0;
   Dict::Entry& e = table_.entries_.append_slot(g.arena());
   e.key = item;
   e.value = Value();
@@ -492,25 +493,33 @@ std::uint64_t hash_at(Value v, int depth) {
       return b.cached_hash();
     }
     case Kind::Tuple: {
+      const Tuple& t = v.as_tuple();
+      if (t.cached_hash()) return t.cached_hash();
       if (depth > kMaxKeyDepth) throw_key_depth();
       // xxHash-style combination, as CPython's tuple hash.
       std::uint64_t acc = 2870177450012600261ULL;
-      for (Value item : v.as_tuple()) {
+      for (Value item : t) {
         acc += hash_at(item, depth + 1) * 14029467366897019727ULL;
         acc = (acc << 31) | (acc >> 33);
         acc *= 11400714785074694791ULL;
       }
-      return acc + (v.as_tuple().size() ^ (2870177450012600261ULL ^ 3527539ULL));
+      acc += t.size() ^ (2870177450012600261ULL ^ 3527539ULL);
+      t.cache_hash(acc | 1);
+      return acc | 1;
     }
     case Kind::FrozenSet: {
+      const Set& s = v.as_set();
+      if (s.cached_hash()) return s.cached_hash();
       if (depth > kMaxKeyDepth) throw_key_depth();
       std::uint64_t acc = 0;
-      for (Value item : v.as_set()) {
+      for (Value item : s) {
         std::uint64_t h = hash_at(item, depth + 1);
         acc ^= ((h ^ 89869747ULL) ^ (h << 16)) * 3644798167ULL;
       }
-      acc ^= (v.as_set().size() + 1) * 1927868237ULL;
-      return acc * 69069U + 907133923ULL;
+      acc ^= (s.size() + 1) * 1927868237ULL;
+      acc = acc * 69069U + 907133923ULL;
+      s.cache_hash(acc | 1);
+      return acc | 1;
     }
     case Kind::Global: {
       const Global& g = v.as_global();
@@ -559,7 +568,46 @@ bool numbers_equal(Value a, Value b) {
   return a.as_int() == b.as_int();
 }
 
-bool equal_at(Value a, Value b, int depth) {
+// One comparison, including the comparisons it starts through Set::contains (a
+// frozenset's members are looked up by hash, then compared): the nesting depth, and
+// once a comparison has visited many containers, the pairs already found equal, so
+// that comparing graphs of shared tuples takes time linear in their nodes rather than
+// in their paths. (CPython's takes the exponential time; a loader cannot.)
+struct EqualWalk {
+  int depth = 0;
+  std::size_t containers = 0;
+  std::set<std::pair<const detail::Node*, const detail::Node*>> proven;
+};
+thread_local EqualWalk* current_walk = nullptr;
+constexpr std::size_t kContainersBeforeMemo = 1024;
+
+bool equal_at(Value a, Value b, EqualWalk& walk);
+
+bool equal_containers(Value a, Value b, EqualWalk& walk) {
+  if (walk.depth > kMaxKeyDepth) throw_key_depth();
+  auto pair = std::make_pair(a.node(), b.node());
+  bool memo = ++walk.containers > kContainersBeforeMemo;
+  if (memo && walk.proven.count(pair)) return true;
+  ++walk.depth;
+  bool equal = true;
+  if (a.kind() == Kind::Tuple) {
+    const Tuple &x = a.as_tuple(), &y = b.as_tuple();
+    equal = x.size() == y.size();
+    for (std::size_t i = 0; equal && i < x.size(); ++i) {
+      detail::Node* n = x[i].node();
+      if (!(n && n == y[i].node())) equal = equal_at(x[i], y[i], walk);
+    }
+  } else {
+    const Set &x = a.as_set(), &y = b.as_set();
+    equal = x.size() == y.size();
+    for (auto it = x.begin(); equal && it != x.end(); ++it) equal = y.contains(*it);
+  }
+  --walk.depth;
+  if (equal && memo) walk.proven.insert(pair);
+  return equal;
+}
+
+bool equal_at(Value a, Value b, EqualWalk& walk) {
   if (is_number(a.kind()) && is_number(b.kind())) return numbers_equal(a, b);
   detail::Node* na = a.node();
   if (na && na == b.node()) return true;
@@ -571,27 +619,9 @@ bool equal_at(Value a, Value b, int depth) {
     case Kind::Str: return a.as_str().utf8() == b.as_str().utf8();
     case Kind::Bytes:
     case Kind::ByteArray: return a.as_bytes().chars() == b.as_bytes().chars();
-    case Kind::Tuple: {
-      if (depth > kMaxKeyDepth) throw_key_depth();
-      const Tuple &x = a.as_tuple(), &y = b.as_tuple();
-      if (x.size() != y.size()) return false;
-      for (std::size_t i = 0; i < x.size(); ++i) {
-        detail::Node* n = x[i].node();
-        if (n && n == y[i].node()) continue;
-        if (!equal_at(x[i], y[i], depth + 1)) return false;
-      }
-      return true;
-    }
+    case Kind::Tuple:
     case Kind::Set:
-    case Kind::FrozenSet: {
-      if (depth > kMaxKeyDepth) throw_key_depth();
-      const Set &x = a.as_set(), &y = b.as_set();
-      if (x.size() != y.size()) return false;
-      for (Value item : x) {
-        if (!y.contains(item)) return false;
-      }
-      return true;
-    }
+    case Kind::FrozenSet: return equal_containers(a, b, walk);
     case Kind::Global:
       return a.as_global().module() == b.as_global().module() &&
              a.as_global().qualname() == b.as_global().qualname();
@@ -603,7 +633,15 @@ bool equal_at(Value a, Value b, int depth) {
 }  // namespace
 
 std::uint64_t py_hash(Value v) { return hash_at(v, 0); }
-bool py_equal(Value a, Value b) { return equal_at(a, b, 0); }
+bool py_equal(Value a, Value b) {
+  if (current_walk) return equal_at(a, b, *current_walk);
+  EqualWalk walk;
+  current_walk = &walk;
+  struct Reset {
+    ~Reset() { current_walk = nullptr; }
+  } reset;
+  return equal_at(a, b, walk);
+}
 
 std::string type_name(Value v) {
   switch (v.kind()) {

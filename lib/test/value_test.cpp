@@ -113,6 +113,44 @@ TEST(Set, TuplesAndFrozensetsAreHashedByValue) {
   EXPECT_EQ(s.as_set().size(), 2u);
 }
 
+// t = (t, t) eighty times over, twice from different nodes: 2**80 paths through each.
+// Hashing and comparing them must take time in their nodes, not their paths (a hang
+// here is the failure).
+TEST(Set, GraphsOfSharedTuplesHashAndCompareWithoutWalkingEveryPath) {
+  Graph g;
+  auto chain = [&g](Value leaf) {
+    Value t = leaf;
+    for (int i = 0; i < 80; ++i) {
+      Value pair[] = {t, t};
+      t = g.new_tuple(pair);
+    }
+    return t;
+  };
+  Value a = chain(Value::integer(1)), b = chain(Value::floating(1.0));
+  EXPECT_EQ(py_hash(a), py_hash(b));
+  EXPECT_TRUE(py_equal(a, b));
+  Value s = g.new_set();
+  EXPECT_TRUE(s.as_set().add(g, a));
+  EXPECT_FALSE(s.as_set().add(g, b));
+  Value c = chain(Value::integer(2));
+  EXPECT_FALSE(py_equal(a, c));
+  EXPECT_TRUE(s.as_set().add(g, c));
+
+  // The same through frozensets, whose members are compared by lookups.
+  auto frozen_chain = [&g](Value leaf) {
+    Value f = leaf;
+    for (int i = 0; i < 80; ++i) {
+      Value pair[] = {f, f};
+      Value next = g.new_frozenset();
+      next.as_set().add(g, g.new_tuple(pair));
+      f = next;
+    }
+    return f;
+  };
+  EXPECT_TRUE(py_equal(frozen_chain(Value::integer(1)), frozen_chain(Value::boolean(true))));
+  EXPECT_FALSE(py_equal(frozen_chain(Value::integer(1)), frozen_chain(Value::integer(3))));
+}
+
 TEST(Set, NanIsNeverEqualToItself) {
   Graph g;
   Value s = g.new_set();

@@ -250,15 +250,20 @@ class List : public detail::Node {
 class Tuple : public detail::Node {
  public:
   std::size_t size() const noexcept { return size_; }
-  Value operator[](std::size_t i) const noexcept { return items_[i]; }
-  const Value* begin() const noexcept { return items_; }
-  const Value* end() const noexcept { return items_ + size_; }
+  Value operator[](std::size_t i) const noexcept { return begin()[i]; }
+  const Value* begin() const noexcept { return reinterpret_cast<const Value*>(this + 1); }
+  const Value* end() const noexcept { return begin() + size_; }
+  /// Hash memo (0: not computed yet). CPython recomputes a tuple's hash each time; the
+  /// memo keeps hashing a graph of shared tuples linear in its nodes.
+  std::uint64_t cached_hash() const noexcept { return hash_; }
+  void cache_hash(std::uint64_t h) const noexcept { hash_ = h; }
 
  private:
   friend class Graph;
   Tuple() : Node(Kind::Tuple) {}
   std::size_t size_ = 0;
-  Value* items_ = nullptr;
+  mutable std::uint64_t hash_ = 0;
+  // The items follow the node in the same block.
 };
 
 /// Python dict: insertion ordered; keys compare with Python equality (1 == 1.0 == True);
@@ -306,11 +311,15 @@ class Set : public detail::Node {
   /// s.add(item). Throws TypeError for unhashable items. Returns false if already present.
   bool add(Graph& g, Value item);
   bool contains(Value item) const;
+  /// Hash memo of a frozenset (0: not computed yet), as CPython's.
+  std::uint64_t cached_hash() const noexcept { return hash_; }
+  void cache_hash(std::uint64_t h) const noexcept { hash_ = h; }
 
  private:
   friend class Graph;
   explicit Set(Kind k) : Node(k) {}
   Dict table_;  // values unused
+  mutable std::uint64_t hash_ = 0;
 };
 
 /// A global named by module and qualified name: a class, function or singleton that the
