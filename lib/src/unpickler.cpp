@@ -500,6 +500,28 @@ struct Unpickler::Impl {
     }
   }
 
+  // SHORT_BINUNICODE of 2..16 ASCII characters (most dict keys and short values), without
+  // the general path's validation and sharing checks: such a str is never one CPython
+  // shares (those are of length 0 or 1) and is valid as it stands. 16 bytes past the
+  // length byte must be in the input, so that the check can read them whole.
+  [[gnu::always_inline]] void load_short_binunicode() {
+    if (end - p >= 17 && p[0] >= 2 && p[0] <= 16 && !opts.borrow_input) {
+      std::uint64_t lo, hi;
+      std::memcpy(&lo, p + 1, 8);
+      std::memcpy(&hi, p + 9, 8);
+      std::size_t n = p[0];
+      // The high bits of the n string bytes: bytes past n are masked off.
+      std::uint64_t lo_mask = n >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * n)) - 1;
+      std::uint64_t hi_mask = n >= 16 ? ~std::uint64_t{0} : n <= 8 ? 0 : (std::uint64_t{1} << (8 * (n - 8))) - 1;
+      if ((((lo & lo_mask) | (hi & hi_mask)) & 0x8080808080808080ULL) == 0) {
+        push(g->new_str({reinterpret_cast<const char*>(p + 1), n}));
+        p += 1 + n;
+        return;
+      }
+    }
+    load_counted_binunicode(1);
+  }
+
   void load_counted_binunicode(int nbytes) {
     bool too_large;
     std::uint64_t n = read_size(nbytes, too_large);
@@ -771,7 +793,7 @@ Value Unpickler::Impl::run() {
       case Op::BINSTRING: load_counted_binstring(4); break;
       case Op::STRING: load_string(); break;
       case Op::UNICODE: load_unicode(); break;
-      case Op::SHORT_BINUNICODE: load_counted_binunicode(1); break;
+      case Op::SHORT_BINUNICODE: load_short_binunicode(); break;
       case Op::BINUNICODE: load_counted_binunicode(4); break;
       case Op::BINUNICODE8: load_counted_binunicode(8); break;
       case Op::EMPTY_TUPLE: push(g->empty_tuple()); break;
