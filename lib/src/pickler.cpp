@@ -183,10 +183,7 @@ struct Pickler::Impl {
     return out.extend(n);
   }
   void write(std::string_view s) { write(s.data(), s.size()); }
-  void write_op(Op o) {
-    char c = op(o);
-    write(&c, 1);
-  }
+  [[gnu::always_inline]] void write_op(Op o) { *write_ptr(1) = op(o); }
   void commit_frame() {
     if (!framing || frame_start < 0) return;
     std::size_t start = static_cast<std::size_t>(frame_start);
@@ -206,12 +203,15 @@ struct Pickler::Impl {
   }
   // Runs at the start of every save(): a frame closes at the first save boundary after
   // its payload reaches 64 KiB.
-  void opcode_boundary() {
-    if (!framing || frame_start < 0) return;
-    if (out.size() - static_cast<std::size_t>(frame_start) - kFrameHeaderSize >= kFrameSizeTarget) {
-      commit_frame();
-      if (sink) flush_to_sink();
+  [[gnu::always_inline]] void opcode_boundary() {
+    if (framing && frame_start >= 0 &&
+        out.size() - static_cast<std::size_t>(frame_start) - kFrameHeaderSize >= kFrameSizeTarget) [[unlikely]] {
+      end_frame();
     }
+  }
+  [[gnu::noinline]] void end_frame() {
+    commit_frame();
+    if (sink) flush_to_sink();
   }
   // Payloads of 64 KiB and more are written outside frames (and straight to a sink).
   void write_bytes(std::string_view header, std::string_view data) {
