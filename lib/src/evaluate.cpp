@@ -571,9 +571,7 @@ void Evaluator::set_item(Value target, Value key, Value value) {
 void Evaluator::append_items(Value target, std::span<const Value> items) {
   switch (target.kind()) {
     case Kind::List: {
-      List& l = target.as_list();
-      l.reserve(*g_, l.size() + items.size());
-      for (Value v : items) l.append(*g_, v);
+      target.as_list().extend(*g_, items);
       return;
     }
     case Kind::Object:

@@ -556,8 +556,7 @@ struct Unpickler::Impl {
   void load_list() {
     std::size_t i = marker();
     Value l = g->new_list();
-    l.as_list().reserve(*g, stack.size() - i);
-    for (std::size_t k = i; k < stack.size(); ++k) l.as_list().append(*g, stack[k]);
+    l.as_list().extend(*g, std::span(stack.data() + i, stack.size() - i));
     truncate_stack(i);
     push(l);
   }

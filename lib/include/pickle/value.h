@@ -239,6 +239,8 @@ class List : public detail::Node {
   const Value* begin() const noexcept { return items_.begin(); }
   const Value* end() const noexcept { return items_.end(); }
   void append(Graph& g, Value v);
+  /// l.extend(items), in one copy.
+  void extend(Graph& g, std::span<const Value> items);
   void reserve(Graph& g, std::size_t n);
 
  private:
