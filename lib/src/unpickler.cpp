@@ -84,7 +84,7 @@ struct Unpickler::Impl {
   const std::uint8_t* p = nullptr;
   const std::uint8_t* end = nullptr;
   const std::uint8_t* op_start = nullptr;
-  const std::uint8_t* prev_op_start = nullptr;  // the opcode before (state setter detection)
+  const std::uint8_t* tuple2_end = nullptr;  // just past the last TUPLE2 (state setter detection)
 
   Graph* g = nullptr;
   std::uint64_t memo_graph = 0;  // Graph::id() of the graph the memo points into
@@ -765,7 +765,6 @@ struct Unpickler::Impl {
 
 Value Unpickler::Impl::run() {
   for (;;) {
-    prev_op_start = op_start;
     op_start = p;
     if (p == end) throw Error(ErrorType::EOFError, "Ran out of input");
     auto op = static_cast<Op>(*p++);
@@ -797,7 +796,10 @@ Value Unpickler::Impl::run() {
       case Op::BINUNICODE8: load_counted_binunicode(8); break;
       case Op::EMPTY_TUPLE: push(g->empty_tuple()); break;
       case Op::TUPLE1: load_counted_tuple(1); break;
-      case Op::TUPLE2: load_counted_tuple(2); break;
+      case Op::TUPLE2:
+        load_counted_tuple(2);
+        tuple2_end = p;
+        break;
       case Op::TUPLE3: load_counted_tuple(3); break;
       case Op::TUPLE: {
         std::size_t i = marker();
@@ -847,8 +849,8 @@ Value Unpickler::Impl::run() {
         // REDUCE, POP: remember it on the object so that it pickles the same way again.
         // (REDUCE POP also ends an object reached through its own arguments, followed by
         // a GET; its arguments are not built by the TUPLE2 just before.)
-        if (p < end && *p == static_cast<std::uint8_t>(Op::POP) && prev_op_start &&
-            *prev_op_start == static_cast<std::uint8_t>(Op::TUPLE2) && args.as_tuple().size() == 2 &&
+        if (p < end && *p == static_cast<std::uint8_t>(Op::POP) && tuple2_end == op_start &&
+            args.as_tuple().size() == 2 &&
             args.as_tuple()[0].is_object()) {
           args.as_tuple()[0].as_object().set_state_setter(callable, args.as_tuple()[1]);
         }
@@ -878,7 +880,8 @@ Value Unpickler::Impl::load(Graph& graph) {
   fence = 0;
   proto = 0;
   eval.set_proto(0);
-  op_start = nullptr;  // no previous opcode in this pickle
+  op_start = nullptr;
+  tuple2_end = nullptr;  // no TUPLE2 yet in this pickle
   detail::Arena& arena = graph.arena();
   const std::size_t saved_limit = arena.limit();
   const std::size_t used = arena.bytes_allocated();
