@@ -41,39 +41,86 @@ void Arena::release() noexcept {
   cur_ = end_ = nullptr;
 }
 
-void* Arena::allocate_slow(std::size_t size, std::size_t align) {
+void Arena::check_budget(std::size_t size) const {
   if (size > budget_left()) {
     throw Error(ErrorType::MemoryError,
                 "allocation of " + std::to_string(size) + " bytes exceeds the memory limit of " +
                     std::to_string(limit_) + " bytes");
   }
-  const std::size_t header = (sizeof(Chunk) + align - 1) & ~(align - 1);
-  std::size_t chunk = next_chunk_;
-  if (size + header > chunk / 4 * 3) {
-    chunk = size + header;  // a dedicated chunk; the current one stays open
-  } else if (next_chunk_ < kMaxChunk) {
-    next_chunk_ *= 2;
-  }
-  if (chunk < size) throw std::bad_alloc();  // overflow of size + header
-  auto* c = static_cast<Chunk*>(std::malloc(chunk));
+}
+
+Arena::Chunk* Arena::new_chunk(std::size_t size) {
+  auto* c = static_cast<Chunk*>(std::malloc(size));
   if (!c) throw std::bad_alloc();
-  reserved_ += chunk;
-  char* base = reinterpret_cast<char*>(c) + header;
-  if (chunk == size + header && cur_ != nullptr) {
-    // Dedicated chunk: link it behind the head so the open chunk keeps serving.
-    c->prev = head_->prev;
-    c->size = chunk;
-    head_->prev = c;
-    allocated_ += size;
-    return base;
+  c->prev = c->next = nullptr;
+  c->size = size;
+  reserved_ += size;
+  return c;
+}
+
+// A chunk holding one block goes behind the head, so that the head keeps serving small
+// allocations (or becomes the head when there is none; the bump pointer stays unset).
+void Arena::link_behind_head(Chunk* c) noexcept {
+  if (!head_) {
+    head_ = c;
+    return;
   }
+  c->prev = head_->prev;
+  c->next = head_;
+  if (head_->prev) head_->prev->next = c;
+  head_->prev = c;
+}
+
+void* Arena::allocate_slow(std::size_t size, std::size_t align) {
+  check_budget(size);
+  const std::size_t header = (sizeof(Chunk) + align - 1) & ~(align - 1);
+  if (size + header < size) throw std::bad_alloc();
+  if (size + header > next_chunk_ / 4 * 3) {
+    // A dedicated chunk; the current one stays open.
+    Chunk* c = new_chunk(size + header);
+    link_behind_head(c);
+    allocated_ += size;
+    return reinterpret_cast<char*>(c) + header;
+  }
+  Chunk* c = new_chunk(next_chunk_);
+  if (next_chunk_ < kMaxChunk) next_chunk_ *= 2;
   c->prev = head_;
-  c->size = chunk;
+  if (head_) head_->next = c;
   head_ = c;
+  char* base = reinterpret_cast<char*>(c) + header;
   cur_ = base + size;
-  end_ = reinterpret_cast<char*>(c) + chunk;
+  end_ = reinterpret_cast<char*>(c) + c->size;
   allocated_ += size;
   return base;
+}
+
+void* Arena::allocate_large(std::size_t size) {
+  check_budget(size);
+  if (size + kLargeHeader < size) throw std::bad_alloc();
+  Chunk* c = new_chunk(size + kLargeHeader);
+  link_behind_head(c);
+  allocated_ += size;
+  return reinterpret_cast<char*>(c) + kLargeHeader;
+}
+
+void* Arena::reallocate_large(void* block, std::size_t old_size, std::size_t new_size) {
+  check_budget(new_size - old_size);
+  if (new_size + kLargeHeader < new_size) throw std::bad_alloc();
+  auto* c = reinterpret_cast<Chunk*>(static_cast<char*>(block) - kLargeHeader);
+  Chunk* prev = c->prev;
+  Chunk* next = c->next;
+  auto* moved = static_cast<Chunk*>(std::realloc(c, new_size + kLargeHeader));
+  if (!moved) throw std::bad_alloc();  // the old block is still there, still linked
+  moved->size = new_size + kLargeHeader;
+  if (prev) prev->next = moved;
+  if (next) {
+    next->prev = moved;
+  } else {
+    head_ = moved;
+  }
+  reserved_ += new_size - old_size;
+  allocated_ += new_size - old_size;
+  return reinterpret_cast<char*>(moved) + kLargeHeader;
 }
 
 }  // namespace pickle::detail

@@ -42,6 +42,15 @@ class Arena {
     return new (allocate(sizeof(T), alignof(T))) T(static_cast<Args&&>(args)...);
   }
 
+  /// Arrays from this size up live in a chunk of their own and grow by realloc.
+  static constexpr std::size_t kLargeBlock = std::size_t{128} << 10;
+  /// Storage for an array of `size` bytes (at least kLargeBlock) that may grow with
+  /// reallocate_large; aligned for any type.
+  void* allocate_large(std::size_t size);
+  /// Grows a block from allocate_large (or reallocate_large) to `new_size` bytes,
+  /// keeping its contents; the block may move, as with std::realloc.
+  void* reallocate_large(void* block, std::size_t old_size, std::size_t new_size);
+
   /// Bytes handed out so far (what the limit is checked against).
   std::size_t bytes_allocated() const noexcept { return allocated_; }
   /// Bytes reserved from the system, chunk overhead included.
@@ -50,13 +59,21 @@ class Arena {
   std::size_t limit() const noexcept { return limit_; }
 
  private:
+  // Chunks form a list from the newest (head_, the one being filled) to the oldest,
+  // linked both ways so that a large block can move.
   struct Chunk {
-    Chunk* prev;
+    Chunk* prev;  // older
+    Chunk* next;  // newer
     std::size_t size;
   };
+  static constexpr std::size_t kLargeHeader =
+      (sizeof(Chunk) + alignof(std::max_align_t) - 1) & ~(alignof(std::max_align_t) - 1);
   std::size_t budget_left() const noexcept {
     return allocated_ >= limit_ ? 0 : limit_ - allocated_;
   }
+  void check_budget(std::size_t size) const;
+  Chunk* new_chunk(std::size_t size);
+  void link_behind_head(Chunk* c) noexcept;
   void* allocate_slow(std::size_t size, std::size_t align);
   void release() noexcept;
 
@@ -69,8 +86,10 @@ class Arena {
   std::size_t limit_ = std::numeric_limits<std::size_t>::max();
 };
 
-/// A growable array in an arena, for trivially copyable T. Growth copies into a new
-/// block and abandons the old one (reclaimed with the arena).
+/// A growable array in an arena, for trivially copyable T. A small array grows by
+/// copying into a new block and abandoning the old one (reclaimed with the arena); a
+/// large one (Arena::kLargeBlock) owns a chunk and grows by realloc. Either way, growth
+/// invalidates pointers into the items, as with std::vector.
 template <class T>
 struct ArenaVec {
   static_assert(std::is_trivially_copyable_v<T>);
@@ -84,9 +103,16 @@ struct ArenaVec {
     if (n <= capacity) return;
     if (capacity && n < capacity * 2) n = capacity * 2;
     if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_alloc();
-    T* fresh = static_cast<T*>(arena.allocate(n * sizeof(T), alignof(T)));
-    if (size) std::memcpy(static_cast<void*>(fresh), data, size * sizeof(T));
-    data = fresh;
+    static_assert(alignof(T) <= alignof(std::max_align_t));
+    const std::size_t bytes = n * sizeof(T), old_bytes = capacity * sizeof(T);
+    if (old_bytes >= Arena::kLargeBlock) {
+      data = static_cast<T*>(arena.reallocate_large(data, old_bytes, bytes));
+    } else {
+      T* fresh = static_cast<T*>(bytes >= Arena::kLargeBlock ? arena.allocate_large(bytes)
+                                                             : arena.allocate(bytes, alignof(T)));
+      if (size) std::memcpy(static_cast<void*>(fresh), data, size * sizeof(T));
+      data = fresh;
+    }
     capacity = n;
   }
   void push_back(Arena& arena, const T& value) { append_slot(arena) = value; }
