@@ -703,7 +703,13 @@ struct Pickler::Impl {
   }
 
   void save_str(std::string_view wtf8, const void* key) {
-    if (bin) {
+    if (bin && proto >= 4 && wtf8.size() <= 16) {
+      // The common short str, written in one piece.
+      char* p = write_ptr(2 + wtf8.size());
+      p[0] = op(Op::SHORT_BINUNICODE);
+      p[1] = static_cast<char>(wtf8.size());
+      detail::copy_chars(p + 2, wtf8.data(), wtf8.size());
+    } else if (bin) {
       std::size_t size = wtf8.size();
       char header[9];
       std::size_t hlen;

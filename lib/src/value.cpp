@@ -171,28 +171,12 @@ Value Graph::adopt_str(const char* data, std::size_t size) {
   return Value::from_node(s);
 }
 
-namespace {
-// memcpy for the short strings that dominate pickles, without a library call: two
-// overlapping fixed-size copies cover any length from 4 to 16.
-inline void copy_chars(char* dst, const char* src, std::size_t n) {
-  if (n >= 8 && n <= 16) {
-    std::memcpy(dst, src, 8);
-    std::memcpy(dst + n - 8, src + n - 8, 8);
-  } else if (n >= 4 && n < 8) {
-    std::memcpy(dst, src, 4);
-    std::memcpy(dst + n - 4, src + n - 4, 4);
-  } else if (n) {
-    std::memcpy(dst, src, n);
-  }
-}
-}  // namespace
-
 Value Graph::new_str(std::string_view utf8) {
   // Node and characters in one block, for locality.
   void* mem = arena_.allocate(sizeof(Str) + utf8.size(), alignof(Str));
   auto* s = new (mem) Str();
   char* chars = reinterpret_cast<char*>(s + 1);
-  copy_chars(chars, utf8.data(), utf8.size());
+  detail::copy_chars(chars, utf8.data(), utf8.size());
   s->data_ = chars;
   s->size_ = utf8.size();
   return Value::from_node(s);

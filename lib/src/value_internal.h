@@ -1,6 +1,7 @@
 // Private helpers of the value model shared by the library's sources.
 #pragma once
 
+#include <cstring>
 #include <string_view>
 
 #include "pickle/value.h"
@@ -24,6 +25,20 @@ const BuiltinName* find_builtin(std::string_view name) noexcept;
 /// type(g).__name__ as CPython would print it: "type" for classes (and, by assumption, for
 /// unknown globals), "builtin_function_or_method" for builtin functions, ...
 std::string_view global_type_name(const Global& g) noexcept;
+
+/// memcpy for the short strings that dominate pickles, without a library call: two
+/// overlapping fixed-size copies cover any length from 4 to 16.
+inline void copy_chars(char* dst, const char* src, std::size_t n) noexcept {
+  if (n >= 8 && n <= 16) {
+    std::memcpy(dst, src, 8);
+    std::memcpy(dst + n - 8, src + n - 8, 8);
+  } else if (n >= 4 && n < 8) {
+    std::memcpy(dst, src, 4);
+    std::memcpy(dst + n - 4, src + n - 4, 4);
+  } else if (n) {
+    std::memcpy(dst, src, n);
+  }
+}
 
 }  // namespace pickle::detail
 
