@@ -5,6 +5,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <set>
 #include <vector>
@@ -320,6 +321,13 @@ void List::append(Graph& g, Value v) { items_.push_back(g.arena(), v); }
 void List::reserve(Graph& g, std::size_t n) { items_.reserve(g.arena(), n); }
 void List::extend(Graph& g, std::span<const Value> items) {
   if (items.empty()) return;
+  std::less<const Value*> before;
+  if (!before(items.data(), items_.data) && before(items.data(), items_.data + items_.capacity)) {
+    // l.extend(l[...]): growing may free the items being read.
+    std::vector<Value> copy(items.begin(), items.end());
+    extend(g, copy);
+    return;
+  }
   items_.reserve(g.arena(), items_.size + items.size());
   std::memcpy(static_cast<void*>(items_.data + items_.size), items.data(), items.size() * sizeof(Value));
   items_.size += items.size();

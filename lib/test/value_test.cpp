@@ -151,6 +151,16 @@ TEST(Set, GraphsOfSharedTuplesHashAndCompareWithoutWalkingEveryPath) {
   EXPECT_FALSE(py_equal(frozen_chain(Value::integer(1)), frozen_chain(Value::integer(3))));
 }
 
+TEST(List, ExtendingALargeListWithItselfCopiesTheItemsFirst) {
+  // 10,000 items take 160 KB: a large block, which moves when it grows.
+  Graph g;
+  Value l = g.new_list();
+  for (int i = 0; i < 10000; ++i) l.as_list().append(g, Value::integer(i));
+  l.as_list().extend(g, std::span(l.as_list().begin(), l.as_list().end()));
+  ASSERT_EQ(l.as_list().size(), 20000u);
+  for (int i = 0; i < 20000; ++i) EXPECT_EQ(l.as_list()[i].as_int(), i % 10000);
+}
+
 TEST(Set, NanIsNeverEqualToItself) {
   Graph g;
   Value s = g.new_set();

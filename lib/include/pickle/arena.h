@@ -115,7 +115,8 @@ struct ArenaVec {
     }
     capacity = n;
   }
-  void push_back(Arena& arena, const T& value) { append_slot(arena) = value; }
+  /// By value: growth may free the block an argument referring into it would read.
+  void push_back(Arena& arena, T value) { append_slot(arena) = value; }
   /// A new last item for the caller to fill in field by field: cheaper than building a
   /// T and copying it, which reloads in wide chunks what was just stored in narrow ones.
   T& append_slot(Arena& arena) {
