@@ -184,8 +184,10 @@ class Copier {
         return reconstruct_from_reduction(x);
       case Kind::Object:
         if (is_immutable_builtin(x.as_object(), /*deep=*/false)) return x;
+        [[fallthrough]];
+      case Kind::Buffer:
         return reconstruct_from_reduction(x);
-      default: return x;  // immutable, or opaque (persistent ids, buffers)
+      default: return x;  // immutable, or opaque (persistent ids)
     }
   }
 
@@ -252,6 +254,8 @@ class Copier {
         return reconstruct_from_reduction(x);
       case Kind::Object:
         if (is_immutable_builtin(x.as_object(), /*deep=*/true)) return x;
+        [[fallthrough]];
+      case Kind::Buffer:
         return reconstruct_from_reduction(x);
       default: return x;
     }
@@ -279,6 +283,7 @@ class Copier {
       if (rv.is_str()) return x;
       return reconstruct(x, recipe_from_value(g_, rv));
     }
+    if (x.kind() == Kind::Buffer) detail::refuse_to_reduce_buffer(x, 4);
     detail::ReduceValue rv = x.kind() == Kind::Native ? detail::reduce_native(x, 4, g_)
                                                       : detail::reduce_object(x, 4, g_);
     return reconstruct(x, recipe_from_reduction(rv));

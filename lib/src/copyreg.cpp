@@ -63,6 +63,9 @@ void throw_unregistered(const std::type_info& type) {
 std::optional<std::pair<std::string, std::string>> class_name_of(Value obj) {
   switch (obj.kind()) {
     case Kind::Complex: return std::pair<std::string, std::string>("builtins", "complex");
+    case Kind::Buffer:
+      if (!obj.as_buffer().is_memoryview()) return std::nullopt;
+      return std::pair<std::string, std::string>("builtins", "memoryview");
     case Kind::Native: return std::pair(obj.as_native().cls().module(), obj.as_native().cls().qualname());
     case Kind::Object: {
       const Object& o = obj.as_object();

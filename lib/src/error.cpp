@@ -19,6 +19,7 @@ std::string_view python_name(ErrorType type) noexcept {
     case ErrorType::MemoryError: return "MemoryError";
     case ErrorType::RecursionError: return "RecursionError";
     case ErrorType::RuntimeError: return "RuntimeError";
+    case ErrorType::BufferError: return "BufferError";
     case ErrorType::NotImplementedError: return "NotImplementedError";
   }
   return "Exception";

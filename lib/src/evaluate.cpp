@@ -578,6 +578,12 @@ void Evaluator::append_items(Value target, std::span<const Value> items) {
       for (Value v : items) target.as_object().append(*g_, v);
       return;
     case Kind::ByteArray: {
+      if (items.empty()) return;
+      // CPython refuses to resize while a memoryview exists; the library cannot tell when
+      // the last one goes, so it refuses for good (doc/design.md).
+      if (target.node()->flags & detail::kExported) {
+        fail(ErrorType::BufferError, "Existing exports of data: object cannot be re-sized");
+      }
       std::string data(target.as_bytes().chars());
       for (Value v : items) data += static_cast<char>(byte_value(v));
       target.as_bytearray().assign(*g_, std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));

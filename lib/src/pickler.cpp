@@ -582,7 +582,10 @@ struct Pickler::Impl {
       case Kind::List: save_list(v, key); return;
       case Kind::Tuple: save_tuple(v, key); return;
       case Kind::ByteArray: save_bytearray(v, key); return;
-      case Kind::Buffer: save_buffer(v, key); return;
+      case Kind::Buffer:
+        if (v.as_buffer().is_memoryview()) break;  // reduced below, as any object
+        save_buffer(v, key);
+        return;
       default: break;
     }
     // Everything else may be reduced by reducer_override, then (classes and functions
@@ -607,6 +610,7 @@ struct Pickler::Impl {
       case Kind::Native: save_reduce(detail::reduce_native(v, proto, scratch), v, key); return;
       case Kind::Iterator: save_reduce(detail::reduce_iterator(v, scratch), v, key); return;
       case Kind::Complex: save_reduce(detail::reduce_complex(v, proto, scratch), v, key); return;
+      case Kind::Buffer: detail::refuse_to_reduce_buffer(v, proto);
       default: break;
     }
     pickling_error("can't pickle '" + type_name(v) + "' object: " + repr(v));

@@ -343,6 +343,12 @@ ReduceValue reduce_complex(Value obj, int proto, Graph& scratch) {
   return newobj_reduce(scratch.global("builtins", "complex"), scratch.new_tuple(args), Value(), scratch);
 }
 
+void refuse_to_reduce_buffer(Value obj, int proto) {
+  if (!obj.as_buffer().is_memoryview()) type_error("cannot pickle 'pickle.PickleBuffer' object");
+  // Below protocol 2 the message is copyreg._reduce_ex's; above, memoryview's own.
+  type_error(proto < 2 ? "cannot pickle 'memoryview' object" : "cannot pickle memoryview objects");
+}
+
 std::vector<Value> iterator_items(Value it, Graph& scratch) {
   const Iterator& iter = it.as_iterator();
   Value src = iter.source();

@@ -61,6 +61,8 @@ Value class_of(Value v, Graph& scratch);
 ReduceValue reduce_native(Value obj, int proto, Graph& scratch);
 /// complex.__reduce_ex__(proto), for when no dispatch table entry reduces complex.
 ReduceValue reduce_complex(Value obj, int proto, Graph& scratch);
+/// __reduce_ex__(proto) of a memoryview or a PickleBuffer: CPython's TypeError.
+[[noreturn]] void refuse_to_reduce_buffer(Value obj, int proto);
 /// iterator.__reduce__(): (iter, (remaining items,)).
 ReduceValue reduce_iterator(Value obj, Graph& scratch);
 /// A reduce tuple checked as CPython's save_reduce checks it (PicklingError for a wrong

@@ -196,9 +196,14 @@ class Printer {
         break;
       case Kind::Buffer: {
         const Buffer& b = v.as_buffer();
-        text(b.readonly() ? "memoryview(" : "PickleBuffer(");
+        // As it would be made: PickleBuffer(bytearray(...)) is the writable kind.
+        text(b.is_memoryview() ? "memoryview(" : "PickleBuffer(");
         owned_.emplace_back();
-        detail::append_repr_bytes(owned_.back(), b.view());
+        if (b.readonly()) {
+          detail::append_repr_bytes(owned_.back(), b.view());
+        } else {
+          detail::append_repr_bytearray(owned_.back(), b.view());
+        }
         text(owned_.back());
         text(")");
         break;
@@ -431,6 +436,7 @@ bool deep_equal(Value a, Value b) {
       case Kind::Buffer: {
         auto vx = x.as_buffer().view(), vy = y.as_buffer().view();
         if (x.as_buffer().readonly() != y.as_buffer().readonly() ||
+            x.as_buffer().is_memoryview() != y.as_buffer().is_memoryview() ||
             std::string_view(reinterpret_cast<const char*>(vx.data()), vx.size()) !=
                 std::string_view(reinterpret_cast<const char*>(vy.data()), vy.size())) {
           return false;

@@ -714,16 +714,19 @@ struct Unpickler::Impl {
     push(g->new_buffer(b.data, b.readonly));
   }
 
+  // memoryview(top), made read-only; a read-only buffer stays as it is.
   void load_readonly_buffer() {
     Value& v = top();
     switch (v.kind()) {
       case Kind::Buffer:
-        if (!v.as_buffer().readonly()) v = g->new_buffer(v.as_buffer().view(), true);
+        if (!v.as_buffer().readonly()) v = g->new_memoryview(v.as_buffer().view());
         return;
       case Kind::Bytes:
-        return;  // already read-only
+        return;
       case Kind::ByteArray:
-        v = g->new_buffer(v.as_bytes().view(), true);
+        // The view shares the bytearray's storage, which therefore may no longer move.
+        v.node()->flags |= detail::kExported;
+        v = g->new_memoryview(v.as_bytes().view());
         return;
       default:
         fail(ErrorType::TypeError,

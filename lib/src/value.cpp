@@ -307,6 +307,12 @@ Value Graph::new_buffer(std::span<const std::uint8_t> data, bool readonly) {
   return Value::from_node(b);
 }
 
+Value Graph::new_memoryview(std::span<const std::uint8_t> data) {
+  Value v = new_buffer(data, true);
+  static_cast<Buffer*>(v.node())->memoryview_ = true;
+  return v;
+}
+
 // ---- containers ------------------------------------------------------------------------
 
 void Bytes::assign(Graph& g, std::span<const std::uint8_t> data) {
@@ -544,11 +550,15 @@ std::uint64_t hash_at(Value v, int depth) {
     case Kind::Native:
     case Kind::Iterator:
       return std::bit_cast<std::uintptr_t>(v.node()) >> 4;
+    case Kind::Buffer:
+      if (!v.as_buffer().is_memoryview()) return std::bit_cast<std::uintptr_t>(v.node()) >> 4;
+      // memoryview.__hash__ hashes what it views: a bytearray, or for an out-of-band
+      // buffer, as the library takes every writable one to be, a PickleBuffer of one.
+      throw Error(ErrorType::TypeError, "unhashable type: 'bytearray'");
     case Kind::ByteArray:
     case Kind::List:
     case Kind::Dict:
     case Kind::Set:
-    case Kind::Buffer:
       throw_unhashable(v);
   }
   throw_unhashable(v);
@@ -672,6 +682,7 @@ std::string type_name(Value v) {
       }
     }
     case Kind::Global: return std::string(detail::global_type_name(v.as_global()));
+    case Kind::Buffer: return v.as_buffer().is_memoryview() ? "memoryview" : "pickle.PickleBuffer";
     case Kind::Object: {
       const Object& o = v.as_object();
       Value cls = o.callable();

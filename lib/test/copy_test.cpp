@@ -335,6 +335,24 @@ TEST(Copy, test_copy_function) {
   EXPECT_TRUE(deepcopy(g, f).is(f));
 }
 
+// Neither type has __copy__, __deepcopy__ or a reduction: messages from probe_copy_messages.py.
+TEST(Copy, BuffersAndMemoryviewsCannotBeCopied) {
+  const std::uint8_t data[] = {'a', 'b'};
+  Graph g;
+  Value buffer = g.new_buffer(data, true);
+  Value view = g.new_memoryview(data);
+  for (bool deep : {false, true}) {
+    SCOPED_TRACE(deep ? "deepcopy" : "copy");
+    auto copy_of = [&](Value v) { return deep ? deepcopy(g, v) : copy(g, v); };
+    Error e = error_of([&] { copy_of(buffer); });
+    EXPECT_EQ(e.type(), ErrorType::TypeError);
+    EXPECT_EQ(e.message(), "cannot pickle 'pickle.PickleBuffer' object");
+    e = error_of([&] { copy_of(view); });
+    EXPECT_EQ(e.type(), ErrorType::TypeError);
+    EXPECT_EQ(e.message(), "cannot pickle memoryview objects");
+  }
+}
+
 // ---- deepcopy() ------------------------------------------------------------------------------
 
 TEST(DeepCopy, test_deepcopy_basic) {

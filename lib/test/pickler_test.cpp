@@ -320,6 +320,30 @@ TEST(Buffers, LargeOutOfBandBuffersWriteNothing) {
   expect_writes("buffers.big_oob.writes", sink.writes);
 }
 
+// py: buffer_cases (memoryview) -- [1, memoryview(bytearray(b'xyz')).toreadonly()]
+TEST(Buffers, MemoryviewsCannotBePickled) {
+  Graph g;
+  Value v = list_of(g, {i(1), g.new_memoryview(kXyz)});
+  for (int q = 0; q <= 5; ++q) {
+    const std::string name = "buffers.memoryview." + std::to_string(q);
+    ASSERT_NE(expectation(name, "err"), nullptr) << name;
+    expect_error(name, [&] { dumps(v, q); });
+  }
+  pickle::PicklerOptions o = with_protocol(5);
+  o.buffer_callback = [](Value) -> bool { throw std::logic_error("buffer_callback asked"); };
+  expect_error("buffers.memoryview.callback", [&] { pickle::dumps(v, o); });
+}
+
+// py: buffer_cases (as_key) -- {ro: 1, 'k': ro}, ro = PickleBuffer(b'abc')
+TEST(Buffers, PickleBuffersHashByIdentity) {
+  Graph g;
+  Value ro = g.new_buffer(kAbc, true);
+  Value d = g.new_dict();
+  d.as_dict().set(g, ro, i(1));
+  d.as_dict().set(g, g.make_str("k"), ro);
+  expect_bytes("buffers.as_key", dumps(d, 5));
+}
+
 // ---- fast mode ------------------------------------------------------------------------------
 
 std::string fast_dumps(Value v, int q) {

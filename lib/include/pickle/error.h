@@ -37,6 +37,7 @@ enum class ErrorType {
   MemoryError,         ///< a caller-set limit (bytes, memo, container size) was exceeded
   RecursionError,      ///< a nesting-depth limit was exceeded
   RuntimeError,
+  BufferError,
   NotImplementedError, ///< something CPython could do that this library refuses to
 };
 

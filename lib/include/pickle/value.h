@@ -69,6 +69,7 @@ struct Node {
 /// Node flags.
 inline constexpr std::uint8_t kSharedSingleton = 1;  ///< a str/bytes CPython shares (Graph::make_*)
 inline constexpr std::uint8_t kAttribute = 2;        ///< a Global reached as getattr(owner, name)
+inline constexpr std::uint8_t kExported = 4;         ///< a bytearray a memoryview was made over
 }  // namespace detail
 
 class BigInt;
@@ -424,12 +425,16 @@ class PersistentId : public detail::Node {
   Value pid_;
 };
 
-/// A protocol-5 out-of-band buffer (NEXT_BUFFER). The bytes belong to the caller that
-/// supplied the buffers; they must outlive the Graph.
+/// A protocol-5 out-of-band buffer (NEXT_BUFFER), standing for a pickle.PickleBuffer;
+/// or the read-only memoryview READONLY_BUFFER makes of a writable buffer or of a
+/// bytearray. A memoryview cannot be pickled, copied or hashed, as in CPython. The bytes
+/// of an out-of-band buffer belong to the caller that supplied it; they must outlive the
+/// Graph.
 class Buffer : public detail::Node {
  public:
   std::span<const std::uint8_t> view() const noexcept { return {data_, size_}; }
   bool readonly() const noexcept { return readonly_; }
+  bool is_memoryview() const noexcept { return memoryview_; }
 
  private:
   friend class Graph;
@@ -437,6 +442,7 @@ class Buffer : public detail::Node {
   const std::uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
   bool readonly_ = false;
+  bool memoryview_ = false;
 };
 
 /// A C++ object standing for an instance of a Python class (see pickle/copyreg.h). The
@@ -521,7 +527,10 @@ class Graph {
   Value global(std::string_view module, std::string_view qualname);
   Value new_object(Object::How how, Value callable, Value args, Value kwargs = Value());
   Value new_persistent_id(Value pid);
+  /// A pickle.PickleBuffer over `data`.
   Value new_buffer(std::span<const std::uint8_t> data, bool readonly);
+  /// A read-only memoryview of `data`.
+  Value new_memoryview(std::span<const std::uint8_t> data);
   /// iter(source) for a list, tuple, set or frozenset, iter(d) or iter(d.items()) for a
   /// dict `source`.
   Value new_iterator(Value source, Iterator::Over over = Iterator::Over::Items);

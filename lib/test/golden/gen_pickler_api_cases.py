@@ -166,6 +166,16 @@ def buffer_cases():
     f = LoggingFile()
     pickle.Pickler(f, 5, buffer_callback=lambda b: False).dump(big)
     add_writes('buffers.big_oob.writes', f.writes)
+    # What READONLY_BUFFER makes of a writable buffer: a memoryview, which nothing pickles
+    # (buffer_callback is not asked).
+    view = memoryview(bytearray(b'xyz')).toreadonly()
+    for q in Q:
+        add_outcome('buffers.memoryview.%d' % q, lambda: pickle.dumps([1, view], q))
+    add_outcome('buffers.memoryview.callback',
+                lambda: pickle.dumps([1, view], 5, buffer_callback=lambda b: 1 / 0))
+    # A PickleBuffer hashes by identity.
+    ro = pickle.PickleBuffer(b'abc')
+    add_bytes('buffers.as_key', pickle.dumps({ro: 1, 'k': ro}, 5))
 
 
 # ---------------------------------------------------------------------------

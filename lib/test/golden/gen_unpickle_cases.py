@@ -255,6 +255,14 @@ def misc_cases():
         b'c_codecs\nencode\n(Vab\nViso-8859-1\ntR.', b'c_codecs\nencode\n(V\xe9\nVlatin5\ntR.',
         b'c_codecs\nencode\n(V\u20ac\nVutf-8\ntR.', b'c_codecs\nencode\n(Vab\nVascii\ntR.',
         b'c_codecs\nencode\n(Vab\nVnosuchcodec\ntR.', b'c_codecs\nencode\n(Vab\ntR.',
+        # READONLY_BUFFER: bytes stay bytes; a bytearray becomes a read-only memoryview,
+        # unhashable, through which the bytearray may change but not be resized.
+        b'C\x01a\x98.', b'\x96' + bytes(8) + b'\x98.', b'\x96\x01' + bytes(7) + b'a\x98.',
+        b'}\x96\x01' + bytes(7) + b'a\x98K\x01s.', b'(\x96\x01' + bytes(7) + b'a\x98\x91.',
+        b'\x96\x01' + bytes(7) + b'a\x94\x98\x94h\x00(e0h\x01\x86.',
+        b'\x96\x01' + bytes(7) + b'a\x94\x98\x94h\x00K\x62a0h\x01\x86.',
+        b'\x96\x01' + bytes(7) + b'a\x94\x98\x94h\x00(K\x62K\x63e0h\x01\x86.',
+        b'\x96\x01' + bytes(7) + b'a\x94\x98\x94h\x00K\x00K\x62s0h\x01\x86.',
     ]
     for i, data in enumerate(datas):
         yield 'misc.%03d' % i, data, {}

@@ -77,6 +77,12 @@ def main():
         copyreg.remove_extension(mod, func, code)
     for bad in (-1, 0, 0x80000000):
         print(f"add code {bad}:", outcome(copyreg.add_extension, mod, func, bad))
+    import pickle
+    buffers = {"PickleBuffer": pickle.PickleBuffer(b"ab"),
+               "memoryview": memoryview(bytearray(b"ab")).toreadonly()}
+    for name, b in buffers.items():
+        print(f"copy {name}: {outcome(copy.copy, b)}")
+        print(f"deepcopy {name}: {outcome(copy.deepcopy, b)}")
 
 
 if __name__ == "__main__":
