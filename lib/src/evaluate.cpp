@@ -361,9 +361,11 @@ Value Evaluator::nested_global(std::string_view module, const std::string& qualn
 /// type(x) when the library knows x's class; None otherwise.
 Value Evaluator::type_of(Value v) {
   switch (v.kind()) {
+    case Kind::Buffer:
+      // An out-of-band buffer is whatever object the caller passed.
+      return v.as_buffer().is_memoryview() ? g_->global("builtins", "memoryview") : Value();
     case Kind::Object:
     case Kind::PersistentId:
-    case Kind::Buffer:
       return Value();
     case Kind::Global: {
       std::string_view t = global_type_name(v.as_global());

@@ -56,6 +56,14 @@ std::string type_of(pickle::Value v) {
     pickle::Value c = v.as_object().callable();
     if (c.is_global()) return std::string(c.as_global().module()) + "." + std::string(c.as_global().qualname());
   }
+  if (v.is_global()) {
+    const pickle::Global& g = v.as_global();
+    // A dotted name's attribute type is not modelled (doc/design.md section 4).
+    if (g.qualname().find('.') != std::string_view::npos) return "";
+    std::string type = pickle::type_name(v);
+    if (type != "type") return "builtins." + type;
+    return "global " + std::string(g.module()) + "." + std::string(g.qualname());
+  }
   if (v.kind() == pickle::Kind::Buffer && v.as_buffer().is_memoryview()) return "builtins.memoryview";
   if (v.is_tuple()) return "builtins.tuple";
   return "";
