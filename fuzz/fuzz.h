@@ -163,8 +163,13 @@ inline bool leaves_a_call_inert(std::span<const std::uint8_t> input, const pickl
       }
       body.push_back(static_cast<char>(input[i]));
     }
-    for (std::size_t i = 0; i < body.size() && cuts.size() < kMaxRawCuts; ++i) {
-      if (is_call(static_cast<std::uint8_t>(body[i]))) cuts.push_back(body.substr(0, i + 1) + ".");
+    // What looks like a frame may be the payload of a string: cut the input as it is too.
+    std::string raw(reinterpret_cast<const char*>(input.data()), input.size());
+    for (const std::string* text : {&body, &raw}) {
+      if (text == &raw && raw == body) break;
+      for (std::size_t i = 0; i < text->size() && cuts.size() < kMaxRawCuts; ++i) {
+        if (is_call(static_cast<std::uint8_t>((*text)[i]))) cuts.push_back(text->substr(0, i + 1) + ".");
+      }
     }
   }
   for (const std::string& cut : cuts) {

@@ -139,6 +139,24 @@ def _audit(event, args):
 sys.addaudithook(_audit)
 
 
+# BUILD on one of copyreg's functions sets its attributes (its __dict__, __name__, ...),
+# process-wide; the library models none of them. _load puts them back after each load.
+_FUNCTIONS = (copyreg._reconstructor, copyreg.__newobj__, copyreg.__newobj_ex__)
+_FUNCTION_ATTRS = ('__name__', '__qualname__', '__defaults__', '__kwdefaults__',
+                   '__annotations__', '__doc__', '__module__')
+_FUNCTION_STATE = [(f, dict(f.__dict__), [_getattr(f, a) for a in _FUNCTION_ATTRS])
+                   for f in _FUNCTIONS]
+
+
+def _restore_functions():
+    for f, attributes, values in _FUNCTION_STATE:
+        if f.__dict__ != attributes:
+            f.__dict__ = dict(attributes)
+        for a, v in zip(_FUNCTION_ATTRS, values):
+            if _getattr(f, a) is not v:
+                setattr(f, a, v)
+
+
 def _load(data, safe=SAFE):
     """pickle.loads(data) with globals restricted to `safe` and getattr guarded."""
     global _safe
@@ -149,6 +167,7 @@ def _load(data, safe=SAFE):
     finally:
         _safe = None
         builtins.getattr = _getattr
+        _restore_functions()
 
 
 # Code whose calls of getattr a pickle decides (see builtin_function_or_method).

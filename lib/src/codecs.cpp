@@ -816,6 +816,20 @@ void codecs_encode(std::string_view encoding, std::string_view errors, std::stri
   wrapped("encoding", encoding, [&] { encode(c, errors, wtf8, out); });
 }
 
+void codecs_encode_non_str(std::string_view encoding, std::string_view type) {
+  check_str_argument(encoding);
+  const Codec c = public_codec(lookup_id(encoding));
+  if (c == Codec::Unsupported) not_supported(encoding);
+  std::string msg = "encoding with '";
+  decode_utf8(ErrorHandler::Replace, encoding, msg);
+  msg += "' codec failed (TypeError: ";
+  msg += c == Codec::Utf8 ? "utf_8_encode" : c == Codec::Ascii ? "ascii_encode" : c == Codec::Latin1 ? "latin_1_encode" : "charmap_encode";
+  msg += "() argument 1 must be str, not ";
+  msg += type;
+  msg += ')';
+  throw Error(ErrorType::TypeError, std::move(msg));
+}
+
 std::size_t charmap_count() noexcept { return kCharmapCount; }
 
 bool is_charmap(Codec codec) noexcept {

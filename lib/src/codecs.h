@@ -103,6 +103,9 @@ void encode_text(std::string_view encoding, std::string_view errors, std::string
 /// of an error handler is wrapped, even for "utf-8"), non-text codecs included (all of them
 /// are NotImplementedError here).
 void codecs_encode(std::string_view encoding, std::string_view errors, std::string_view wtf8, std::string& out);
+/// codecs.encode(obj, encoding) for an obj that is not a str, of Python type `type`: the
+/// lookup's error, else the TypeError of the codec's encoder, wrapped as CPython wraps it.
+[[noreturn]] void codecs_encode_non_str(std::string_view encoding, std::string_view type);
 /// The conversion of a str argument to a C string (argument clinic's `str`):
 /// UnicodeEncodeError for a surrogate, then ValueError for a NUL.
 void check_str_argument(std::string_view s);

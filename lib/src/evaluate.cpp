@@ -34,6 +34,8 @@ std::string known_type_name(Value v) {
     case Kind::Native:
     case Kind::PersistentId:
       return {};
+    case Kind::Buffer:  // an out-of-band buffer is whatever object the caller passed
+      return v.as_buffer().is_memoryview() ? "memoryview" : "";
     case Kind::Global: {
       const Global& g = v.as_global();
       if (g.builtin() == Global::Builtin::Unknown) return {};
@@ -47,6 +49,10 @@ std::string known_type_name(Value v) {
   }
 }
 
+// The type of an argument as "must be str, not ..." messages name it (None is "None"),
+// or "" when unknown.
+std::string argument_type_name(Value v) { return v.is_none() ? "None" : known_type_name(v); }
+
 // Argument clinic's `str` parameter `name` of function `fn`, in its order: the type (str
 // or a subclass), then the conversion to a C string. False when v may be a str subclass
 // the library cannot see (the call stays inert).
@@ -55,7 +61,7 @@ bool check_str_parameter(std::string_view fn, std::string_view name, Value v) {
     check_str_argument(v.as_str().utf8());
     return true;
   }
-  std::string type = known_type_name(v);
+  std::string type = argument_type_name(v);
   if (type.empty()) return false;
   fail(ErrorType::TypeError, std::string(fn) + "() argument '" + std::string(name) + "' must be str, not " + type);
 }
@@ -118,6 +124,52 @@ void check_exception_state(Value state) {
       fail(ErrorType::TypeError, "attribute name must be string, not '" + type_name(e.key) + "'");
     }
   }
+}
+
+// setattr(function, name, value) for a Python function: CPython's errors. What succeeds
+// changes the process-wide function in CPython and nothing here (not modelled).
+void check_function_attribute(std::string_view name, Value value) {
+  std::string type = known_type_name(value);
+  if (type.empty()) return;  // maybe of a subclass of what the attribute takes
+  auto must_be = [&](bool ok, std::string_view what) {
+    if (!ok) fail(ErrorType::TypeError, std::string(name) + " must be set to a " + std::string(what));
+  };
+  if (name == "__builtins__" || name == "__closure__" || name == "__globals__") {
+    fail(ErrorType::AttributeError, "readonly attribute");
+  } else if (name == "__code__") {
+    must_be(false, "code object");
+  } else if (name == "__defaults__") {
+    must_be(value.is_none() || value.is_tuple(), "tuple object");
+  } else if (name == "__kwdefaults__" || name == "__annotations__") {
+    must_be(value.is_none() || value.is_dict(), "dict object");
+  } else if (name == "__name__" || name == "__qualname__") {
+    must_be(value.is_str(), "string object");
+  } else if (name == "__dict__") {
+    must_be(value.is_dict(), "dictionary, not a '" + type + "'");
+  } else if (name == "__class__") {
+    if (type != "type") fail(ErrorType::TypeError, "__class__ must be set to a class, not '" + type + "' object");
+    fail(ErrorType::TypeError, "__class__ assignment only supported for mutable types or ModuleType subclasses");
+  }
+}
+
+// BUILD on a Python function (copyreg's): the state updates its __dict__, the slot state
+// goes through setattr.
+void build_function(Value state) {
+  Value slotstate;
+  if (state.is_tuple() && state.as_tuple().size() == 2) {
+    slotstate = state.as_tuple()[1];
+    state = state.as_tuple()[0];
+    if (!state.is_none() && !state.is_dict()) unpickling_error("state is not a dictionary");
+    if (!slotstate.is_dict()) unpickling_error("slot state is not a dictionary");
+    for (const Dict::Entry& e : slotstate.as_dict()) {
+      if (!e.key.is_str()) {
+        fail(ErrorType::TypeError, "attribute name must be string, not '" + type_name(e.key) + "'");
+      }
+      check_function_attribute(e.key.as_str().utf8(), e.value);
+    }
+    return;
+  }
+  if (!state.is_none() && !state.is_dict()) unpickling_error("state is not a dictionary");
 }
 
 [[noreturn]] void no_dict(Value inst) {
@@ -203,7 +255,31 @@ bool Evaluator::for_each_item(Value v, F&& f) {
 
 /// cls.__new__(cls, *args, **kwargs): a registered C++ class builds a native object;
 /// any other class an inert instance.
+namespace {
+
+// type.__new__(type, name, bases, dict): the argument checks. A new class is not modelled:
+// the call stays inert.
+void check_type_new_args(Value args) {
+  if (!args.is_tuple()) return;
+  const Tuple& a = args.as_tuple();
+  if (a.size() != 3) {
+    fail(ErrorType::TypeError, "type.__new__() takes exactly 3 arguments (" + std::to_string(a.size()) + " given)");
+  }
+  const char* expected[] = {"str", "tuple", "dict"};
+  const bool ok[] = {a[0].is_str(), a[1].is_tuple(), a[2].is_dict()};
+  for (int i = 0; i < 3; ++i) {
+    if (ok[i]) continue;
+    std::string type = argument_type_name(a[static_cast<std::size_t>(i)]);
+    if (type.empty()) return;  // maybe a subclass
+    fail(ErrorType::TypeError, "type.__new__() argument " + std::to_string(i + 1) + " must be " + expected[i] +
+                                   ", not " + type);
+  }
+}
+
+}  // namespace
+
 Value Evaluator::make_new(Value cls, Value args, Value kwargs) {
+  if (cls.is_global() && cls.as_global().builtin() == Global::Builtin::Type) check_type_new_args(args);
   if (cls.is_global()) {
     if (const NativeClass* native = native_class(cls)) {
       // cls.__new__(cls, *args, **kwargs): Python's call refuses other keys first.
@@ -274,7 +350,7 @@ Value Evaluator::call(Value callable, Value args) {
         fail(ErrorType::TypeError, "encode() takes at most 3 arguments (" + std::to_string(a.size()) + " given)");
       }
       if ((a.size() >= 2 && !check_str_parameter("encode", "encoding", a[1])) ||
-          (a.size() == 3 && !check_str_parameter("encode", "errors", a[2])) || !a[0].is_str()) {
+          (a.size() == 3 && !check_str_parameter("encode", "errors", a[2]))) {
         return inert_call(callable, args);
       }
       std::string_view encoding = a.size() >= 2 ? a[1].as_str().utf8() : std::string_view("utf-8");
@@ -282,6 +358,11 @@ Value Evaluator::call(Value callable, Value args) {
       // Codecs CPython has and the library does not (utf-16, base64, ...): not emulated.
       if (find_codec(encoding) == Codec::Unsupported && codec_exists(encoding)) {
         return inert_call(callable, args);
+      }
+      if (!a[0].is_str()) {
+        std::string type = argument_type_name(a[0]);
+        if (type.empty()) return inert_call(callable, args);  // maybe a str subclass
+        codecs_encode_non_str(encoding, type);
       }
       std::string encoded;
       codecs_encode(encoding, errors, a[0].as_str().utf8(), encoded);
@@ -644,6 +725,7 @@ void Evaluator::build(Value inst, Value state) {
     }
     case Kind::Global:
       if (inst.as_global().builtin() == Global::Builtin::Unknown) return;  // unknowable
+      if (global_type_name(inst.as_global()) == "function") return build_function(state);
       break;
     default:
       break;

@@ -20,8 +20,9 @@ outcome    ok         the value is made only of None/bool/int/float/complex/str/
            imports    CPython's outcome depends on importing a module or calling
                       something outside the safe set (conformance/common.py
                       SAFE_GLOBALS), or the error was raised inside a called object;
-                      C++ tests should skip these.  detail is `ok <repr or type>`
-                      or `err <ClassName: message>` for information.
+                      C++ tests skip these, except the `emulated.*` cases (calls
+                      the library emulates).  detail is `ok <repr or type>` or
+                      `err <ClassName: message>`.
 
 Sets in `ok` details contain only ints, in ascending order, which is also the
 order they are inserted in by these pickles (so an insertion-ordered set prints
@@ -269,6 +270,37 @@ def misc_cases():
         yield 'misc.%03d' % i, data, {}
 
 
+def emulated_call_cases():
+    """Calls of safe globals the library emulates, with CPython's errors: the conformance
+    scripts count an error raised inside a call apart (`imports` here), so
+    unpickle_golden_test checks these by name."""
+    datas = [
+        # type.__new__'s argument checks.
+        b'\x80\x02cbuiltins\ntype\n)\x81.', b'\x80\x02cbuiltins\ntype\nK\x01)}\x87\x81.',
+        b'\x80\x02cbuiltins\ntype\nVX\nK\x01}\x87\x81.', b'\x80\x02cbuiltins\ntype\nVX\n)K\x01\x87\x81.',
+        b'\x80\x02cbuiltins\ntype\nN)}\x87\x81.', b'(cbuiltins\ntype\no.',
+        b'\x80\x04cbuiltins\ntype\nN\x85}\x92.', b'ccopyreg\n__newobj__\n(cbuiltins\ntype\nK\x01tR.',
+        # _codecs.encode of something other than a str.
+        b'c_codecs\nencode\n()tR.', b'c_codecs\nencode\n(NVlatin1\ntR.', b'c_codecs\nencode\n(K\x01Vcp1252\ntR.',
+        b'c_codecs\nencode\n(K\x01Vnosuch\ntR.', b'c_codecs\nencode\n(Va\nNtR.',
+        b'c_codecs\nencode\n(C\x01aVASCII\ntR.', b'c_codecs\nencode\n(cbuiltins\nlen\ntR.',
+        # BUILD on a function of copyreg (only what fails or changes nothing: a successful
+        # setattr would change the function for the cases after it).
+        b'ccopyreg\n__newobj__\n}b.', b'ccopyreg\n__newobj__\nN}\x86b.', b'ccopyreg\n__newobj__\nNN\x86b.',
+        b'ccopyreg\n__newobj__\nK\x01b.', b'ccopyreg\n__newobj__\nK\x01}\x86b.',
+        b'ccopyreg\n__newobj__\nN}(K\x01K\x02u\x86b.',
+        b'ccopyreg\n__newobj__\nN}(V__name__\nK\x01u\x86b.', b'ccopyreg\n__newobj__\nN}(V__code__\nNu\x86b.',
+        b'ccopyreg\n__newobj__\nN}(V__defaults__\nK\x01u\x86b.',
+        b'ccopyreg\n__newobj__\nN}(V__kwdefaults__\n]u\x86b.',
+        b'ccopyreg\n__newobj__\nN}(V__dict__\nK\x01u\x86b.', b'ccopyreg\n__newobj__\nN}(V__globals__\nNu\x86b.',
+        b'ccopyreg\n__newobj__\nN}(V__class__\nNu\x86b.',
+        b'ccopyreg\n__newobj__\nN}(V__class__\ncbuiltins\nint\nu\x86b.',
+        b'cbuiltins\nlen\n}b.', b'cbuiltins\nlen\nN}(Vx\nK\x01u\x86b.',
+    ]
+    for i, data in enumerate(datas):
+        yield 'emulated.%03d' % i, data, {}
+
+
 def vector_cases():
     for v in vectors.all_vectors():
         yield 'vector.' + v.name, v.data, v.kwargs
@@ -281,6 +313,7 @@ def all_cases():
     yield from python2_string_cases()
     yield from fix_imports_cases()
     yield from misc_cases()
+    yield from emulated_call_cases()
 
 
 # ---------------------------------------------------------------------------
