@@ -9,6 +9,7 @@
 #include "codecs.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <iterator>
 #include <optional>
@@ -87,6 +88,34 @@ inline std::size_t skip_ascii(const unsigned char* p, std::size_t n, std::size_t
   return i;
 }
 
+// Word-at-a-time paths: eight bytes read as one little-endian word, in which byte k is
+// bits 8k..8k+7. On a big-endian machine they are skipped (kWords false).
+constexpr bool kWords = std::endian::native == std::endian::little;
+constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
+
+inline std::uint64_t load_word(const unsigned char* p) noexcept {
+  std::uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
+// Index of the first byte at or after i (a sequence boundary) where the next eight bytes
+// are not four two-byte sequences (U+0080..U+07FF: Latin-1, Greek, Cyrillic, ...).
+inline std::size_t skip_two_byte_runs(const unsigned char* p, std::size_t n, std::size_t i) noexcept {
+  if (!kWords) return i;
+  while (i + 8 <= n) {
+    const std::uint64_t w = load_word(p + i);
+    // Each 16-bit lane is 110xxxxx 10xxxxxx (lead first, in the low byte) ...
+    if ((w & 0xC0E0C0E0C0E0C0E0ULL) != 0x80C080C080C080C0ULL) break;
+    // ... with a lead of at least C2 (bits 1-4 of the lead not all zero): subtracting 1
+    // from each lane with bit 8 set borrows bit 8 only from a lane whose bits are zero.
+    const std::uint64_t lead = (w & 0x001E001E001E001EULL) | 0x0100010001000100ULL;
+    if (((lead - 0x0001000100010001ULL) & 0x0100010001000100ULL) != 0x0100010001000100ULL) break;
+    i += 8;
+  }
+  return i;
+}
+
 // Index of the first byte at or after i that does not start a well-formed UTF-8 sequence
 // (n when all of p[i..n) is well formed). With `surrogates`, ED A0..BF xx is well formed.
 std::size_t valid_utf8_prefix(const unsigned char* p, std::size_t n, std::size_t i,
@@ -100,7 +129,7 @@ std::size_t valid_utf8_prefix(const unsigned char* p, std::size_t n, std::size_t
     if (c < 0xC2) return i;
     if (c < 0xE0) {
       if (i + 1 >= n || !is_continuation(p[i + 1])) return i;
-      i += 2;
+      i = skip_two_byte_runs(p, n, i + 2);
       continue;
     }
     if (c < 0xF0) {
@@ -238,16 +267,9 @@ void decode_ascii(ErrorHandler errors, std::string_view in, std::string& out) {
 }
 
 void decode_latin1(std::string_view in, std::string& out) {
-  const unsigned char* p = bytes_of(in);
-  const std::size_t n = in.size();
-  std::size_t i = 0;
-  for (;;) {
-    const std::size_t j = skip_ascii(p, n, i);
-    out.append(in.data() + i, j - i);
-    if (j == n) return;
-    wtf8::append(out, p[j]);
-    i = j + 1;
-  }
+  const std::size_t at = out.size();
+  out.resize(at + utf8_size_of_latin1(in));
+  decode_latin1_to(in, out.data() + at);
 }
 
 inline bool is_surrogate(char32_t c) noexcept { return c >= 0xD800 && c <= 0xDFFF; }
@@ -910,6 +932,110 @@ void encode(Codec codec, std::string_view errors, std::string_view wtf8, std::st
     out.resize(mark);
     encode(codec, h, wtf8, out);
   }
+}
+
+std::size_t utf8_size_of_latin1(std::string_view latin1) noexcept {
+  const unsigned char* p = bytes_of(latin1);
+  const std::size_t n = latin1.size();
+  std::size_t size = n, i = 0;
+  if (kWords) {
+    for (; i + 8 <= n; i += 8) size += std::popcount(load_word(p + i) & kHighBits);
+  }
+  for (; i < n; ++i) size += p[i] >> 7;
+  return size;
+}
+
+void decode_latin1_to(std::string_view latin1, char* out) noexcept {
+  const unsigned char* p = bytes_of(latin1);
+  const std::size_t n = latin1.size();
+  std::size_t i = 0;
+  while (i < n) {
+    if (kWords && i + 8 <= n) {
+      const std::uint64_t w = load_word(p + i);
+      if (!(w & kHighBits)) {
+        std::memcpy(out, p + i, 8);
+        out += 8;
+        i += 8;
+        continue;
+      }
+      if ((w & 0x80808080U) == 0x80808080U) {
+        // Four bytes of U+0080..U+00FF: spread them one per 16-bit lane, then make each
+        // lane a lead 110000xx (low byte) and a continuation 10xxxxxx.
+        std::uint64_t y = w & 0xFFFFFFFFU;
+        y = (y | (y << 16)) & 0x0000FFFF0000FFFFULL;
+        y = (y | (y << 8)) & 0x00FF00FF00FF00FFULL;
+        const std::uint64_t lead = 0x00C000C000C000C0ULL | ((y >> 6) & 0x0003000300030003ULL);
+        const std::uint64_t cont = (0x0080008000800080ULL | (y & 0x003F003F003F003FULL)) << 8;
+        const std::uint64_t utf8 = lead | cont;
+        std::memcpy(out, &utf8, 8);
+        out += 8;
+        i += 4;
+        continue;
+      }
+    }
+    const unsigned char c = p[i++];
+    if (c < 0x80) {
+      *out++ = static_cast<char>(c);
+    } else {
+      *out++ = static_cast<char>(0xC0 | (c >> 6));
+      *out++ = static_cast<char>(0x80 | (c & 0x3F));
+    }
+  }
+}
+
+std::size_t code_point_count(std::string_view wtf8) noexcept {
+  const unsigned char* p = bytes_of(wtf8);
+  const std::size_t n = wtf8.size();
+  std::size_t continuations = 0, i = 0;
+  if (kWords) {
+    // A continuation byte has bit 7 set and bit 6 clear.
+    for (; i + 8 <= n; i += 8) {
+      const std::uint64_t w = load_word(p + i);
+      continuations += std::popcount(w & ~(w << 1) & kHighBits);
+    }
+  }
+  for (; i < n; ++i) continuations += (p[i] & 0xC0) == 0x80;
+  return n - continuations;
+}
+
+bool encode_latin1_to(std::string_view wtf8, std::uint8_t* out) noexcept {
+  const unsigned char* p = bytes_of(wtf8);
+  const std::size_t n = wtf8.size();
+  std::size_t i = 0;
+  while (i < n) {
+    if (kWords && i + 8 <= n) {
+      const std::uint64_t w = load_word(p + i);
+      if (!(w & kHighBits)) {
+        std::memcpy(out, p + i, 8);
+        out += 8;
+        i += 8;
+        continue;
+      }
+      if ((w & 0xC0FEC0FEC0FEC0FEULL) == 0x80C280C280C280C2ULL) {
+        // Four U+0080..U+00FF (C2 or C3, then a continuation, per 16-bit lane): each
+        // lane's code point, then the four lanes' low bytes packed together.
+        std::uint64_t v = ((w & 0x0003000300030003ULL) << 6) | ((w >> 8) & 0x003F003F003F003FULL);
+        v = (v | (v >> 8)) & 0x0000FFFF0000FFFFULL;
+        v = (v | (v >> 16)) & 0xFFFFFFFFULL;
+        const auto four = static_cast<std::uint32_t>(v);
+        std::memcpy(out, &four, 4);
+        out += 4;
+        i += 8;
+        continue;
+      }
+    }
+    const unsigned char c = p[i];
+    if (c < 0x80) {
+      *out++ = c;
+      ++i;
+    } else if ((c & 0xFE) == 0xC2) {
+      *out++ = static_cast<std::uint8_t>(((c & 3) << 6) | (p[i + 1] & 0x3F));
+      i += 2;
+    } else {
+      return false;
+    }
+  }
+  return true;
 }
 
 bool is_wtf8(std::string_view in) noexcept {

@@ -114,6 +114,18 @@ void check_str_argument(std::string_view s);
 /// would succeed and give back the same bytes. The fast path of the unpickler.
 bool is_wtf8(std::string_view in) noexcept;
 
+/// Bulk Latin-1 conversions, for protocol 0-2 bytes (`_codecs.encode(str, 'latin1')`),
+/// which can be gigabytes.
+/// The size of bytes decoded as Latin-1 and written as UTF-8.
+std::size_t utf8_size_of_latin1(std::string_view latin1) noexcept;
+/// Writes bytes decoded as Latin-1 to `out` as UTF-8 (utf8_size_of_latin1 bytes).
+void decode_latin1_to(std::string_view latin1, char* out) noexcept;
+/// The number of code points of valid WTF-8.
+std::size_t code_point_count(std::string_view wtf8) noexcept;
+/// Writes valid WTF-8 to `out` as Latin-1 (code_point_count bytes); false, with `out`
+/// partly written, when a code point is above U+00FF.
+bool encode_latin1_to(std::string_view wtf8, std::uint8_t* out) noexcept;
+
 /// codecs.raw_unicode_escape_decode(in) (strict), appending WTF-8. Errors as CPython:
 /// UnicodeDecodeError "'rawunicodeescape' codec can't decode bytes in position 0-1:
 /// truncated \uXXXX escape".

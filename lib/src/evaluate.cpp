@@ -364,8 +364,16 @@ Value Evaluator::call(Value callable, Value args) {
         if (type.empty()) return inert_call(callable, args);  // maybe a str subclass
         codecs_encode_non_str(encoding, type);
       }
+      std::string_view text = a[0].as_str().utf8();
+      if (text.size() > 2 && find_codec(encoding) == Codec::Latin1) {
+        // How bytes are pickled below protocol 3 (gigabytes, for arrays): straight into
+        // the graph. A code point above U+00FF is left to the general path's error.
+        const std::size_t size = code_point_count(text);
+        auto* out = static_cast<std::uint8_t*>(g_->arena().allocate(size, 1));
+        if (encode_latin1_to(text, out)) return g_->new_bytes_view(std::span(out, size));
+      }
       std::string encoded;
-      codecs_encode(encoding, errors, a[0].as_str().utf8(), encoded);
+      codecs_encode(encoding, errors, text, encoded);
       return g_->make_bytes(std::span(reinterpret_cast<const std::uint8_t*>(encoded.data()), encoded.size()));
     }
     case B::Reconstructor: {

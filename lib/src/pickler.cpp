@@ -803,9 +803,7 @@ struct Pickler::Impl {
       save_reduce(detail::ReduceValue::call(builtin("bytes"), scratch.empty_tuple()), v, key);
       return;
     }
-    std::string latin1;
-    detail::decode(detail::Codec::Latin1, detail::ErrorHandler::Strict, data, latin1);
-    Value items[] = {fresh_str(latin1), latin1_name()};
+    Value items[] = {latin1_str(data), latin1_name()};
     save_reduce(detail::ReduceValue::call(global("_codecs", "encode"), fresh_tuple(items)), v, key);
   }
 
@@ -1117,6 +1115,15 @@ struct Pickler::Impl {
   Value global(std::string_view module, std::string_view qualname) { return scratch.global(module, qualname); }
   Value builtin(std::string_view name) { return scratch.global("builtins", name); }
   Value fresh_str(std::string_view wtf8) { return scratch.make_str(wtf8); }
+  // data.decode('latin1'), written straight into the scratch graph (bytes can be large).
+  Value latin1_str(std::string_view data) {
+    const std::size_t size = detail::utf8_size_of_latin1(data);
+    char* chars = static_cast<char*>(scratch.arena().allocate(size, 1));
+    detail::decode_latin1_to(data, chars);
+    // One character: the str CPython's decoder shares.
+    if (data.size() == 1) return fresh_str(std::string_view(chars, size));
+    return scratch.new_str_view(std::string_view(chars, size));
+  }
   Value fresh_tuple(std::span<const Value> items) {
     return items.empty() ? scratch.empty_tuple() : scratch.new_tuple(items);
   }

@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 
 #include "pickle/error.h"
 #include "text_golden.h"
+#include "wtf8.h"
 
 namespace {
 
@@ -262,6 +264,91 @@ TEST(Codecs, Latin1RoundTripsEveryByte) {
   EXPECT_TRUE(is_wtf8(text));
   encode(Codec::Latin1, ErrorHandler::Strict, text, bytes);
   EXPECT_EQ(bytes, all);
+}
+
+// Byte-at-a-time definitions, to check the word-at-a-time paths against.
+bool valid_wtf8_bytewise(const std::string& s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  auto cont = [&](std::size_t k) { return k < n && (p[k] & 0xC0) == 0x80; };
+  for (std::size_t i = 0; i < n;) {
+    const unsigned c = p[i];
+    std::size_t len = c < 0x80 ? 1 : c < 0xC2 ? 0 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : c < 0xF5 ? 4 : 0;
+    if (len == 0) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      if (!cont(i + k)) return false;
+    }
+    if ((c == 0xE0 && p[i + 1] < 0xA0) || (c == 0xF0 && p[i + 1] < 0x90) || (c == 0xF4 && p[i + 1] >= 0x90)) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+std::string utf8_of_latin1_bytewise(const std::string& latin1) {
+  std::string out;
+  for (unsigned char c : latin1) {
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else {
+      out += static_cast<char>(0xC0 | (c >> 6));
+      out += static_cast<char>(0x80 | (c & 0x3F));
+    }
+  }
+  return out;
+}
+
+TEST(Codecs, WordAtATimePathsAgreeWithBytewiseDefinitions) {
+  std::mt19937 rng(11);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  for (int round = 0; round < 50000; ++round) {
+    // Runs of Latin-1 and other two-byte characters (the word paths' cases), some ASCII,
+    // a few longer sequences; then a byte or two changed.
+    std::string latin1;
+    std::string s;
+    const int chars = pick(40);
+    bool only_latin1 = true;
+    for (int k = 0; k < chars; ++k) {
+      const int kind = pick(10);
+      char32_t cp = kind < 5 ? 0x80 + pick(0x80) : kind < 7 ? pick(0x80) : kind < 9 ? 0x100 + pick(0x700) : 0x800 + pick(0xF000);
+      if (cp >= 0x100) only_latin1 = false;
+      if (cp < 0x100) latin1 += static_cast<char>(cp);
+      wtf8::append(s, cp);
+    }
+    if (round % 2 && !s.empty()) {
+      for (int f = pick(2) + 1; f > 0; --f) s[static_cast<std::size_t>(pick(static_cast<int>(s.size())))] = static_cast<char>(rng());
+      only_latin1 = false;
+    }
+    ASSERT_EQ(is_wtf8(s), valid_wtf8_bytewise(s)) << text_golden::show(s);
+    if (!is_wtf8(s)) continue;
+    std::string decoded;
+    decode(Codec::Utf8, ErrorHandler::SurrogatePass, s, decoded);
+    std::u32string cps;
+    for (std::size_t i = 0; i < s.size();) cps += wtf8::next(s, i);
+    ASSERT_EQ(code_point_count(s), cps.size()) << text_golden::show(s);
+    std::string out(cps.size(), '\0');
+    const bool fits = std::all_of(cps.begin(), cps.end(), [](char32_t c) { return c < 0x100; });
+    ASSERT_EQ(encode_latin1_to(s, reinterpret_cast<std::uint8_t*>(out.data())), fits) << text_golden::show(s);
+    if (fits) {
+      std::string want;
+      for (char32_t c : cps) want += static_cast<char>(c);
+      ASSERT_EQ(out, want) << text_golden::show(s);
+      if (only_latin1) {
+        ASSERT_EQ(out, latin1);
+      }
+    }
+  }
+  for (int round = 0; round < 20000; ++round) {
+    std::string bytes(static_cast<std::size_t>(pick(40)), '\0');
+    const int high = pick(4);  // how often a byte is above 0x7F: never .. always
+    for (char& c : bytes) c = static_cast<char>(pick(0x80) | (pick(3) < high ? 0x80 : 0));
+    const std::string want = utf8_of_latin1_bytewise(bytes);
+    ASSERT_EQ(utf8_size_of_latin1(bytes), want.size());
+    std::string out(want.size(), '\0');
+    decode_latin1_to(bytes, out.data());
+    ASSERT_EQ(out, want) << text_golden::show(bytes);
+  }
 }
 
 TEST(Codecs, ErrorHandlerNamesAreResolvedLazily) {
