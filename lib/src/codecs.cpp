@@ -93,6 +93,12 @@ inline std::size_t skip_ascii(const unsigned char* p, std::size_t n, std::size_t
 constexpr bool kWords = std::endian::native == std::endian::little;
 constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
 
+// The number of bytes with bit 7 set in a word of only such bits (a multiply sums the
+// bytes into the top one: std::popcount is a library call without -mpopcnt).
+inline unsigned count_high_bits(std::uint64_t high_bits) noexcept {
+  return static_cast<unsigned>(((high_bits >> 7) * 0x0101010101010101ULL) >> 56);
+}
+
 inline std::uint64_t load_word(const unsigned char* p) noexcept {
   std::uint64_t w;
   std::memcpy(&w, p, 8);
@@ -939,7 +945,7 @@ std::size_t utf8_size_of_latin1(std::string_view latin1) noexcept {
   const std::size_t n = latin1.size();
   std::size_t size = n, i = 0;
   if (kWords) {
-    for (; i + 8 <= n; i += 8) size += std::popcount(load_word(p + i) & kHighBits);
+    for (; i + 8 <= n; i += 8) size += count_high_bits(load_word(p + i) & kHighBits);
   }
   for (; i < n; ++i) size += p[i] >> 7;
   return size;
@@ -991,7 +997,7 @@ std::size_t code_point_count(std::string_view wtf8) noexcept {
     // A continuation byte has bit 7 set and bit 6 clear.
     for (; i + 8 <= n; i += 8) {
       const std::uint64_t w = load_word(p + i);
-      continuations += std::popcount(w & ~(w << 1) & kHighBits);
+      continuations += count_high_bits(w & ~(w << 1) & kHighBits);
     }
   }
   for (; i < n; ++i) continuations += (p[i] & 0xC0) == 0x80;
