@@ -6,6 +6,7 @@
 
 #include "pickle/error.h"
 #include "pytext.h"
+#include "value_internal.h"
 
 namespace pickle {
 
@@ -71,6 +72,8 @@ std::optional<std::pair<std::string, std::string>> class_name_of(Value obj) {
       const Object& o = obj.as_object();
       Value cls = o.callable();
       if (!cls.is_global()) return std::nullopt;
+      // No reducer of complex, set, ... could take such an unknown value apart.
+      if (detail::is_value_type(cls.as_global().builtin())) return std::nullopt;
       return std::pair(std::string(cls.as_global().module()), std::string(cls.as_global().qualname()));
     }
     default:
@@ -126,6 +129,7 @@ DispatchTable& dispatch_table() {
     auto* t = new DispatchTable;
     // copyreg.pickle_complex: (complex, (c.real, c.imag))
     t->pickle("builtins", "complex", [](Graph& g, Value c) {
+      if (c.kind() != Kind::Complex) throw Error(ErrorType::TypeError, "pickle_complex() of a '" + type_name(c) + "' object");
       Value parts[] = {Value::floating(c.as_complex().real()), Value::floating(c.as_complex().imag())};
       Value rv[] = {g.global("builtins", "complex"), g.new_tuple(parts)};
       return g.new_tuple(rv);

@@ -214,7 +214,10 @@ ReduceValue reduce_object(Value obj, int proto, Graph& scratch) {
       return rv;
     }
     case Object::How::NewObj: {
-      if (proto >= 2) {
+      // An unevaluated cls.__new__(cls, ...) of complex, set, ...: no base class to infer,
+      // the call itself (copyreg.__newobj__ by REDUCE below protocol 2) loads back the same.
+      const bool value_type = o.callable().is_global() && is_value_type(o.callable().as_global().builtin());
+      if (proto >= 2 || value_type) {
         ReduceValue rv = newobj_reduce(o.callable(), o.args(), o.kwargs(), scratch);
         if (o.state_setter().is_none()) {
           set_default_state(rv, o, scratch);

@@ -26,6 +26,14 @@ const BuiltinName* find_builtin(std::string_view name) noexcept;
 /// unknown globals), "builtin_function_or_method" for builtin functions, ...
 std::string_view global_type_name(const Global& g) noexcept;
 
+/// True for the builtin types whose instances the library holds as Values (complex, set,
+/// frozenset, bytes, bytearray). An Object recording a call of one (complex(x) for an x the
+/// library could not convert) is an instance whose value is unknown.
+inline bool is_value_type(Global::Builtin b) noexcept {
+  using B = Global::Builtin;
+  return b == B::Complex || b == B::Set || b == B::FrozenSet || b == B::Bytes || b == B::ByteArray;
+}
+
 /// memcpy for the short strings that dominate pickles, without a library call: two
 /// overlapping fixed-size copies cover any length from 4 to 16.
 inline void copy_chars(char* dst, const char* src, std::size_t n) noexcept {

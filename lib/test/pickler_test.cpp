@@ -320,6 +320,23 @@ TEST(Buffers, LargeOutOfBandBuffersWriteNothing) {
   expect_writes("buffers.big_oob.writes", sink.writes);
 }
 
+// complex(x) and complex.__new__(complex, x) for an x the library cannot convert stay
+// records of the call; they pickle as that call (copyreg's complex reducer, which takes a
+// complex apart, does not apply to them), and load back the same.
+TEST(InertCalls, UnevaluatedComplexPicklesAsTheRecordedCall) {
+  const std::string inputs[] = {"c__builtin__\ncomplex\n(c2\ne\ntR(tR.",
+                                "\x80\x02" "c__builtin__\ncomplex\nc2\ne\n\x85\x81."};
+  for (const std::string& input : inputs) {
+    Graph g = pickle::loads(input);
+    ASSERT_EQ(g.root().kind(), pickle::Kind::Object);
+    for (int q = 0; q <= 5; ++q) {
+      Graph back = pickle::loads(dumps(g.root(), q));
+      EXPECT_TRUE(pickle::deep_equal(g.root(), back.root())) << "protocol " << q << ": " << pickle::repr(back.root());
+      EXPECT_TRUE(pickle::deep_equal(pickle::copy(g, g.root()), g.root()));
+    }
+  }
+}
+
 // py: buffer_cases (memoryview) -- [1, memoryview(bytearray(b'xyz')).toreadonly()]
 TEST(Buffers, MemoryviewsCannotBePickled) {
   Graph g;

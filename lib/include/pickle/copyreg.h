@@ -156,7 +156,9 @@ void pickle_class(std::string_view module, std::string_view qualname, Reducer re
 void constructor(const std::function<Value(Graph&, Value args, Value kwargs)>& c);
 
 /// The module.qualname of the class of a value, as a dispatch table sees it:
-/// ("builtins", "complex"), a Native's class, an Object's class; nullopt otherwise.
+/// ("builtins", "complex"), a Native's class, an Object's class; nullopt otherwise
+/// (and for an Object recording a call of a type whose values are Values, such as
+/// complex(x) for an x the library could not convert).
 std::optional<std::pair<std::string, std::string>> class_name_of(Value obj);
 
 // ---------------------------------------------------------------------------------------
