@@ -172,6 +172,25 @@ void build_function(Value state) {
   if (!state.is_none() && !state.is_dict()) unpickling_error("state is not a dictionary");
 }
 
+// type.__new__(type, name, bases, dict): the argument checks. A new class is not modelled:
+// the call stays inert.
+void check_type_new_args(Value args) {
+  if (!args.is_tuple()) return;
+  const Tuple& a = args.as_tuple();
+  if (a.size() != 3) {
+    fail(ErrorType::TypeError, "type.__new__() takes exactly 3 arguments (" + std::to_string(a.size()) + " given)");
+  }
+  const char* expected[] = {"str", "tuple", "dict"};
+  const bool ok[] = {a[0].is_str(), a[1].is_tuple(), a[2].is_dict()};
+  for (int i = 0; i < 3; ++i) {
+    if (ok[i]) continue;
+    std::string type = argument_type_name(a[static_cast<std::size_t>(i)]);
+    if (type.empty()) return;  // maybe a subclass
+    fail(ErrorType::TypeError, "type.__new__() argument " + std::to_string(i + 1) + " must be " + expected[i] +
+                                   ", not " + type);
+  }
+}
+
 [[noreturn]] void no_dict(Value inst) {
   fail(ErrorType::AttributeError, "'" + type_name(inst) + "' object has no attribute '__dict__'");
 }
@@ -255,32 +274,9 @@ bool Evaluator::for_each_item(Value v, F&& f) {
 
 /// cls.__new__(cls, *args, **kwargs): a registered C++ class builds a native object;
 /// any other class an inert instance.
-namespace {
-
-// type.__new__(type, name, bases, dict): the argument checks. A new class is not modelled:
-// the call stays inert.
-void check_type_new_args(Value args) {
-  if (!args.is_tuple()) return;
-  const Tuple& a = args.as_tuple();
-  if (a.size() != 3) {
-    fail(ErrorType::TypeError, "type.__new__() takes exactly 3 arguments (" + std::to_string(a.size()) + " given)");
-  }
-  const char* expected[] = {"str", "tuple", "dict"};
-  const bool ok[] = {a[0].is_str(), a[1].is_tuple(), a[2].is_dict()};
-  for (int i = 0; i < 3; ++i) {
-    if (ok[i]) continue;
-    std::string type = argument_type_name(a[static_cast<std::size_t>(i)]);
-    if (type.empty()) return;  // maybe a subclass
-    fail(ErrorType::TypeError, "type.__new__() argument " + std::to_string(i + 1) + " must be " + expected[i] +
-                                   ", not " + type);
-  }
-}
-
-}  // namespace
-
 Value Evaluator::make_new(Value cls, Value args, Value kwargs) {
-  if (cls.is_global() && cls.as_global().builtin() == Global::Builtin::Type) check_type_new_args(args);
   if (cls.is_global()) {
+    if (cls.as_global().builtin() == Global::Builtin::Type) check_type_new_args(args);
     if (const NativeClass* native = native_class(cls)) {
       // cls.__new__(cls, *args, **kwargs): Python's call refuses other keys first.
       if (kwargs.is_dict()) {
@@ -670,13 +666,13 @@ void Evaluator::append_items(Value target, std::span<const Value> items) {
       return;
     case Kind::ByteArray: {
       if (items.empty()) return;
+      std::string data(target.as_bytes().chars());
+      for (Value v : items) data += static_cast<char>(byte_value(v));
       // CPython refuses to resize while a memoryview exists; the library cannot tell when
       // the last one goes, so it refuses for good (doc/design.md).
       if (target.node()->flags & detail::kExported) {
         fail(ErrorType::BufferError, "Existing exports of data: object cannot be re-sized");
       }
-      std::string data(target.as_bytes().chars());
-      for (Value v : items) data += static_cast<char>(byte_value(v));
       target.as_bytearray().assign(*g_, std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
       return;
     }

@@ -264,6 +264,7 @@ def misc_cases():
         b'\x96\x01' + bytes(7) + b'a\x94\x98\x94h\x00K\x62a0h\x01\x86.',
         b'\x96\x01' + bytes(7) + b'a\x94\x98\x94h\x00(K\x62K\x63e0h\x01\x86.',
         b'\x96\x01' + bytes(7) + b'a\x94\x98\x94h\x00K\x00K\x62s0h\x01\x86.',
+        b'\x96\x01' + bytes(7) + b'a\x94\x98\x94h\x00M\x2c\x01a0h\x01\x86.',
         b'cbuiltins\ntype\n\x96\x01' + bytes(7) + b'a\x98\x85R.',
     ]
     for i, data in enumerate(datas):
