@@ -191,6 +191,26 @@ void check_type_new_args(Value args) {
   }
 }
 
+// The class defining the __setstate__ method a class global has (BUILD on the class
+// finds it), or "".
+std::string_view setstate_owner(const Global& g) {
+  if (g.builtin() == Global::Builtin::Partial) return "functools.partial";
+  if (g.builtin() != Global::Builtin::OtherBuiltin) return {};
+  const BuiltinName* b = find_builtin(g.qualname());
+  if (!b || !b->is_type || !b->has_setstate) return {};
+  return b->is_exception ? "BaseException" : b->name;
+}
+
+// BUILD on a class with a __setstate__ method: cls.__setstate__(state) calls the unbound
+// method, whose first argument must be an instance of its class.
+void build_class_with_setstate(std::string_view owner, Value state) {
+  if (state.is_object()) return;  // maybe an instance: what the call then does is not modelled
+  std::string type = known_type_name(state);
+  if (type.empty()) return;
+  fail(ErrorType::TypeError, "descriptor '__setstate__' for '" + std::string(owner) + "' objects doesn't apply to a '" +
+                                 type + "' object");
+}
+
 [[noreturn]] void no_dict(Value inst) {
   fail(ErrorType::AttributeError, "'" + type_name(inst) + "' object has no attribute '__dict__'");
 }
@@ -727,10 +747,13 @@ void Evaluator::build(Value inst, Value state) {
       }
       break;  // an object without __dict__: the default __setstate__, below
     }
-    case Kind::Global:
-      if (inst.as_global().builtin() == Global::Builtin::Unknown) return;  // unknowable
-      if (global_type_name(inst.as_global()) == "function") return build_function(state);
+    case Kind::Global: {
+      const Global& g = inst.as_global();
+      if (g.builtin() == Global::Builtin::Unknown) return;  // unknowable
+      if (global_type_name(g) == "function") return build_function(state);
+      if (std::string_view owner = setstate_owner(g); !owner.empty()) return build_class_with_setstate(owner, state);
       break;
+    }
     default:
       break;
   }

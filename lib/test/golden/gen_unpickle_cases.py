@@ -297,6 +297,9 @@ def emulated_call_cases():
         b'ccopyreg\n__newobj__\nN}(V__class__\nNu\x86b.',
         b'ccopyreg\n__newobj__\nN}(V__class__\ncbuiltins\nint\nu\x86b.',
         b'cbuiltins\nlen\n}b.', b'cbuiltins\nlen\nN}(Vx\nK\x01u\x86b.',
+        # BUILD on a class with a __setstate__ method calls it unbound.
+        b'cfunctools\npartial\n\x8a\x01\xffb.', b'cfunctools\npartial\n}b.', b'cbuiltins\nValueError\nNb.',
+        b'cbuiltins\nOSError\nK\x01b.', b'cbuiltins\nzip\n}b.', b'cbuiltins\nreversed\n}b.',
     ]
     for i, data in enumerate(datas):
         yield 'emulated.%03d' % i, data, {}
