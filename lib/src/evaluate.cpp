@@ -137,7 +137,7 @@ void check_function_attribute(std::string_view name, Value value) {
   if (name == "__builtins__" || name == "__closure__" || name == "__globals__") {
     fail(ErrorType::AttributeError, "readonly attribute");
   } else if (name == "__code__") {
-    must_be(false, "code object");
+    fail(ErrorType::TypeError, "__code__ must be set to a code object");  // no pickle makes one
   } else if (name == "__defaults__") {
     must_be(value.is_none() || value.is_tuple(), "tuple object");
   } else if (name == "__kwdefaults__" || name == "__annotations__") {
@@ -150,26 +150,6 @@ void check_function_attribute(std::string_view name, Value value) {
     if (type != "type") fail(ErrorType::TypeError, "__class__ must be set to a class, not '" + type + "' object");
     fail(ErrorType::TypeError, "__class__ assignment only supported for mutable types or ModuleType subclasses");
   }
-}
-
-// BUILD on a Python function (copyreg's): the state updates its __dict__, the slot state
-// goes through setattr.
-void build_function(Value state) {
-  Value slotstate;
-  if (state.is_tuple() && state.as_tuple().size() == 2) {
-    slotstate = state.as_tuple()[1];
-    state = state.as_tuple()[0];
-    if (!state.is_none() && !state.is_dict()) unpickling_error("state is not a dictionary");
-    if (!slotstate.is_dict()) unpickling_error("slot state is not a dictionary");
-    for (const Dict::Entry& e : slotstate.as_dict()) {
-      if (!e.key.is_str()) {
-        fail(ErrorType::TypeError, "attribute name must be string, not '" + type_name(e.key) + "'");
-      }
-      check_function_attribute(e.key.as_str().utf8(), e.value);
-    }
-    return;
-  }
-  if (!state.is_none() && !state.is_dict()) unpickling_error("state is not a dictionary");
 }
 
 // type.__new__(type, name, bases, dict): the argument checks. A new class is not modelled:
@@ -372,7 +352,8 @@ Value Evaluator::call(Value callable, Value args) {
       std::string_view encoding = a.size() >= 2 ? a[1].as_str().utf8() : std::string_view("utf-8");
       std::string_view errors = a.size() == 3 ? a[2].as_str().utf8() : std::string_view("strict");
       // Codecs CPython has and the library does not (utf-16, base64, ...): not emulated.
-      if (find_codec(encoding) == Codec::Unsupported && codec_exists(encoding)) {
+      const Codec codec = find_codec(encoding);
+      if (codec == Codec::Unsupported && codec_exists(encoding)) {
         return inert_call(callable, args);
       }
       if (!a[0].is_str()) {
@@ -381,7 +362,7 @@ Value Evaluator::call(Value callable, Value args) {
         codecs_encode_non_str(encoding, type);
       }
       std::string_view text = a[0].as_str().utf8();
-      if (text.size() > 2 && find_codec(encoding) == Codec::Latin1) {
+      if (text.size() > 2 && codec == Codec::Latin1) {
         // How bytes are pickled below protocol 3 (gigabytes, for arrays): straight into
         // the graph. A code point above U+00FF is left to the general path's error.
         const std::size_t size = code_point_count(text);
@@ -750,14 +731,15 @@ void Evaluator::build(Value inst, Value state) {
     case Kind::Global: {
       const Global& g = inst.as_global();
       if (g.builtin() == Global::Builtin::Unknown) return;  // unknowable
-      if (global_type_name(g) == "function") return build_function(state);
       if (std::string_view owner = setstate_owner(g); !owner.empty()) return build_class_with_setstate(owner, state);
       break;
     }
     default:
       break;
   }
-  // The default __setstate__ on an object with neither __dict__ nor __setstate__.
+  // The default __setstate__ on an object without __setstate__: a class's __dict__ is
+  // read-only, a function's takes anything (copyreg's functions: what CPython would set on
+  // them is not modelled, only its refusals), other objects here have no __dict__.
   Value slotstate;
   bool has_slotstate = false;
   if (state.is_tuple() && state.as_tuple().size() == 2) {
@@ -765,11 +747,12 @@ void Evaluator::build(Value inst, Value state) {
     state = state.as_tuple()[0];
     has_slotstate = true;
   }
-  bool is_class = inst.is_global() && global_type_name(inst.as_global()) == "type";
+  const std::string_view type = inst.is_global() ? global_type_name(inst.as_global()) : std::string_view();
+  const bool is_class = type == "type", is_function = type == "function";
   if (!state.is_none()) {
     if (!state.is_dict()) unpickling_error("state is not a dictionary");
-    if (!is_class) no_dict(inst);
-    if (state.as_dict().size() > 0) {
+    if (!is_class && !is_function) no_dict(inst);
+    if (is_class && state.as_dict().size() > 0) {
       fail(ErrorType::TypeError, "'mappingproxy' object does not support item assignment");
     }
   }
@@ -778,6 +761,10 @@ void Evaluator::build(Value inst, Value state) {
     for (const Dict::Entry& e : slotstate.as_dict()) {
       if (!e.key.is_str()) {
         fail(ErrorType::TypeError, "attribute name must be string, not '" + type_name(e.key) + "'");
+      }
+      if (is_function) {
+        check_function_attribute(e.key.as_str().utf8(), e.value);
+        continue;
       }
       std::string attr(e.key.as_str().utf8());
       if (is_class) {
