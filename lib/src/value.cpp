@@ -44,23 +44,17 @@ std::string_view kind_type_name(Kind kind) noexcept {
 
 // ---- Value ------------------------------------------------------------------------------
 
-const BigInt& Value::as_bigint() const noexcept { return *static_cast<const BigInt*>(node_); }
-const Complex& Value::as_complex() const noexcept { return *static_cast<const Complex*>(node_); }
-const Str& Value::as_str() const noexcept { return *static_cast<const Str*>(node_); }
-const Bytes& Value::as_bytes() const noexcept { return *static_cast<const Bytes*>(node_); }
-Bytes& Value::as_bytearray() const noexcept { return *static_cast<Bytes*>(node_); }
-List& Value::as_list() const noexcept { return *static_cast<List*>(node_); }
-const Tuple& Value::as_tuple() const noexcept { return *static_cast<const Tuple*>(node_); }
-Dict& Value::as_dict() const noexcept { return *static_cast<Dict*>(node_); }
-Set& Value::as_set() const noexcept { return *static_cast<Set*>(node_); }
-const Global& Value::as_global() const noexcept { return *static_cast<const Global*>(node_); }
-Object& Value::as_object() const noexcept { return *static_cast<Object*>(node_); }
-const PersistentId& Value::as_persistent_id() const noexcept {
-  return *static_cast<const PersistentId*>(node_);
+static_assert(sizeof(Value) == 16, "a Value is two words; doc/design.md");
+
+void detail::throw_wrong_kind(Value v, const char* expected) {
+  throw Error(ErrorType::TypeError, std::string("expected ") + expected + ", got " + type_name(v));
 }
-const Buffer& Value::as_buffer() const noexcept { return *static_cast<const Buffer*>(node_); }
-const Native& Value::as_native() const noexcept { return *static_cast<const Native*>(node_); }
-const Iterator& Value::as_iterator() const noexcept { return *static_cast<const Iterator*>(node_); }
+
+void detail::throw_int_overflow() {
+  throw Error(ErrorType::OverflowError, "Python int too large to convert to int64");
+}
+
+void detail::throw_index_error(const char* message) { throw Error(ErrorType::IndexError, message); }
 
 // ---- Graph ------------------------------------------------------------------------------
 
@@ -315,7 +309,16 @@ Value Graph::new_memoryview(std::span<const std::uint8_t> data) {
 
 // ---- containers ------------------------------------------------------------------------
 
+std::span<std::uint8_t> Bytes::data() {
+  if (kind != Kind::ByteArray) detail::throw_wrong_kind(Value::from_node(this), "bytearray");
+  return {data_, size_};
+}
+
 void Bytes::assign(Graph& g, std::span<const std::uint8_t> data) {
+  if (kind != Kind::ByteArray) detail::throw_wrong_kind(Value::from_node(this), "bytearray");
+  if ((flags & detail::kExported) && data.size() != size_) {
+    throw Error(ErrorType::BufferError, "Existing exports of data: object cannot be re-sized");
+  }
   auto* bytes = static_cast<std::uint8_t*>(g.arena().allocate(data.size(), 1));
   if (!data.empty()) std::memcpy(bytes, data.data(), data.size());
   data_ = bytes;

@@ -20,6 +20,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <typeinfo>
 #include <utility>
@@ -70,6 +71,8 @@ struct Node {
 inline constexpr std::uint8_t kSharedSingleton = 1;  ///< a str/bytes CPython shares (Graph::make_*)
 inline constexpr std::uint8_t kAttribute = 2;        ///< a Global reached as getattr(owner, name)
 inline constexpr std::uint8_t kExported = 4;         ///< a bytearray a memoryview was made over
+/// Throws IndexError(message).
+[[noreturn]] void throw_index_error(const char* message);
 }  // namespace detail
 
 class BigInt;
@@ -118,28 +121,65 @@ class Value {
   bool is_dict() const noexcept { return kind_ == Kind::Dict; }
   bool is_global() const noexcept { return kind_ == Kind::Global; }
   bool is_object() const noexcept { return kind_ == Kind::Object; }
+  bool is_complex() const noexcept { return kind_ == Kind::Complex; }
+  bool is_bytearray() const noexcept { return kind_ == Kind::ByteArray; }
+  bool is_set() const noexcept { return kind_ == Kind::Set; }                ///< set only
+  bool is_frozenset() const noexcept { return kind_ == Kind::FrozenSet; }
+  bool is_buffer() const noexcept { return kind_ == Kind::Buffer; }
+  bool is_native() const noexcept { return kind_ == Kind::Native; }
+  bool is_persistent_id() const noexcept { return kind_ == Kind::PersistentId; }
+  bool is_iterator() const noexcept { return kind_ == Kind::Iterator; }
   /// True for kinds that are heap nodes (everything but None, bool, small int, float).
   bool is_node() const noexcept { return kind_ > Kind::Float || big_; }
 
-  bool as_bool() const noexcept { return i_ != 0; }
-  /// Requires is_small_int() (or is_bool()).
-  std::int64_t as_int() const noexcept { return i_; }
-  double as_float() const noexcept { return f_; }
-  const BigInt& as_bigint() const noexcept;  ///< requires is_int() && !is_small_int()
-  const Complex& as_complex() const noexcept;
-  const Str& as_str() const noexcept;
-  const Bytes& as_bytes() const noexcept;      ///< bytes and bytearray
-  Bytes& as_bytearray() const noexcept;
-  List& as_list() const noexcept;
-  const Tuple& as_tuple() const noexcept;
-  Dict& as_dict() const noexcept;
-  Set& as_set() const noexcept;                ///< set and frozenset
-  const Global& as_global() const noexcept;
-  Object& as_object() const noexcept;
-  const PersistentId& as_persistent_id() const noexcept;
-  const Buffer& as_buffer() const noexcept;
-  const Native& as_native() const noexcept;
-  const Iterator& as_iterator() const noexcept;
+  // Checked access. Each accessor names a kind and throws pickle::Error of type
+  // TypeError ("expected str, got int") when the value is not of that kind, so that code
+  // reading a loaded pickle -- attacker-controlled data -- cannot misread it. The try_as_*
+  // forms return nullptr or nullopt instead of throwing. Node references stay valid while
+  // the Graph lives.
+
+  /// A bool.
+  bool as_bool() const;
+  /// An int that fits in int64, or a bool (a Python int too). A larger int throws
+  /// OverflowError; use as_bigint() or pickle::to<T>() for those.
+  std::int64_t as_int() const;
+  /// A float (an int is not converted; pickle::to<double>() does that, as float() does).
+  double as_float() const;
+  const BigInt& as_bigint() const;             ///< an int outside the int64 range
+  const Complex& as_complex() const;
+  const Str& as_str() const;
+  const Bytes& as_bytes() const;               ///< bytes or bytearray
+  Bytes& as_bytearray() const;                 ///< bytearray only
+  List& as_list() const;
+  const Tuple& as_tuple() const;
+  Dict& as_dict() const;
+  Set& as_set() const;                         ///< set or frozenset
+  const Global& as_global() const;
+  Object& as_object() const;
+  const PersistentId& as_persistent_id() const;
+  const Buffer& as_buffer() const;
+  const Native& as_native() const;
+  const Iterator& as_iterator() const;
+
+  std::optional<bool> try_as_bool() const noexcept;
+  std::optional<std::int64_t> try_as_int() const noexcept;   ///< nullopt for big ints too
+  std::optional<double> try_as_float() const noexcept;
+  const BigInt* try_as_bigint() const noexcept;
+  const Complex* try_as_complex() const noexcept;
+  const Str* try_as_str() const noexcept;
+  const Bytes* try_as_bytes() const noexcept;               ///< bytes or bytearray
+  Bytes* try_as_bytearray() const noexcept;
+  List* try_as_list() const noexcept;
+  const Tuple* try_as_tuple() const noexcept;
+  Dict* try_as_dict() const noexcept;
+  Set* try_as_set() const noexcept;                         ///< set or frozenset
+  const Global* try_as_global() const noexcept;
+  Object* try_as_object() const noexcept;
+  const PersistentId* try_as_persistent_id() const noexcept;
+  const Buffer* try_as_buffer() const noexcept;
+  const Native* try_as_native() const noexcept;
+  const Iterator* try_as_iterator() const noexcept;
+
   /// The C++ object of a Native value when it is a T, else nullptr.
   template <class T>
   T* native() const noexcept;
@@ -161,7 +201,6 @@ class Value {
     detail::Node* node_;
   };
 };
-static_assert(sizeof(Value) == 16);
 
 // ---------------------------------------------------------------------------------------
 // Nodes. Read them through the Value accessors; create them through Graph.
@@ -217,9 +256,10 @@ class Bytes : public detail::Node {
     return {reinterpret_cast<const char*>(data_), size_};
   }
   std::size_t size() const noexcept { return size_; }
-  /// bytearray only.
-  std::span<std::uint8_t> data() noexcept { return {data_, size_}; }
-  /// bytearray only: replaces the contents; the node keeps its identity.
+  /// The bytes of a bytearray, writable. TypeError for bytes, which are immutable.
+  std::span<std::uint8_t> data();
+  /// bytearray only (TypeError for bytes): replaces the contents; the node keeps its
+  /// identity.
   void assign(Graph& g, std::span<const std::uint8_t> data);
   std::uint64_t cached_hash() const noexcept { return hash_; }
   void cache_hash(std::uint64_t h) const noexcept { hash_ = h; }
@@ -235,8 +275,10 @@ class Bytes : public detail::Node {
 class List : public detail::Node {
  public:
   std::size_t size() const noexcept { return items_.size; }
-  Value operator[](std::size_t i) const noexcept { return items_.data[i]; }
-  Value& operator[](std::size_t i) noexcept { return items_.data[i]; }
+  /// l[i], bounds-checked: IndexError("list index out of range").
+  Value operator[](std::size_t i) const { return items_.data[checked(i)]; }
+  Value& operator[](std::size_t i) { return items_.data[checked(i)]; }
+  std::span<const Value> items() const noexcept { return {items_.data, items_.size}; }
   const Value* begin() const noexcept { return items_.begin(); }
   const Value* end() const noexcept { return items_.end(); }
   void append(Graph& g, Value v);
@@ -247,13 +289,22 @@ class List : public detail::Node {
  private:
   friend class Graph;
   List() : Node(Kind::List) {}
+  std::size_t checked(std::size_t i) const {
+    if (i >= items_.size) [[unlikely]] detail::throw_index_error("list index out of range");
+    return i;
+  }
   detail::ArenaVec<Value> items_;
 };
 
 class Tuple : public detail::Node {
  public:
   std::size_t size() const noexcept { return size_; }
-  Value operator[](std::size_t i) const noexcept { return begin()[i]; }
+  /// t[i], bounds-checked: IndexError("tuple index out of range").
+  Value operator[](std::size_t i) const {
+    if (i >= size_) [[unlikely]] detail::throw_index_error("tuple index out of range");
+    return begin()[i];
+  }
+  std::span<const Value> items() const noexcept { return {begin(), size_}; }
   const Value* begin() const noexcept { return reinterpret_cast<const Value*>(this + 1); }
   const Value* end() const noexcept { return begin() + size_; }
   /// Hash memo (0: not computed yet). CPython recomputes a tuple's hash each time; the
@@ -477,11 +528,68 @@ class Iterator : public detail::Node {
   Over over_ = Over::Items;
 };
 
+namespace detail {
+/// Throws TypeError("expected <expected>, got <type of v>").
+[[noreturn]] void throw_wrong_kind(Value v, const char* expected);
+/// Throws OverflowError for an int too large for int64.
+[[noreturn]] void throw_int_overflow();
+}  // namespace detail
+
+// The checked accessors, inline: one compare and a rarely taken branch.
+#define PICKLE_CHECKED_ACCESSORS(Name, Type, Test, Expected)                                  \
+  inline Type& Value::as_##Name() const {                                                     \
+    if (!(Test)) [[unlikely]] detail::throw_wrong_kind(*this, Expected);                      \
+    return *static_cast<Type*>(node_);                                                       \
+  }                                                                                           \
+  inline Type* Value::try_as_##Name() const noexcept {                                        \
+    return (Test) ? static_cast<Type*>(node_) : nullptr;                                     \
+  }
+PICKLE_CHECKED_ACCESSORS(bigint, const BigInt, kind_ == Kind::Int && big_, "int")
+PICKLE_CHECKED_ACCESSORS(complex, const Complex, kind_ == Kind::Complex, "complex")
+PICKLE_CHECKED_ACCESSORS(str, const Str, kind_ == Kind::Str, "str")
+PICKLE_CHECKED_ACCESSORS(bytes, const Bytes, kind_ == Kind::Bytes || kind_ == Kind::ByteArray,
+                         "bytes or bytearray")
+PICKLE_CHECKED_ACCESSORS(bytearray, Bytes, kind_ == Kind::ByteArray, "bytearray")
+PICKLE_CHECKED_ACCESSORS(list, List, kind_ == Kind::List, "list")
+PICKLE_CHECKED_ACCESSORS(tuple, const Tuple, kind_ == Kind::Tuple, "tuple")
+PICKLE_CHECKED_ACCESSORS(dict, Dict, kind_ == Kind::Dict, "dict")
+PICKLE_CHECKED_ACCESSORS(set, Set, kind_ == Kind::Set || kind_ == Kind::FrozenSet, "set or frozenset")
+PICKLE_CHECKED_ACCESSORS(global, const Global, kind_ == Kind::Global, "a global (class or function)")
+PICKLE_CHECKED_ACCESSORS(object, Object, kind_ == Kind::Object, "an inert object")
+PICKLE_CHECKED_ACCESSORS(persistent_id, const PersistentId, kind_ == Kind::PersistentId, "a persistent id")
+PICKLE_CHECKED_ACCESSORS(buffer, const Buffer, kind_ == Kind::Buffer, "pickle.PickleBuffer")
+PICKLE_CHECKED_ACCESSORS(native, const Native, kind_ == Kind::Native, "a registered C++ object")
+PICKLE_CHECKED_ACCESSORS(iterator, const Iterator, kind_ == Kind::Iterator, "iterator")
+#undef PICKLE_CHECKED_ACCESSORS
+
+inline bool Value::as_bool() const {
+  if (kind_ != Kind::Bool) [[unlikely]] detail::throw_wrong_kind(*this, "bool");
+  return i_ != 0;
+}
+inline std::int64_t Value::as_int() const {
+  if (kind_ != Kind::Int && kind_ != Kind::Bool) [[unlikely]] detail::throw_wrong_kind(*this, "int");
+  if (big_) [[unlikely]] detail::throw_int_overflow();
+  return i_;
+}
+inline double Value::as_float() const {
+  if (kind_ != Kind::Float) [[unlikely]] detail::throw_wrong_kind(*this, "float");
+  return f_;
+}
+inline std::optional<bool> Value::try_as_bool() const noexcept {
+  return kind_ == Kind::Bool ? std::optional<bool>(i_ != 0) : std::nullopt;
+}
+inline std::optional<std::int64_t> Value::try_as_int() const noexcept {
+  return (kind_ == Kind::Int || kind_ == Kind::Bool) && !big_ ? std::optional<std::int64_t>(i_)
+                                                               : std::nullopt;
+}
+inline std::optional<double> Value::try_as_float() const noexcept {
+  return kind_ == Kind::Float ? std::optional<double>(f_) : std::nullopt;
+}
+
 template <class T>
 T* Value::native() const noexcept {
-  if (kind_ != Kind::Native) return nullptr;
-  const Native& n = as_native();
-  return n.type() == typeid(T) ? static_cast<T*>(n.object()) : nullptr;
+  const Native* n = try_as_native();
+  return n && n->type() == typeid(T) ? static_cast<T*>(n->object()) : nullptr;
 }
 
 // ---------------------------------------------------------------------------------------
