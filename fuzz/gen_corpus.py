@@ -329,7 +329,7 @@ def main():
         if args.merge:
             binary = os.path.join(args.merge, 'fuzz', 'fuzz_' + target)   # the `fuzz` preset's tree
             if not os.path.exists(binary):
-                binary = os.path.join(args.merge, 'fuzz_' + target)        # cmake -S fuzz
+                binary = os.path.join(args.merge, 'fuzz_' + target)        # a flat directory ($OUT)
             n = merge(binary, target, seeds[target], directory)
         else:
             shutil.rmtree(directory, ignore_errors=True)

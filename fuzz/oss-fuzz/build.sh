@@ -8,7 +8,7 @@
 #
 # Honours $CC, $CXX, $CFLAGS, $CXXFLAGS, $LIB_FUZZING_ENGINE, $OUT (and $WORK for the build
 # tree). The differential targets embed CPython 3.11: they are built when
-# PICKLE_FUZZ_PYTHON=ON and python3.11's embedding library is found, and need
+# PICKLE_CPP_FUZZ_PYTHON=ON and python3.11's embedding library is found, and need
 # libpython3.11 on the machine that runs them; off by default, as OSS-Fuzz runners lack it.
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${WORK:-/tmp}/pickle-fuzz-build
@@ -16,12 +16,15 @@ BUILD=${WORK:-/tmp}/pickle-fuzz-build
 : "${LIB_FUZZING_ENGINE:=-fsanitize=fuzzer}" "${OUT:=$ROOT/build-oss-fuzz}"
 mkdir -p "$OUT"
 
-cmake -S "$ROOT/fuzz" -B "$BUILD" \
+# The project with only the library and the fuzz targets.
+cmake -S "$ROOT" -B "$BUILD" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
   -DCMAKE_C_FLAGS="$CFLAGS" -DCMAKE_CXX_FLAGS="$CXXFLAGS" \
-  -DPICKLE_FUZZ_ENGINE="$LIB_FUZZING_ENGINE" \
-  -DPICKLE_FUZZ_PYTHON="${PICKLE_FUZZ_PYTHON:-OFF}"
+  -DPICKLE_CPP_BUILD_TESTS=OFF -DPICKLE_CPP_BUILD_TOOLS=OFF -DPICKLE_CPP_BUILD_BENCH=OFF \
+  -DPICKLE_CPP_BUILD_PYEXT=OFF -DPICKLE_CPP_INSTALL=OFF -DPICKLE_CPP_BUILD_FUZZERS=ON \
+  -DPICKLE_CPP_FUZZ_ENGINE="$LIB_FUZZING_ENGINE" \
+  -DPICKLE_CPP_FUZZ_PYTHON="${PICKLE_CPP_FUZZ_PYTHON:-OFF}"
 cmake --build "$BUILD" --target fuzzers -j"$(nproc)"
 
 zip_dir() {  # zip_dir ARCHIVE DIR...: the files of the directories that exist, flat
@@ -39,7 +42,7 @@ zip_dir() {  # zip_dir ARCHIVE DIR...: the files of the directories that exist, 
   fi
 }
 
-for binary in "$BUILD"/fuzz_*; do
+for binary in "$BUILD"/fuzz/fuzz_*; do
   [ -x "$binary" ] || continue
   name=$(basename "$binary")
   target=${name#fuzz_}

@@ -22,7 +22,8 @@
 //
 // Headers: value.h (the value model), unpickler.h (loading), pickler.h (dumping),
 // copyreg.h (C++ classes, reducers, dispatch tables, the extension registry), copy.h
-// (copy/deepcopy), dis.h (pickletools-identical disassembly), error.h (the exception type).
+// (copy/deepcopy), dis.h (pickletools-identical disassembly), error.h (the exception type),
+// version.h (PICKLE_CPP_VERSION_STRING and friends).
 #pragma once
 
 #include "pickle/copy.h"
@@ -33,3 +34,4 @@
 #include "pickle/pickler.h"
 #include "pickle/unpickler.h"
 #include "pickle/value.h"
+#include "pickle/version.h"
