@@ -5,6 +5,7 @@
 #   lib/libpickle_cpp.a (or .so)
 #   lib/cmake/pickle_cpp/{pickle_cppConfig,pickle_cppConfigVersion,pickle_cppTargets*}.cmake
 #   lib/pkgconfig/pickle_cpp.pc
+#   share/doc/pickle_cpp/LICENSE
 #   bin/pickletool                  when the tools are built
 # Components: pickle_cpp_runtime (a shared library), pickle_cpp_development (the rest of
 # the library), pickle_cpp_tools (pickletool), so that `cmake --install --component`
@@ -66,6 +67,10 @@ endif()
 configure_file(${CMAKE_CURRENT_LIST_DIR}/pickle_cpp.pc.in ${PROJECT_BINARY_DIR}/pickle_cpp.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/pickle_cpp.pc
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig
+  COMPONENT pickle_cpp_development)
+
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE
+  DESTINATION ${CMAKE_INSTALL_DOCDIR}
   COMPONENT pickle_cpp_development)
 
 if(TARGET pickletool)
