@@ -13,6 +13,7 @@
 #include "bigint.h"
 #include "pickle/copyreg.h"
 #include "pickle/error.h"
+#include "pytext.h"
 #include "value_internal.h"
 
 namespace pickle {
@@ -360,11 +361,12 @@ inline bool same_key(Value a, Value b) {
 }
 }  // namespace
 
-std::size_t Dict::lookup(Value key, std::uint64_t hash) const {
+template <class Match>
+std::size_t Dict::lookup_if(std::uint64_t hash, Match match) const {
   if (!index_) {
     for (std::size_t i = 0; i < entries_.size; ++i) {
       const Entry& e = entries_.data[i];
-      if (e.hash == hash && same_key(e.key, key)) return i;
+      if (e.hash == hash && match(e.key)) return i;
     }
     return kNotFound;
   }
@@ -372,8 +374,12 @@ std::size_t Dict::lookup(Value key, std::uint64_t hash) const {
     std::uint32_t slot = index_[s];
     if (slot == 0) return kNotFound;
     const Entry& e = entries_.data[slot - 1];
-    if (e.hash == hash && same_key(e.key, key)) return slot - 1;
+    if (e.hash == hash && match(e.key)) return slot - 1;
   }
+}
+
+std::size_t Dict::lookup(Value key, std::uint64_t hash) const {
+  return lookup_if(hash, [key](Value k) { return same_key(k, key); });
 }
 
 void Dict::grow_index(Graph& g) {
@@ -418,6 +424,26 @@ void Dict::reserve(Graph& g, std::size_t n) { entries_.reserve(g.arena(), entrie
 const Value* Dict::find(Value key) const {
   std::size_t i = lookup(key, py_hash(key));
   return i == kNotFound ? nullptr : &entries_.data[i].value;
+}
+
+const Value* Dict::find(std::string_view key) const {
+  std::size_t i = lookup_if(detail::hash_str(key), [key](Value k) {
+    const Str* s = k.try_as_str();
+    return s && s->utf8() == key;
+  });
+  return i == kNotFound ? nullptr : &entries_.data[i].value;
+}
+
+Value Dict::at(Value key) const {
+  if (const Value* v = find(key)) return *v;
+  throw Error(ErrorType::KeyError, repr(key));
+}
+
+Value Dict::at(std::string_view key) const {
+  if (const Value* v = find(key)) return *v;
+  std::string text;
+  detail::append_repr_str(text, key);
+  throw Error(ErrorType::KeyError, text);
 }
 
 bool Set::add(Graph& g, Value item) {
@@ -482,6 +508,12 @@ std::uint64_t hash_bytes(std::string_view s) {
   return h;
 }
 
+}  // namespace
+
+std::uint64_t detail::hash_str(std::string_view utf8) noexcept { return hash_bytes(utf8) | 1; }
+
+namespace {
+
 [[noreturn]] void throw_unhashable(Value v) {
   throw Error(ErrorType::TypeError, "unhashable type: '" + type_name(v) + "'");
 }
@@ -507,7 +539,7 @@ std::uint64_t hash_at(Value v, int depth) {
     }
     case Kind::Str: {
       const Str& s = v.as_str();
-      if (!s.cached_hash()) s.cache_hash(hash_bytes(s.utf8()) | 1);
+      if (!s.cached_hash()) s.cache_hash(detail::hash_str(s.utf8()));
       return s.cached_hash();
     }
     case Kind::Bytes: {

@@ -336,14 +336,31 @@ class Dict : public detail::Node {
   void set(Graph& g, Value key, Value value);
   /// Room for n more entries without regrowing (a hint; SETITEMS knows its count).
   void reserve(Graph& g, std::size_t n);
-  /// The value for key, or nullptr.
+  /// d.get(key): the value for key, or nullptr. Throws TypeError for unhashable keys.
   const Value* find(Value key) const;
+  /// d.get('key') for a str key given as UTF-8, without allocating.
+  const Value* find(std::string_view key) const;
+  /// d.get(42), with Python's key semantics (42, 42.0 and, for 0 and 1, False and True
+  /// are the same key).
+  const Value* find(std::int64_t key) const { return find(Value::integer(key)); }
+  const Value* find(const char* key) const { return find(std::string_view(key)); }
+  /// d[key]: KeyError (the key's repr as message, as CPython) when it is missing.
+  Value at(Value key) const;
+  Value at(std::string_view key) const;
+  Value at(std::int64_t key) const { return at(Value::integer(key)); }
+  Value at(const char* key) const { return at(std::string_view(key)); }
+  bool contains(Value key) const { return find(key) != nullptr; }
+  bool contains(std::string_view key) const { return find(key) != nullptr; }
+  bool contains(std::int64_t key) const { return find(key) != nullptr; }
+  bool contains(const char* key) const { return find(key) != nullptr; }
 
  private:
   friend class Graph;
   friend class Set;
   Dict() : Node(Kind::Dict) {}
-  std::size_t lookup(Value key, std::uint64_t hash) const;  // entry index or npos
+  template <class Match>
+  std::size_t lookup_if(std::uint64_t hash, Match match) const;  // entry index or npos
+  std::size_t lookup(Value key, std::uint64_t hash) const;
   void grow_index(Graph& g);
   detail::ArenaVec<Entry> entries_;
   std::uint32_t* index_ = nullptr;  // open addressing over entries_, entry+1, 0 = empty
