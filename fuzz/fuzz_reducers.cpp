@@ -74,7 +74,7 @@ void no_kwargs(const char* cls, Value kwargs) {
 
 template <class T>
 void register_record(const char* name) {
-  pickle::NativeClass& cls = pickle::register_class<T>("fz", name);
+  pickle::ClassHooks cls;
   cls.call = [](Graph& g, Value args, Value kwargs) {
     maybe_raise(first(args));
     T rec;
@@ -88,6 +88,7 @@ void register_record(const char* name) {
     rec->state = state;
     rec->has_state = true;
   };
+  pickle::register_class<T>("fz", name, std::move(cls));
 }
 
 Rec* record(Value v) {
@@ -98,14 +99,17 @@ Rec* record(Value v) {
 void register_classes() {
   register_record<KRec>("K");
   register_record<CRec>("C");
-  pickle::register_class<FTag>("fz", "F").call = [](Graph& g, Value args, Value kwargs) {
+  pickle::ClassHooks f_hooks;
+  f_hooks.call = [](Graph& g, Value args, Value kwargs) {
     no_kwargs("F", kwargs);
     maybe_raise(first(args));
     Value l = g.new_list();
     for (Value v : args.as_tuple()) l.as_list().append(g, v);
     return l;
   };
-  pickle::register_class<GTag>("fz", "G").call = [](Graph& g, Value args, Value kwargs) {
+  pickle::register_class<FTag>("fz", "F", std::move(f_hooks));
+  pickle::ClassHooks g_hooks;
+  g_hooks.call = [](Graph& g, Value args, Value kwargs) {
     no_kwargs("G", kwargs);
     maybe_raise(first(args));
     Value d = g.new_dict();
@@ -113,7 +117,9 @@ void register_classes() {
     for (Value v : args.as_tuple()) d.as_dict().set(g, Value::integer(i++), v);
     return d;
   };
-  pickle::register_class<SetterTag>("fz", "setter").call = [](Graph&, Value args, Value kwargs) {
+  pickle::register_class<GTag>("fz", "G", std::move(g_hooks));
+  pickle::ClassHooks setter_hooks;
+  setter_hooks.call = [](Graph&, Value args, Value kwargs) {
     no_kwargs("setter", kwargs);
     if (args.as_tuple().size() != 2) throw pickle::Error(pickle::ErrorType::TypeError, "setter takes 2 arguments");
     maybe_raise(args.as_tuple()[1]);
@@ -123,6 +129,7 @@ void register_classes() {
     rec->has_state = true;
     return Value();
   };
+  pickle::register_class<SetterTag>("fz", "setter", std::move(setter_hooks));
 }
 
 /// oracle._describe, for pickling what was loaded.

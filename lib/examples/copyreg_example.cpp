@@ -29,10 +29,11 @@ struct C {
 
 int main() {
   // class C: calling C(a) builds one.
-  pickle::NativeClass& cls = pickle::register_class<C>("__main__", "C");
+  pickle::ClassHooks cls;
   cls.call = [](pickle::Graph& g, pickle::Value args, pickle::Value /*kwargs*/) {
     return pickle::make_native(g, C{args.as_tuple()[0].as_int()});
   };
+  pickle::register_class<C>("__main__", "C", std::move(cls));
 
   // copyreg.pickle(C, pickle_c)
   pickle::pickle_class("__main__", "C", [](pickle::Graph& g, pickle::Value c) {

@@ -180,7 +180,7 @@ class Copier {
       case Kind::ByteArray: return g_.new_bytearray(x.as_bytes().view());
       case Kind::Iterator: return copy_iterator(x);
       case Kind::Native:
-        if (const NativeClass& cls = x.as_native().cls(); cls.copy) return cls.copy(g_, x);
+        if (auto hooks = x.as_native().cls().hooks(); hooks->copy) return hooks->copy(g_, x);
         return reconstruct_from_reduction(x);
       case Kind::Object:
         if (is_immutable_builtin(x.as_object(), /*deep=*/false)) return x;
@@ -250,7 +250,7 @@ class Copier {
       case Kind::ByteArray: return g_.new_bytearray(x.as_bytes().view());
       case Kind::Iterator: return copy_iterator(x);
       case Kind::Native:
-        if (const NativeClass& cls = x.as_native().cls(); cls.deepcopy) return cls.deepcopy(g_, x, *memo_);
+        if (auto hooks = x.as_native().cls().hooks(); hooks->deepcopy) return hooks->deepcopy(g_, x, *memo_);
         return reconstruct_from_reduction(x);
       case Kind::Object:
         if (is_immutable_builtin(x.as_object(), /*deep=*/true)) return x;
@@ -339,9 +339,11 @@ class Copier {
   // `y.__setstate__(state)` when y has one, else `y.__dict__.update(state)` and setattr for
   // each slot.
   void set_state(Value y, Value state, bool recorded_state) {
-    if (y.kind() == Kind::Native && y.as_native().cls().setstate) {
-      y.as_native().cls().setstate(g_, y, state);
-      return;
+    if (y.kind() == Kind::Native) {
+      if (auto hooks = y.as_native().cls().hooks(); hooks->setstate) {
+        hooks->setstate(g_, y, state);
+        return;
+      }
     }
     if (y.is_object() && recorded_state && !is_instance_state(state)) {
       y.as_object().set_state(state);  // the class has a __setstate__ taking this

@@ -18,46 +18,74 @@ std::string_view NativeClass::name() const noexcept {
   return dot == std::string_view::npos ? q : q.substr(dot + 1);
 }
 
+std::shared_ptr<const ClassHooks> NativeClass::hooks() const {
+  std::lock_guard lock(mutex_);
+  return hooks_;
+}
+
 namespace {
 
+// Classes are never destroyed: Native nodes of any Graph point to them.
 struct ClassRegistry {
   std::shared_mutex mutex;
-  std::unordered_map<std::type_index, std::unique_ptr<NativeClass>> by_type;
+  std::unordered_map<std::type_index, NativeClass*> by_type;
   std::map<std::pair<std::string, std::string>, NativeClass*, std::less<>> by_name;
 };
 
 ClassRegistry& classes() {
-  static ClassRegistry registry;
-  return registry;
+  static ClassRegistry* registry = new ClassRegistry;  // outlives every static Graph
+  return *registry;
+}
+
+std::string dotted(std::string_view module, std::string_view qualname) {
+  return std::string(module) + "." + std::string(qualname);
 }
 
 }  // namespace
 
-NativeClass& register_class(const std::type_info& type, std::string_view module, std::string_view qualname) {
+const NativeClass& register_class(const std::type_info& type, std::string_view module, std::string_view qualname,
+                                  ClassHooks hooks) {
+  auto shared = std::make_shared<const ClassHooks>(std::move(hooks));
   ClassRegistry& r = classes();
   std::unique_lock lock(r.mutex);
-  auto& slot = r.by_type[std::type_index(type)];
-  if (slot) r.by_name.erase({slot->module(), slot->qualname()});
-  slot = std::make_unique<NativeClass>(std::string(module), std::string(qualname), type);
-  r.by_name[{slot->module(), slot->qualname()}] = slot.get();
-  return *slot;
+  auto by_type = r.by_type.find(std::type_index(type));
+  auto by_name = r.by_name.find(std::pair<std::string, std::string>(module, qualname));
+  if (by_type != r.by_type.end()) {
+    NativeClass& cls = *by_type->second;
+    if (cls.module() != module || cls.qualname() != qualname) {
+      throw Error(ErrorType::ValueError, std::string("the C++ type ") + type.name() + " is already registered as " +
+                                             dotted(cls.module(), cls.qualname()));
+    }
+    std::lock_guard hooks_lock(cls.mutex_);
+    cls.hooks_ = std::move(shared);
+    return cls;
+  }
+  if (by_name != r.by_name.end()) {
+    throw Error(ErrorType::ValueError, dotted(module, qualname) + " is already registered for the C++ type " +
+                                           by_name->second->type().name());
+  }
+  auto* cls = new NativeClass(std::string(module), std::string(qualname), type);
+  cls->hooks_ = std::move(shared);  // the one made outside the lock
+  r.by_type.emplace(std::type_index(type), cls);
+  r.by_name.emplace(std::pair(cls->module(), cls->qualname()), cls);
+  return *cls;
 }
 
-const NativeClass* find_class(const std::type_info& type) {
+const NativeClass* find_registered_class(const std::type_info& type) {
   ClassRegistry& r = classes();
   std::shared_lock lock(r.mutex);
   auto it = r.by_type.find(std::type_index(type));
-  return it == r.by_type.end() ? nullptr : it->second.get();
+  return it == r.by_type.end() ? nullptr : it->second;
 }
 
-const NativeClass* find_class(std::string_view module, std::string_view qualname) {
+const NativeClass* find_registered_class(std::string_view module, std::string_view qualname) {
   ClassRegistry& r = classes();
   std::shared_lock lock(r.mutex);
   auto it = r.by_name.find(std::pair<std::string, std::string>(module, qualname));
   return it == r.by_name.end() ? nullptr : it->second;
 }
 
-void throw_unregistered(const std::type_info& type) {
+void detail::throw_unregistered(const std::type_info& type) {
   throw Error(ErrorType::TypeError, std::string("no Python class is registered for the C++ type ") + type.name());
 }
 

@@ -22,7 +22,7 @@ namespace {
 /// The C++ class registered for a global, if any (pickle/copyreg.h).
 const NativeClass* native_class(Value global) {
   const Global& g = global.as_global();
-  return pickle::find_class(g.module(), g.qualname());
+  return find_registered_class(g.module(), g.qualname());
 }
 
 // The Python type name of v when the library knows it for certain; empty for what may be
@@ -284,8 +284,9 @@ Value Evaluator::make_new(Value cls, Value args, Value kwargs) {
           if (!e.key.is_str()) fail(ErrorType::TypeError, "keywords must be strings");
         }
       }
-      if (native->new_) return native->new_(*g_, args, kwargs);
-      if (native->call) return native->call(*g_, args, kwargs);
+      std::shared_ptr<const ClassHooks> hooks = native->hooks();
+      if (hooks->new_) return hooks->new_(*g_, args, kwargs);
+      if (hooks->call) return hooks->call(*g_, args, kwargs);
     }
   }
   return g_->new_object(Object::How::NewObj, cls, args, kwargs);
@@ -306,8 +307,9 @@ Value Evaluator::call(Value callable, Value args) {
   }
   if (!callable.is_global()) return inert_call(callable, args);
   if (const NativeClass* cls = native_class(callable)) {
-    if (cls->call) return cls->call(*g_, args, Value());
-    if (cls->new_) return cls->new_(*g_, args, Value());
+    std::shared_ptr<const ClassHooks> hooks = cls->hooks();
+    if (hooks->call) return hooks->call(*g_, args, Value());
+    if (hooks->new_) return hooks->new_(*g_, args, Value());
   }
   const Tuple& a = args.as_tuple();
   using B = Global::Builtin;
@@ -721,9 +723,9 @@ void Evaluator::build(Value inst, Value state) {
     case Kind::PersistentId:
       return;  // opaque
     case Kind::Native: {
-      const NativeClass& cls = inst.as_native().cls();
-      if (cls.setstate) {
-        cls.setstate(*g_, inst, state);
+      std::shared_ptr<const ClassHooks> hooks = inst.as_native().cls().hooks();
+      if (hooks->setstate) {
+        hooks->setstate(*g_, inst, state);
         return;
       }
       break;  // an object without __dict__: the default __setstate__, below

@@ -298,14 +298,15 @@ std::string quoted_type(Value v) { return "'" + type_name(v) + "'"; }
 
 ReduceValue reduce_native(Value obj, int proto, Graph& scratch) {
   const NativeClass& cls = obj.as_native().cls();
+  std::shared_ptr<const ClassHooks> hooks = cls.hooks();
   std::string cannot = "cannot pickle '" + std::string(cls.name()) + "' object";
   // Below protocol 2, copyreg._reduce_ex finds no Python base class to copy from.
   if (proto < 2) type_error(cannot);
   // typeobject.c, reduce_newobj: __getnewargs_ex__, else __getnewargs__, then the state.
   Value args, kwargs;
   bool hasargs = false;
-  if (cls.getnewargs_ex) {
-    Value r = cls.getnewargs_ex(scratch, obj);
+  if (hooks->getnewargs_ex) {
+    Value r = hooks->getnewargs_ex(scratch, obj);
     if (!r.is_tuple()) type_error("__getnewargs_ex__ should return a tuple, not " + quoted_type(r));
     if (r.as_tuple().size() != 2) {
       throw Error(ErrorType::ValueError, "__getnewargs_ex__ should return a tuple of length 2, not " +
@@ -320,16 +321,16 @@ ReduceValue reduce_native(Value obj, int proto, Graph& scratch) {
       type_error("second item of the tuple returned by __getnewargs_ex__ must be a dict, not " + quoted_type(kwargs));
     }
     hasargs = true;
-  } else if (cls.getnewargs) {
-    args = cls.getnewargs(scratch, obj);
+  } else if (hooks->getnewargs) {
+    args = hooks->getnewargs(scratch, obj);
     if (!args.is_tuple()) type_error("__getnewargs__ should return a tuple, not " + quoted_type(args));
     hasargs = true;
   } else {
     args = scratch.empty_tuple();
   }
   Value state;
-  if (cls.getstate) {
-    state = cls.getstate(scratch, obj);
+  if (hooks->getstate) {
+    state = hooks->getstate(scratch, obj);
   } else if (!hasargs) {
     // A C++ object keeps its data outside any __dict__: without a hook there is nothing
     // CPython could rebuild it from (object_getstate's `required` check).

@@ -95,8 +95,9 @@ struct WithCopy {
 };
 
 TEST(Copy, test_copy_copy) {
-  NativeClass& cls = register_class<WithCopy>("test_copy", "WithCopy");
+  ClassHooks cls;
   cls.copy = [](Graph& g, Value self) { return make_native(g, WithCopy{self.native<WithCopy>()->foo}); };
+  register_class<WithCopy>("test_copy", "WithCopy", std::move(cls));
   Graph g;
   Value x = make_native(g, WithCopy{42});
   Value y = copy(g, x);
@@ -110,8 +111,9 @@ struct Registered {
 };
 
 TEST(Copy, test_copy_registry) {
-  NativeClass& cls = register_class<Registered>("test_copy", "Registered");
+  ClassHooks cls;
   cls.call = [](Graph& g, Value args, Value) { return make_native(g, Registered{args.as_tuple()[0]}); };
+  register_class<Registered>("test_copy", "Registered", std::move(cls));
   Graph g;
   Value x = make_native(g, Registered{Value::integer(42)});
   // No reducer and no __getnewargs__/__getstate__: nothing to rebuild it from.
@@ -246,9 +248,10 @@ struct GetNewArgs {
 };
 
 TEST(Copy, test_copy_inst_getnewargs) {
-  NativeClass& cls = register_class<GetNewArgs>("test_copy", "GetNewArgs");
+  ClassHooks cls;
   cls.getnewargs = [](Graph& g, Value self) { return tuple_of(g, {self.native<GetNewArgs>()->foo}); };
   cls.new_ = [](Graph& g, Value args, Value) { return make_native(g, GetNewArgs{args.as_tuple()[0]}); };
+  register_class<GetNewArgs>("test_copy", "GetNewArgs", std::move(cls));
   Graph g;
   Value x = make_native(g, GetNewArgs{list_of(g, {Value::integer(42)})});
   Value y = copy(g, x);
@@ -267,7 +270,7 @@ struct GetNewArgsEx {
 };
 
 TEST(Copy, test_copy_inst_getnewargs_ex) {
-  NativeClass& cls = register_class<GetNewArgsEx>("test_copy", "GetNewArgsEx");
+  ClassHooks cls;
   cls.getnewargs_ex = [](Graph& g, Value self) {
     return tuple_of(g, {g.empty_tuple(), dict_of(g, {{str(g, "foo"), self.native<GetNewArgsEx>()->foo}})});
   };
@@ -275,6 +278,7 @@ TEST(Copy, test_copy_inst_getnewargs_ex) {
     EXPECT_EQ(args.as_tuple().size(), 0u);
     return make_native(g, GetNewArgsEx{*kwargs.as_dict().find(g.new_str("foo"))});
   };
+  register_class<GetNewArgsEx>("test_copy", "GetNewArgsEx", std::move(cls));
   Graph g;
   Value x = make_native(g, GetNewArgsEx{list_of(g, {Value::integer(42)})});
   Value y = copy(g, x);
@@ -291,10 +295,11 @@ struct GetStateSetState {
 };
 
 TEST(Copy, test_copy_inst_getstate_setstate) {
-  NativeClass& cls = register_class<GetStateSetState>("test_copy", "GetStateSetState");
+  ClassHooks cls;
   cls.getstate = [](Graph&, Value self) { return self.native<GetStateSetState>()->foo; };
   cls.new_ = [](Graph& g, Value, Value) { return make_native(g, GetStateSetState{}); };
   cls.setstate = [](Graph&, Value self, Value state) { self.native<GetStateSetState>()->foo = state; };
+  register_class<GetStateSetState>("test_copy", "GetStateSetState", std::move(cls));
   Graph g;
   Value x = make_native(g, GetStateSetState{list_of(g, {Value::integer(42)})});
   Value y = copy(g, x);
@@ -309,9 +314,10 @@ TEST(Copy, test_copy_inst_getstate) {
   // __getstate__ without __setstate__: the state updates the new object's __dict__, which
   // a C++ object does not have.
   struct NoSetState {};
-  NativeClass& cls = register_class<NoSetState>("test_copy", "NoSetState");
+  ClassHooks cls;
   cls.getstate = [](Graph& g, Value) { return dict_of(g, {{g.new_str("foo"), Value::integer(1)}}); };
   cls.new_ = [](Graph& g, Value, Value) { return make_native(g, NoSetState{}); };
+  register_class<NoSetState>("test_copy", "NoSetState", std::move(cls));
   Graph g;
   Error e = error_of([&] { copy(g, make_native(g, NoSetState{})); });
   EXPECT_EQ(e.type(), ErrorType::AttributeError);
@@ -320,8 +326,9 @@ TEST(Copy, test_copy_inst_getstate) {
 
 TEST(Copy, test_getstate_exc) {
   struct EvilState {};
-  NativeClass& cls = register_class<EvilState>("test_copy", "EvilState");
+  ClassHooks cls;
   cls.getstate = [](Graph&, Value) -> Value { throw Error(ErrorType::ValueError, "ain't got no stickin' state"); };
+  register_class<EvilState>("test_copy", "EvilState", std::move(cls));
   Graph g;
   Error e = error_of([&] { copy(g, make_native(g, EvilState{})); });
   EXPECT_EQ(e.type(), ErrorType::ValueError);
@@ -378,10 +385,11 @@ struct WithDeepCopy {
 };
 
 TEST(DeepCopy, test_deepcopy_deepcopy) {
-  NativeClass& cls = register_class<WithDeepCopy>("test_copy", "WithDeepCopy");
+  ClassHooks cls;
   cls.deepcopy = [](Graph& g, Value self, CopyMemo& memo) {
     return make_native(g, WithDeepCopy{deepcopy(g, self.native<WithDeepCopy>()->foo, memo)});
   };
+  register_class<WithDeepCopy>("test_copy", "WithDeepCopy", std::move(cls));
   Graph g;
   Value x = make_native(g, WithDeepCopy{list_of(g, {Value::integer(42)})});
   Value y = deepcopy(g, x);
@@ -394,8 +402,9 @@ TEST(DeepCopy, test_deepcopy_registry) {
   struct DRegistered {
     Value foo;
   };
-  NativeClass& cls = register_class<DRegistered>("test_copy", "DRegistered");
+  ClassHooks cls;
   cls.call = [](Graph& g, Value args, Value) { return make_native(g, DRegistered{args.as_tuple()[0]}); };
+  register_class<DRegistered>("test_copy", "DRegistered", std::move(cls));
   Graph g;
   Value x = make_native(g, DRegistered{list_of(g, {Value::integer(42)})});
   EXPECT_EQ(error_of([&] { deepcopy(g, x); }).type(), ErrorType::TypeError);
@@ -608,9 +617,10 @@ TEST(Reconstruct, test_reconstruct_state_setstate) {
   struct SetState {
     Value dict;
   };
-  NativeClass& cls = register_class<SetState>("test_copy", "SetState");
+  ClassHooks cls;
   cls.call = [](Graph& g, Value, Value) { return make_native(g, SetState{}); };
   cls.setstate = [](Graph&, Value self, Value state) { self.native<SetState>()->dict = state; };
+  register_class<SetState>("test_copy", "SetState", std::move(cls));
   ScopedReducer r("test_copy", "SetState", [](Graph& g, Value obj) {
     return tuple_of(g, {g.global("test_copy", "SetState"), g.empty_tuple(), obj.native<SetState>()->dict});
   });

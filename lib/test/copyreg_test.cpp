@@ -158,9 +158,9 @@ struct Point {
   Value extra;  // set by BUILD
 };
 
-NativeClass& point_class() {
-  static NativeClass& cls = [] () -> NativeClass& {
-    NativeClass& c = register_class<Point>("test_copyreg", "Point");
+const NativeClass& point_class() {
+  static const NativeClass& cls = [] () -> const NativeClass& {
+    ClassHooks c;
     c.call = [](Graph& g, Value args, Value) {
       const Tuple& a = args.as_tuple();
       if (a.size() != 2 || !a[0].is_small_int() || !a[1].is_small_int()) {
@@ -170,7 +170,7 @@ NativeClass& point_class() {
     };
     c.new_ = [](Graph& g, Value, Value) { return make_native(g, Point{}); };
     c.setstate = [](Graph&, Value self, Value state) { self.native<Point>()->extra = state; };
-    return c;
+    return register_class<Point>("test_copyreg", "Point", std::move(c));
   }();
   return cls;
 }
@@ -238,8 +238,9 @@ TEST(NativeClasses, ConstructorErrorsPropagateWithTheirClassAndAnOffset) {
 
 TEST(NativeClasses, BuildWithoutSetstateFailsLikeAnObjectWithoutDict) {
   struct Bare {};
-  NativeClass& cls = register_class<Bare>("test_copyreg", "Bare");
+  ClassHooks cls;
   cls.new_ = [](Graph& g, Value, Value) { return make_native(g, Bare{}); };
+  register_class<Bare>("test_copyreg", "Bare", std::move(cls));
   Error e = error_of([] { loads(std::string_view("\x80\x02" "ctest_copyreg\nBare\n)\x81}b.")); });
   EXPECT_EQ(e.type(), ErrorType::AttributeError);
   EXPECT_EQ(e.message(), "'Bare' object has no attribute '__dict__'");

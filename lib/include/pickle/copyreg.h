@@ -6,27 +6,37 @@
 //
 //   struct Point { int x, y; };
 //
-//   pickle::NativeClass& cls = pickle::register_class<Point>("geometry", "Point");
-//   // Loading: Point(x, y) rebuilds it (REDUCE), as geometry.Point(x, y) would in Python.
-//   cls.call = [](pickle::Graph& g, pickle::Value args, pickle::Value) {
-//     return pickle::make_native(g, Point{(int)args.as_tuple()[0].as_int(), (int)args.as_tuple()[1].as_int()});
-//   };
-//   // Dumping: copyreg.pickle(Point, reduce_point)
-//   pickle::dispatch_table().pickle<Point>([](pickle::Graph& g, pickle::Value self) {
-//     const Point& p = *self.native<Point>();
-//     pickle::Value args[] = {pickle::Value::integer(p.x), pickle::Value::integer(p.y)};
-//     pickle::Value rv[] = {g.global("geometry", "Point"), g.new_tuple(args)};
-//     return g.new_tuple(rv);                      // (Point, (x, y))
-//   });
+//   // Point(x, y) rebuilds it when loading, as geometry.Point(x, y) would in Python, and
+//   // copyreg.pickle(Point, lambda p: (Point, (p.x, p.y))) says how to pickle it:
+//   pickle::register_class<Point>("geometry", "Point",
+//       [](const Point& p) { return std::tuple(p.x, p.y); },
+//       [](int x, int y) { return Point{x, y}; });
 //   pickle::Graph g;
 //   std::string bytes = pickle::dumps(pickle::make_native(g, Point{1, 2}));
+//   pickle::Graph back = pickle::loads(bytes);             // back.root().native<Point>()->y == 2
+//
+// For full control, give register_class the hooks of a Python class (ClassHooks: call,
+// __new__, __setstate__, __getstate__, __getnewargs__, __copy__, ...) and register a
+// reducer in a dispatch table:
+//
+//   pickle::ClassHooks hooks;
+//   hooks.call = [](pickle::Graph& g, pickle::Value args, pickle::Value) {   // Point(*args)
+//     auto [x, y] = pickle::to<std::tuple<int, int>>(args);   // checked: arity and types
+//     return pickle::make_native(g, Point{x, y});
+//   };
+//   pickle::register_class<Point>("geometry", "Point", std::move(hooks));
+//   pickle::dispatch_table().pickle<Point>([](pickle::Graph& g, pickle::Value self) {
+//     const Point& p = *self.native<Point>();
+//     pickle::Value rv[] = {g.global("geometry", "Point"), pickle::from(g, std::tuple(p.x, p.y))};
+//     return g.new_tuple(rv);                                  // (Point, (x, y))
+//   });
 //
 // Reducers return what a Python __reduce__ returns: a str (pickle the object as that
 // global) or a tuple (callable, args[, state[, listitems[, dictitems[, state_setter]]]]),
 // checked by the pickler exactly as CPython's save_reduce checks them.
 //
-// Thread safety: the process-wide registries lock; register before pickling for the
-// clearest behaviour.
+// Thread safety: the process-wide registries lock, and a class's hooks are replaced as a
+// whole (a load in progress keeps the set it started with).
 #pragma once
 
 #include <cstdint>
@@ -37,10 +47,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <type_traits>
 #include <typeindex>
 #include <unordered_map>
 #include <utility>
 
+#include "pickle/convert.h"
 #include "pickle/copy.h"
 #include "pickle/value.h"
 
@@ -50,18 +63,8 @@ namespace pickle {
 /// values it creates (the pickler's scratch graph, or the caller's for copy()).
 using Reducer = std::function<Value(Graph& g, Value obj)>;
 
-/// A C++ type seen as a Python class: its name, and the C++ equivalents of the hooks a
-/// Python class may define. Every hook is optional.
-class NativeClass {
- public:
-  NativeClass(std::string module, std::string qualname, const std::type_info& type)
-      : module_(std::move(module)), qualname_(std::move(qualname)), type_(&type) {}
-  const std::string& module() const noexcept { return module_; }
-  const std::string& qualname() const noexcept { return qualname_; }
-  /// The last component of the qualified name (__name__).
-  std::string_view name() const noexcept;
-  const std::type_info& type() const noexcept { return *type_; }
-
+/// The C++ equivalents of the hooks a Python class may define. Every hook is optional.
+struct ClassHooks {
   // ---- dumping: object.__reduce_ex__ ----
   /// __getstate__(): the state BUILD restores; None (or unset) for no state.
   std::function<Value(Graph&, Value self)> getstate;
@@ -71,7 +74,9 @@ class NativeClass {
   std::function<Value(Graph&, Value self)> getnewargs_ex;
 
   // ---- loading ----
-  /// cls(*args) -- REDUCE, INST and OBJ with arguments; kwargs is None.
+  /// cls(*args) -- REDUCE, INST and OBJ with arguments; kwargs is None. `args` comes from
+  /// the pickle: check it (args.as_tuple()[0] throws, rather than misreads, when the tuple
+  /// is empty; pickle::to<std::tuple<...>>(args) checks arity and types at once).
   std::function<Value(Graph&, Value args, Value kwargs)> call;
   /// cls.__new__(cls, *args, **kwargs) -- NEWOBJ, NEWOBJ_EX, INST/OBJ without arguments,
   /// copyreg._reconstructor. Unset: `call` is used.
@@ -86,33 +91,79 @@ class NativeClass {
   /// __deepcopy__(memo): what deepcopy() returns; copy members with pickle::deepcopy(g,
   /// member, memo) to keep sharing. Unset: the object is copied through its reduction.
   std::function<Value(Graph&, Value self, CopyMemo& memo)> deepcopy;
-
- private:
-  std::string module_, qualname_;
-  const std::type_info* type_;
 };
 
-/// Registers T as the Python class module.qualname (process-wide; re-registering
-/// replaces the hooks). The returned reference stays valid for the process.
-NativeClass& register_class(const std::type_info& type, std::string_view module, std::string_view qualname);
+/// A C++ type seen as a Python class: its name and its hooks. Registered classes live for
+/// the process; their hooks may be replaced by registering again (see register_class).
+class NativeClass {
+ public:
+  /// A class outside the registry, for Graph::new_native (e.g. one C++ type standing for
+  /// many Python classes); it must outlive every Graph holding its instances. Registered
+  /// classes come from register_class.
+  NativeClass(std::string module, std::string qualname, const std::type_info& type, ClassHooks hooks = {})
+      : module_(std::move(module)),
+        qualname_(std::move(qualname)),
+        type_(&type),
+        hooks_(std::make_shared<const ClassHooks>(std::move(hooks))) {}
+  NativeClass(const NativeClass&) = delete;
+  NativeClass& operator=(const NativeClass&) = delete;
+
+  const std::string& module() const noexcept { return module_; }
+  const std::string& qualname() const noexcept { return qualname_; }
+  /// The last component of the qualified name (__name__).
+  std::string_view name() const noexcept;
+  const std::type_info& type() const noexcept { return *type_; }
+  /// The hooks as registered last. A snapshot: registering again while it is held does not
+  /// change it, so a load or dump in progress on another thread sees one set of hooks.
+  std::shared_ptr<const ClassHooks> hooks() const;
+
+ private:
+  friend const NativeClass& register_class(const std::type_info&, std::string_view, std::string_view, ClassHooks);
+  std::string module_, qualname_;
+  const std::type_info* type_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const ClassHooks> hooks_;
+};
+
+/// Registers the C++ type `type` as the Python class module.qualname with `hooks`
+/// (process-wide, thread-safe). The class lives for the process. Registering the same type
+/// under the same name again replaces its hooks; registering it under another name, or
+/// another type under a registered name, is refused with ValueError.
+const NativeClass& register_class(const std::type_info& type, std::string_view module, std::string_view qualname,
+                                  ClassHooks hooks = {});
 template <class T>
-NativeClass& register_class(std::string_view module, std::string_view qualname) {
-  return register_class(typeid(T), module, qualname);
+const NativeClass& register_class(std::string_view module, std::string_view qualname, ClassHooks hooks = {}) {
+  return register_class(typeid(T), module, qualname, std::move(hooks));
 }
 /// The class registered for a C++ type, or for a module.qualname; null if none.
-const NativeClass* find_class(const std::type_info& type);
-const NativeClass* find_class(std::string_view module, std::string_view qualname);
+const NativeClass* find_registered_class(const std::type_info& type);
+const NativeClass* find_registered_class(std::string_view module, std::string_view qualname);
 
+namespace detail {
 [[noreturn]] void throw_unregistered(const std::type_info& type);
+}
 
 /// A Native value holding `object`, of the class registered for T. Throws TypeError when
 /// T was not registered.
 template <class T>
 Value make_native(Graph& g, T object) {
-  const NativeClass* cls = find_class(typeid(T));
-  if (!cls) throw_unregistered(typeid(T));
+  const NativeClass* cls = find_registered_class(typeid(T));
+  if (!cls) detail::throw_unregistered(typeid(T));
   return g.new_native<T>(*cls, std::move(object));
 }
+
+/// Base for converter<T> of a registered C++ class T (pickle/convert.h):
+///   template <> struct pickle::converter<Point> : pickle::native_converter<Point> {};
+/// Then from(g, p) makes the Python instance (holding a copy of p) and to<Point>(v) copies
+/// it back (TypeError when v is not a Point), also inside containers.
+template <class T>
+struct native_converter {
+  static T from_python(Value v) {
+    if (T* p = v.native<T>()) return *p;
+    detail::throw_wrong_kind(v, "a registered C++ object of the requested type");
+  }
+  static Value to_python(Graph& g, const T& x) { return make_native(g, x); }
+};
 
 /// Which reducer applies to an object, like CPython's dispatch_table keyed by type(obj):
 /// complex values, Native values (by their class) and inert Objects (by the class they are
@@ -129,8 +180,8 @@ class DispatchTable {
   void pickle(std::string_view module, std::string_view qualname, Reducer reducer);
   template <class T>
   void pickle(Reducer reducer) {
-    const NativeClass* cls = find_class(typeid(T));
-    if (!cls) throw_unregistered(typeid(T));
+    const NativeClass* cls = find_registered_class(typeid(T));
+    if (!cls) detail::throw_unregistered(typeid(T));
     pickle(cls->module(), cls->qualname(), std::move(reducer));
   }
   void remove(std::string_view module, std::string_view qualname);
@@ -154,6 +205,39 @@ void pickle_class(std::string_view module, std::string_view qualname, Reducer re
 /// copyreg.constructor(c): TypeError "constructors must be callable" when c is empty.
 /// (Like copyreg, it only validates.)
 void constructor(const std::function<Value(Graph&, Value args, Value kwargs)>& c);
+
+/// Registers T as the Python class module.qualname whose instances pickle as the call
+/// module.qualname(*args) -- what most Python classes' __reduce__ returns:
+///
+///   pickle::register_class<Point>("geometry", "Point",
+///       [](const Point& p) { return std::tuple(p.x, p.y); },   // Point -> args
+///       [](int x, int y) { return Point{x, y}; });              // args -> Point
+///
+/// `get_args` returns a std::tuple (or std::pair) of types pickle/convert.h converts. The
+/// class's `call` hook converts the args tuple of a loaded pickle with pickle::to, so a
+/// wrong arity or argument type is a ValueError or TypeError, never a misread; the reducer
+/// (cls, args) goes into the process-wide dispatch table (copyreg.pickle). Returns the
+/// class, which may be registered again with other hooks.
+template <class T, class GetArgs, class Construct>
+const NativeClass& register_class(std::string_view module, std::string_view qualname, GetArgs get_args,
+                                  Construct construct) {
+  using Args = std::decay_t<std::invoke_result_t<GetArgs&, const T&>>;
+  ClassHooks hooks;
+  hooks.call = [construct](Graph& g, Value args, Value kwargs) {
+    if (kwargs.is_dict() && kwargs.as_dict().size()) {
+      detail::throw_wrong_kind(kwargs, "no keyword arguments");
+    }
+    return make_native<T>(g, std::apply(construct, to<Args>(args)));
+  };
+  const NativeClass& cls = register_class(typeid(T), module, qualname, std::move(hooks));
+  dispatch_table().pickle(module, qualname, [get_args, m = std::string(module), q = std::string(qualname)](Graph& g, Value obj) {
+    const T* p = obj.native<T>();
+    if (!p) detail::throw_wrong_kind(obj, q.c_str());
+    Value rv[] = {g.global(m, q), from(g, get_args(*p))};
+    return g.new_tuple(rv);
+  });
+  return cls;
+}
 
 /// The module.qualname of the class of a value, as a dispatch table sees it:
 /// ("builtins", "complex"), a Native's class, an Object's class; nullopt otherwise
