@@ -21,6 +21,7 @@ std::string_view python_name(ErrorType type) noexcept {
     case ErrorType::RuntimeError: return "RuntimeError";
     case ErrorType::BufferError: return "BufferError";
     case ErrorType::NotImplementedError: return "NotImplementedError";
+    case ErrorType::OSError: return "OSError";
   }
   return "Exception";
 }

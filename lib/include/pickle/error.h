@@ -39,6 +39,7 @@ enum class ErrorType {
   RuntimeError,
   BufferError,
   NotImplementedError, ///< something CPython could do that this library refuses to
+  OSError,             ///< a read or write of a file, stream or descriptor failed: "[Errno N] text"
 };
 
 /// The Python class name, e.g. "UnpicklingError".

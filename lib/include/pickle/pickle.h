@@ -30,6 +30,7 @@
 #include "pickle/copyreg.h"
 #include "pickle/dis.h"
 #include "pickle/error.h"
+#include "pickle/io.h"
 #include "pickle/numpy.h"
 #include "pickle/opcodes.h"
 #include "pickle/pickler.h"
