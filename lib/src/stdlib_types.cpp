@@ -1208,6 +1208,10 @@ Value converter<Deque>::to_python(Graph& g, const Deque& d) {
   Value args = g.empty_tuple();
   if (d.maxlen) {
     if (*d.maxlen < 0) fail(ErrorType::ValueError, "maxlen must be non-negative");
+    if (d.items.size() > static_cast<std::uint64_t>(*d.maxlen)) {
+      fail(ErrorType::ValueError, "a deque of maxlen " + std::to_string(*d.maxlen) + " cannot hold " +
+                                      std::to_string(d.items.size()) + " items");
+    }
     Value items[] = {g.empty_tuple(), Value::integer(*d.maxlen)};
     args = g.new_tuple(items);
   }

@@ -521,6 +521,12 @@ TEST(StdlibTypes, CollectionForms) {
             ErrorType::TypeError);
   EXPECT_EQ(error_of<pickle::Counter>(call(g, "collections", "Counter", {g.new_str("abc")})), ErrorType::NotImplementedError);
   EXPECT_EQ(error_of<pickle::Counter>(call(g, "collections", "Counter", {i(3)})), ErrorType::TypeError);
+  pickle::Deque too_many;
+  too_many.items = {i(1), i(2)};
+  too_many.maxlen = 1;
+  EXPECT_THROW(pickle::from(g, too_many), pickle::Error);
+  too_many.maxlen = 2;
+  EXPECT_EQ(render(pickle::to<pickle::Deque>(pickle::from(g, too_many))), "maxlen=2 items=[1, 2]");
 }
 
 TEST(StdlibTypes, OptionalForms) {

@@ -253,7 +253,8 @@ struct converter<DefaultDict> {
 template <>
 struct converter<Deque> {
   static Deque from_python(Value v);
-  /// deque() or deque((), maxlen) with the items appended after it (APPENDS).
+  /// deque() or deque((), maxlen) with the items appended after it (APPENDS). ValueError
+  /// for a negative maxlen or more items than maxlen.
   static Value to_python(Graph& g, const Deque& d);
 };
 
