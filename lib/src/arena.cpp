@@ -14,6 +14,8 @@ namespace {
 constexpr std::size_t kMaxChunk = std::size_t{1} << 20;
 }  // namespace
 
+void throw_out_of_memory() { throw Error(ErrorType::MemoryError, "out of memory"); }
+
 Arena::Arena(Arena&& other) noexcept { *this = std::move(other); }
 
 Arena& Arena::operator=(Arena&& other) noexcept {
@@ -51,7 +53,7 @@ void Arena::check_budget(std::size_t size) const {
 
 Arena::Chunk* Arena::new_chunk(std::size_t size) {
   auto* c = static_cast<Chunk*>(std::malloc(size));
-  if (!c) throw std::bad_alloc();
+  if (!c) throw_out_of_memory();
   c->prev = c->next = nullptr;
   c->size = size;
   reserved_ += size;
@@ -74,7 +76,7 @@ void Arena::link_behind_head(Chunk* c) noexcept {
 void* Arena::allocate_slow(std::size_t size, std::size_t align) {
   check_budget(size);
   const std::size_t header = (sizeof(Chunk) + align - 1) & ~(align - 1);
-  if (size + header < size) throw std::bad_alloc();
+  if (size + header < size) throw_out_of_memory();
   if (size + header > next_chunk_ / 4 * 3) {
     // A dedicated chunk; the current one stays open.
     Chunk* c = new_chunk(size + header);
@@ -96,7 +98,7 @@ void* Arena::allocate_slow(std::size_t size, std::size_t align) {
 
 void* Arena::allocate_large(std::size_t size) {
   check_budget(size);
-  if (size + kLargeHeader < size) throw std::bad_alloc();
+  if (size + kLargeHeader < size) throw_out_of_memory();
   Chunk* c = new_chunk(size + kLargeHeader);
   link_behind_head(c);
   allocated_ += size;
@@ -105,12 +107,12 @@ void* Arena::allocate_large(std::size_t size) {
 
 void* Arena::reallocate_large(void* block, std::size_t old_size, std::size_t new_size) {
   check_budget(new_size - old_size);
-  if (new_size + kLargeHeader < new_size) throw std::bad_alloc();
+  if (new_size + kLargeHeader < new_size) throw_out_of_memory();
   auto* c = reinterpret_cast<Chunk*>(static_cast<char*>(block) - kLargeHeader);
   Chunk* prev = c->prev;
   Chunk* next = c->next;
   auto* moved = static_cast<Chunk*>(std::realloc(c, new_size + kLargeHeader));
-  if (!moved) throw std::bad_alloc();  // the old block is still there, still linked
+  if (!moved) throw_out_of_memory();  // the old block is still there, still linked
   moved->size = new_size + kLargeHeader;
   if (prev) prev->next = moved;
   if (next) {

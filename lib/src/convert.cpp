@@ -6,6 +6,7 @@
 #include "bigint.h"
 #include "codecs.h"
 #include "pytext.h"
+#include "value_internal.h"
 
 namespace pickle {
 
@@ -29,6 +30,8 @@ Value int_from_string(Graph& g, std::string_view text) {
 namespace detail {
 
 void throw_conversion_error(ErrorType type, std::string message) { throw Error(type, std::move(message)); }
+
+void rethrow_conversion_failure() { rethrow_allocation_failure(); }
 
 void throw_int_range(bool negative, const char* target) {
   throw Error(ErrorType::OverflowError,

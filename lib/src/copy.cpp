@@ -12,6 +12,7 @@
 #include "pickle/copyreg.h"
 #include "pickle/error.h"
 #include "reduce.h"
+#include "value_internal.h"
 
 namespace pickle {
 
@@ -415,13 +416,17 @@ class Copier {
 
 }  // namespace
 
-Value copy(Graph& g, Value x) {
+Value copy(Graph& g, Value x) try {
   CopyOptions options;
   return Copier(g, nullptr, options).shallow(x);
+} catch (...) {
+  detail::rethrow_allocation_failure();
 }
 
-Value deepcopy(Graph& g, Value x, CopyMemo& memo, const CopyOptions& options) {
+Value deepcopy(Graph& g, Value x, CopyMemo& memo, const CopyOptions& options) try {
   return Copier(g, &memo, options).deep(x);
+} catch (...) {
+  detail::rethrow_allocation_failure();
 }
 
 Value deepcopy(Graph& g, Value x, const CopyOptions& options) {

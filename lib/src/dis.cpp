@@ -24,6 +24,7 @@
 #include "codecs.h"
 #include "pickle/error.h"
 #include "pytext.h"
+#include "value_internal.h"
 
 namespace pickle {
 
@@ -570,7 +571,7 @@ void append_spaces(std::string& out, long long n) {
 
 }  // namespace
 
-void dis(std::span<const std::uint8_t> data, std::string& out, const DisOptions& options) {
+void dis(std::span<const std::uint8_t> data, std::string& out, const DisOptions& options) try {
   Graph g;  // holds ints parsed from text and decoded LONG1/LONG4 arguments
   Reader r(data);
   Arg arg;
@@ -749,10 +750,12 @@ void dis(std::span<const std::uint8_t> data, std::string& out, const DisOptions&
     msg += ']';
     value_error(std::move(msg));
   }
+} catch (...) {
+  detail::rethrow_allocation_failure();
 }
 
 void genops(std::span<const std::uint8_t> data, Graph& g,
-            const std::function<void(const GenOp&)>& visit) {
+            const std::function<void(const GenOp&)>& visit) try {
   Reader r(data);
   Arg arg;
   for (;;) {
@@ -767,6 +770,8 @@ void genops(std::span<const std::uint8_t> data, Graph& g,
     visit(GenOp{op, arg_value(g, arg), pos, r.pos()});
     if (op->op == Op::STOP) return;
   }
+} catch (...) {
+  detail::rethrow_allocation_failure();
 }
 
 }  // namespace pickle

@@ -9,6 +9,7 @@
 #include "bigint.h"
 #include "pickle/dis.h"
 #include "pickle/error.h"
+#include "value_internal.h"
 
 namespace pickle {
 
@@ -58,7 +59,7 @@ class Framer {
 
 }  // namespace
 
-std::string optimize(std::span<const std::uint8_t> data) {
+std::string optimize(std::span<const std::uint8_t> data) try {
   struct Put { std::string id; };
   struct Get { std::string id; };
   struct Copy { std::size_t pos, end; };
@@ -154,6 +155,8 @@ std::string optimize(std::span<const std::uint8_t> data) {
   }
   framer.end();
   return out;
+} catch (...) {
+  detail::rethrow_allocation_failure();
 }
 
 }  // namespace pickle

@@ -87,7 +87,7 @@ class OutBuffer {
 
  private:
   [[gnu::noinline]] void grow(std::size_t n) {
-    if (n > buf_.max_size() - len_) throw std::length_error("pickle output too large");
+    if (n > buf_.max_size() - len_) throw Error(ErrorType::MemoryError, "pickle output too large");
     buf_.resize(std::max(len_ + n, std::max<std::size_t>(buf_.size() * 2, 256)));
   }
   std::string buf_;
@@ -1405,7 +1405,11 @@ Pickler::~Pickler() = default;
 Pickler::Pickler(Pickler&&) noexcept = default;
 Pickler& Pickler::operator=(Pickler&&) noexcept = default;
 
-void Pickler::dump(Value v) { impl_->dump(v); }
+void Pickler::dump(Value v) try {
+  impl_->dump(v);
+} catch (...) {
+  detail::rethrow_allocation_failure();
+}
 
 void Pickler::clear_memo() {
   impl_->memo.clear();
@@ -1415,7 +1419,7 @@ void Pickler::clear_memo() {
   if (impl_->scratch.arena().bytes_allocated() != 0) impl_->scratch = Graph();
 }
 
-std::string dumps(Value v, const PicklerOptions& options) {
+std::string dumps(Value v, const PicklerOptions& options) try {
   auto impl = std::make_unique<Pickler::Impl>();
   impl->proto = resolve_protocol(options.protocol);
   impl->bin = impl->proto > 0;
@@ -1425,6 +1429,8 @@ std::string dumps(Value v, const PicklerOptions& options) {
   impl->opts = options;
   impl->dump(v);
   return impl->out.take();
+} catch (...) {
+  detail::rethrow_allocation_failure();
 }
 
 }  // namespace pickle

@@ -318,10 +318,12 @@ class Printer {
 
 }  // namespace
 
-std::string repr(Value v, const ReprOptions& options) {
+std::string repr(Value v, const ReprOptions& options) try {
   std::string out;
   Printer(out, options).run(v);
   return out;
+} catch (...) {
+  detail::rethrow_allocation_failure();
 }
 
 // ---- deep_equal ----------------------------------------------------------------------------
@@ -340,7 +342,7 @@ struct PairHash {
 
 }  // namespace
 
-bool deep_equal(Value a, Value b) {
+bool deep_equal(Value a, Value b) try {
   std::vector<std::pair<Value, Value>> work{{a, b}};
   // Pairs of nodes already assumed equal: revisiting them (cycles, sharing) succeeds.
   std::unordered_set<std::pair<const void*, const void*>, PairHash> seen;
@@ -461,6 +463,8 @@ bool deep_equal(Value a, Value b) {
     }
   }
   return true;
+} catch (...) {
+  detail::rethrow_allocation_failure();
 }
 
 }  // namespace pickle

@@ -903,6 +903,9 @@ Value Unpickler::Impl::load(Graph& graph) {
   } catch (const std::bad_alloc&) {
     arena.set_limit(saved_limit);
     throw Error(ErrorType::MemoryError, "out of memory", static_cast<std::size_t>(op_start - begin));
+  } catch (const std::length_error&) {
+    arena.set_limit(saved_limit);
+    throw Error(ErrorType::MemoryError, "out of memory", static_cast<std::size_t>(op_start - begin));
   }
 }
 

@@ -7,7 +7,9 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <new>
 #include <set>
+#include <stdexcept>
 #include <vector>
 
 #include "bigint.h"
@@ -57,6 +59,16 @@ void detail::throw_int_overflow() {
 
 void detail::throw_index_error(const char* message) { throw Error(ErrorType::IndexError, message); }
 
+void detail::rethrow_allocation_failure() {
+  try {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw Error(ErrorType::MemoryError, "out of memory");
+  } catch (const std::length_error&) {
+    throw Error(ErrorType::MemoryError, "out of memory");
+  }
+}
+
 // ---- Graph ------------------------------------------------------------------------------
 
 std::uint64_t Graph::next_id() noexcept {
@@ -89,6 +101,12 @@ Graph::~Graph() {
   // Natives may refer to each other only through Values, so the order does not matter.
   for (auto& [object, destroy] : finalizers_) destroy(object);
   finalizers_.clear();
+}
+
+void Graph::reserve_finalizer() try {
+  if (finalizers_.size() == finalizers_.capacity()) finalizers_.reserve(finalizers_.size() * 2 + 8);
+} catch (...) {
+  detail::rethrow_allocation_failure();
 }
 
 Value Graph::adopt_native(const NativeClass& cls, const std::type_info& type, void* object) {
@@ -277,7 +295,11 @@ Value Graph::global(std::string_view module, std::string_view qualname) {
   g->module_ = std::string_view(chars, module.size());
   g->qualname_ = std::string_view(chars + module.size(), qualname.size());
   g->builtin_ = detail::classify_global(g->module_, g->qualname_);
-  globals_.emplace(std::pair{g->module_, g->qualname_}, g);
+  try {
+    globals_.emplace(std::pair{g->module_, g->qualname_}, g);
+  } catch (...) {
+    detail::rethrow_allocation_failure();
+  }
   return Value::from_node(g);
 }
 

@@ -8,6 +8,12 @@
 
 namespace pickle::detail {
 
+/// Called in a catch (...) of a public function: rethrows the exception being handled,
+/// except that the standard library's std::bad_alloc and std::length_error become
+/// pickle::Error MemoryError, so that every failure of the library is a pickle::Error.
+/// Other exceptions (a user's hook may throw anything) pass unchanged.
+[[noreturn]] void rethrow_allocation_failure();
+
 /// The library's hash of a str (its dict/set index hash; not CPython's hash()), the one
 /// Dict::find uses for a key given as UTF-8.
 std::uint64_t hash_str(std::string_view utf8) noexcept;

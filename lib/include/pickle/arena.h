@@ -15,6 +15,9 @@
 
 namespace pickle::detail {
 
+/// Throws pickle::Error(MemoryError).
+[[noreturn]] void throw_out_of_memory();
+
 class Arena {
  public:
   Arena() = default;
@@ -102,7 +105,7 @@ struct ArenaVec {
   void reserve(Arena& arena, std::size_t n) {
     if (n <= capacity) return;
     if (capacity && n < capacity * 2) n = capacity * 2;
-    if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_alloc();
+    if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw_out_of_memory();
     static_assert(alignof(T) <= alignof(std::max_align_t));
     const std::size_t bytes = n * sizeof(T), old_bytes = capacity * sizeof(T);
     if (old_bytes >= Arena::kLargeBlock) {

@@ -65,10 +65,16 @@ namespace pickle {
 template <class T, class Enable = void>
 struct converter;
 
+namespace detail {
+[[noreturn]] void rethrow_conversion_failure();
+}
+
 /// The C++ value of type T that `v` holds. Throws pickle::Error.
 template <class T>
-T to(Value v) {
+T to(Value v) try {
   return converter<T>::from_python(v);
+} catch (...) {
+  detail::rethrow_conversion_failure();  // std::bad_alloc as MemoryError
 }
 
 /// to<T>(v), or nullopt when v does not convert (the reason is dropped).
@@ -83,8 +89,10 @@ std::optional<T> try_to(Value v) {
 
 /// A Python value in `g` for the C++ value `x`.
 template <class T>
-Value from(Graph& g, const T& x) {
+Value from(Graph& g, const T& x) try {
   return converter<T>::to_python(g, x);
+} catch (...) {
+  detail::rethrow_conversion_failure();
 }
 
 /// str(i) for any Python int (bool included). ValueError for more than `max_digits`

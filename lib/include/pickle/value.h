@@ -663,6 +663,8 @@ class Graph {
   template <class T>
   Value new_native(const NativeClass& cls, T object) {
     void* mem = arena_.allocate(sizeof(T), alignof(T));
+    // Room for the destructor first: once T exists, nothing may fail before it is recorded.
+    if constexpr (!std::is_trivially_destructible_v<T>) reserve_finalizer();
     T* p = new (mem) T(std::move(object));
     if constexpr (!std::is_trivially_destructible_v<T>) {
       finalizers_.emplace_back(p, [](void* q) { static_cast<T*>(q)->~T(); });
@@ -700,6 +702,7 @@ class Graph {
     std::size_t operator()(const std::pair<std::string_view, std::string_view>& k) const noexcept;
   };
   Value adopt_native(const NativeClass& cls, const std::type_info& type, void* object);
+  void reserve_finalizer();
   static std::uint64_t next_id() noexcept;
   std::uint64_t id_ = next_id();
   detail::Arena arena_;
