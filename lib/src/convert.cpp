@@ -17,15 +17,7 @@ std::string int_to_string(Value v, std::size_t max_digits) {
   return out;
 }
 
-Value int_from_string(Graph& g, std::string_view text) {
-  if (text.find('\0') != std::string_view::npos) {
-    // A C string would end there; Python's int() sees the whole str and refuses it.
-    std::string shown;
-    detail::append_repr_str(shown, text.substr(0, 200));
-    detail::throw_conversion_error(ErrorType::ValueError, "invalid literal for int() with base 10: " + shown);
-  }
-  return detail::py_long_from_cstring(g, text, 10);
-}
+Value int_from_string(Graph& g, std::string_view text) { return detail::py_int_from_str(g, text, 10); }
 
 namespace detail {
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Generates lib/src/unicode_tables.inc: the code points for which str.isprintable() is
-true in the running CPython (3.11.7, Unicode 14.0.0), as sorted inclusive ranges.
+true in the running CPython (3.11.7, Unicode 14.0.0), as sorted inclusive ranges; and
+the decimal digits and whitespace int(str) accepts (every decimal digit is in a run of ten
+from its zero, so the table lists the zeros).
 
 CPython's rule (Tools/unicode/makeunicodedata.py): a code point is printable unless its
 general category is Cc, Cf, Cs, Co, Cn, Zl, Zp or Zs, with U+0020 SPACE as the one
@@ -36,6 +38,16 @@ def ranges():
     return result
 
 
+def decimal_zeros():
+    zeros = [cp for cp in range(0x110000) if unicodedata.decimal(chr(cp), None) == 0]
+    for z in zeros:
+        if any(unicodedata.decimal(chr(z + i), None) != i for i in range(10)):
+            sys.exit(f"the decimal digits from U+{z:04X} are not a run of ten")
+    if sum(unicodedata.decimal(chr(cp), None) is not None for cp in range(0x110000)) != 10 * len(zeros):
+        sys.exit("a decimal digit outside the runs of ten")
+    return zeros
+
+
 def main():
     if sys.version_info[:2] != (3, 11):
         sys.exit("run this with CPython 3.11 (the specification)")
@@ -57,6 +69,17 @@ def main():
         lines.append("    " + " ".join(row))
     lines.append("};")
     lines.append("inline constexpr std::size_t kPrintableRangeCount = %d;" % len(rs))
+    zeros, spaces = decimal_zeros(), [cp for cp in range(0x80, 0x110000) if chr(cp).isspace()]
+    lines.append("// The zeros of the runs of ten decimal digits (unicodedata.decimal 0..9).")
+    lines.append("inline constexpr std::uint32_t kDecimalZeros[] = {")
+    for i in range(0, len(zeros), 8):
+        lines.append("    " + " ".join("0x%X," % z for z in zeros[i:i + 8]))
+    lines.append("};")
+    lines.append("// The non-ASCII code points for which str.isspace() is true.")
+    lines.append("inline constexpr std::uint32_t kNonAsciiSpaces[] = {")
+    for i in range(0, len(spaces), 8):
+        lines.append("    " + " ".join("0x%X," % c for c in spaces[i:i + 8]))
+    lines.append("};")
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "unicode_tables.inc")
     with open(path, "w", encoding="ascii", newline="\n") as f:
         f.write("\n".join(lines) + "\n")

@@ -561,6 +561,51 @@ Value py_long_from_cstring(Graph& g, std::string_view s, int base) {
   throw Error(ErrorType::ValueError, std::move(msg));
 }
 
+namespace {
+int unicode_decimal(char32_t cp) noexcept {
+  const std::uint32_t* after = std::upper_bound(std::begin(kDecimalZeros), std::end(kDecimalZeros), cp);
+  if (after == std::begin(kDecimalZeros)) return -1;
+  const std::uint32_t zero = after[-1];
+  return cp - zero < 10 ? static_cast<int>(cp - zero) : -1;
+}
+
+bool unicode_space(char32_t cp) noexcept {
+  return std::find(std::begin(kNonAsciiSpaces), std::end(kNonAsciiSpaces), cp) != std::end(kNonAsciiSpaces);
+}
+}  // namespace
+
+Value py_int_from_str(Graph& g, std::string_view wtf8, int base) {
+  // PyLong_FromUnicodeObject: Unicode spaces become ' ' and decimal digits ASCII digits; the
+  // first other code point from U+007F up ends the text with '?', which no literal takes.
+  std::string ascii;
+  for (std::size_t i = 0; i < wtf8.size();) {
+    const char32_t cp = wtf8::next(wtf8, i);
+    if (cp < 0x7F) {
+      ascii.push_back(static_cast<char>(cp));
+    } else if (unicode_space(cp)) {
+      ascii.push_back(' ');
+    } else if (int d = unicode_decimal(cp); d >= 0) {
+      ascii.push_back(static_cast<char>('0' + d));
+    } else {
+      ascii.push_back('?');
+      break;
+    }
+  }
+  if (ascii.find('\0') == std::string::npos) {
+    try {
+      return py_long_from_cstring(g, ascii, base);
+    } catch (const Error& e) {
+      if (!e.message().starts_with("invalid literal")) throw;  // the digit limit, the base
+    }
+  }
+  // The message shows the str as given, in a repr cut at 200 characters.
+  std::string msg = "invalid literal for int() with base " + std::to_string(base) + ": ";
+  const std::size_t mark = msg.size();
+  append_repr_str(msg, wtf8);
+  wtf8::truncate_code_points(msg, mark, 200);
+  throw Error(ErrorType::ValueError, std::move(msg));
+}
+
 Value py_int_from_bytes(Graph& g, std::string_view b, int base) {
   // int() checks its base argument before parsing, with a message of its own.
   if ((base != 0 && base < 2) || base > 36) {

@@ -54,6 +54,11 @@ StrtolResult c_strtol(std::string_view s) noexcept;
 /// ValueError "int() arg 2 must be >= 2 and <= 36".
 Value py_long_from_cstring(Graph& g, std::string_view s, int base);
 
+/// int(s, base) for a str s (WTF-8), as PyLong_FromUnicodeObject: Unicode whitespace and
+/// decimal digits count as their ASCII forms; errors as py_long_from_cstring but with the
+/// repr of s itself, cut at 200 characters. `base` is 0 or 2..36.
+Value py_int_from_str(Graph& g, std::string_view wtf8, int base);
+
 /// int(b, base) for a bytes object b (what pickletools does with int(bytes)): like
 /// py_long_from_cstring but the whole of b (embedded NULs included) must parse, and the
 /// error message shows repr(b): "invalid literal for int() with base 10: b'12x'". A base
