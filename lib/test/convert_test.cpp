@@ -353,7 +353,7 @@ TEST(Convert, AgreesWithCPythonOnCodecsIntTextFloatsAndKeyErrors) {
   for (const GoldenCase& c : golden_cases()) {
     Graph g;
     std::pair<std::string, std::string> got;
-    const bool hex_input = c.kind != "int_to_float" && c.kind != "int_to_string";
+    const bool hex_input = c.kind != "int_to_float" && c.kind != "int_to_string" && c.kind != "point_pickle";
     std::string in = hex_input ? text_golden::unhex(c.input) : c.input;
     if (c.kind == "str_to_utf8") {
       got = outcome([&] { return text_golden::hex(to<std::string>(g.new_str(in))); });
@@ -374,6 +374,8 @@ TEST(Convert, AgreesWithCPythonOnCodecsIntTextFloatsAndKeyErrors) {
       le.push_back('\0');  // non-negative
       i = g.new_int_from_bytes(std::span(reinterpret_cast<const std::uint8_t*>(le.data()), le.size()));
       got = outcome([&] { return int_to_string(i); });
+    } else if (c.kind == "point_pickle") {
+      continue;  // copyreg_test.cpp
     } else if (c.kind == "key_error") {
       got = outcome([&]() -> std::string {
         Value d = g.new_dict();

@@ -6,13 +6,19 @@
 // computes slot names (an inert object's state carries them as the pickle stored them).
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <fstream>
 #include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
 
 #include "pickle/copy.h"
 #include "pickle/copyreg.h"
 #include "pickle/error.h"
 #include "pickle/pickler.h"
 #include "pickle/unpickler.h"
+#include "text_golden.h"
 
 namespace pickle {
 namespace {
@@ -309,6 +315,117 @@ TEST(DispatchTables, ReducerExceptionsPropagateUnchanged) {
   Error e = error_of([&] { dumps(g.new_object(Object::How::NewObj, g.global("m", "K"), g.empty_tuple()), opts); });
   EXPECT_EQ(e.type(), ErrorType::KeyError);
   EXPECT_EQ(e.message(), "'boom'");
+}
+
+// ---- the class registry ---------------------------------------------------------------------
+
+TEST(Registry, RegisteringAgainReplacesTheHooksOfTheSameClass) {
+  struct Versioned {
+    int version;
+  };
+  auto hooks_for = [](int version) {
+    ClassHooks h;
+    h.call = [version](Graph& g, Value, Value) { return make_native(g, Versioned{version}); };
+    return h;
+  };
+  const NativeClass& first = register_class<Versioned>("test_registry", "Versioned", hooks_for(1));
+  Graph before = loads(std::string_view("ctest_registry\nVersioned\n)R."));
+  const NativeClass& again = register_class<Versioned>("test_registry", "Versioned", hooks_for(2));
+  EXPECT_EQ(&first, &again);  // the class stays; loaded natives still point to it
+  EXPECT_EQ(before.root().native<Versioned>()->version, 1);
+  EXPECT_EQ(&before.root().as_native().cls(), &first);
+  Graph after = loads(std::string_view("ctest_registry\nVersioned\n)R."));
+  EXPECT_EQ(after.root().native<Versioned>()->version, 2);
+  EXPECT_EQ(find_registered_class(typeid(Versioned)), &first);
+  EXPECT_EQ(find_registered_class("test_registry", "Versioned"), &first);
+}
+
+TEST(Registry, ConflictingRegistrationsAreRefused) {
+  struct A {};
+  struct B {};
+  register_class<A>("test_registry", "A");
+  Error e = error_of([] { register_class<A>("test_registry", "A2"); });
+  EXPECT_EQ(e.type(), ErrorType::ValueError);
+  EXPECT_EQ(e.message(), std::string("the C++ type ") + typeid(A).name() + " is already registered as test_registry.A");
+  e = error_of([] { register_class<B>("test_registry", "A"); });
+  EXPECT_EQ(e.type(), ErrorType::ValueError);
+  EXPECT_EQ(e.message(), std::string("test_registry.A is already registered for the C++ type ") + typeid(A).name());
+  EXPECT_EQ(find_registered_class(typeid(B)), nullptr);
+  EXPECT_EQ(find_registered_class("test_registry", "A2"), nullptr);
+}
+
+TEST(Registry, HooksCanBeReplacedWhileOtherThreadsLoad) {
+  struct Counter {
+    int version;
+  };
+  auto hooks_for = [](int version) {
+    ClassHooks h;
+    h.call = [version](Graph& g, Value, Value) { return make_native(g, Counter{version}); };
+    return h;
+  };
+  register_class<Counter>("test_registry", "Counter", hooks_for(0));
+  std::atomic<bool> stop{false};
+  std::atomic<int> loads_done{0}, bad{0};
+  std::vector<std::thread> loaders;
+  for (int t = 0; t < 3; ++t) {
+    loaders.emplace_back([&] {
+      while (!stop) {
+        Graph g = loads(std::string_view("\x80\x02" "ctest_registry\nCounter\n)R.", 28));
+        const Counter* c = g.root().native<Counter>();
+        if (!c || c->version < 0 || c->version > 200) ++bad;
+        ++loads_done;
+      }
+    });
+  }
+  for (int v = 1; v <= 200; ++v) register_class<Counter>("test_registry", "Counter", hooks_for(v));
+  while (loads_done < 300) std::this_thread::yield();
+  stop = true;
+  for (std::thread& t : loaders) t.join();
+  EXPECT_EQ(bad, 0);
+  Graph g = loads(std::string_view("ctest_registry\nCounter\n)R."));
+  EXPECT_EQ(g.root().native<Counter>()->version, 200);
+}
+
+// A Python class whose __reduce__ returns (Point, (x, y)), written with the two-function
+// register_class; the bytes CPython writes come from golden/gen_convert_cases.py.
+struct Point2 {
+  int x, y;
+};
+
+TEST(Registry, ClassesReducedToACallPickleAsCPythonAndCheckTheirArguments) {
+  register_class<Point2>(
+      "geometry", "Point", [](const Point2& p) { return std::tuple(p.x, p.y); },
+      [](int x, int y) { return Point2{x, y}; });
+  std::ifstream in(PICKLE_GOLDEN_DIR "/convert_cases.tsv");
+  std::string line;
+  int checked = 0;
+  while (std::getline(in, line)) {
+    if (!line.starts_with("point_pickle\t")) continue;
+    std::vector<std::string> f;
+    for (std::size_t start = 0, tab;; start = tab + 1) {
+      tab = line.find('\t', start);
+      f.push_back(line.substr(start, tab - start));
+      if (tab == std::string::npos) break;
+    }
+    ASSERT_EQ(f.size(), 4u);
+    const int proto = std::stoi(f[1]);
+    Graph g;
+    EXPECT_EQ(text_golden::hex(dumps(make_native(g, Point2{1, -2}), {.protocol = proto})), f[3]) << proto;
+    Graph back = loads(text_golden::unhex(f[3]));
+    ASSERT_NE(back.root().native<Point2>(), nullptr);
+    EXPECT_EQ(back.root().native<Point2>()->y, -2);
+    ++checked;
+  }
+  EXPECT_EQ(checked, 6);
+  // Arguments from the pickle are converted, never misread.
+  Error e = error_of([] { loads(std::string_view("cgeometry\nPoint\n(I1\ntR.")); });
+  EXPECT_EQ(e.type(), ErrorType::ValueError);
+  EXPECT_EQ(e.message(), "expected a sequence of 2 items, got 1");
+  e = error_of([] { loads(std::string_view("cgeometry\nPoint\n(I1\nS'a'\ntR.")); });
+  EXPECT_EQ(e.type(), ErrorType::TypeError);
+  EXPECT_EQ(e.message(), "expected int, got str");
+  e = error_of([] { loads(std::string_view("cgeometry\nPoint\n(I1\nL99999999999\ntR.")); });
+  EXPECT_EQ(e.type(), ErrorType::OverflowError);
 }
 
 }  // namespace

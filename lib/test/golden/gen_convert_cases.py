@@ -14,8 +14,12 @@ the exception class, result the value (hex, or text for ints and floats) or the 
   int_to_float     repr(float(int(s)))               (s a decimal int)
   int_to_string    str(int(s)) under the 4300-digit limit (s given as a hex int)
   key_error        str(KeyError(s))                  (s given as WTF-8)
+  point_pickle     pickle.dumps(Point(1, -2), p)     (input p; Point is geometry.Point, whose
+                   __reduce__ returns (Point, (self.x, self.y)); result hex)
 """
+import pickle
 import sys
+import types
 
 
 def wtf8(s):
@@ -60,6 +64,20 @@ def main():
         emit("int_to_string", format(i, "x"), outcome(lambda: str(i)))
     for s in ["a", "it's", "\u20ac", "\ud800", 'q"\'', "\n"]:
         emit("key_error", wtf8(s), outcome(lambda: str(KeyError(s))))
+    geometry = types.ModuleType("geometry")
+
+    class Point:
+        def __init__(self, x, y):
+            self.x, self.y = x, y
+
+        def __reduce__(self):
+            return Point, (self.x, self.y)
+
+    Point.__module__, Point.__qualname__ = "geometry", "Point"
+    geometry.Point = Point
+    sys.modules["geometry"] = geometry
+    for proto in range(6):
+        emit("point_pickle", str(proto), outcome(lambda: pickle.dumps(Point(1, -2), proto).hex()))
 
 
 if __name__ == "__main__":
