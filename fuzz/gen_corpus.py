@@ -20,6 +20,7 @@ corpus/<target>/ are replaced; corpus/regressions/ is never touched.
 import argparse
 import hashlib
 import os
+import pickle
 import re
 import shutil
 import struct
@@ -35,7 +36,7 @@ from conformance import corpus as conformance_corpus  # noqa: E402
 from conformance import vectors  # noqa: E402
 
 PICKLE_TARGETS = ('loads', 'roundtrip', 'diff_loads', 'dis')
-TARGETS = PICKLE_TARGETS + ('reducers', 'copyreg')
+TARGETS = PICKLE_TARGETS + ('reducers', 'copyreg', 'api')
 
 # fuzz_loads' options byte: encoding (bits 0-2), errors (3-5), fix_imports off (6).
 LOADS_ENCODINGS = ['ASCII', 'latin1', 'bytes', 'utf-8', 'koi8-r', 'cp1252', 'shift_jis', 'nosuch']
@@ -262,6 +263,28 @@ def copyreg_seeds():
         yield name, b''.join(ops)
 
 
+def typed_view_seeds():
+    """Pickles of the stdlib types pickle/stdlib.h reads (fuzz_api), at every protocol."""
+    import collections
+    import datetime
+    import decimal
+    tz = datetime.timezone(datetime.timedelta(hours=-5, minutes=-30), 'X')
+    values = {
+        'date': datetime.date(2024, 2, 29),
+        'time': datetime.time(23, 59, 1, 5, tzinfo=tz, fold=1),
+        'datetime': datetime.datetime(1, 1, 1, tzinfo=datetime.timezone.utc),
+        'timedelta': datetime.timedelta(days=-3, microseconds=7),
+        'decimal': [decimal.Decimal('-1.5E+3'), decimal.Decimal('NaN'), decimal.Decimal('-Infinity')],
+        'ordereddict': collections.OrderedDict([('a', 1), ('b', [2])]),
+        'counter': collections.Counter('abracadabra'),
+        'defaultdict': collections.defaultdict(list, {1: [2]}),
+        'deque': collections.deque([1, 'x'], maxlen=5),
+    }
+    for name, value in values.items():
+        for proto in range(6):
+            yield '%s-p%d' % (name, proto), b'\x00' + pickle.dumps(value, proto)
+
+
 # ---------------------------------------------------------------------------
 
 def candidates(max_size):
@@ -274,6 +297,8 @@ def candidates(max_size):
             out['diff_loads'].append((name, data))
             out['dis'].append((name, b'\x04' + data))          # indentlevel 4, annotate 0
     out['dis'] += [('annotated-' + n, b'\x14' + d[1:]) for n, d in out['dis'][:40]]
+    # fuzz_api's options byte: 0 is ASCII with fix_imports; the typed views' types added.
+    out['api'] = [(n, b'\x00' + d) for n, d in out['roundtrip']] + list(typed_view_seeds())
     out['reducers'] = list(reducer_seeds())
     out['copyreg'] = list(copyreg_seeds())
     return out

@@ -31,9 +31,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-TARGETS = ('loads', 'roundtrip', 'diff_loads', 'reducers', 'dis', 'copyreg')
+TARGETS = ('loads', 'roundtrip', 'diff_loads', 'reducers', 'dis', 'copyreg', 'api')
 # Targets that read a pickle get the opcode dictionary.
-DICT_TARGETS = ('loads', 'roundtrip', 'diff_loads', 'dis')
+DICT_TARGETS = ('loads', 'roundtrip', 'diff_loads', 'dis', 'api')
 # Targets that embed CPython: its caches look like leaks to a per-input check.
 PYTHON_TARGETS = ('diff_loads', 'reducers', 'dis', 'copyreg')
 FINDING_PREFIXES = ('crash-', 'leak-', 'timeout-', 'oom-', 'slow-unit-')

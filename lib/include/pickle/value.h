@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstddef>
+#include <concepts>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -73,6 +74,8 @@ inline constexpr std::uint8_t kAttribute = 2;        ///< a Global reached as ge
 inline constexpr std::uint8_t kExported = 4;         ///< a bytearray a memoryview was made over
 /// Throws IndexError(message).
 [[noreturn]] void throw_index_error(const char* message);
+/// Throws OverflowError for an int too large for int64.
+[[noreturn]] void throw_int_overflow();
 }  // namespace detail
 
 class BigInt;
@@ -341,23 +344,39 @@ class Dict : public detail::Node {
   /// d.get('key') for a str key given as UTF-8, without allocating.
   const Value* find(std::string_view key) const;
   /// d.get(42), with Python's key semantics (42, 42.0 and, for 0 and 1, False and True
-  /// are the same key).
-  const Value* find(std::int64_t key) const { return find(Value::integer(key)); }
+  /// are the same key). An unsigned key above the int64 range is OverflowError: look such
+  /// ints up with find(Value).
+  template <std::integral I>
+  const Value* find(I key) const {
+    return find(int_key(key));
+  }
   const Value* find(const char* key) const { return find(std::string_view(key)); }
   /// d[key]: KeyError (the key's repr as message, as CPython) when it is missing.
   Value at(Value key) const;
   Value at(std::string_view key) const;
-  Value at(std::int64_t key) const { return at(Value::integer(key)); }
+  template <std::integral I>
+  Value at(I key) const {
+    return at(int_key(key));
+  }
   Value at(const char* key) const { return at(std::string_view(key)); }
-  bool contains(Value key) const { return find(key) != nullptr; }
-  bool contains(std::string_view key) const { return find(key) != nullptr; }
-  bool contains(std::int64_t key) const { return find(key) != nullptr; }
-  bool contains(const char* key) const { return find(key) != nullptr; }
+  template <class K>
+  bool contains(const K& key) const {
+    return find(key) != nullptr;
+  }
 
  private:
   friend class Graph;
   friend class Set;
   Dict() : Node(Kind::Dict) {}
+  template <std::integral I>
+  static Value int_key(I key) {
+    if constexpr (std::is_same_v<I, bool>) {
+      return Value::boolean(key);
+    } else {
+      if (!std::in_range<std::int64_t>(key)) [[unlikely]] detail::throw_int_overflow();
+      return Value::integer(static_cast<std::int64_t>(key));
+    }
+  }
   template <class Match>
   std::size_t lookup_if(std::uint64_t hash, Match match) const;  // entry index or npos
   std::size_t lookup(Value key, std::uint64_t hash) const;
@@ -548,8 +567,6 @@ class Iterator : public detail::Node {
 namespace detail {
 /// Throws TypeError("expected <expected>, got <type of v>").
 [[noreturn]] void throw_wrong_kind(Value v, const char* expected);
-/// Throws OverflowError for an int too large for int64.
-[[noreturn]] void throw_int_overflow();
 }  // namespace detail
 
 // The checked accessors, inline: one compare and a rarely taken branch.
