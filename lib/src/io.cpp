@@ -356,8 +356,21 @@ std::size_t IstreamSource::read(std::span<std::uint8_t> data) {
     set_state(in_, std::ios_base::badbit);
     throw os_error(err);
   }
-  if (got < n) set_state(in_, got <= 0 ? std::ios_base::eofbit | std::ios_base::failbit : std::ios_base::eofbit);
-  return got <= 0 ? 0 : static_cast<std::size_t>(got);
+  if (got <= 0) {
+    set_state(in_, std::ios_base::eofbit | std::ios_base::failbit);
+    return 0;
+  }
+  if (got < n) {
+    // Short: the end, for the standard buffers; another may return what it has so far.
+    bool at_end = true;
+    try {
+      at_end = std::istream::traits_type::eq_int_type(buf->sgetc(), std::istream::traits_type::eof());
+    } catch (...) {
+      at_end = false;  // the next read reports it
+    }
+    if (at_end) set_state(in_, std::ios_base::eofbit);
+  }
+  return static_cast<std::size_t>(got);
 }
 
 bool IstreamSource::unread(std::size_t n) {

@@ -36,6 +36,10 @@
 // larger than the data that follows is "pickle data was truncated", as with io.BytesIO
 // (CPython's buffered files first try to allocate the declared size and raise
 // MemoryError); nothing is allocated before the bytes arrive (see Limits below).
+// The bytes are read before they are interpreted, as far as the pickle goes (its STOP,
+// the end of the data, or a byte that is no opcode): the error is CPython's, but where
+// CPython raises it as soon as it executes the bad opcode, a load from a pipe whose
+// writer is still sending waits for the rest of the pickle (or the end) first.
 //
 // A failed read or write is an Error of type OSError whose message is CPython's:
 // "[Errno 28] No space left on device", and for a path that cannot be opened
@@ -87,9 +91,9 @@ class Source {
   /// contain, unless can_read_ahead() is true, so a blocking source never waits for data
   /// past the pickle.
   virtual std::size_t read(std::span<std::uint8_t> data) = 0;
-  /// Gives back the last n bytes read, so that the next read() returns them again (seeks
-  /// back n bytes). Returns false, having changed nothing, when the source cannot.
-  /// Called after a load that read past the pickle's STOP (see can_read_ahead() and the
+  /// Gives back the last n bytes read (n > 0), so that the next read() returns them again
+  /// (seeks back n bytes). Returns false, having changed nothing, when the source cannot.
+  /// Called after a load that read past the pickle's end (see can_read_ahead() and the
   /// FRAME case at the top of this file). The default cannot.
   virtual bool unread(std::size_t n) {
     (void)n;
@@ -140,9 +144,12 @@ class FileSource final : public Source {
 
 /// Reads from a file descriptor with read(2) (retried on EINTR), from its current
 /// offset. Does not close it. A regular file or block device is read in blocks and the
-/// offset is set back to just past each pickle (lseek); anything else (a pipe, a socket,
-/// a terminal) is read exactly as far as the pickle goes, in reads as small as the
-/// opcodes (a pickle of protocol 4 or more is read a frame at a time). A read error is
+/// offset is set back to just past each pickle (lseek). Anything else (a pipe, a socket,
+/// a terminal) cannot give bytes back, so it is read exactly as far as the pickle goes:
+/// a frame at a time for protocols 4 and 5, but one read(2) per opcode for protocols 0
+/// to 3, which is slow for large pickles (about ten times slower than from a regular
+/// file for a protocol-2 pickle of a million small tuples). Where the rest of the stream
+/// is read through stdio anyway, a FILE (fdopen) reads faster. A read error is
 /// OSError, e.g. "[Errno 9] Bad file descriptor" for a closed or write-only descriptor;
 /// a non-blocking descriptor without data is "[Errno 11] Resource temporarily
 /// unavailable".

@@ -160,8 +160,9 @@ def loads_pipe(data, use_unpickler=False):
         r, w = os.pipe()
 
         def write():
-            if data:
-                os.write(w, data)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(w, view):]
             os.close(w)
         writer = threading.Thread(target=write)
         writer.start()
