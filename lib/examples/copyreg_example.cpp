@@ -18,7 +18,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <tuple>
 
+#include "pickle/convert.h"
 #include "pickle/copy.h"
 #include "pickle/copyreg.h"
 #include "pickle/pickler.h"
@@ -28,12 +30,14 @@ struct C {
 };
 
 int main() {
-  // class C: calling C(a) builds one.
-  pickle::ClassHooks cls;
-  cls.call = [](pickle::Graph& g, pickle::Value args, pickle::Value /*kwargs*/) {
-    return pickle::make_native(g, C{args.as_tuple()[0].as_int()});
+  // class C: calling C(a) builds one. The arguments come from the pickle being loaded, so
+  // they are converted with checks: C() is a ValueError, C("x") a TypeError, never a misread.
+  pickle::ClassHooks hooks;
+  hooks.call = [](pickle::Graph& g, pickle::Value args, pickle::Value /*kwargs*/) {
+    auto [a] = pickle::to<std::tuple<std::int64_t>>(args);
+    return pickle::make_native(g, C{a});
   };
-  pickle::register_class<C>("__main__", "C", std::move(cls));
+  pickle::register_class<C>("__main__", "C", std::move(hooks));
 
   // copyreg.pickle(C, pickle_c)
   pickle::pickle_class("__main__", "C", [](pickle::Graph& g, pickle::Value c) {

@@ -12,20 +12,24 @@
 //     try {
 //       pickle::Graph g = pickle::loads(data);
 //       std::cout << pickle::repr(g.root()) << "\n";        // {'a': [1, 2.5, None]}
-//       pickle::Value list = *g.root().as_dict().find(g.new_str("a"));
+//       pickle::Value list = g.root().as_dict().at("a");    // KeyError if missing
 //       std::cout << list.as_list().size() << "\n";          // 3
-//     } catch (const pickle::Error& e) {
+//       auto a = pickle::to<std::vector<std::optional<double>>>(list);   // {1.0, 2.5, nullopt}
+//     } catch (const pickle::Error& e) {   // also for a wrong type: as_*() and to<T> check
 //       std::cerr << e.what() << "\n";   // e.g. "UnpicklingError: pickle data was truncated (at byte 9)"
 //       return 1;
 //     }
 //   }
 //
-// Headers: value.h (the value model), unpickler.h (loading), pickler.h (dumping),
-// copyreg.h (C++ classes, reducers, dispatch tables, the extension registry), copy.h
-// (copy/deepcopy), dis.h (pickletools-identical disassembly), error.h (the exception type),
+// Headers: value.h (the value model, checked access), convert.h (to<T>/from for C++
+// types), unpickler.h (loading), pickler.h (dumping), io.h (streams and files), stdlib.h
+// and numpy.h (typed views of datetime, decimal, collections and numpy values), copyreg.h
+// (C++ classes, reducers, dispatch tables, the extension registry), copy.h (copy and
+// deepcopy), dis.h (pickletools-identical disassembly), error.h (the exception type),
 // version.h (PICKLE_CPP_VERSION_STRING and friends).
 #pragma once
 
+#include "pickle/convert.h"
 #include "pickle/copy.h"
 #include "pickle/copyreg.h"
 #include "pickle/dis.h"
