@@ -512,9 +512,17 @@ Graph load_from_memory(Unpickler& u, std::span<const std::uint8_t> data) {
   return g;
 }
 
-void* map_file(int fd, std::size_t size) {
+// The whole file mapped read-only, or an empty span for what cannot be mapped: a FIFO, a
+// device, an empty or /proc file, a file mmap refuses.
+std::span<const std::uint8_t> map_whole_file(int fd, const struct stat& st) {
+  if (!S_ISREG(st.st_mode) || st.st_size <= 0 ||
+      static_cast<std::uint64_t>(st.st_size) > std::numeric_limits<std::size_t>::max()) {
+    return {};
+  }
+  const auto size = static_cast<std::size_t>(st.st_size);
   void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  return p == MAP_FAILED ? nullptr : p;
+  if (p == MAP_FAILED) return {};
+  return {static_cast<const std::uint8_t*>(p), size};
 }
 
 }  // namespace
@@ -522,20 +530,14 @@ void* map_file(int fd, std::size_t size) {
 Graph load_file(const std::filesystem::path& path, const UnpicklerOptions& options) {
   struct stat st;
   UniqueFd fd(open_for_reading(path, st));
-  if (S_ISREG(st.st_mode) && st.st_size > 0 &&
-      static_cast<std::uint64_t>(st.st_size) <= std::numeric_limits<std::size_t>::max()) {
-    const auto size = static_cast<std::size_t>(st.st_size);
-    if (void* p = map_file(fd.fd, size)) {
-      struct Unmap {
-        void* p;
-        std::size_t n;
-        ~Unmap() { ::munmap(p, n); }
-      } unmap{p, size};
-      Unpickler u(without_borrowing(options));
-      return load_from_memory(u, std::span(static_cast<const std::uint8_t*>(p), size));
-    }
+  if (const std::span<const std::uint8_t> mapped = map_whole_file(fd.fd, st); !mapped.empty()) {
+    struct Unmap {
+      std::span<const std::uint8_t> m;
+      ~Unmap() { ::munmap(const_cast<std::uint8_t*>(m.data()), m.size()); }
+    } unmap{mapped};
+    Unpickler u(without_borrowing(options));
+    return load_from_memory(u, mapped);
   }
-  // A FIFO, a device, an empty or /proc file, a file mmap refuses.
   FdSource source(fd.fd);
   return load(source, options);
 }
@@ -559,15 +561,11 @@ std::vector<Graph> load_file_all(const std::filesystem::path& path, const Unpick
 MappedFile::MappedFile(const std::filesystem::path& path) {
   struct stat st;
   UniqueFd fd(open_for_reading(path, st));
-  if (S_ISREG(st.st_mode) && st.st_size > 0 &&
-      static_cast<std::uint64_t>(st.st_size) <= std::numeric_limits<std::size_t>::max()) {
-    const auto size = static_cast<std::size_t>(st.st_size);
-    if (void* p = map_file(fd.fd, size)) {
-      data_ = static_cast<const std::uint8_t*>(p);
-      size_ = size;
-      mapped_ = true;
-      return;
-    }
+  if (const std::span<const std::uint8_t> mapped = map_whole_file(fd.fd, st); !mapped.empty()) {
+    data_ = mapped.data();
+    size_ = mapped.size();
+    mapped_ = true;
+    return;
   }
   // Read it to its end.
   std::size_t have = 0;

@@ -431,16 +431,6 @@ Array array_from_buffer(const Object& o) {
   return a;
 }
 
-template <class T>
-std::optional<T> optional_of(Value v, bool (*is)(Value) noexcept) {
-  if (!is(v)) return std::nullopt;
-  try {
-    return converter<T>::from_python(v);
-  } catch (const Error&) {
-    return std::nullopt;
-  }
-}
-
 }  // namespace
 
 std::string Dtype::str() const {
@@ -478,9 +468,9 @@ bool is_scalar(Value v) noexcept {
          is_numpy_function(v.as_object().callable(), "multiarray", "scalar");
 }
 
-std::optional<Dtype> as_dtype(Value v) { return optional_of<Dtype>(v, is_dtype); }
-std::optional<Array> as_array(Value v) { return optional_of<Array>(v, is_array); }
-std::optional<Scalar> as_scalar(Value v) { return optional_of<Scalar>(v, is_scalar); }
+std::optional<Dtype> as_dtype(Value v) { return is_dtype(v) ? try_to<Dtype>(v) : std::nullopt; }
+std::optional<Array> as_array(Value v) { return is_array(v) ? try_to<Array>(v) : std::nullopt; }
+std::optional<Scalar> as_scalar(Value v) { return is_scalar(v) ? try_to<Scalar>(v) : std::nullopt; }
 
 }  // namespace pickle::numpy
 

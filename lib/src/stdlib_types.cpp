@@ -268,6 +268,17 @@ Value reduce_call(Graph& g, std::string_view module, std::string_view qualname, 
   return g.new_object(Object::How::Reduce, g.global(module, qualname), g.new_tuple(args));
 }
 
+// datetime.<qualname>(first), or datetime.<qualname>(first, second) when `second` is not None:
+// a time's or datetime's state with its tzinfo, a timezone's offset with its name.
+Value datetime_call(Graph& g, std::string_view qualname, Value first, Value second) {
+  if (second.is_none()) {
+    Value args[] = {first};
+    return reduce_call(g, "datetime", qualname, args);
+  }
+  Value args[] = {first, second};
+  return reduce_call(g, "datetime", qualname, args);
+}
+
 using i128 = __int128;
 
 std::string i128_to_string(i128 v) {
@@ -642,16 +653,6 @@ Decimal decimal_from(Value v, int depth) {
   }
 }
 
-template <class T>
-std::optional<T> optional_of(Value v, bool (*is)(Value) noexcept) {
-  if (!is(v)) return std::nullopt;
-  try {
-    return converter<T>::from_python(v);
-  } catch (const Error&) {
-    return std::nullopt;
-  }
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -713,16 +714,16 @@ bool is_counter(Value v) noexcept { return is_instance(v, "collections", "Counte
 bool is_default_dict(Value v) noexcept { return is_instance(v, "collections", "defaultdict"); }
 bool is_deque(Value v) noexcept { return is_instance(v, "collections", "deque"); }
 
-std::optional<Date> as_date(Value v) { return optional_of<Date>(v, is_date); }
-std::optional<Time> as_time(Value v) { return optional_of<Time>(v, is_time); }
-std::optional<DateTime> as_datetime(Value v) { return optional_of<DateTime>(v, is_datetime); }
-std::optional<TimeDelta> as_timedelta(Value v) { return optional_of<TimeDelta>(v, is_timedelta); }
-std::optional<TimeZone> as_timezone(Value v) { return optional_of<TimeZone>(v, is_timezone); }
-std::optional<Decimal> as_decimal(Value v) { return optional_of<Decimal>(v, is_decimal); }
-std::optional<OrderedDict> as_ordered_dict(Value v) { return optional_of<OrderedDict>(v, is_ordered_dict); }
-std::optional<Counter> as_counter(Value v) { return optional_of<Counter>(v, is_counter); }
-std::optional<DefaultDict> as_default_dict(Value v) { return optional_of<DefaultDict>(v, is_default_dict); }
-std::optional<Deque> as_deque(Value v) { return optional_of<Deque>(v, is_deque); }
+std::optional<Date> as_date(Value v) { return is_date(v) ? try_to<Date>(v) : std::nullopt; }
+std::optional<Time> as_time(Value v) { return is_time(v) ? try_to<Time>(v) : std::nullopt; }
+std::optional<DateTime> as_datetime(Value v) { return is_datetime(v) ? try_to<DateTime>(v) : std::nullopt; }
+std::optional<TimeDelta> as_timedelta(Value v) { return is_timedelta(v) ? try_to<TimeDelta>(v) : std::nullopt; }
+std::optional<TimeZone> as_timezone(Value v) { return is_timezone(v) ? try_to<TimeZone>(v) : std::nullopt; }
+std::optional<Decimal> as_decimal(Value v) { return is_decimal(v) ? try_to<Decimal>(v) : std::nullopt; }
+std::optional<OrderedDict> as_ordered_dict(Value v) { return is_ordered_dict(v) ? try_to<OrderedDict>(v) : std::nullopt; }
+std::optional<Counter> as_counter(Value v) { return is_counter(v) ? try_to<Counter>(v) : std::nullopt; }
+std::optional<DefaultDict> as_default_dict(Value v) { return is_default_dict(v) ? try_to<DefaultDict>(v) : std::nullopt; }
+std::optional<Deque> as_deque(Value v) { return is_deque(v) ? try_to<Deque>(v) : std::nullopt; }
 
 // ---------------------------------------------------------------------------------------
 // datetime.date: date(b'YYMD') (year big-endian), or date(year, month, day).
@@ -794,13 +795,7 @@ Value converter<Time>::to_python(Graph& g, const Time& t) {
                          static_cast<char>(t.second), static_cast<char>(t.microsecond >> 16),
                          static_cast<char>((t.microsecond >> 8) & 0xFF), static_cast<char>(t.microsecond & 0xFF)};
   Value state_bytes = g.new_bytes(std::string_view(state, 6));
-  Value tz = tzinfo_value(g, t.timezone, t.tzinfo);
-  if (tz.is_none()) {
-    Value args[] = {state_bytes};
-    return reduce_call(g, "datetime", "time", args);
-  }
-  Value args[] = {state_bytes, tz};
-  return reduce_call(g, "datetime", "time", args);
+  return datetime_call(g, "time", state_bytes, tzinfo_value(g, t.timezone, t.tzinfo));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -862,13 +857,7 @@ Value converter<DateTime>::to_python(Graph& g, const DateTime& dt) {
                           static_cast<char>((dt.microsecond >> 8) & 0xFF),
                           static_cast<char>(dt.microsecond & 0xFF)};
   Value state_bytes = g.new_bytes(std::string_view(state, 10));
-  Value tz = tzinfo_value(g, dt.timezone, dt.tzinfo);
-  if (tz.is_none()) {
-    Value args[] = {state_bytes};
-    return reduce_call(g, "datetime", "datetime", args);
-  }
-  Value args[] = {state_bytes, tz};
-  return reduce_call(g, "datetime", "datetime", args);
+  return datetime_call(g, "datetime", state_bytes, tzinfo_value(g, dt.timezone, dt.tzinfo));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -934,12 +923,7 @@ TimeZone converter<TimeZone>::from_python(Value v) {
 Value converter<TimeZone>::to_python(Graph& g, const TimeZone& tz) {
   check_timezone(tz);
   Value offset = converter<TimeDelta>::to_python(g, tz.offset);
-  if (!tz.name) {
-    Value args[] = {offset};
-    return reduce_call(g, "datetime", "timezone", args);
-  }
-  Value args[] = {offset, g.make_str(*tz.name)};
-  return reduce_call(g, "datetime", "timezone", args);
+  return datetime_call(g, "timezone", offset, tz.name ? g.make_str(*tz.name) : Value());
 }
 
 // ---------------------------------------------------------------------------------------

@@ -29,16 +29,7 @@
 namespace pickle {
 namespace {
 
-template <class F>
-Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no error raised";
-  return Error(ErrorType::RuntimeError, "none");
-}
+using text_golden::error_of;
 
 #define EXPECT_PICKLE_ERROR(expr, type_, message_)          \
   do {                                                      \

@@ -15,6 +15,7 @@
 #include "pickle/copyreg.h"
 #include "pickle/error.h"
 #include "pickle/value.h"
+#include "text_golden.h"
 
 namespace pickle {
 namespace {
@@ -54,16 +55,7 @@ Value instance(Graph& g, std::string_view cls, Value state = Value()) {
   return obj;
 }
 
-template <class F>
-Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no error raised";
-  return Error(ErrorType::RuntimeError, "none");
-}
+using text_golden::error_of;
 
 // Registers a reducer for the duration of a test.
 class ScopedReducer {

@@ -23,16 +23,7 @@
 namespace pickle {
 namespace {
 
-template <class F>
-Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no error raised";
-  return Error(ErrorType::RuntimeError, "none");
-}
+using text_golden::error_of;
 
 Value tuple_of(Graph& g, std::initializer_list<Value> items) {
   return items.size() ? g.new_tuple(std::span(items.begin(), items.size())) : g.empty_tuple();

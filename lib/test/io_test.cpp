@@ -50,29 +50,8 @@ const bool kSigpipeIgnored = [] {
 
 // ---- golden expectations ------------------------------------------------------------------
 
-struct Entry {
-  std::string kind;
-  std::string data;
-};
-
-const std::map<std::string, Entry>& golden() {
-  static const std::map<std::string, Entry> m = [] {
-    std::map<std::string, Entry> out;
-    const std::string path = std::string(PICKLE_GOLDEN_DIR) + "/io_cases.tsv";
-    std::ifstream in(path, std::ios::binary);
-    if (!in) ADD_FAILURE() << "cannot open " << path;
-    std::string line;
-    while (std::getline(in, line)) {
-      const std::size_t t1 = line.find('\t');
-      const std::size_t t2 = t1 == std::string::npos ? t1 : line.find('\t', t1 + 1);
-      if (t2 == std::string::npos) {
-        ADD_FAILURE() << "malformed line in io_cases.tsv: " << text_golden::show(line);
-        continue;
-      }
-      out[line.substr(0, t1)] = {line.substr(t1 + 1, t2 - t1 - 1), line.substr(t2 + 1)};
-    }
-    return out;
-  }();
+const std::map<std::string, text_golden::Expectation>& golden() {
+  static const auto m = text_golden::read_expectations("io_cases.tsv");
   return m;
 }
 

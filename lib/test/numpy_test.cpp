@@ -71,33 +71,9 @@ std::string render(const np::Array& a) {
 
 std::string render(const np::Scalar& s) { return "dtype=" + render(s.dtype) + " data=" + hex_of(s.data); }
 
-struct Case {
-  int line = 0;
-  std::string name, type, encoding, protocol, input, buffers, expected;
-};
+using Case = text_golden::TypedViewCase;
 
-const std::vector<Case>& cases() {
-  static const std::vector<Case> all = [] {
-    std::vector<Case> out;
-    std::ifstream in(std::string(PICKLE_GOLDEN_DIR) + "/typed_view_cases.tsv", std::ios::binary);
-    std::string line;
-    int number = 0;
-    while (std::getline(in, line)) {
-      ++number;
-      std::vector<std::string> f;
-      std::stringstream ss(line);
-      std::string field;
-      while (std::getline(ss, field, '\t')) f.push_back(field);
-      if (f.size() != 7) {
-        ADD_FAILURE() << "typed_view_cases.tsv:" << number << ": expected 7 fields";
-        continue;
-      }
-      out.push_back({number, f[0], f[1], f[2], f[3], text_golden::unhex(f[4]), f[5], f[6]});
-    }
-    return out;
-  }();
-  return all;
-}
+const std::vector<Case>& cases() { return text_golden::typed_view_cases(); }
 
 std::optional<np::Array> as_optional(const np::Array&, Value v) { return np::as_array(v); }
 std::optional<np::Scalar> as_optional(const np::Scalar&, Value v) { return np::as_scalar(v); }

@@ -28,29 +28,11 @@ using pickle::Value;
 
 // ---- golden expectations ------------------------------------------------------------------
 
-struct Expectation {
-  std::string kind;  // bytes, err, err-prefix, writes, count
-  std::string data;  // raw field
-};
+using text_golden::Expectation;
 
+// Kinds: bytes, err, err-prefix, writes, count.
 const std::map<std::string, Expectation>& expectations() {
-  static const std::map<std::string, Expectation> m = [] {
-    std::map<std::string, Expectation> out;
-    const std::string path = std::string(PICKLE_GOLDEN_DIR) + "/pickler_api_cases.tsv";
-    std::ifstream in(path, std::ios::binary);
-    if (!in) ADD_FAILURE() << "cannot open " << path;
-    std::string line;
-    while (std::getline(in, line)) {
-      const std::size_t t1 = line.find('\t');
-      const std::size_t t2 = t1 == std::string::npos ? t1 : line.find('\t', t1 + 1);
-      if (t2 == std::string::npos) {
-        ADD_FAILURE() << "malformed line in pickler_api_cases.tsv: " << text_golden::show(line);
-        continue;
-      }
-      out[line.substr(0, t1)] = {line.substr(t1 + 1, t2 - t1 - 1), line.substr(t2 + 1)};
-    }
-    return out;
-  }();
+  static const auto m = text_golden::read_expectations("pickler_api_cases.tsv");
   return m;
 }
 

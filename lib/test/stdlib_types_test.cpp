@@ -114,34 +114,9 @@ std::string render_item(Value v) {
 // ---------------------------------------------------------------------------------------
 // Golden cases
 
-struct Case {
-  int line = 0;
-  std::string name, type, encoding, protocol, input, buffers, expected;
-};
+using Case = text_golden::TypedViewCase;
 
-const std::vector<Case>& cases() {
-  static const std::vector<Case> all = [] {
-    std::vector<Case> out;
-    std::ifstream in(std::string(PICKLE_GOLDEN_DIR) + "/typed_view_cases.tsv", std::ios::binary);
-    std::string line;
-    int number = 0;
-    while (std::getline(in, line)) {
-      ++number;
-      std::vector<std::string> f;
-      std::stringstream ss(line);
-      std::string field;
-      while (std::getline(ss, field, '\t')) f.push_back(field);
-      if (f.size() == 6 && !line.empty() && line.back() == '\t') f.emplace_back();
-      if (f.size() != 7) {
-        ADD_FAILURE() << "typed_view_cases.tsv:" << number << ": expected 7 fields";
-        continue;
-      }
-      out.push_back({number, f[0], f[1], f[2], f[3], text_golden::unhex(f[4]), f[5], f[6]});
-    }
-    return out;
-  }();
-  return all;
-}
+const std::vector<Case>& cases() { return text_golden::typed_view_cases(); }
 
 pickle::UnpicklerOptions options_for(const Case& c) {
   pickle::UnpicklerOptions o;

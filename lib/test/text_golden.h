@@ -1,6 +1,7 @@
-// Reader for lib/test/golden/text_cases.tsv (written by golden/gen_text_cases.py, whose
-// docstring describes the format) and a checker that runs a function over every case of
-// one kind and compares results or errors with CPython's.
+// Readers for the tab-separated golden files under lib/test/golden/ (each written by the
+// gen_*.py script of the same stem, whose docstring describes its format), a checker that
+// runs a function over every case of one kind of text_cases.tsv and compares results or
+// errors with CPython's, and error_of() for tests that expect a pickle::Error.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -65,31 +66,68 @@ inline std::string show(std::string_view s, std::size_t max = 160) {
   return out;
 }
 
+/// One line of a golden file: its 1-based number and its tab-separated fields (a trailing
+/// tab gives an empty last field).
+struct Row {
+  int line = 0;
+  std::vector<std::string> fields;
+};
+
+/// Every line of PICKLE_GOLDEN_DIR/<file> but blank lines and '#' comments.
+inline std::vector<Row> read_rows(const std::string& file) {
+  std::vector<Row> rows;
+  const std::string path = std::string(PICKLE_GOLDEN_DIR) + "/" + file;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    ADD_FAILURE() << "cannot open " << path;
+    return rows;
+  }
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.empty() || line[0] == '#') continue;
+    Row row{number, {}};
+    std::size_t start = 0;
+    for (;;) {
+      const std::size_t tab = line.find('\t', start);
+      row.fields.push_back(line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
+      if (tab == std::string::npos) break;
+      start = tab + 1;
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+/// What a `name \t kind \t data` golden file expects of one case (data may hold tabs).
+struct Expectation {
+  std::string kind;
+  std::string data;
+};
+
+inline std::map<std::string, Expectation> read_expectations(const std::string& file) {
+  std::map<std::string, Expectation> out;
+  for (Row& row : read_rows(file)) {
+    if (row.fields.size() < 3) {
+      ADD_FAILURE() << file << ":" << row.line << ": expected name, kind and data";
+      continue;
+    }
+    std::string data = row.fields[2];
+    for (std::size_t i = 3; i < row.fields.size(); ++i) data += "\t" + row.fields[i];
+    out[row.fields[0]] = {row.fields[1], std::move(data)};
+  }
+  return out;
+}
+
 inline const std::map<std::string, std::vector<Case>>& all_cases() {
   static const std::map<std::string, std::vector<Case>> cases = [] {
     std::map<std::string, std::vector<Case>> m;
-    std::ifstream in(std::string(PICKLE_GOLDEN_DIR) + "/text_cases.tsv", std::ios::binary);
-    if (!in) {
-      ADD_FAILURE() << "cannot open " << PICKLE_GOLDEN_DIR << "/text_cases.tsv";
-      return m;
-    }
-    std::string line;
-    int number = 0;
-    while (std::getline(in, line)) {
-      ++number;
-      if (line.empty() || line[0] == '#') continue;
-      std::vector<std::string> fields;
-      std::size_t start = 0;
-      for (;;) {
-        const std::size_t tab = line.find('\t', start);
-        fields.push_back(line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
-        if (tab == std::string::npos) break;
-        start = tab + 1;
-      }
+    for (Row& row : read_rows("text_cases.tsv")) {
       Case c;
-      c.line = number;
-      c.fields.assign(fields.begin() + 1, fields.end());
-      m[fields[0]].push_back(std::move(c));
+      c.line = row.line;
+      c.fields.assign(row.fields.begin() + 1, row.fields.end());
+      m[row.fields[0]].push_back(std::move(c));
     }
     return m;
   }();
@@ -153,6 +191,41 @@ inline std::size_t check(const std::string& function, std::size_t nargs,
                                 << " golden cases failed";
   std::printf("[ golden   ] %s: %zu/%zu cases match CPython\n", function.c_str(), passed, all.size());
   return passed;
+}
+
+/// The pickle::Error that f() throws; a test failure when it throws none.
+template <class F>
+pickle::Error error_of(F&& f) {
+  try {
+    f();
+  } catch (const pickle::Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no error raised";
+  return pickle::Error(pickle::ErrorType::RuntimeError, "none");
+}
+
+/// A case of typed_view_cases.tsv (golden/gen_typed_view_cases.py): a pickle of a standard
+/// library or numpy value and what CPython reads from it.
+struct TypedViewCase {
+  int line = 0;
+  std::string name, type, encoding, protocol, input, buffers, expected;
+};
+
+inline const std::vector<TypedViewCase>& typed_view_cases() {
+  static const std::vector<TypedViewCase> all = [] {
+    std::vector<TypedViewCase> out;
+    for (const Row& row : read_rows("typed_view_cases.tsv")) {
+      const auto& f = row.fields;
+      if (f.size() != 7) {
+        ADD_FAILURE() << "typed_view_cases.tsv:" << row.line << ": expected 7 fields";
+        continue;
+      }
+      out.push_back({row.line, f[0], f[1], f[2], f[3], unhex(f[4]), f[5], f[6]});
+    }
+    return out;
+  }();
+  return all;
 }
 
 }  // namespace text_golden

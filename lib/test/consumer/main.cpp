@@ -40,8 +40,8 @@ int main() {
   try {
     pickle::Graph g = pickle::loads(data);
     if (!g.root().is_dict()) return fail("the root is not a dict");
-    const pickle::Value* answer = g.root().as_dict().find(g.new_str("answer"));
-    if (answer == nullptr || answer->as_int() != 42) return fail("d['answer'] is not 42");
+    const pickle::Value* answer = g.root().as_dict().find("answer");
+    if (answer == nullptr || pickle::try_to<int>(*answer) != 42) return fail("d['answer'] is not 42");
     const std::string r = pickle::repr(g.root());
     if (r != kRepr) return fail("repr is " + r);
     const std::string again = pickle::dumps(g.root(), {.protocol = 4});
