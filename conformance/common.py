@@ -55,12 +55,16 @@ def error_text(exc):
 # Globals: which ones the C++ library is expected to understand ("safe"), and
 # which ones may be imported at all while running fuzzed input ("allowed").
 
+def native_globals():
+    """(module, qualname) of every global the library rebuilds natively: the rows of
+    lib/src/native_globals.def, the table the library itself compiles."""
+    with open(os.path.join(ROOT, 'lib', 'src', 'native_globals.def'), encoding='utf-8') as f:
+        return re.findall(r'^PICKLE_NATIVE_GLOBAL\("([^"]*)", "([^"]*)", \w+\)$', f.read(), re.M)
+
+
 SAFE_GLOBALS = frozenset(
-    [('builtins', n) for n in ('set', 'frozenset', 'bytearray', 'bytes', 'complex', 'getattr',
-                              'object', 'type', 'Ellipsis', 'NotImplemented', 'None', 'True',
-                              'False')]
-    + [('_codecs', 'encode'), ('copyreg', '_reconstructor'), ('copyreg', '__newobj__'),
-       ('copyreg', '__newobj_ex__'), ('functools', 'partial')]
+    native_globals()
+    + [('builtins', n) for n in ('Ellipsis', 'NotImplemented', 'None', 'True', 'False')]
     # pickletester's plain classes, put in __main__ by importing test.pickletester
     # (DATA0..DATA4 and the classic-instance pickles refer to them).
     + [('__main__', n) for n in ('C', 'D', 'E')])

@@ -418,6 +418,21 @@ inline void start(const char* argv0) {
   PyConfig_Clear(&config);
   if (PyStatus_Exception(status)) Py_ExitStatusException(status);
   Ref code = check(Py_CompileString(kOracleSource, "fuzz/oracle.py", Py_file_input), "compiling oracle.py");
+  // oracle.NATIVE_GLOBALS: the library's own table, set before the module's code runs.
+  static constexpr const char* kNativeGlobals[][2] = {
+#define PICKLE_NATIVE_GLOBAL(module, qualname, kind) {module, qualname},
+#include "native_globals.def"
+#undef PICKLE_NATIVE_GLOBAL
+  };
+  Ref natives = check(PyList_New(0), "NATIVE_GLOBALS");
+  for (const auto& [module, qualname] : kNativeGlobals) {
+    Ref pair = check(Py_BuildValue("(ss)", module, qualname), "NATIVE_GLOBALS");
+    if (PyList_Append(natives.get(), pair.get()) != 0) harness_error("NATIVE_GLOBALS");
+  }
+  PyObject* oracle = PyImport_AddModule("oracle");  // borrowed
+  if (!oracle || PyModule_AddObjectRef(oracle, "NATIVE_GLOBALS", natives.get()) != 0) {
+    harness_error("NATIVE_GLOBALS");
+  }
   oracle_module() = check(PyImport_ExecCodeModule("oracle", code.get()), "loading oracle.py").get();
   Py_INCREF(oracle_module());
 }

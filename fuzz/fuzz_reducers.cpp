@@ -11,7 +11,6 @@
 // The spec travels to Python as a pickle (protocol 4) with placeholders: fz.SELF for x,
 // fz.It(list) / fz.ItItems(dict) for iter(list) / iter(dict.items()), fz.Raise(code,
 // message) for a reducer that raises.
-#include "evaluate.h"  // arity_error
 #include "fuzz.h"
 
 namespace {

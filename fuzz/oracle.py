@@ -102,14 +102,21 @@ GETATTR = builtin_function_or_method()
 # ---------------------------------------------------------------------------
 # The safe globals, and the unpickler restricted to them.
 
-# Exactly the names lib/src/globals.cpp classifies as natively rebuilt (the library's
-# strict_globals lets them through), plus the builtins constants the targets allow.
-SAFE = frozenset(
-    [('builtins', n) for n in ('set', 'frozenset', 'bytearray', 'bytes', 'complex', 'getattr',
-                              'type', 'object', 'NoneType', 'ellipsis', 'NotImplementedType',
-                              'None', 'True', 'False', 'Ellipsis', 'NotImplemented')]
-    + [('_codecs', 'encode'), ('copyreg', '_reconstructor'), ('copyreg', '__newobj__'),
-       ('copyreg', '__newobj_ex__'), ('functools', 'partial')])
+# The globals the library rebuilds natively (its strict_globals lets them through):
+# lib/src/native_globals.def, which fuzz.h compiles in and sets as NATIVE_GLOBALS before
+# this module runs; run on its own, the module reads the file.
+try:
+    NATIVE_GLOBALS
+except NameError:
+    import os
+    import re
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, 'lib', 'src',
+                           'native_globals.def')) as _f:
+        NATIVE_GLOBALS = re.findall(r'^PICKLE_NATIVE_GLOBAL\("([^"]*)", "([^"]*)", \w+\)$', _f.read(), re.M)
+
+# Those, plus the builtins constants the targets allow.
+SAFE = frozenset([tuple(g) for g in NATIVE_GLOBALS]
+                 + [('builtins', n) for n in ('None', 'True', 'False', 'Ellipsis', 'NotImplemented')])
 
 
 def _py3_name(module, name):

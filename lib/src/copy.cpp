@@ -18,7 +18,6 @@ namespace pickle {
 
 namespace {
 
-[[noreturn]] void type_error(std::string message) { throw Error(ErrorType::TypeError, std::move(message)); }
 
 std::string quoted_type(Value v) { return "'" + type_name(v) + "'"; }
 
@@ -56,7 +55,7 @@ std::optional<std::vector<Value>> iterate(Graph& g, Value v) {
 
 std::vector<Value> iterate_or_throw(Graph& g, Value v) {
   std::optional<std::vector<Value>> items = iterate(g, v);
-  if (!items) type_error(quoted_type(v) + " object is not iterable");
+  if (!items) fail(ErrorType::TypeError, quoted_type(v) + " object is not iterable");
   return *std::move(items);
 }
 
@@ -73,7 +72,7 @@ std::string function_str(Value f) {
 // `key, value = item`: the pair from an item of a dict items iterable.
 std::pair<Value, Value> unpack_pair(Graph& g, Value item) {
   std::optional<std::vector<Value>> parts = iterate(g, item);
-  if (!parts) type_error("cannot unpack non-iterable " + type_name(item) + " object");
+  if (!parts) fail(ErrorType::TypeError, "cannot unpack non-iterable " + type_name(item) + " object");
   if (parts->size() > 2) throw Error(ErrorType::ValueError, "too many values to unpack (expected 2)");
   if (parts->size() < 2) {
     throw Error(ErrorType::ValueError,
@@ -103,14 +102,14 @@ Recipe recipe_from_value(Graph& g, Value rv) {
   } else if (std::optional<std::vector<Value>> it = iterate(g, rv)) {
     items = *std::move(it);
   } else {
-    type_error("Value after * must be an iterable, not " + type_name(rv));
+    fail(ErrorType::TypeError, "Value after * must be an iterable, not " + type_name(rv));
   }
   std::size_t given = items.size() + 2;  // with x and memo
   if (given < 4) {
-    detail::arity_error("_reconstruct", {"x", "memo", "func", "args"}, given);
+    fail_arity("_reconstruct", {"x", "memo", "func", "args"}, given);
   }
   if (given > 7) {
-    type_error("_reconstruct() takes from 4 to 7 positional arguments but " + std::to_string(given) +
+    fail(ErrorType::TypeError, "_reconstruct() takes from 4 to 7 positional arguments but " + std::to_string(given) +
                " were given");
   }
   Recipe r;
@@ -124,7 +123,7 @@ Recipe recipe_from_value(Graph& g, Value rv) {
 
 Recipe recipe_from_reduction(const detail::ReduceValue& rv) {
   if (!rv.state_setter.is_none()) {
-    type_error("_reconstruct() takes from 4 to 7 positional arguments but 8 were given");
+    fail(ErrorType::TypeError, "_reconstruct() takes from 4 to 7 positional arguments but 8 were given");
   }
   Recipe r;
   r.func = rv.callable;
@@ -299,7 +298,7 @@ class Copier {
       args = g_.new_tuple(copies);
     } else if (!args.is_tuple()) {
       std::optional<std::vector<Value>> items = iterate(g_, args);
-      if (!items) type_error(function_str(r.func) + " argument after * must be an iterable, not " + type_name(args));
+      if (!items) fail(ErrorType::TypeError, function_str(r.func) + " argument after * must be an iterable, not " + type_name(args));
       args = items->empty() ? g_.empty_tuple() : g_.new_tuple(*items);
     }
     Value y = calls_own_class(x, r.func, args) ? eval_.make_new(r.func, args, Value()) : eval_.call(r.func, args);
@@ -368,7 +367,7 @@ class Copier {
         throw Error(ErrorType::AttributeError, quoted_type(slotstate) + " object has no attribute 'items'");
       }
       for (const Dict::Entry& e : slotstate.as_dict()) {
-        if (!e.key.is_str()) type_error("attribute name must be string, not " + quoted_type(e.key));
+        if (!e.key.is_str()) fail(ErrorType::TypeError, "attribute name must be string, not " + quoted_type(e.key));
         if (!y.is_object()) {
           throw Error(ErrorType::AttributeError,
                       quoted_type(y) + " object has no attribute '" + std::string(e.key.as_str().utf8()) + "'");
@@ -396,7 +395,7 @@ class Copier {
     for (std::size_t i = 0; i < items.size(); ++i) {
       std::optional<std::vector<Value>> pair = iterate(g_, items[i]);
       if (!pair) {
-        type_error("cannot convert dictionary update sequence element #" + std::to_string(i) + " to a sequence");
+        fail(ErrorType::TypeError, "cannot convert dictionary update sequence element #" + std::to_string(i) + " to a sequence");
       }
       if (pair->size() != 2) {
         throw Error(ErrorType::ValueError, "dictionary update sequence element #" + std::to_string(i) +

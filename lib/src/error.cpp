@@ -47,4 +47,25 @@ void Error::update_what() {
   }
 }
 
+void fail(ErrorType type, std::string message) { throw Error(type, std::move(message)); }
+
+void fail_arity(std::string_view function, std::initializer_list<std::string_view> params, std::size_t given) {
+  const std::size_t n = params.size();
+  std::string msg(function);
+  if (given > n) {
+    msg += "() takes " + std::to_string(n) + " positional argument" + (n == 1 ? "" : "s") + " but " +
+           std::to_string(given) + (given == 1 ? " was" : " were") + " given";
+  } else {
+    const std::size_t missing = n - given;
+    msg += "() missing " + std::to_string(missing) + " required positional argument" + (missing == 1 ? "" : "s") +
+           ": ";
+    auto it = params.begin() + given;
+    for (std::size_t i = 0; i < missing; ++i, ++it) {
+      if (i > 0) msg += (i == missing - 1) ? (missing > 2 ? ", and " : " and ") : ", ";
+      msg += "'" + std::string(*it) + "'";
+    }
+  }
+  fail(ErrorType::TypeError, std::move(msg));
+}
+
 }  // namespace pickle

@@ -16,9 +16,6 @@ namespace pickle::detail {
 
 namespace {
 
-[[noreturn]] void fail(ErrorType type, std::string message) { throw Error(type, std::move(message)); }
-[[noreturn]] void unpickling_error(std::string message) { fail(ErrorType::UnpicklingError, std::move(message)); }
-
 /// The C++ class registered for a global, if any (pickle/copyreg.h).
 const NativeClass* native_class(Value global) {
   const Global& g = global.as_global();
@@ -206,29 +203,6 @@ void check_partial_state(Value state) {
 
 }  // namespace
 
-// Python's error for a call with the wrong number of positional arguments to a function
-// with fixed parameters, e.g. "_reconstructor() missing 2 required positional arguments:
-// 'base' and 'state'".
-void arity_error(std::string_view func, std::initializer_list<std::string_view> params,
-                              std::size_t given) {
-  std::size_t n = params.size();
-  std::string msg(func);
-  if (given > n) {
-    msg += "() takes " + std::to_string(n) + " positional argument" + (n == 1 ? "" : "s") +
-           " but " + std::to_string(given) + (given == 1 ? " was" : " were") + " given";
-  } else {
-    std::size_t missing = n - given;
-    msg += "() missing " + std::to_string(missing) + " required positional argument" +
-           (missing == 1 ? "" : "s") + ": ";
-    auto it = params.begin() + given;
-    for (std::size_t i = 0; i < missing; ++i, ++it) {
-      if (i > 0) msg += (i == missing - 1) ? (missing > 2 ? ", and " : " and ") : ", ";
-      msg += "'" + std::string(*it) + "'";
-    }
-  }
-  fail(ErrorType::TypeError, msg);
-}
-
 /// Python iteration over a value the library can see into; false when it cannot.
 template <class F>
 bool Evaluator::for_each_item(Value v, F&& f) {
@@ -376,7 +350,7 @@ Value Evaluator::call(Value callable, Value args) {
       return g_->make_bytes(std::span(reinterpret_cast<const std::uint8_t*>(encoded.data()), encoded.size()));
     }
     case B::Reconstructor: {
-      if (a.size() != 3) arity_error("_reconstructor", {"cls", "base", "state"}, a.size());
+      if (a.size() != 3) fail_arity("_reconstructor", {"cls", "base", "state"}, a.size());
       Value cls = a[0], base = a[1];
       if (base.is_global() && base.as_global().builtin() == B::Object) {
         if (!is_class_value(cls)) {
@@ -389,12 +363,12 @@ Value Evaluator::call(Value callable, Value args) {
       return g_->new_object(Object::How::Reconstructor, cls, g_->new_tuple(rest));
     }
     case B::NewObj: {
-      if (a.size() < 1) arity_error("__newobj__", {"cls"}, 0);
+      if (a.size() < 1) fail_arity("__newobj__", {"cls"}, 0);
       if (!a[0].is_global() && !a[0].is_object()) return inert_call(callable, args);
       return make_new(a[0], g_->new_tuple(std::span(a.begin() + 1, a.end())), Value());
     }
     case B::NewObjEx: {
-      if (a.size() != 3) arity_error("__newobj_ex__", {"cls", "args", "kwargs"}, a.size());
+      if (a.size() != 3) fail_arity("__newobj_ex__", {"cls", "args", "kwargs"}, a.size());
       if ((!a[0].is_global() && !a[0].is_object()) || !a[1].is_tuple() || !a[2].is_dict()) {
         return inert_call(callable, args);
       }

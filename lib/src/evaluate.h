@@ -61,10 +61,4 @@ class Evaluator {
   int proto_;
 };
 
-/// Python's TypeError for a call with the wrong number of positional arguments to a
-/// function with fixed parameters, e.g. "_reconstructor() missing 2 required positional
-/// arguments: 'base' and 'state'".
-[[noreturn]] void arity_error(std::string_view func, std::initializer_list<std::string_view> params,
-                              std::size_t given);
-
 }  // namespace pickle::detail

@@ -13,6 +13,16 @@ constexpr BuiltinName kBuiltins[] = {
 
 #include "compat_tables.inc"
 
+struct NativeGlobal {
+  std::string_view module, qualname;
+  Global::Builtin kind;
+};
+constexpr NativeGlobal kNativeGlobals[] = {
+#define PICKLE_NATIVE_GLOBAL(module, qualname, kind) {module, qualname, Global::Builtin::kind},
+#include "native_globals.def"
+#undef PICKLE_NATIVE_GLOBAL
+};
+
 template <std::size_t N>
 const NameMapping* find_name(const NameMapping (&table)[N], std::string_view module,
                              std::string_view name) {
@@ -58,31 +68,13 @@ const BuiltinName* find_builtin(std::string_view name) noexcept {
 }
 
 Global::Builtin classify_global(std::string_view module, std::string_view qualname) noexcept {
-  using B = Global::Builtin;
-  if (module == "builtins") {
-    if (qualname == "set") return B::Set;
-    if (qualname == "frozenset") return B::FrozenSet;
-    if (qualname == "bytearray") return B::ByteArray;
-    if (qualname == "bytes") return B::Bytes;
-    if (qualname == "complex") return B::Complex;
-    if (qualname == "getattr") return B::GetAttr;
-    if (qualname == "type") return B::Type;
-    if (qualname == "object") return B::Object;
-    // The singleton types have no name in builtins; Graph users name them this way.
-    if (qualname == "NoneType") return B::NoneType;
-    if (qualname == "ellipsis") return B::EllipsisType;
-    if (qualname == "NotImplementedType") return B::NotImplementedType;
-    std::string_view head = qualname.substr(0, qualname.find('.'));
-    return find_builtin(head) ? B::OtherBuiltin : B::Unknown;
+  for (const NativeGlobal& g : kNativeGlobals) {
+    if (g.qualname == qualname && g.module == module) return g.kind;
   }
-  if (module == "_codecs" && qualname == "encode") return B::CodecsEncode;
-  if (module == "copyreg") {
-    if (qualname == "_reconstructor") return B::Reconstructor;
-    if (qualname == "__newobj__") return B::NewObj;
-    if (qualname == "__newobj_ex__") return B::NewObjEx;
+  if (module == "builtins" && find_builtin(qualname.substr(0, qualname.find('.')))) {
+    return Global::Builtin::OtherBuiltin;
   }
-  if (module == "functools" && qualname == "partial") return B::Partial;
-  return B::Unknown;
+  return Global::Builtin::Unknown;
 }
 
 std::string_view global_type_name(const Global& g) noexcept {

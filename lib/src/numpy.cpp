@@ -14,7 +14,6 @@
 namespace pickle::numpy {
 namespace {
 
-[[noreturn]] void fail(ErrorType type, std::string message) { throw Error(type, std::move(message)); }
 
 // numpy 1.x names its pickling functions numpy.core.<sub>.<name>, numpy 2.x
 // numpy._core.<sub>.<name>.

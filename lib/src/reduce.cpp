@@ -289,7 +289,6 @@ ReduceValue reduce_object(Value obj, int proto, Graph& scratch) {
 
 namespace {
 
-[[noreturn]] void type_error(std::string message) { throw Error(ErrorType::TypeError, std::move(message)); }
 [[noreturn]] void pickling_error(std::string message) { throw Error(ErrorType::PicklingError, std::move(message)); }
 
 std::string quoted_type(Value v) { return "'" + type_name(v) + "'"; }
@@ -301,13 +300,13 @@ ReduceValue reduce_native(Value obj, int proto, Graph& scratch) {
   std::shared_ptr<const ClassHooks> hooks = cls.hooks();
   std::string cannot = "cannot pickle '" + std::string(cls.name()) + "' object";
   // Below protocol 2, copyreg._reduce_ex finds no Python base class to copy from.
-  if (proto < 2) type_error(cannot);
+  if (proto < 2) fail(ErrorType::TypeError, cannot);
   // typeobject.c, reduce_newobj: __getnewargs_ex__, else __getnewargs__, then the state.
   Value args, kwargs;
   bool hasargs = false;
   if (hooks->getnewargs_ex) {
     Value r = hooks->getnewargs_ex(scratch, obj);
-    if (!r.is_tuple()) type_error("__getnewargs_ex__ should return a tuple, not " + quoted_type(r));
+    if (!r.is_tuple()) fail(ErrorType::TypeError, "__getnewargs_ex__ should return a tuple, not " + quoted_type(r));
     if (r.as_tuple().size() != 2) {
       throw Error(ErrorType::ValueError, "__getnewargs_ex__ should return a tuple of length 2, not " +
                                              std::to_string(r.as_tuple().size()));
@@ -315,15 +314,15 @@ ReduceValue reduce_native(Value obj, int proto, Graph& scratch) {
     args = r.as_tuple()[0];
     kwargs = r.as_tuple()[1];
     if (!args.is_tuple()) {
-      type_error("first item of the tuple returned by __getnewargs_ex__ must be a tuple, not " + quoted_type(args));
+      fail(ErrorType::TypeError, "first item of the tuple returned by __getnewargs_ex__ must be a tuple, not " + quoted_type(args));
     }
     if (!kwargs.is_dict()) {
-      type_error("second item of the tuple returned by __getnewargs_ex__ must be a dict, not " + quoted_type(kwargs));
+      fail(ErrorType::TypeError, "second item of the tuple returned by __getnewargs_ex__ must be a dict, not " + quoted_type(kwargs));
     }
     hasargs = true;
   } else if (hooks->getnewargs) {
     args = hooks->getnewargs(scratch, obj);
-    if (!args.is_tuple()) type_error("__getnewargs__ should return a tuple, not " + quoted_type(args));
+    if (!args.is_tuple()) fail(ErrorType::TypeError, "__getnewargs__ should return a tuple, not " + quoted_type(args));
     hasargs = true;
   } else {
     args = scratch.empty_tuple();
@@ -334,7 +333,7 @@ ReduceValue reduce_native(Value obj, int proto, Graph& scratch) {
   } else if (!hasargs) {
     // A C++ object keeps its data outside any __dict__: without a hook there is nothing
     // CPython could rebuild it from (object_getstate's `required` check).
-    type_error(cannot);
+    fail(ErrorType::TypeError, cannot);
   }
   ReduceValue rv = newobj_reduce(scratch.global(cls.module(), cls.qualname()), args, kwargs, scratch);
   rv.state = state;
@@ -342,15 +341,15 @@ ReduceValue reduce_native(Value obj, int proto, Graph& scratch) {
 }
 
 ReduceValue reduce_complex(Value obj, int proto, Graph& scratch) {
-  if (proto < 2) type_error("cannot pickle 'complex' object");
+  if (proto < 2) fail(ErrorType::TypeError, "cannot pickle 'complex' object");
   Value args[] = {Value::floating(obj.as_complex().real()), Value::floating(obj.as_complex().imag())};
   return newobj_reduce(scratch.global("builtins", "complex"), scratch.new_tuple(args), Value(), scratch);
 }
 
 void refuse_to_reduce_buffer(Value obj, int proto) {
-  if (!obj.as_buffer().is_memoryview()) type_error("cannot pickle 'pickle.PickleBuffer' object");
+  if (!obj.as_buffer().is_memoryview()) fail(ErrorType::TypeError, "cannot pickle 'pickle.PickleBuffer' object");
   // Below protocol 2 the message is copyreg._reduce_ex's; above, memoryview's own.
-  type_error(proto < 2 ? "cannot pickle 'memoryview' object" : "cannot pickle memoryview objects");
+  fail(ErrorType::TypeError, proto < 2 ? "cannot pickle 'memoryview' object" : "cannot pickle memoryview objects");
 }
 
 std::vector<Value> iterator_items(Value it, Graph& scratch) {

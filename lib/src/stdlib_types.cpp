@@ -19,7 +19,6 @@
 namespace pickle {
 namespace {
 
-[[noreturn]] void fail(ErrorType type, std::string message) { throw Error(type, std::move(message)); }
 
 bool is_global_named(Value v, std::string_view module, std::string_view qualname) noexcept {
   if (!v.is_global()) return false;

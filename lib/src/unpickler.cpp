@@ -23,12 +23,8 @@ namespace pickle {
 
 namespace {
 
-[[noreturn]] void fail(ErrorType type, std::string message) {
-  throw Error(type, std::move(message));
-}
-[[noreturn]] void unpickling_error(std::string message) {
-  fail(ErrorType::UnpicklingError, std::move(message));
-}
+using detail::unpickling_error;
+
 [[noreturn]] void truncated() { unpickling_error("pickle data was truncated"); }
 
 std::string quote(std::string_view wtf8) {

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <exception>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,5 +68,15 @@ class Error : public std::exception {
   std::optional<std::size_t> offset_;
   std::string what_;
 };
+
+/// Throws Error(type, message): how hooks and converters report a failure, as the library
+/// does.
+[[noreturn]] void fail(ErrorType type, std::string message);
+
+/// Throws CPython's TypeError for a call with the wrong number of positional arguments to a
+/// function with fixed parameters, e.g. fail_arity("Point", {"x", "y"}, 1) throws
+/// "Point() missing 1 required positional argument: 'y'".
+[[noreturn]] void fail_arity(std::string_view function, std::initializer_list<std::string_view> params,
+                             std::size_t given);
 
 }  // namespace pickle
