@@ -10,7 +10,7 @@
 // sizes), RecursionError, multibyte Python 2 codecs, calls the library records inertly,
 // resizing a bytearray whose memoryview CPython has freed, and sets whose CPython order
 // depends on addresses.
-#include "cpython_set.h"
+#include "pyobject.h"
 #include "fuzz.h"
 
 namespace {

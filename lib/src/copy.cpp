@@ -18,41 +18,11 @@ namespace pickle {
 
 namespace {
 
+using detail::iterate;
 
 std::string quoted_type(Value v) { return "'" + type_name(v) + "'"; }
 
-// iter(v) run to the end, for the values whose iteration the library knows; nullopt for
-// the others (not iterable, or unknowable: inert objects).
-std::optional<std::vector<Value>> iterate(Graph& g, Value v) {
-  std::vector<Value> items;
-  switch (v.kind()) {
-    case Kind::List: items.assign(v.as_list().begin(), v.as_list().end()); break;
-    case Kind::Tuple: items.assign(v.as_tuple().begin(), v.as_tuple().end()); break;
-    case Kind::Set:
-    case Kind::FrozenSet: items = detail::set_iteration_order(v.as_set(), 0); break;
-    case Kind::Dict:
-      for (const Dict::Entry& e : v.as_dict()) items.push_back(e.key);
-      break;
-    case Kind::Bytes:
-    case Kind::ByteArray:
-      for (std::uint8_t b : v.as_bytes().view()) items.push_back(Value::integer(b));
-      break;
-    case Kind::Str: {
-      std::string_view s = v.as_str().utf8();
-      for (std::size_t i = 0; i < s.size();) {
-        auto c = static_cast<unsigned char>(s[i]);
-        std::size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-        items.push_back(g.make_str(s.substr(i, n)));
-        i += n;
-      }
-      break;
-    }
-    case Kind::Iterator: items = detail::iterator_items(v, g); break;
-    default: return std::nullopt;
-  }
-  return items;
-}
-
+// iter(v) run to the end; TypeError where the library cannot iterate v.
 std::vector<Value> iterate_or_throw(Graph& g, Value v) {
   std::optional<std::vector<Value>> items = iterate(g, v);
   if (!items) fail(ErrorType::TypeError, quoted_type(v) + " object is not iterable");
@@ -273,7 +243,7 @@ class Copier {
       return g_.new_iterator(maybe_deep(src), it.over());
     }
     Value list = g_.new_list();
-    for (Value v : detail::iterator_items(x, g_)) list.as_list().append(g_, maybe_deep(v));
+    for (Value v : iterate_or_throw(g_, x)) list.as_list().append(g_, maybe_deep(v));
     return g_.new_iterator(list);
   }
 

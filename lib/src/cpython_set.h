@@ -1,5 +1,5 @@
-// CPython's hash() and set iteration order, reproduced so that sets pickle in the order
-// CPython's pickler would iterate them.
+// CPython's set iteration order, reproduced so that sets pickle in the order CPython's
+// pickler would iterate them (the hashes come from pyobject.h's cpython_hash).
 //
 // A CPython set is an open-addressing table; iteration walks the table, so the order
 // depends on the members' hashes and on the history of insertions and resizes. A set
@@ -19,11 +19,6 @@
 #include "pickle/value.h"
 
 namespace pickle::detail {
-
-/// hash(v) in a CPython 3.11 process started with PYTHONHASHSEED=seed (0: no
-/// randomization), or nullopt when it depends on object addresses or would take more than
-/// 2**20 steps (a graph of shared tuples, whose paths CPython walks one by one).
-std::optional<std::int64_t> cpython_hash(Value v, std::uint32_t seed);
 
 /// The order (indexes into `members`) in which CPython iterates a set built by adding
 /// `members` in order, or nullopt when a member's hash is unknown.

@@ -203,38 +203,10 @@ void check_partial_state(Value state) {
 
 }  // namespace
 
-/// Python iteration over a value the library can see into; false when it cannot.
-template <class F>
-bool Evaluator::for_each_item(Value v, F&& f) {
+/// iter(v) run to the end, where the library can see into v; nullopt (the call stays
+/// inert) where it cannot. TypeError for the values that are never iterable.
+std::optional<std::vector<Value>> Evaluator::items_of(Value v) {
   switch (v.kind()) {
-    case Kind::List:
-      for (std::size_t i = 0; i < v.as_list().size(); ++i) f(v.as_list()[i]);
-      return true;
-    case Kind::Tuple:
-      for (Value item : v.as_tuple()) f(item);
-      return true;
-    case Kind::Set:
-    case Kind::FrozenSet:
-      for (Value item : v.as_set()) f(item);
-      return true;
-    case Kind::Dict:
-      for (const Dict::Entry& e : v.as_dict()) f(e.key);
-      return true;
-    case Kind::Bytes:
-    case Kind::ByteArray:
-      for (std::uint8_t b : v.as_bytes().view()) f(Value::integer(b));
-      return true;
-    case Kind::Str: {
-      std::string_view s = v.as_str().utf8();
-      for (std::size_t i = 0; i < s.size();) {
-        std::size_t n = 1;
-        auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0xf0) n = 4; else if (c >= 0xe0) n = 3; else if (c >= 0xc0) n = 2;
-        f(g_->make_str(s.substr(i, n)));
-        i += n;
-      }
-      return true;
-    }
     case Kind::None:
     case Kind::Bool:
     case Kind::Int:
@@ -242,7 +214,7 @@ bool Evaluator::for_each_item(Value v, F&& f) {
     case Kind::Complex:
       fail(ErrorType::TypeError, "'" + type_name(v) + "' object is not iterable");
     default:
-      return false;
+      return iterate(*g_, v);
   }
 }
 
@@ -307,8 +279,10 @@ Value Evaluator::call(Value callable, Value args) {
                                        " expected at most 1 argument, got " + std::to_string(a.size()));
       }
       Value s = frozen ? g_->new_frozenset() : g_->new_set();
-      if (a.size() == 1 && !for_each_item(a[0], [&](Value item) { s.as_set().add(*g_, item); })) {
-        return inert_call(callable, args);
+      if (a.size() == 1) {
+        const std::optional<std::vector<Value>> items = items_of(a[0]);
+        if (!items) return inert_call(callable, args);
+        for (Value item : *items) s.as_set().add(*g_, item);
       }
       return s;
     }
@@ -502,7 +476,8 @@ Value Evaluator::call_bytes(Value callable, Value args, bool bytearray) {
       case Kind::List:
       case Kind::Tuple: {
         std::string data;
-        bool ok = for_each_item(x, [&](Value item) {
+        const std::vector<Value> items = *items_of(x);  // a list or tuple
+        for (Value item : items) {
           if (!item.is_small_int() && !item.is_bool()) {
             if (item.is_int()) fail(ErrorType::ValueError, "byte must be in range(0, 256)");
             fail(ErrorType::TypeError, "'" + type_name(item) + "' object cannot be interpreted as an integer");
@@ -510,8 +485,7 @@ Value Evaluator::call_bytes(Value callable, Value args, bool bytearray) {
           std::int64_t b = item.as_int();
           if (b < 0 || b > 255) fail(ErrorType::ValueError, "byte must be in range(0, 256)");
           data += static_cast<char>(b);
-        });
-        if (!ok) return inert_call(callable, args);
+        }
         return result(data);
       }
       case Kind::None:

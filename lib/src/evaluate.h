@@ -11,9 +11,11 @@
 
 #include <cstddef>
 #include <initializer_list>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pickle/unpickler.h"
 #include "pickle/value.h"
@@ -47,8 +49,7 @@ class Evaluator {
   void build(Value inst, Value state);
 
  private:
-  template <class F>
-  bool for_each_item(Value v, F&& f);
+  std::optional<std::vector<Value>> items_of(Value v);
   Value inert_call(Value callable, Value args);
   Value nested_global(std::string_view module, const std::string& qualname);
   Value type_of(Value v);

@@ -24,6 +24,7 @@
 #include "pytext.h"
 #include "reduce.h"
 #include "value_internal.h"
+#include "wtf8.h"
 
 namespace pickle {
 
@@ -747,15 +748,7 @@ struct Pickler::Impl {
   static void raw_unicode_escape(std::string_view wtf8, std::string& out) {
     static constexpr char kHex[] = "0123456789abcdef";
     for (std::size_t i = 0; i < wtf8.size();) {
-      auto c = static_cast<unsigned char>(wtf8[i]);
-      char32_t cp;
-      std::size_t n;
-      if (c < 0x80) { cp = c; n = 1; }
-      else if (c < 0xe0) { cp = c & 0x1f; n = 2; }
-      else if (c < 0xf0) { cp = c & 0x0f; n = 3; }
-      else { cp = c & 0x07; n = 4; }
-      for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(wtf8[i + k]) & 0x3f);
-      i += n;
+      const char32_t cp = detail::wtf8::next(wtf8, i);
       if (cp >= 0x10000) {
         out += "\\U";
         for (int s = 28; s >= 0; s -= 4) out += kHex[(cp >> s) & 0xf];

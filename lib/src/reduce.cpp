@@ -17,49 +17,6 @@ std::string_view callable_name(Value callable) {
   return dot == std::string_view::npos ? q : q.substr(dot + 1);
 }
 
-bool is_callable_value(Value v) {
-  switch (v.kind()) {
-    case Kind::Global: {
-      std::string_view t = global_type_name(v.as_global());
-      return t != "ellipsis" && t != "NotImplementedType" && t != "ModuleSpec";
-    }
-    case Kind::Object:
-    case Kind::PersistentId:
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool is_class_value(Value v) {
-  switch (v.kind()) {
-    case Kind::Global: return global_type_name(v.as_global()) == "type";
-    case Kind::Object:
-    case Kind::PersistentId: return true;
-    default: return false;
-  }
-}
-
-Value class_of(Value v, Graph& scratch) {
-  switch (v.kind()) {
-    case Kind::Object: {
-      const Object& o = v.as_object();
-      return o.how() == Object::How::Reduce ? Value() : o.callable();
-    }
-    case Kind::Global:
-    case Kind::PersistentId:
-    case Kind::Buffer:
-      return Value();
-    case Kind::Native: {
-      // An instance of the registered class it was made as.
-      const NativeClass& cls = v.as_native().cls();
-      return scratch.global(cls.module(), cls.qualname());
-    }
-    default:
-      return scratch.global("builtins", kind_type_name(v.kind()));
-  }
-}
-
 namespace {
 
 Value fresh_tuple(Graph& scratch, std::span<const Value> items) {
@@ -352,29 +309,10 @@ void refuse_to_reduce_buffer(Value obj, int proto) {
   fail(ErrorType::TypeError, proto < 2 ? "cannot pickle 'memoryview' object" : "cannot pickle memoryview objects");
 }
 
-std::vector<Value> iterator_items(Value it, Graph& scratch) {
-  const Iterator& iter = it.as_iterator();
-  Value src = iter.source();
-  std::vector<Value> items;
-  switch (src.kind()) {
-    case Kind::List: items.assign(src.as_list().begin(), src.as_list().end()); break;
-    case Kind::Tuple: items.assign(src.as_tuple().begin(), src.as_tuple().end()); break;
-    case Kind::Set:
-    case Kind::FrozenSet: items = set_iteration_order(src.as_set(), 0); break;
-    case Kind::Dict:
-      for (const Dict::Entry& e : src.as_dict()) {
-        if (iter.over() == Iterator::Over::DictItems) {
-          Value pair[] = {e.key, e.value};
-          items.push_back(scratch.new_tuple(pair));
-        } else {
-          items.push_back(e.key);
-        }
-      }
-      break;
-    default: break;
-  }
-  return items;
-}
+namespace {
+// The items an Iterator yields (dict items as 2-tuples made in scratch).
+std::vector<Value> iterator_items(Value it, Graph& scratch) { return *iterate(scratch, it); }
+}  // namespace
 
 ReduceValue reduce_iterator(Value obj, Graph& scratch) {
   Value src = obj.as_iterator().source();
@@ -465,25 +403,6 @@ Value partial_for_newobj_ex(Value cls, Value args, Value kwargs, Graph& scratch)
   Value state[] = {func, scratch.new_tuple(pargs), kw, Value()};
   partial.as_object().set_state(scratch.new_tuple(state));
   return partial;
-}
-
-bool truthy(Value v) {
-  switch (v.kind()) {
-    case Kind::None: return false;
-    case Kind::Bool: return v.as_bool();
-    case Kind::Int: return !v.is_small_int() || v.as_int() != 0;
-    case Kind::Float: return v.as_float() != 0;
-    case Kind::Complex: return v.as_complex().real() != 0 || v.as_complex().imag() != 0;
-    case Kind::Str: return !v.as_str().utf8().empty();
-    case Kind::Bytes:
-    case Kind::ByteArray: return v.as_bytes().size() != 0;
-    case Kind::List: return v.as_list().size() != 0;
-    case Kind::Tuple: return v.as_tuple().size() != 0;
-    case Kind::Dict: return v.as_dict().size() != 0;
-    case Kind::Set:
-    case Kind::FrozenSet: return v.as_set().size() != 0;
-    default: return true;
-  }
 }
 
 }  // namespace pickle::detail

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "pickle/value.h"
+#include "pyobject.h"
 
 namespace pickle::detail {
 
@@ -49,12 +50,6 @@ ReduceValue reduce_object(Value obj, int proto, Graph& scratch);
 /// The name CPython's save_reduce reads from a callable (its __name__), empty if unknown.
 std::string_view callable_name(Value callable);
 
-/// True when a value is callable as far as the library can tell.
-bool is_callable_value(Value v);
-/// True when a value is a class as far as the library can tell (PyType_Check).
-bool is_class_value(Value v);
-/// The class of a value (obj.__class__), or None when unknown.
-Value class_of(Value v, Graph& scratch);
 
 /// object.__reduce_ex__(proto) for a Native value, with its class's hooks (getnewargs,
 /// getnewargs_ex, getstate) and CPython's errors for them.
@@ -68,11 +63,7 @@ ReduceValue reduce_iterator(Value obj, Graph& scratch);
 /// A reduce tuple checked as CPython's save_reduce checks it (PicklingError for a wrong
 /// length, an items element that is not an iterator, ...), with its iterators resolved.
 ReduceValue reduce_value_from_tuple(Value rv, Graph& scratch);
-/// The items an Iterator yields (dict items as 2-tuples made in scratch).
-std::vector<Value> iterator_items(Value it, Graph& scratch);
 
-/// Python truthiness (`if dict:` in copyreg._reduce_ex, `if deep and args` in copy).
-bool truthy(Value v);
 
 /// functools.partial(cls.__new__, cls, *args, **kwargs), as CPython builds it for
 /// __newobj_ex__ at protocols 2 and 3 (args = (cls, args, kwargs)).

@@ -20,9 +20,6 @@ namespace pickle::detail {
 /// Other exceptions (a user's hook may throw anything) pass unchanged.
 [[noreturn]] void rethrow_allocation_failure();
 
-/// The library's hash of a str (its dict/set index hash; not CPython's hash()), the one
-/// Dict::find uses for a key given as UTF-8.
-std::uint64_t hash_str(std::string_view utf8) noexcept;
 
 /// What the library knows natively about the global module.qualname.
 Global::Builtin classify_global(std::string_view module, std::string_view qualname) noexcept;

@@ -36,7 +36,9 @@ import os
 import pkgutil
 import sys
 
-OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "codec_tables.inc")
+from gen_paths import output_path
+
+OUT = output_path("lib/src/codec_tables.inc")
 UNDEFINED = 0xFFFE  # the decoding-table entry of an unmapped byte
 
 

@@ -3,6 +3,8 @@ the CPython the library targets (3.11): opcode bytes, names, protocols, argument
 stack effects. Run from the repository root: python3 lib/src/gen/gen_opcodes.py"""
 import pickletools
 
+from gen_paths import output_path
+
 ops = pickletools.opcodes
 
 
@@ -119,7 +121,7 @@ c.append('''  }
 
 }  // namespace pickle''')
 
-with open('lib/include/pickle/opcodes.h', 'w') as f:
+with open(output_path('lib/include/pickle/opcodes.h'), 'w') as f:
     f.write('\n'.join(h) + '\n')
-with open('lib/src/opcodes.cpp', 'w') as f:
+with open(output_path('lib/src/opcodes.cpp'), 'w') as f:
     f.write('\n'.join(c) + '\n')

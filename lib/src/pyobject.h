@@ -1,0 +1,46 @@
+// The Python object protocol over the value graph, in one place: hash() in its two modes
+// (the library's dict keys; CPython's own, for set order), ==, iteration in CPython's
+// order, and what CPython would say of a value's class, callability and truth. The public
+// faces are pickle::py_hash, py_equal, type_name and kind_type_name (pickle/value.h).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "pickle/value.h"
+
+namespace pickle::detail {
+
+// Hashing and comparing nested tuples recurses; CPython does too (without a guard). A
+// bound keeps hostile keys from exhausting the C++ stack.
+inline constexpr int kMaxKeyDepth = 2000;
+/// RecursionError for a key nested deeper than kMaxKeyDepth.
+[[noreturn]] void throw_key_depth();
+
+/// The dict-key hash of a str (pickle::py_hash's), from its UTF-8, as Dict::find uses it
+/// for a key given as C++ text.
+std::uint64_t hash_str(std::string_view utf8) noexcept;
+
+/// hash(v) in a CPython 3.11 process started with PYTHONHASHSEED=seed (0: no
+/// randomization), or nullopt when it depends on object addresses or would take more than
+/// 2**20 steps (a graph of shared tuples, whose paths CPython walks one by one).
+std::optional<std::int64_t> cpython_hash(Value v, std::uint32_t seed);
+
+/// iter(v) as a list, for what the library can see into: lists, tuples, dicts (keys), sets
+/// in CPython's order (hash seed 0), bytes as ints, str as one-code-point str values made
+/// in `g`, iterators (dict items as 2-tuples made in `g`). nullopt for anything else
+/// (numbers, None, instances, globals, natives).
+std::optional<std::vector<Value>> iterate(Graph& g, Value v);
+
+/// True when a value is callable as far as the library can tell.
+bool is_callable_value(Value v);
+/// True when a value is a class as far as the library can tell (PyType_Check).
+bool is_class_value(Value v);
+/// The class of a value (obj.__class__), or None when unknown.
+Value class_of(Value v, Graph& scratch);
+/// Python truthiness (`if dict:` in copyreg._reduce_ex, `if deep and args` in copy).
+bool truthy(Value v);
+
+}  // namespace pickle::detail
