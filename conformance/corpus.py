@@ -39,8 +39,10 @@ import uuid
 if __package__ in (None, ''):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from conformance import common  # noqa: E402  (puts the repository root on sys.path)
+from conformance.paths import safe_filename  # noqa: E402  (puts the repository root on sys.path)
 from conformance import objects as O  # noqa: E402
+from conformance.oracle import error_text  # noqa: E402
+from conformance.sandbox import raise_recursion_limit  # noqa: E402
 
 PROTOCOLS = range(pickle.HIGHEST_PROTOCOL + 1)
 DEFAULT_RANDOM = 200
@@ -554,19 +556,19 @@ def generate(seed=0, count=None):
 
 
 def case_name(seed, index, name):
-    return common.safe_filename('s%d-%05d-%s' % (seed, index, name))
+    return safe_filename('s%d-%05d-%s' % (seed, index, name))
 
 
 def pickles(seed=0, count=None, protocols=PROTOCOLS, skipped=None):
     """Yield (case name, protocol, pickle bytes); refused combinations go to `skipped`."""
-    common.raise_recursion_limit()
+    raise_recursion_limit()
     for index, (name, obj) in enumerate(generate(seed, count)):
         for proto in protocols:
             try:
                 data = pickle.dumps(obj, proto)
             except Exception as exc:
                 if skipped is not None:
-                    skipped.append((case_name(seed, index, name), proto, common.error_text(exc)))
+                    skipped.append((case_name(seed, index, name), proto, error_text(exc)))
                 continue
             yield case_name(seed, index, name), proto, data
 

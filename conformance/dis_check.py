@@ -22,14 +22,16 @@ Disagreements are listed, and saved to conformance/out/dis/ (input, report, and 
 minimized input for the first few).  Exit status 0 when everything agrees.
 """
 
-import argparse
 import os
 import sys
 
 if __package__ in (None, ''):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from conformance import common  # noqa: E402
+from conformance.cli import cli_main, parse_checker_arguments  # noqa: E402
+from conformance.disagreements import short  # noqa: E402
+from conformance.oracle import reference_dis  # noqa: E402
+from conformance.tools import same_error, same_error_class, stderr_error  # noqa: E402
 
 AREA = 'dis'
 UNIT = 'inputs'
@@ -48,7 +50,7 @@ def first_difference(expected, actual):
         end = buf.find(b'\n', start)
         return buf[start:end if end >= 0 else len(buf)]
     return 'stdout differs at byte %d (line %d): expected %s, got %s' % (
-        n, line, common.short(line_at(expected)), common.short(line_at(actual)))
+        n, line, short(line_at(expected)), short(line_at(actual)))
 
 
 def compare(data, tool):
@@ -57,7 +59,7 @@ def compare(data, tool):
     kinds lists what differs: 'crash', 'stdout', 'tool-fails', 'tool-succeeds',
     'error-class', 'error-message' (empty when the two agree).
     """
-    exp_out, exp_err = common.reference_dis(data)
+    exp_out, exp_err = reference_dis(data)
     tool_result = tool.run('dis', data)
     v = {'expected_err': exp_err, 'tool_status': tool_result.status, 'tool_err': None,
          'kinds': [], 'problems': []}
@@ -68,24 +70,24 @@ def compare(data, tool):
 
     if tool_result.status.startswith('crash'):
         problem('crash', 'tool %s; stderr ends %s'
-                % (tool_result.status, common.short(tool_result.stderr[-300:])))
+                % (tool_result.status, short(tool_result.stderr[-300:])))
         return v
     diff = first_difference(exp_out, tool_result.stdout)
     if diff:
         problem('stdout', diff)
     if tool_result.status == 'err':
-        v['tool_err'] = common.stderr_error(tool_result.stderr, exp_err or '')
+        v['tool_err'] = stderr_error(tool_result.stderr, exp_err or '')
     if exp_err is None and tool_result.status == 'err':
         problem('tool-fails', 'pickletools succeeds, tool fails with %s'
-                % common.short(v['tool_err']))
+                % short(v['tool_err']))
     elif exp_err is not None and tool_result.status == 'ok':
-        problem('tool-succeeds', 'pickletools raises %s, tool succeeds' % common.short(exp_err))
-    elif exp_err is not None and not common.same_error_class(v['tool_err'], exp_err):
-        problem('error-class', 'expected %s, got %s' % (common.short(exp_err),
-                                                        common.short(v['tool_err'])))
-    elif exp_err is not None and not common.same_error(v['tool_err'], exp_err):
-        problem('error-message', 'expected %s, got %s' % (common.short(exp_err),
-                                                          common.short(v['tool_err'])))
+        problem('tool-succeeds', 'pickletools raises %s, tool succeeds' % short(exp_err))
+    elif exp_err is not None and not same_error_class(v['tool_err'], exp_err):
+        problem('error-class', 'expected %s, got %s' % (short(exp_err),
+                                                        short(v['tool_err'])))
+    elif exp_err is not None and not same_error(v['tool_err'], exp_err):
+        problem('error-message', 'expected %s, got %s' % (short(exp_err),
+                                                          short(v['tool_err'])))
     return v
 
 
@@ -131,11 +133,7 @@ def print_summary(verdicts):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    common.add_common_arguments(ap)
-    args = ap.parse_args()
-    common.check_tool(ap, args.pickletool)
-    return common.cli_main(AREA, args)
+    return cli_main(AREA, parse_checker_arguments(__doc__))
 
 
 if __name__ == '__main__':

@@ -79,23 +79,24 @@ def main(argv):
         return 0
 
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from conformance import common
-    common.raise_recursion_limit()
+    from conformance.oracle import describe_object, error_text, is_builtin_value
+    from conformance.sandbox import guarded, raise_recursion_limit
+    raise_recursion_limit()
     data = source.read()
     if b'__main__' in data:
         import test.pickletester  # noqa: F401  (defines __main__.C, D, E)
     try:
-        with common.guarded():
+        with guarded():
             value = pickle.loads(data, **kwargs)
-        if common.is_builtin_value(value):
+        if is_builtin_value(value):
             text = repr(value)
         else:
             try:
                 text = repr(value)
             except Exception:
-                text = '<%s object>' % common.describe_object(value)
+                text = '<%s object>' % describe_object(value)
     except Exception as exc:
-        return fail(common.error_text(exc))
+        return fail(error_text(exc))
     sys.stdout.write(text + '\n')
     return 0
 

@@ -21,10 +21,10 @@ memory with pickle.loads (the C unpickler) and compared with the tool's:
 
 Inputs whose outcome depends on what CPython imports or runs are counted
 apart: 'imports' when find_class was asked for a global outside the safe set
-(see common.SAFE_GLOBALS) or importing failed; 'call' when CPython's error came
+(see sandbox.SAFE_GLOBALS) or importing failed; 'call' when CPython's error came
 from running code: raised inside a called object, or by an operation on an
 instance whose class decides the outcome (found by re-running the pure-Python
-unpickler with those operations instrumented, common._CallProbe); 'memory' when
+unpickler with those operations instrumented, oracle._CallProbe); 'memory' when
 CPython raised MemoryError (e.g. it allocates what a length field announces
 before reading, or a memo as large as a PUT index), which depends on the machine.
 
@@ -37,7 +37,6 @@ Disagreements are listed and saved to conformance/out/load/.  Exit status 0 when
 every compared case agrees (class and message; unverifiable reprs excepted).
 """
 
-import argparse
 import ast
 import os
 import sys
@@ -45,7 +44,11 @@ import sys
 if __package__ in (None, ''):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from conformance import common  # noqa: E402
+from conformance.cli import cli_main, parse_checker_arguments  # noqa: E402
+from conformance.disagreements import short  # noqa: E402
+from conformance.oracle import reference_load  # noqa: E402
+from conformance.sandbox import raise_recursion_limit  # noqa: E402
+from conformance.tools import loads_flags, same_error, same_error_class, stderr_error  # noqa: E402
 
 AREA = 'load'
 UNIT = 'inputs'
@@ -105,28 +108,28 @@ def repr_equivalent(expected, actual):
 def compare(data, kwargs, tool):
     """A verdict dict; 'result' is one of agree, agree-set-order, agree-class,
     unverifiable, disagree, crash; 'kind' says what differs."""
-    exp = common.reference_load(data, kwargs)
-    tool_result = tool.run('show', data, common.loads_flags(kwargs))
+    exp = reference_load(data, kwargs)
+    tool_result = tool.run('show', data, loads_flags(kwargs))
     v = {'category': exp.category, 'expected': '%s %s' % (exp.status, exp.text),
          'globals': exp.globals, 'tool_status': tool_result.status, 'tool': None, 'kind': '',
          'note': ''}
     if tool_result.status.startswith('crash'):
         v.update(result='crash', kind='crash',
                  tool='%s; stderr ends %s' % (tool_result.status,
-                                              common.short(tool_result.stderr[-300:])))
+                                              short(tool_result.stderr[-300:])))
         return v
     if tool_result.status == 'err':
-        v['tool'] = 'err ' + common.stderr_error(tool_result.stderr,
-                                                 exp.text if exp.status == 'err' else '')
+        v['tool'] = 'err ' + stderr_error(tool_result.stderr,
+                                          exp.text if exp.status == 'err' else '')
     else:
         v['tool'] = 'ok ' + tool_result.stdout.decode('utf-8', 'backslashreplace')
     if exp.status == 'err':
         actual = v['tool'][4:]
         if tool_result.status != 'err':
             v.update(result='disagree', kind='tool-succeeds')
-        elif common.same_error(actual, exp.text):
+        elif same_error(actual, exp.text):
             v.update(result='agree')
-        elif common.same_error_class(actual, exp.text):
+        elif same_error_class(actual, exp.text):
             v.update(result='agree-class', kind='error-message')
         else:
             v.update(result='disagree', kind='error-class')
@@ -178,19 +181,19 @@ def _excepthook(etype, value, tb):
 
 def init_worker():
     import test.pickletester  # noqa: F401  (puts C, D, E in __main__ for DATA0..DATA4)
-    common.raise_recursion_limit()
+    raise_recursion_limit()
     sys.excepthook = _excepthook
 
 
 def describe(v):
     return ['%s: CPython %s, tool %s%s' % (
-                v['kind'] or v['result'], common.short(v['expected'], 80),
-                common.short(v['tool'] or v['tool_status'], 80),
+                v['kind'] or v['result'], short(v['expected'], 80),
+                short(v['tool'] or v['tool_status'], 80),
                 ' (%s)' % v['note'] if v['note'] else ''),
             'result: %s %s %s' % (v['result'], v['kind'], v['note']),
             'category: %s; globals: %s' % (v['category'], v['globals'][:10]),
-            'CPython: %s' % common.short(v['expected'], 2000),
-            'tool:    %s' % common.short(v['tool'] or v['tool_status'], 2000)]
+            'CPython: %s' % short(v['expected'], 2000),
+            'tool:    %s' % short(v['tool'] or v['tool_status'], 2000)]
 
 
 def still_fails(v, case, tool):
@@ -205,7 +208,7 @@ def still_fails(v, case, tool):
 def by_hand(tool, kwargs):
     return ('%s show %sFILE   vs   python3 -c "import pickle,sys; '
             'print(repr(pickle.loads(open(sys.argv[1],\'rb\').read()%s)))" FILE'
-            % (tool.command(), ''.join(f + ' ' for f in common.loads_flags(kwargs)),
+            % (tool.command(), ''.join(f + ' ' for f in loads_flags(kwargs)),
                ''.join(', %s=%r' % kv for kv in kwargs.items())))
 
 
@@ -248,14 +251,14 @@ def print_summary(results):
         print('  %-18s %6d/%d' % (name, a, t))
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    common.add_common_arguments(ap)
+def _add_arguments(ap):
     ap.add_argument('--flags', action='store_true',
                     help='include vectors that need --encoding/--errors/--no-fix-imports')
-    args = ap.parse_args()
-    common.check_tool(ap, args.pickletool)
-    return common.cli_main(AREA, args, with_kwargs=args.flags)
+
+
+def main():
+    args = parse_checker_arguments(__doc__, _add_arguments)
+    return cli_main(AREA, args, with_kwargs=args.flags)
 
 
 if __name__ == '__main__':

@@ -13,7 +13,6 @@ Disagreements are listed and saved to conformance/out/optimize/.  Exit status 0
 when everything agrees.
 """
 
-import argparse
 import os
 import pickletools
 import sys
@@ -21,7 +20,11 @@ import sys
 if __package__ in (None, ''):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from conformance import common  # noqa: E402
+from conformance.cli import cli_main, parse_checker_arguments  # noqa: E402
+from conformance.disagreements import short  # noqa: E402
+from conformance.oracle import error_text  # noqa: E402
+from conformance.sandbox import memory_limit  # noqa: E402
+from conformance.tools import same_error, same_error_class, tool_outcome  # noqa: E402
 
 AREA = 'optimize'
 UNIT = 'inputs'
@@ -29,26 +32,19 @@ UNIT = 'inputs'
 
 def reference(data):
     try:
-        with common.memory_limit():
+        with memory_limit():
             return ('ok', pickletools.optimize(data))
     except Exception as e:
-        return ('err', common.error_text(e))
+        return ('err', error_text(e))
 
 
 def compare(data, tool):
     expected = reference(data)
-    tool_result = tool.run('optimize', data)
-    if tool_result.status.startswith('crash'):
-        got = ('crash', tool_result.status)
-    elif tool_result.status == 'err':
-        got = ('err', common.stderr_error(tool_result.stderr,
-                                          expected[1] if expected[0] == 'err' else ''))
-    else:
-        got = ('ok', tool_result.stdout)
+    got = tool_outcome(tool.run('optimize', data), expected)
     agree = got == expected or (got[0] == expected[0] == 'err'
-                                and common.same_error(got[1], expected[1]))
+                                and same_error(got[1], expected[1]))
     class_agree = agree or (got[0] == expected[0] == 'err'
-                            and common.same_error_class(got[1], expected[1]))
+                            and same_error_class(got[1], expected[1]))
     return {'agree': agree, 'class_agree': class_agree, 'expected': expected, 'got': got}
 
 
@@ -60,10 +56,10 @@ def check(case, tool):
 
 
 def describe(v):
-    return ['CPython %s %s, tool %s %s' % (v['expected'][0], common.short(v['expected'][1], 60),
-                                         v['got'][0], common.short(v['got'][1], 60)),
-            'expected %s' % common.short(repr(v['expected']), 2000),
-            'got      %s' % common.short(repr(v['got']), 2000)]
+    return ['CPython %s %s, tool %s %s' % (v['expected'][0], short(v['expected'][1], 60),
+                                         v['got'][0], short(v['got'][1], 60)),
+            'expected %s' % short(repr(v['expected']), 2000),
+            'got      %s' % short(repr(v['got']), 2000)]
 
 
 def still_fails(v, case, tool):
@@ -95,11 +91,7 @@ def print_summary(verdicts):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    common.add_common_arguments(ap)
-    args = ap.parse_args()
-    common.check_tool(ap, args.pickletool)
-    return common.cli_main(AREA, args)
+    return cli_main(AREA, parse_checker_arguments(__doc__))
 
 
 if __name__ == '__main__':

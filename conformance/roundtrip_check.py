@@ -29,7 +29,6 @@ Disagreements are listed and saved to conformance/out/roundtrip/.  Exit status 0
 when every compared case agrees.
 """
 
-import argparse
 import collections
 import os
 import pickle
@@ -38,7 +37,13 @@ import sys
 if __package__ in (None, ''):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from conformance import common  # noqa: E402
+from conformance.cases import Case  # noqa: E402
+from conformance.cli import cli_main, parse_checker_arguments, with_hash_seed_zero  # noqa: E402
+from conformance.disagreements import short  # noqa: E402
+from conformance.oracle import error_text, is_builtin_value  # noqa: E402
+from conformance.sandbox import (GLOBALS_SEEN, SAFE_GLOBALS, compat_name, guarded,  # noqa: E402
+                                 memory_limit, raise_recursion_limit)
+from conformance.tools import same_error_class, tool_outcome  # noqa: E402
 
 AREA = 'roundtrip'
 UNIT = 'input x protocol'
@@ -96,7 +101,7 @@ def set_with_opaque_members(obj):
     """True if obj reaches a set or frozenset with a member whose hash is not a pure
     function of builtin values."""
     return any(isinstance(x, (set, frozenset))
-               and not all(common.is_builtin_value(m) and m is not None for m in x)
+               and not all(is_builtin_value(m) and m is not None for m in x)
                for x in reachable(obj))
 
 
@@ -137,8 +142,8 @@ def calls_unemulated_builtin(globals_seen):
     """True if loading named a builtins callable that the library keeps inert (CPython
     called it, e.g. builtins.int)."""
     for module, name in globals_seen:
-        m, n = common.compat_name(module, name)
-        if m == 'builtins' and (m, n) not in common.SAFE_GLOBALS:
+        m, n = compat_name(module, name)
+        if m == 'builtins' and (m, n) not in SAFE_GLOBALS:
             return True
     return False
 
@@ -147,17 +152,17 @@ def reference(data, q):
     """('ok', bytes) or ('err', 'Class: message') for dumps(loads(data), q), or None
     when CPython does not load data (nothing to compare)."""
     try:
-        with common.guarded(), common.memory_limit():
+        with guarded(), memory_limit():
             obj = pickle.loads(data)
     except BaseException:   # noqa: B902 -- anything CPython refuses is out of scope
         return None, None
-    reference.executes = calls_unemulated_builtin(common.GLOBALS_SEEN)
+    reference.executes = calls_unemulated_builtin(GLOBALS_SEEN)
     try:
         return obj, ('ok', pickle.dumps(obj, q))
     except RecursionError as e:
-        return obj, ('err', common.error_text(e))
+        return obj, ('err', error_text(e))
     except Exception as e:
-        return obj, ('err', common.error_text(e))
+        return obj, ('err', error_text(e))
 
 
 def input_protocol(data):
@@ -181,16 +186,9 @@ def check(case, tool, protocols=PROTOCOLS):
             v['units'] = {'skip': len(protocols)}
             return v
         obj = loaded
-        tool_result = tool.run('roundtrip', case.data, ['--protocol', str(q)])
-        if tool_result.status.startswith('crash'):
-            got = ('crash', tool_result.status)
-        elif tool_result.status == 'err':
-            got = ('err', common.stderr_error(tool_result.stderr,
-                                              expected[1] if expected[0] == 'err' else ''))
-        else:
-            got = ('ok', tool_result.stdout)
+        got = tool_outcome(tool.run('roundtrip', case.data, ['--protocol', str(q)]), expected)
         if got == expected or (got[0] == expected[0] == 'err'
-                               and common.same_error_class(got[1], expected[1])):
+                               and same_error_class(got[1], expected[1])):
             verdict = 'agree'
         elif got[0] == 'crash':
             verdict = 'crash'
@@ -226,7 +224,7 @@ def units_by_pair(v):
 
 
 def init_worker():
-    common.raise_recursion_limit()
+    raise_recursion_limit()
 
 
 def first_difference(expected, actual):
@@ -245,7 +243,7 @@ def describe(v):
             lines.append('protocol %d: bytes differ at %d: expected %r, got %r' % (q, n, e, a))
         else:
             lines.append('protocol %d: expected %s %s, got %s %s' % (
-                q, expected[0], common.short(expected[1]), got[0], common.short(got[1])))
+                q, expected[0], short(expected[1]), got[0], short(got[1])))
     if v.get('category'):
         lines.append('counted apart: %s' % v['category'])
     return lines
@@ -259,7 +257,7 @@ def still_fails(v, case, tool):
     signature = (verdict, expected[0], got[0])
 
     def fails(data):
-        w = check(common.Case(case.name, case.group, data, case.kwargs), tool, (q,))
+        w = check(Case(case.name, case.group, data, case.kwargs), tool, (q,))
         return bool(w['results']) and w['category'] is None and \
             (w['results'][0][1], w['results'][0][2][0], w['results'][0][3][0]) == signature
     return fails
@@ -308,12 +306,8 @@ def print_summary(verdicts):
 
 
 def main():
-    common.with_hash_seed_zero()
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    common.add_common_arguments(ap)
-    args = ap.parse_args()
-    common.check_tool(ap, args.pickletool)
-    return common.cli_main(AREA, args)
+    with_hash_seed_zero()
+    return cli_main(AREA, parse_checker_arguments(__doc__))
 
 
 if __name__ == '__main__':

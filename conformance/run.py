@@ -17,7 +17,7 @@ Areas (--areas, default all):
 
 The first four run on the same cases: a seeded corpus of object graphs pickled
 at protocols 0-5, pickletester's vectors, and mutations of all of them
-(common.build_cases).  --time SECONDS keeps going with the next seeds (new random
+(cases.build_cases).  --time SECONDS keeps going with the next seeds (new random
 graphs, new mutations; inputs already checked are skipped) until the time is
 spent: an overnight run is --time 28800.
 
@@ -50,12 +50,20 @@ import time
 if __package__ in (None, ''):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from conformance import common  # noqa: E402
+from conformance.cases import Case, build_cases  # noqa: E402
+from conformance.checkers import (Tally, check_case, checker, disagrees,  # noqa: E402
+                                  init_worker, run_pool)
+from conformance.cli import check_tool, with_hash_seed_zero  # noqa: E402
+from conformance.disagreements import (minimize_task, python_command,  # noqa: E402
+                                       repro_dir, save_disagreement)
+from conformance.oracle import error_text  # noqa: E402
+from conformance.paths import DEFAULT_TOOL, OUT_DIR, ROOT, safe_filename  # noqa: E402
+from conformance.tools import Tool  # noqa: E402
 
 CASE_AREAS = ('dis', 'load', 'roundtrip', 'optimize')
 ALL_AREAS = CASE_AREAS + ('reducers', 'copy', 'testsuite')
-GOLDEN = os.path.join(common.ROOT, 'lib', 'test', 'golden')
-TESTSUITE_SCRIPT = os.path.join(common.ROOT, 'conformance', 'testsuite_check.py')
+GOLDEN = os.path.join(ROOT, 'lib', 'test', 'golden')
+TESTSUITE_SCRIPT = os.path.join(ROOT, 'conformance', 'testsuite_check.py')
 
 # The default size, what the main job runs: the catalogue plus this many random graphs,
 # one mutation each (about 7800 inputs: 2 minutes on 2 busy cores, conformance/README.md).
@@ -68,7 +76,7 @@ class Area:
 
     def __init__(self, name, unit):
         self.name, self.unit = name, unit
-        self.tally = common.Tally()
+        self.tally = Tally()
         # (input protocol, output protocol) -> Counter of units, for checkers that
         # report per protocol pair (roundtrip).
         self.pairs = collections.defaultdict(collections.Counter)
@@ -84,7 +92,7 @@ class Area:
         out = self.tally.to_json()
         out.update(unit=self.unit, available=self.available, notes=self.notes)
         if self.pairs:
-            out['pairs'] = {'%d->%d' % pair: common.Tally.summary(units)
+            out['pairs'] = {'%d->%d' % pair: Tally.summary(units)
                             for pair, units in sorted(self.pairs.items())}
         return out
 
@@ -97,7 +105,7 @@ class Area:
         for p in inputs:
             cells = []
             for q in outputs:
-                s = common.Tally.summary(self.pairs.get((p, q), {}))
+                s = Tally.summary(self.pairs.get((p, q), {}))
                 apart = sum(s['apart'].values())
                 cells.append('%d/%d%s' % (s['agree'], s['compared'],
                                           ' (+%d apart)' % apart if apart else ''))
@@ -174,18 +182,18 @@ class Suite:
         interrupted keeps what it found)."""
         self.cases += 1
         for name, v in verdicts.items():
-            module = common.checker(name)
+            module = checker(name)
             area = self.area(name, module.UNIT)
             area.tally.add(case.group, v['units'])
             if hasattr(module, 'units_by_pair'):
                 for pair, unit in module.units_by_pair(v).items():
                     area.pairs[pair][unit] += 1
-            if not common.disagrees(v):
+            if not disagrees(v):
                 continue
             if self.saved[name] >= self.args.save:
                 self.unsaved[name] += 1
                 continue
-            record = common.save_disagreement(name, v, case, self.tool, self.args.out)
+            record = save_disagreement(name, v, case, self.tool, self.args.out)
             self.records.append(record)
             self.saved[name] += 1
             if len(self.to_minimize[name]) < self.args.minimize:
@@ -197,7 +205,7 @@ class Suite:
 
 def check_all(areas, tool, case):
     """Every area's verdict on one case (in a worker process)."""
-    return {area: common.check_case(area, tool, case) for area in areas}
+    return {area: check_case(area, tool, case) for area in areas}
 
 
 class TimeUp(Exception):
@@ -211,14 +219,14 @@ def run_cases(suite, areas, progress):
     deadline = suite.start + args.time if args.time else None
     seen = set()
     pool = multiprocessing.get_context('fork').Pool(
-        args.jobs, initializer=common.init_worker, initargs=(areas,))
+        args.jobs, initializer=init_worker, initargs=(areas,))
     work = functools.partial(check_all, tuple(areas), suite.tool)
     seed = args.seed
     try:
         while True:
             progress.show('[suite] seed %d: generating cases' % seed, force=True)
-            cases = [c for c in common.build_cases(seed, args.count, None, args.mutations,
-                                                   not args.no_vectors, with_kwargs=True)
+            cases = [c for c in build_cases(seed, args.count, None, args.mutations,
+                                            not args.no_vectors, with_kwargs=True)
                      if _first_time(seen, c)]
             suite.seeds.append(seed)
             results = pool.imap(work, cases)     # chunksize 1: an iterator with next(timeout)
@@ -265,9 +273,9 @@ def minimize_all(suite, progress):
     if not tasks:
         return
     progress.show('[suite] minimizing %d disagreements' % len(tasks), force=True)
-    done = common.run_pool(common.minimize_task, tasks, suite.args.jobs,
-                           initializer=common.init_worker, initargs=(list(CASE_AREAS),),
-                           progress='minimized', chunksize=1)
+    done = run_pool(minimize_task, tasks, suite.args.jobs,
+                    initializer=init_worker, initargs=(list(CASE_AREAS),),
+                    progress='minimized', chunksize=1)
     by_input = {r['input']: r for r in done}
     suite.records = [by_input.get(r['input'], r) for r in suite.records]
 
@@ -308,8 +316,8 @@ def gtest_tests(data):
 def save_note(suite, area, name, what, lines, replay):
     """A disagreement that is not an input file: its .txt (what differs, the replay
     command) under out/<area>/, and a record of it."""
-    directory = common.repro_dir(area, out_dir=suite.args.out)
-    path = os.path.join(directory, common.safe_filename(name) + '.txt')
+    directory = repro_dir(area, out_dir=suite.args.out)
+    path = os.path.join(directory, safe_filename(name) + '.txt')
     text = '\n'.join(['case: %s (%s)' % (name, area)] + lines + ['replay: ' + replay]) + '\n'
     with open(path, 'w', encoding='utf-8') as f:
         f.write(text)
@@ -323,7 +331,7 @@ def reducers_area(suite, build_dir):
     (outcome by outcome), then the C++ test against the same table."""
     area = suite.area('reducers', 'outcomes')
     generator = os.path.join(GOLDEN, 'gen_reducer_cases.py')
-    check_table = common.python_command() + ' ' + generator + ' --check'
+    check_table = python_command() + ' ' + generator + ' --check'
     committed = _reducer_rows(open(os.path.join(GOLDEN, 'reducer_cases.tsv'),
                                    encoding='utf-8').read())
     proc = subprocess.run(
@@ -437,14 +445,14 @@ def testsuite_area(suite, build_dir):
                 data = json.load(f)
     except (subprocess.TimeoutExpired, OSError, ValueError) as exc:
         proc = None
-        area.notes.append('testsuite_check.py: %s' % common.error_text(exc))
+        area.notes.append('testsuite_check.py: %s' % error_text(exc))
     finally:
         os.unlink(path)
     if data is None:
         tail = proc.stderr.strip().splitlines()[-1:] if proc else []
         return area.unavailable('testsuite_check.py gave no report%s'
                                 % (': ' + tail[0] if tail else ''))
-    replay = ' '.join([common.python_command()] + cmd[1:])
+    replay = ' '.join([python_command()] + cmd[1:])
     for test in data.get('tests', []):
         outcome = test['outcome']
         if outcome == 'passed':
@@ -585,26 +593,26 @@ def replay(args):
         if m:
             group = m.group(1)
     with open(path, 'rb') as f:
-        case = common.Case(os.path.basename(path), group, f.read(), kwargs)
-    common.init_worker([area])
-    tool = common.Tool(args.pickletool, args.timeout)
-    v = common.check_case(area, tool, case)
-    module = common.checker(area)
+        case = Case(os.path.basename(path), group, f.read(), kwargs)
+    init_worker([area])
+    tool = Tool(args.pickletool, args.timeout)
+    v = check_case(area, tool, case)
+    module = checker(area)
     print('%s on %s: %s' % (area, path, ', '.join('%s %d' % kv for kv in v['units'].items())))
-    if common.disagrees(v) or any(k.startswith('apart:') for k in v['units']):
+    if disagrees(v) or any(k.startswith('apart:') for k in v['units']):
         print('\n'.join(module.describe(v)))
     print('by hand: ' + module.by_hand(tool, kwargs))
-    return 1 if common.disagrees(v) else 0
+    return 1 if disagrees(v) else 0
 
 
 # ---------------------------------------------------------------------------
 
 def main():
-    common.with_hash_seed_zero()
+    with_hash_seed_zero()
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog=__doc__.split('\n\n', 1)[1])
-    ap.add_argument('--pickletool', default=common.DEFAULT_TOOL,
+    ap.add_argument('--pickletool', default=DEFAULT_TOOL,
                     help='the tool under test (default: %(default)s)')
     ap.add_argument('--build-dir', help='where the C++ tests are (default: the build '
                                         'directory of --pickletool)')
@@ -630,8 +638,8 @@ def main():
                     help='save at most N disagreements per area (default 1000)')
     ap.add_argument('--list', type=int, default=10, metavar='N',
                     help='print at most N disagreements (all saved ones are in the report)')
-    ap.add_argument('--out', default=common.OUT_DIR, help='report directory (default: '
-                                                          '%(default)s)')
+    ap.add_argument('--out', default=OUT_DIR, help='report directory (default: '
+                                                   '%(default)s)')
     ap.add_argument('--replay', metavar='FILE', help='check one saved case again: '
                     'FILE is out/<area>/<case>.pickle')
     ap.add_argument('--encoding', help='with --replay: pickle.loads encoding')
@@ -640,7 +648,7 @@ def main():
                     help='with --replay: pickle.loads fix_imports=False')
     args = ap.parse_args()
     args.out = os.path.abspath(args.out)
-    common.check_tool(ap, args.pickletool)
+    check_tool(ap, args.pickletool)
     if args.replay:
         return replay(args)
     if args.count is None:
@@ -653,13 +661,13 @@ def main():
     build_dir = os.path.abspath(args.build_dir or
                                 os.path.dirname(os.path.dirname(os.path.abspath(args.pickletool))))
     for area in areas:
-        common.repro_dir(area, clear=True, out_dir=args.out)
+        repro_dir(area, clear=True, out_dir=args.out)
 
-    suite = Suite(args, common.Tool(args.pickletool, args.timeout))
+    suite = Suite(args, Tool(args.pickletool, args.timeout))
     progress = Progress(suite.start, suite.start + args.time if args.time else None)
     case_areas = [a for a in CASE_AREAS if a in areas]
     for name in case_areas:         # the table lists the areas in this order
-        suite.area(name, common.checker(name).UNIT)
+        suite.area(name, checker(name).UNIT)
     for name, run in (('reducers', reducers_area), ('copy', copy_area),
                       ('testsuite', testsuite_area)):
         if name in areas:

@@ -18,7 +18,7 @@ outcome    ok         the value is made only of None/bool/int/float/complex/str/
            ok-object  any other value; detail is `module.qualname` of its type
            err        detail is `ClassName: message` of CPython's exception
            imports    CPython's outcome depends on importing a module or calling
-                      something outside the safe set (conformance/common.py
+                      something outside the safe set (conformance/sandbox.py
                       SAFE_GLOBALS), or the error was raised inside a called object;
                       C++ tests skip these, except the `emulated.*` cases (calls
                       the library emulates).  detail is `ok <repr or type>` or
@@ -45,7 +45,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, ROOT)
 
-from conformance import common, vectors  # noqa: E402  (vectors imports test.pickletester)
+from conformance import vectors  # noqa: E402  (vectors imports test.pickletester)
+from conformance.oracle import reference_load  # noqa: E402
+from conformance.sandbox import raise_recursion_limit  # noqa: E402
 
 OUTPUT = os.path.join(HERE, 'unpickle_cases.tsv')
 
@@ -356,7 +358,7 @@ def check_set_order(value):
 
 def outcome(data, kwargs):
     """(outcome, detail text), or None for machine-dependent outcomes."""
-    out = common.reference_load(data, kwargs, repr_digits_limit=False)
+    out = reference_load(data, kwargs, repr_digits_limit=False)
     if out.status == 'err' and out.text.startswith('MemoryError'):
         return None
     if out.category != 'plain':
@@ -386,7 +388,7 @@ def main():
     ap.add_argument('--output', default=OUTPUT)
     args = ap.parse_args()
     warnings.simplefilter('ignore')         # DeprecationWarning for invalid escapes in STRING
-    common.raise_recursion_limit()
+    raise_recursion_limit()
     text = ''.join(lines())
     counts = {}
     for line in text.splitlines():

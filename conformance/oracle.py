@@ -1,0 +1,313 @@
+"""CPython's outcomes, the reference every checker compares the tool with.
+
+reference_load also decides which outcomes depend on something the library cannot
+know (an import, code a class runs, the machine's memory), so that those are
+counted apart rather than as disagreements.
+"""
+
+import collections
+import io
+import pickle
+import pickletools
+import re
+import sys
+import types
+
+from conformance.sandbox import (BlockedGlobal, GLOBALS_SEEN, guarded, is_safe_global,
+                                 memory_limit)
+from conformance.tools import same_error_class
+
+
+def error_text(exc):
+    """`ClassName: message`, the way the tools report an exception."""
+    msg = str(exc)
+    return '%s: %s' % (type(exc).__name__, msg) if msg else type(exc).__name__
+
+
+# ---------------------------------------------------------------------------
+# Value inspection.
+
+BUILTIN_VALUE_TYPES = frozenset([type(None), bool, int, float, complex, str, bytes, bytearray,
+                                 list, tuple, dict, set, frozenset])
+
+
+def is_builtin_value(obj):
+    """True if obj is made only of builtin value types (exact types, no subclasses)."""
+    seen = set()
+    todo = [obj]
+    while todo:
+        x = todo.pop()
+        if type(x) not in BUILTIN_VALUE_TYPES:
+            return False
+        if id(x) in seen:
+            continue
+        seen.add(id(x))
+        if type(x) is dict:
+            todo.extend(x.keys())
+            todo.extend(x.values())
+        elif type(x) in (list, tuple, set, frozenset):
+            todo.extend(x)
+    return True
+
+
+def describe_object(obj):
+    """Short description of a non-builtin result.
+
+    `global module.qualname` for a class or a module-level function (what the
+    pickle named), else `module.qualname` of the object's type.
+    """
+    if isinstance(obj, (type, types.FunctionType)) or (
+            isinstance(obj, types.BuiltinFunctionType)
+            and isinstance(getattr(obj, '__self__', None), types.ModuleType)):
+        return 'global %s.%s' % (obj.__module__, obj.__qualname__)
+    t = type(obj)
+    return '%s.%s' % (t.__module__, t.__qualname__)
+
+
+# ---------------------------------------------------------------------------
+# CPython reference behaviour.
+
+def reference_dis(data):
+    """(stdout bytes, error text or None) of `python3 -m pickletools FILE`."""
+    out = io.StringIO()
+    try:
+        pickletools.dis(data, out, None, 4, 0)
+        err = None
+    except Exception as exc:
+        err = error_text(exc)
+    return out.getvalue().encode('utf-8'), err
+
+
+Outcome = collections.namedtuple('Outcome', 'status text category globals')
+Outcome.__doc__ = """CPython's outcome for one input.
+
+status    'ok' (text = repr, the value is made of builtin value types),
+          'ok-object' (text = describe_object(value)) or 'err' (text = error_text)
+category  'plain'   only safe globals were involved: compare with the tool
+          'imports' an unsafe global was named, or importing failed
+          'call'    the error came from running code: raised inside a called
+                    object, or by an operation on an instance whose class decides
+                    the outcome (appending to it, calling it, hashing it, ...)
+          'memory'  CPython raised MemoryError (depends on the machine)
+globals   the (module, name) pairs find_class was asked for
+"""
+
+_IMPORT_ERRORS = (ImportError, BlockedGlobal)
+_ATTR_ERROR = re.compile(r"^(Can't get attribute |module '.*' has no attribute )")
+
+
+class InsideCall(Exception):
+    """The wrapped exception was raised by a called object, or by an operation on
+    an object that is not a builtin value (so its class decided the outcome)."""
+
+
+def _opaque(x):
+    """True for objects whose behaviour a value model cannot know: instances of
+    classes other than the builtin value types and object, and classes or
+    functions that are not builtins."""
+    if type(x) in BUILTIN_VALUE_TYPES or type(x) is object or x is Ellipsis \
+            or x is NotImplemented:
+        return False
+    if isinstance(x, (type, types.BuiltinFunctionType)) and \
+            getattr(x, '__module__', None) == 'builtins':
+        return False
+    return True
+
+
+def _unknown_target(x):
+    """True for objects a value model cannot know the methods or attributes of:
+    anything but instances of the builtin value types and object (classes too:
+    appending to `bytearray` calls bytearray.extend)."""
+    return type(x) not in BUILTIN_VALUE_TYPES and type(x) is not object
+
+
+def _guard_operands(opcode, operands):
+    """Dispatch entry that runs the standard one, tagging its errors InsideCall
+    when one of operands(self) (taken before it runs) is an unknown target."""
+    original = pickle._Unpickler.dispatch[opcode[0]]
+
+    def load(self):
+        try:
+            objs = operands(self)
+        except (IndexError, AttributeError):
+            objs = []
+        try:
+            original(self)
+        except InsideCall:
+            raise
+        except Exception as exc:
+            if any(_unknown_target(o) for o in objs):
+                raise InsideCall(exc) from exc
+            raise
+    return load
+
+
+def _below_mark(self):
+    return self.metastack[-1][-1]
+
+
+def _c_string_line(load):
+    """The load of a text number, reading its line as the C unpickler parses it: as a C
+    string, which ends at the first NUL (b'L12\\x00junk\\n' is 12 there, and an error
+    in pickle.py, which would hide a later error from a call)."""
+    def wrapped(self):
+        readline = self.readline
+
+        def c_line():
+            line = readline()
+            return line[:line.index(b'\0')] + b'\n' if b'\0' in line else line
+        self.readline = c_line
+        try:
+            load(self)
+        finally:
+            self.readline = readline
+    return wrapped
+
+
+class _CallProbe(pickle._Unpickler):
+    """Pure-Python unpickler that tags (InsideCall) the errors that come from
+    running code: calls made by REDUCE, NEWOBJ, NEWOBJ_EX, INST, OBJ and BUILD
+    (__setstate__, setattr), and operations on opaque objects (appending to,
+    setting items of, building or calling an instance; hashing one as a key).
+    INT and LONG read their line as the C unpickler does."""
+
+    dispatch = dict(pickle._Unpickler.dispatch)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.opaque_targets = 0     # BUILD, NEWOBJ, NEWOBJ_EX on opaque objects
+
+    @staticmethod
+    def _call(func, *args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except Exception as exc:
+            raise InsideCall(exc) from exc
+
+    def load_reduce(self):
+        args = self.stack.pop()
+        func = self.stack[-1]
+        if (callable(func) and type(args) is tuple) or _opaque(func):
+            self.stack[-1] = self._call(lambda: func(*args))
+        else:
+            self.stack[-1] = func(*args)
+    dispatch[pickle.REDUCE[0]] = load_reduce
+
+    def load_newobj(self):
+        args = self.stack.pop()
+        cls = self.stack.pop()
+        self.opaque_targets += _opaque(cls)
+        if (isinstance(cls, type) and type(args) is tuple) or _opaque(cls):
+            self.append(self._call(lambda: cls.__new__(cls, *args)))
+        else:
+            self.append(cls.__new__(cls, *args))
+    dispatch[pickle.NEWOBJ[0]] = load_newobj
+
+    def load_newobj_ex(self):
+        kwargs = self.stack.pop()
+        args = self.stack.pop()
+        cls = self.stack.pop()
+        self.opaque_targets += _opaque(cls)
+        if (isinstance(cls, type) and type(args) is tuple and type(kwargs) is dict) \
+                or _opaque(cls):
+            self.append(self._call(lambda: cls.__new__(cls, *args, **kwargs)))
+        else:
+            self.append(cls.__new__(cls, *args, **kwargs))
+    dispatch[pickle.NEWOBJ_EX[0]] = load_newobj_ex
+
+    def _instantiate(self, klass, args):
+        if args or not isinstance(klass, type) or hasattr(klass, '__getinitargs__'):
+            self.append(self._call(klass, *args))
+        else:
+            self.append(self._call(klass.__new__, klass))
+
+    def load_build(self):
+        inst = self.stack[-2]
+        self.opaque_targets += _unknown_target(inst)
+        if _unknown_target(inst):
+            self._call(pickle._Unpickler.load_build, self)
+        else:
+            pickle._Unpickler.load_build(self)
+    dispatch[pickle.BUILD[0]] = load_build
+
+    dispatch[pickle.APPEND[0]] = _guard_operands(pickle.APPEND, lambda u: [u.stack[-2]])
+    dispatch[pickle.APPENDS[0]] = _guard_operands(pickle.APPENDS, lambda u: [_below_mark(u)])
+    dispatch[pickle.SETITEM[0]] = _guard_operands(pickle.SETITEM,
+                                                  lambda u: [u.stack[-3], u.stack[-2]])
+    dispatch[pickle.SETITEMS[0]] = _guard_operands(
+        pickle.SETITEMS, lambda u: [_below_mark(u)] + u.stack[0::2])
+    dispatch[pickle.DICT[0]] = _guard_operands(pickle.DICT, lambda u: u.stack[0::2])
+    dispatch[pickle.ADDITEMS[0]] = _guard_operands(
+        pickle.ADDITEMS, lambda u: [_below_mark(u)] + u.stack)
+    dispatch[pickle.FROZENSET[0]] = _guard_operands(pickle.FROZENSET, lambda u: list(u.stack))
+    dispatch[pickle.INT[0]] = _c_string_line(pickle._Unpickler.load_int)
+    dispatch[pickle.LONG[0]] = _c_string_line(pickle._Unpickler.load_long)
+
+
+# C messages for checks whose answer depends on an object the probe calls opaque.
+_C_OPAQUE_CHECKS = re.compile(r'^UnpicklingError: (NEWOBJ(_EX)? \w+ argument must be a |'
+                              r'(slot )?state is not a dictionary)')
+
+
+def _raised_inside_call(data, kwargs, text):
+    """True if CPython's error `text` comes from running code (see _CallProbe).
+
+    Either the pure-Python unpickler fails inside a call or on an opaque object
+    with an error of the same class (the message may differ: for APPEND the C
+    unpickler calls extend() where pickle.py calls append()), or CPython's error
+    is one of the C checks of a BUILD or NEWOBJ operand and the probe met an
+    opaque one (whether a class has __setstate__, or whether an object is a
+    type, is up to the class).
+    """
+    probe = _CallProbe(io.BytesIO(data), **kwargs)
+    try:
+        with guarded(), memory_limit():
+            probe.load()
+    except InsideCall as exc:
+        if same_error_class(error_text(exc.args[0]), text):
+            return True
+    except Exception:
+        pass
+    return bool(_C_OPAQUE_CHECKS.match(text)) and probe.opaque_targets > 0
+
+
+def reference_load(data, kwargs=None, repr_digits_limit=True):
+    """CPython's outcome for `pickletool show` on data (pickle.loads, in memory).
+
+    The value's repr is part of the outcome only for values made of builtin
+    value types; it is computed like print(repr(value)) would, so an int of more
+    than 4300 digits is an error (ValueError) unless repr_digits_limit is False.
+    """
+    kwargs = kwargs or {}
+    err = None
+    try:
+        with guarded(), memory_limit():
+            value = pickle.loads(data, **kwargs)
+    except Exception as exc:
+        err = exc
+    seen = list(GLOBALS_SEEN)
+    imports = any(not is_safe_global(m, n) for m, n in seen)
+    if err is None:
+        if not is_builtin_value(value):
+            return Outcome('ok-object', describe_object(value),
+                           'imports' if imports else 'plain', seen)
+        old = sys.get_int_max_str_digits()
+        try:
+            if not repr_digits_limit:
+                sys.set_int_max_str_digits(0)
+            return Outcome('ok', repr(value), 'imports' if imports else 'plain', seen)
+        except Exception as exc:     # ValueError: the int digit limit
+            return Outcome('err', error_text(exc), 'imports' if imports else 'plain', seen)
+        finally:
+            sys.set_int_max_str_digits(old)
+    text = error_text(err)
+    if imports or isinstance(err, _IMPORT_ERRORS) or (
+            isinstance(err, AttributeError) and _ATTR_ERROR.match(str(err))):
+        category = 'imports'
+    elif isinstance(err, MemoryError):
+        category = 'memory'
+    elif seen and _raised_inside_call(data, kwargs, text):
+        category = 'call'
+    else:
+        category = 'plain'
+    return Outcome('err', text, category, seen)
