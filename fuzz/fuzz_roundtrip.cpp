@@ -22,6 +22,7 @@
 // names are written as Python 2 names that read back as others (_bz2.X is written as
 // bz2.X, which stays bz2.X; _dbm.X as dbm.X, read as dbm.ndbm.X), in CPython too.
 #include "fuzz.h"
+#include "globals.h"
 #include "value_internal.h"  // map_2to3, map_3to2
 
 namespace {

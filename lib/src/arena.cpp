@@ -1,4 +1,4 @@
-#include "pickle/arena.h"
+#include "pickle/detail/arena.h"
 
 #include <cstdlib>
 #include <string>

@@ -11,6 +11,7 @@
 #include "evaluate.h"
 #include "pickle/copyreg.h"
 #include "pickle/error.h"
+#include "access.h"
 #include "reduce.h"
 #include "value_internal.h"
 
@@ -126,7 +127,11 @@ bool is_immutable_builtin(const Object& o, bool deep) {
 class Copier {
  public:
   Copier(Graph& g, CopyMemo* memo, const CopyOptions& options)
-      : g_(g), memo_(memo), options_(options), eval_(&g, nullptr, 5) {}
+      : g_(g),
+        caller_memo_(memo),
+        memo_(memo ? &detail::Access::copies(*memo) : nullptr),
+        options_(options),
+        eval_(&g, nullptr, 5) {}
 
   Value shallow(Value x) {
     switch (x.kind()) {
@@ -220,7 +225,7 @@ class Copier {
       case Kind::ByteArray: return g_.new_bytearray(x.as_bytes().view());
       case Kind::Iterator: return copy_iterator(x);
       case Kind::Native:
-        if (auto hooks = x.as_native().cls().hooks(); hooks->deepcopy) return hooks->deepcopy(g_, x, *memo_);
+        if (auto hooks = x.as_native().cls().hooks(); hooks->deepcopy) return hooks->deepcopy(g_, x, *caller_memo_);
         return reconstruct_from_reduction(x);
       case Kind::Object:
         if (is_immutable_builtin(x.as_object(), /*deep=*/true)) return x;
@@ -377,7 +382,8 @@ class Copier {
   }
 
   Graph& g_;
-  CopyMemo* memo_;  // null: a shallow copy
+  CopyMemo* caller_memo_;                                   // null: a shallow copy
+  std::unordered_map<const detail::Node*, Value>* memo_;  // its table
   const CopyOptions& options_;
   detail::Evaluator eval_;
   std::size_t depth_ = 0;

@@ -10,6 +10,8 @@
 #include "pickle/error.h"
 #include "pytext.h"
 #include "reduce.h"
+#include "access.h"
+#include "globals.h"
 #include "value_internal.h"
 
 namespace pickle::detail {
@@ -316,7 +318,7 @@ Value Evaluator::call(Value callable, Value args) {
         // How bytes are pickled below protocol 3 (gigabytes, for arrays): straight into
         // the graph. A code point above U+00FF is left to the general path's error.
         const std::size_t size = code_point_count(text);
-        auto* out = static_cast<std::uint8_t*>(g_->arena().allocate(size, 1));
+        auto* out = static_cast<std::uint8_t*>(detail::Access::arena(*g_).allocate(size, 1));
         if (encode_latin1_to(text, out)) return g_->new_bytes_view(std::span(out, size));
       }
       std::string encoded;
@@ -467,7 +469,7 @@ Value Evaluator::call_bytes(Value callable, Value args, bool bytearray) {
         std::int64_t n = x.as_int();
         if (n < 0) fail(ErrorType::ValueError, "negative count");
         auto count = static_cast<std::size_t>(n);
-        if (count > g_->arena().limit() - std::min(g_->arena().limit(), g_->bytes_allocated())) {
+        if (count > detail::Access::arena(*g_).limit() - std::min(detail::Access::arena(*g_).limit(), g_->bytes_allocated())) {
           fail(ErrorType::MemoryError, "bytes object of " + std::to_string(count) + " bytes exceeds the memory limit");
         }
         std::string zeros(count, '\0');

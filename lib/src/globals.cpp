@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <iterator>
 
+#include "globals.h"
 #include "value_internal.h"
 
 namespace pickle::detail {

@@ -8,6 +8,7 @@
 
 #include "bigint.h"
 #include "pickle/dis.h"
+#include "pickle/optimize.h"
 #include "pickle/error.h"
 #include "value_internal.h"
 

@@ -23,6 +23,8 @@
 #include "pickle/opcodes.h"
 #include "pytext.h"
 #include "reduce.h"
+#include "access.h"
+#include "globals.h"
 #include "value_internal.h"
 #include "wtf8.h"
 
@@ -1111,7 +1113,7 @@ struct Pickler::Impl {
   // data.decode('latin1'), written straight into the scratch graph (bytes can be large).
   Value latin1_str(std::string_view data) {
     const std::size_t size = detail::utf8_size_of_latin1(data);
-    char* chars = static_cast<char*>(scratch.arena().allocate(size, 1));
+    char* chars = static_cast<char*>(detail::Access::arena(scratch).allocate(size, 1));
     detail::decode_latin1_to(data, chars);
     // One character: the str CPython's decoder shares.
     if (data.size() == 1) return fresh_str(std::string_view(chars, size));
@@ -1409,7 +1411,7 @@ void Pickler::clear_memo() {
   impl_->name_strs.clear();
   impl_->global_keys.clear();
   // A fresh scratch graph only when this dump made nodes (small messages make none).
-  if (impl_->scratch.arena().bytes_allocated() != 0) impl_->scratch = Graph();
+  if (impl_->scratch.bytes_allocated() != 0) impl_->scratch = Graph();
 }
 
 std::string dumps(Value v, const PicklerOptions& options) try {

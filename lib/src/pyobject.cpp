@@ -10,10 +10,12 @@
 #include <string>
 #include <utility>
 
+#include "access.h"
 #include "bigint.h"
 #include "cpython_set.h"
 #include "pickle/copyreg.h"
 #include "pickle/error.h"
+#include "globals.h"
 #include "value_internal.h"
 #include "wtf8.h"
 
@@ -231,20 +233,20 @@ struct KeyMode {
   }
   static std::optional<std::uint64_t> floating(double d) { return hash_double(d); }
   static std::uint64_t str(const Str& s) {
-    if (!s.cached_hash()) s.cache_hash(hash_str(s.utf8()));
-    return s.cached_hash();
+    if (!Access::cached_hash(s)) Access::cache_hash(s, hash_str(s.utf8()));
+    return Access::cached_hash(s);
   }
   static std::uint64_t bytes(const Bytes& b) {
-    if (!b.cached_hash()) b.cache_hash(hash_bytes(b.chars()) | 1);
-    return b.cached_hash();
+    if (!Access::cached_hash(b)) Access::cache_hash(b, hash_bytes(b.chars()) | 1);
+    return Access::cached_hash(b);
   }
   template <class Node>
   static std::uint64_t cached(const Node& n) {
-    return n.cached_hash();
+    return Access::cached_hash(n);
   }
   template <class Node>
   static std::uint64_t cache(const Node& n, std::uint64_t h) {
-    n.cache_hash(h | 1);  // 0 means "not computed"
+    Access::cache_hash(n, h | 1);  // 0 means "not computed"
     return h | 1;
   }
   static std::optional<std::uint64_t> other(Value v) {

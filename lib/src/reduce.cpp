@@ -6,6 +6,7 @@
 #include "cpython_set.h"
 #include "pickle/copyreg.h"
 #include "pickle/error.h"
+#include "access.h"
 #include "value_internal.h"
 
 namespace pickle::detail {
@@ -368,7 +369,7 @@ ReduceValue reduce_value_from_tuple(Value rv, Graph& scratch) {
     } else {
       std::vector<Value> items = iterator_items(dictitems, scratch);
       auto* entries = static_cast<Dict::Entry*>(
-          scratch.arena().allocate(items.size() * sizeof(Dict::Entry), alignof(Dict::Entry)));
+          detail::Access::arena(scratch).allocate(items.size() * sizeof(Dict::Entry), alignof(Dict::Entry)));
       std::size_t n = 0;
       for (; n < items.size(); ++n) {
         // CPython checks each item as batch_dict reaches it, after saving the arguments

@@ -12,6 +12,7 @@
 #include "pickle/copyreg.h"
 #include "pickle/value.h"
 #include "pytext.h"
+#include "globals.h"
 #include "value_internal.h"
 
 namespace pickle {

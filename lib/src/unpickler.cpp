@@ -17,6 +17,8 @@
 #include "pickle/opcodes.h"
 #include "pytext.h"
 #include "reduce.h"
+#include "access.h"
+#include "globals.h"
 #include "value_internal.h"
 
 namespace pickle {
@@ -881,7 +883,7 @@ Value Unpickler::Impl::load(Graph& graph) {
   eval.set_proto(0);
   op_start = nullptr;
   tuple2_end = nullptr;  // no TUPLE2 yet in this pickle
-  detail::Arena& arena = graph.arena();
+  detail::Arena& arena = detail::Access::arena(graph);
   const std::size_t saved_limit = arena.limit();
   const std::size_t used = arena.bytes_allocated();
   arena.set_limit(used > std::numeric_limits<std::size_t>::max() - opts.limits.max_memory

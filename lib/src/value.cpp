@@ -17,6 +17,8 @@
 #include "pickle/error.h"
 #include "pytext.h"
 #include "pyobject.h"
+#include "access.h"
+#include "globals.h"
 #include "value_internal.h"
 
 namespace pickle {
@@ -309,24 +311,24 @@ Value Graph::new_memoryview(std::span<const std::uint8_t> data) {
 // ---- containers ------------------------------------------------------------------------
 
 std::span<std::uint8_t> Bytes::data() {
-  if (kind != Kind::ByteArray) detail::throw_wrong_kind(Value::from_node(this), "bytearray");
+  if (kind != Kind::ByteArray) detail::throw_wrong_kind(detail::Access::from_node(this), "bytearray");
   return {data_, size_};
 }
 
 void Bytes::assign(Graph& g, std::span<const std::uint8_t> data) {
-  if (kind != Kind::ByteArray) detail::throw_wrong_kind(Value::from_node(this), "bytearray");
+  if (kind != Kind::ByteArray) detail::throw_wrong_kind(detail::Access::from_node(this), "bytearray");
   if ((flags & detail::kExported) && data.size() != size_) {
     throw Error(ErrorType::BufferError, "Existing exports of data: object cannot be re-sized");
   }
-  auto* bytes = static_cast<std::uint8_t*>(g.arena().allocate(data.size(), 1));
+  auto* bytes = static_cast<std::uint8_t*>(detail::Access::arena(g).allocate(data.size(), 1));
   if (!data.empty()) std::memcpy(bytes, data.data(), data.size());
   data_ = bytes;
   size_ = data.size();
   hash_ = 0;
 }
 
-void List::append(Graph& g, Value v) { items_.push_back(g.arena(), v); }
-void List::reserve(Graph& g, std::size_t n) { items_.reserve(g.arena(), n); }
+void List::append(Graph& g, Value v) { items_.push_back(detail::Access::arena(g), v); }
+void List::reserve(Graph& g, std::size_t n) { items_.reserve(detail::Access::arena(g), n); }
 void List::extend(Graph& g, std::span<const Value> items) {
   if (items.empty()) return;
   std::less<const Value*> before;
@@ -336,7 +338,7 @@ void List::extend(Graph& g, std::span<const Value> items) {
     extend(g, copy);
     return;
   }
-  items_.reserve(g.arena(), items_.size + items.size());
+  items_.reserve(detail::Access::arena(g), items_.size + items.size());
   std::memcpy(static_cast<void*>(items_.data + items_.size), items.data(), items.size() * sizeof(Value));
   items_.size += items.size();
 }
@@ -393,7 +395,7 @@ void Dict::grow_index(Graph& g) {
     return;
   }
   std::size_t cap = std::bit_ceil(n * 2 < 32 ? std::size_t{32} : n * 2);
-  index_ = static_cast<std::uint32_t*>(g.arena().allocate(cap * sizeof(std::uint32_t), 4));
+  index_ = static_cast<std::uint32_t*>(detail::Access::arena(g).allocate(cap * sizeof(std::uint32_t), 4));
   std::memset(index_, 0, cap * sizeof(std::uint32_t));
   index_mask_ = cap - 1;
   for (std::size_t i = 0; i < n; ++i) {
@@ -410,14 +412,14 @@ void Dict::set(Graph& g, Value key, Value value) {
     entries_.data[i].value = value;
     return;
   }
-  Entry& e = entries_.append_slot(g.arena());
+  Entry& e = entries_.append_slot(detail::Access::arena(g));
   e.key = key;
   e.value = value;
   e.hash = hash;
   if (entries_.size > kLinearEntries) grow_index(g);
 }
 
-void Dict::reserve(Graph& g, std::size_t n) { entries_.reserve(g.arena(), entries_.size + n); }
+void Dict::reserve(Graph& g, std::size_t n) { entries_.reserve(detail::Access::arena(g), entries_.size + n); }
 
 const Value* Dict::find(Value key) const {
   std::size_t i = lookup(key, py_hash(key));
@@ -448,7 +450,7 @@ bool Set::add(Graph& g, Value item) {
   std::uint64_t hash = py_hash(item);
   if (table_.lookup(item, hash) != kNotFound) return false;
   hash_ = 0;
-  Dict::Entry& e = table_.entries_.append_slot(g.arena());
+  Dict::Entry& e = table_.entries_.append_slot(detail::Access::arena(g));
   e.key = item;
   e.value = Value();
   e.hash = hash;
@@ -458,13 +460,13 @@ bool Set::add(Graph& g, Value item) {
 
 bool Set::contains(Value item) const { return table_.lookup(item, py_hash(item)) != kNotFound; }
 
-void Object::append(Graph& g, Value item) { list_items_.push_back(g.arena(), item); }
+void Object::append(Graph& g, Value item) { list_items_.push_back(detail::Access::arena(g), item); }
 void Object::set_item(Graph& g, Value key, Value value) {
-  Dict::Entry& e = dict_items_.append_slot(g.arena());
+  Dict::Entry& e = dict_items_.append_slot(detail::Access::arena(g));
   e.key = key;
   e.value = value;
   e.hash = 0;
 }
-void Object::add(Graph& g, Value item) { set_items_.push_back(g.arena(), item); }
+void Object::add(Graph& g, Value item) { set_items_.push_back(detail::Access::arena(g), item); }
 
 }  // namespace pickle

@@ -7,6 +7,7 @@
 
 #include "pickle/error.h"
 #include "pickle/value.h"
+#include "access.h"
 
 namespace pickle {
 namespace {
@@ -220,7 +221,7 @@ TEST(Graph, CyclesAreHandledByDeepEqual) {
 
 TEST(Graph, ArenaLimitIsEnforced) {
   Graph g;
-  g.arena().set_limit(g.bytes_allocated() + 1000);
+  detail::Access::arena(g).set_limit(g.bytes_allocated() + 1000);
   std::string big(2000, 'x');
   try {
     g.new_str(big);

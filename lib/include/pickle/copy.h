@@ -23,9 +23,19 @@
 
 namespace pickle {
 
-/// deepcopy's memo: original node -> its copy. Pass the same memo to several deepcopy
-/// calls to keep sharing between their results (Python's `memo` argument).
-using CopyMemo = std::unordered_map<const detail::Node*, Value>;
+/// deepcopy's memo: each original container's copy. Pass the same memo to several
+/// deepcopy calls to keep sharing between their results (Python's `memo` argument).
+class CopyMemo {
+ public:
+  /// Originals remembered (Python's len(memo), less its keep-alive entry).
+  std::size_t size() const noexcept { return copies_.size(); }
+  bool empty() const noexcept { return copies_.empty(); }
+  void clear() noexcept { copies_.clear(); }
+
+ private:
+  friend struct detail::Access;
+  std::unordered_map<const detail::Node*, Value> copies_;
+};
 
 struct CopyOptions {
   /// Nesting depth at which deepcopy stops with RecursionError (it recurses, as Python's

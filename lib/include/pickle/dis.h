@@ -49,12 +49,3 @@ struct GenOp {
 void genops(std::span<const std::uint8_t> data, Graph& g, const std::function<void(const GenOp&)>& visit);
 
 }  // namespace pickle
-
-namespace pickle {
-
-/// pickletools.optimize(data): the pickle without the PUT/MEMOIZE opcodes no GET refers
-/// to, memo indexes renumbered and frames rebuilt as pickletools does (with pickle.py's
-/// framer). Throws pickletools' errors for malformed input.
-std::string optimize(std::span<const std::uint8_t> data);
-
-}  // namespace pickle

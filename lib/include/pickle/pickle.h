@@ -37,6 +37,7 @@
 #include "pickle/io.h"
 #include "pickle/numpy.h"
 #include "pickle/opcodes.h"
+#include "pickle/optimize.h"
 #include "pickle/pickler.h"
 #include "pickle/stdlib.h"
 #include "pickle/unpickler.h"

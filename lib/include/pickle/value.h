@@ -30,7 +30,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "pickle/arena.h"
+#include "pickle/detail/arena.h"
 
 namespace pickle {
 
@@ -93,6 +93,10 @@ class Buffer;
 class Native;
 class Iterator;
 class NativeClass;
+namespace detail {
+/// The library's own access to what the value model keeps private (lib/src/access.h).
+struct Access;
+}  // namespace detail
 
 class Value {
  public:
@@ -102,14 +106,6 @@ class Value {
   static constexpr Value boolean(bool b) noexcept { Value v(Kind::Bool); v.i_ = b; return v; }
   static constexpr Value integer(std::int64_t i) noexcept { Value v(Kind::Int); v.i_ = i; return v; }
   static constexpr Value floating(double d) noexcept { Value v(Kind::Float); v.f_ = d; return v; }
-  /// Wraps a node; `node` must belong to a Graph.
-  static Value from_node(detail::Node* node) noexcept {
-    Value v(node->kind);
-    v.node_ = node;
-    v.big_ = node->kind == Kind::Int;
-    return v;
-  }
-
   Kind kind() const noexcept { return kind_; }
   bool is_none() const noexcept { return kind_ == Kind::None; }
   bool is_bool() const noexcept { return kind_ == Kind::Bool; }
@@ -195,6 +191,15 @@ class Value {
   }
 
  private:
+  friend class Graph;
+  friend struct detail::Access;
+  /// Wraps a node; `node` must belong to a Graph.
+  static Value from_node(detail::Node* node) noexcept {
+    Value v(node->kind);
+    v.node_ = node;
+    v.big_ = node->kind == Kind::Int;
+    return v;
+  }
   constexpr explicit Value(Kind k) noexcept : kind_(k), big_(false), i_(0) {}
   Kind kind_;
   bool big_;  // an Int held as a BigInt node
@@ -239,12 +244,12 @@ class Complex : public detail::Node {
 class Str : public detail::Node {
  public:
   std::string_view utf8() const noexcept { return {data_, size_}; }
+ private:
+  friend class Graph;
+  friend struct detail::Access;
   /// Hash memo used by dict and set (0: not computed yet).
   std::uint64_t cached_hash() const noexcept { return hash_; }
   void cache_hash(std::uint64_t h) const noexcept { hash_ = h; }
-
- private:
-  friend class Graph;
   Str() : Node(Kind::Str) {}
   const char* data_ = nullptr;
   std::size_t size_ = 0;
@@ -264,11 +269,11 @@ class Bytes : public detail::Node {
   /// bytearray only (TypeError for bytes): replaces the contents; the node keeps its
   /// identity.
   void assign(Graph& g, std::span<const std::uint8_t> data);
-  std::uint64_t cached_hash() const noexcept { return hash_; }
-  void cache_hash(std::uint64_t h) const noexcept { hash_ = h; }
-
  private:
   friend class Graph;
+  friend struct detail::Access;
+  std::uint64_t cached_hash() const noexcept { return hash_; }
+  void cache_hash(std::uint64_t h) const noexcept { hash_ = h; }
   explicit Bytes(Kind k) : Node(k) {}
   std::uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
@@ -310,13 +315,13 @@ class Tuple : public detail::Node {
   std::span<const Value> items() const noexcept { return {begin(), size_}; }
   const Value* begin() const noexcept { return reinterpret_cast<const Value*>(this + 1); }
   const Value* end() const noexcept { return begin() + size_; }
+ private:
+  friend class Graph;
+  friend struct detail::Access;
   /// Hash memo (0: not computed yet). CPython recomputes a tuple's hash each time; the
   /// memo keeps hashing a graph of shared tuples linear in its nodes.
   std::uint64_t cached_hash() const noexcept { return hash_; }
   void cache_hash(std::uint64_t h) const noexcept { hash_ = h; }
-
- private:
-  friend class Graph;
   Tuple() : Node(Kind::Tuple) {}
   std::size_t size_ = 0;
   mutable std::uint64_t hash_ = 0;
@@ -401,12 +406,12 @@ class Set : public detail::Node {
   /// s.add(item). Throws TypeError for unhashable items. Returns false if already present.
   bool add(Graph& g, Value item);
   bool contains(Value item) const;
+ private:
+  friend class Graph;
+  friend struct detail::Access;
   /// Hash memo of a frozenset (0: not computed yet), as CPython's.
   std::uint64_t cached_hash() const noexcept { return hash_; }
   void cache_hash(std::uint64_t h) const noexcept { hash_ = h; }
-
- private:
-  friend class Graph;
   explicit Set(Kind k) : Node(k) {}
   Dict table_;  // values unused
   mutable std::uint64_t hash_ = 0;
@@ -700,16 +705,16 @@ class Graph {
   /// Marks a global as an attribute (see Global::is_attribute).
   void mark_attribute(Value global) noexcept { global.node()->flags |= detail::kAttribute; }
 
+  /// Bytes this graph has taken from its arena (nodes, strings, tables).
+  std::size_t bytes_allocated() const noexcept { return arena_.bytes_allocated(); }
+
+ private:
+  friend struct detail::Access;
   /// Uninitialised storage in the graph (for building strings in place).
   char* allocate_chars(std::size_t n) { return static_cast<char*>(arena_.allocate(n, 1)); }
   /// A str whose bytes were written into allocate_chars() storage.
   Value adopt_str(const char* data, std::size_t size);
   Value adopt_bytes(Kind kind, std::uint8_t* data, std::size_t size);
-
-  detail::Arena& arena() noexcept { return arena_; }
-  std::size_t bytes_allocated() const noexcept { return arena_.bytes_allocated(); }
-
- private:
   // Nodes have private constructors: only the Graph builds them.
   template <class T, class... Args>
   T* make(Args&&... args) {

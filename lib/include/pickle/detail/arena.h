@@ -1,4 +1,4 @@
-// pickle/arena.h: the bump allocator every Graph owns.
+// pickle/detail/arena.h: the bump allocator every Graph owns.
 //
 // All nodes of a graph live in one Arena and are freed together when the Graph dies:
 // nothing is reference counted, so cycles cannot leak and destroying a graph nested a

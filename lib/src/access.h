@@ -1,0 +1,29 @@
+// What the value model keeps private from users (pickle/value.h), for the library's own
+// sources: the graph's arena, wrapping a node, and the hash memos of str, bytes, tuple
+// and frozenset, deepcopy's memo.
+#pragma once
+
+#include <cstdint>
+
+#include <unordered_map>
+
+#include "pickle/copy.h"
+#include "pickle/value.h"
+
+namespace pickle::detail {
+
+struct Access {
+  static Arena& arena(Graph& g) noexcept { return g.arena_; }
+  static Value from_node(Node* node) noexcept { return Value::from_node(node); }
+  template <class HashedNode>
+  static std::uint64_t cached_hash(const HashedNode& n) noexcept {
+    return n.cached_hash();
+  }
+  template <class HashedNode>
+  static void cache_hash(const HashedNode& n, std::uint64_t h) noexcept {
+    n.cache_hash(h);
+  }
+  static std::unordered_map<const Node*, Value>& copies(CopyMemo& memo) noexcept { return memo.copies_; }
+};
+
+}  // namespace pickle::detail
