@@ -389,6 +389,24 @@ struct CPythonMode {
   static std::optional<std::uint64_t> other(Value) { return std::nullopt; }
 };
 
+template <class Mode>
+std::optional<std::uint64_t> hash_in(Value v, Mode& mode, int depth);
+
+// A tuple's or frozenset's hash: its members' hashes combined by Combination (TupleHash,
+// FrozenSetHash), memoized where the mode memoizes.
+template <class Combination, class Container, class Mode>
+std::optional<std::uint64_t> hash_container(const Container& c, Mode& mode, int depth) {
+  if (std::uint64_t h = mode.cached(c)) return h;
+  mode.enter_container(depth);
+  Combination h;
+  for (Value item : c) {
+    const auto member = hash_in(item, mode, depth + 1);
+    if (!member) return std::nullopt;
+    h.add(*member);
+  }
+  return mode.cache(c, h.result(c.size()));
+}
+
 // hash(v) in either mode: numbers, tuples and frozensets as CPython; the mode decides str,
 // bytes and the rest, and whether a failure throws (KeyMode) or gives up (nullopt).
 template <class Mode>
@@ -406,30 +424,8 @@ std::optional<std::uint64_t> hash_in(Value v, Mode& mode, int depth) {
     }
     case Kind::Str: return mode.str(v.as_str());
     case Kind::Bytes: return mode.bytes(v.as_bytes());
-    case Kind::Tuple: {
-      const Tuple& t = v.as_tuple();
-      if (std::uint64_t h = mode.cached(t)) return h;
-      mode.enter_container(depth);
-      TupleHash h;
-      for (Value item : t) {
-        const auto lane = hash_in(item, mode, depth + 1);
-        if (!lane) return std::nullopt;
-        h.add(*lane);
-      }
-      return mode.cache(t, h.result(t.size()));
-    }
-    case Kind::FrozenSet: {
-      const Set& s = v.as_set();
-      if (std::uint64_t h = mode.cached(s)) return h;
-      mode.enter_container(depth);
-      FrozenSetHash h;
-      for (Value item : s) {
-        const auto member = hash_in(item, mode, depth + 1);
-        if (!member) return std::nullopt;
-        h.add(*member);
-      }
-      return mode.cache(s, h.result(s.size()));
-    }
+    case Kind::Tuple: return hash_container<TupleHash>(v.as_tuple(), mode, depth);
+    case Kind::FrozenSet: return hash_container<FrozenSetHash>(v.as_set(), mode, depth);
     default:
       return mode.other(v);
   }

@@ -40,25 +40,9 @@ struct Case {
 const std::vector<Case>& all_cases() {
   static const std::vector<Case> cases = [] {
     std::vector<Case> v;
-    const std::string path = std::string(PICKLE_GOLDEN_DIR) + "/pickle_cases.tsv";
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      ADD_FAILURE() << "cannot open " << path;
-      return v;
-    }
-    std::string line;
-    int number = 0;
-    while (std::getline(in, line)) {
-      ++number;
-      if (line.empty()) continue;
-      std::vector<std::string_view> f;
-      std::string_view rest(line);
-      for (;;) {
-        const std::size_t tab = rest.find('\t');
-        f.push_back(rest.substr(0, tab));
-        if (tab == std::string_view::npos) break;
-        rest.remove_prefix(tab + 1);
-      }
+    for (const text_golden::Row& row : text_golden::read_rows("pickle_cases.tsv")) {
+      const int number = row.line;
+      const std::vector<std::string>& f = row.fields;
       Case c;
       c.line = number;
       if (f.size() != 6 || (f[3] != "ok" && f[3] != "err") || f[2].size() != 1 || f[2][0] < '0' ||

@@ -28,16 +28,11 @@ struct Case {
 };
 
 std::vector<Case> read_cases() {
-  std::ifstream in(std::string(PICKLE_GOLDEN_DIR) + "/reducer_cases.tsv");
   std::vector<Case> cases;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> f;
-    std::stringstream ss(line);
-    std::string field;
-    while (std::getline(ss, field, '\t')) f.push_back(field);
+  for (const text_golden::Row& row : text_golden::read_rows("reducer_cases.tsv")) {
+    const auto& f = row.fields;
     if (f.size() != 12) {
-      ADD_FAILURE() << "malformed line: " << line.substr(0, 80);
+      ADD_FAILURE() << "reducer_cases.tsv:" << row.line << ": expected 12 fields";
       continue;
     }
     cases.push_back({f[0], f[1], f[2], text_golden::unhex(f[3]), {f.begin() + 4, f.begin() + 10}, f[10], f[11]});

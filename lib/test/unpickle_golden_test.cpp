@@ -19,15 +19,13 @@ struct Case {
 };
 
 std::vector<Case> read_cases() {
-  std::ifstream in(std::string(PICKLE_GOLDEN_DIR) + "/unpickle_cases.tsv");
   std::vector<Case> cases;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> f;
-    std::stringstream ss(line);
-    std::string field;
-    while (std::getline(ss, field, '\t')) f.push_back(field);
-    if (f.size() != 5) continue;
+  for (const text_golden::Row& row : text_golden::read_rows("unpickle_cases.tsv")) {
+    const auto& f = row.fields;
+    if (f.size() != 5) {
+      ADD_FAILURE() << "unpickle_cases.tsv:" << row.line << ": expected 5 fields";
+      continue;
+    }
     cases.push_back({f[0], text_golden::unhex(f[1]), f[2], f[3], text_golden::unhex(f[4])});
   }
   return cases;

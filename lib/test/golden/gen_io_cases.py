@@ -66,6 +66,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from gen_pickle_cases import encode_field  # noqa: E402
+from golden_file import write_or_check  # noqa: E402
 
 OUTPUT = os.path.join(HERE, 'io_cases.tsv')
 LINES = []
@@ -469,15 +470,8 @@ def main():
     parser.add_argument('--check', action='store_true', help='fail if the file is stale')
     args = parser.parse_args()
     text = generate()
-    if args.check:
-        with open(OUTPUT, encoding='utf-8') as f:
-            if f.read() != text:
-                sys.exit('%s is stale: run %s' % (OUTPUT, sys.argv[0]))
-        return
-    with open(OUTPUT, 'w', encoding='utf-8') as f:
-        f.write(text)
-    print('%d cases written to %s' % (len(LINES), OUTPUT))
+    return write_or_check(OUTPUT, text, args.check)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -81,6 +81,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, ROOT)
 
 from conformance import objects as O                          # noqa: E402
+from golden_file import write_or_check  # noqa: E402
 
 OUTPUT = os.path.join(HERE, 'pickle_cases.tsv')
 PROTOCOLS = range(6)
@@ -830,17 +831,7 @@ def main():
             excluded[f[5].split(':')[0]] += 1
     summary = ', '.join('%s %d' % kv for kv in sorted(counts.items()))
     summary += '; excluded: ' + ', '.join('%s %d' % kv for kv in sorted(excluded.items()))
-    if args.check:
-        with open(args.output, encoding='utf-8') as f:
-            same = f.read() == text
-        print('%s is %s (%d cases: %s)' % (args.output, 'up to date' if same else 'STALE',
-                                           len(text.splitlines()), summary))
-        return 0 if same else 1
-    with open(args.output, 'w', encoding='utf-8', newline='\n') as f:
-        f.write(text)
-    print('wrote %d cases (%d bytes) to %s (%s)' % (len(text.splitlines()), len(text),
-                                                     args.output, summary))
-    return 0
+    return write_or_check(args.output, text, args.check, summary)
 
 
 if __name__ == '__main__':

@@ -43,6 +43,8 @@ import sys
 import threading
 import types
 
+from golden_file import write_or_check  # noqa: E402
+
 if os.environ.get('PYTHONHASHSEED') != '0':
     os.execve(sys.executable, [sys.executable] + sys.argv,
               dict(os.environ, PYTHONHASHSEED='0'))
@@ -583,16 +585,7 @@ def main():
     ap.add_argument('--output', default=OUTPUT)
     args = ap.parse_args()
     text = lines()
-    if args.check:
-        with open(args.output, encoding='utf-8') as f:
-            same = f.read() == text
-        print('%s is %s (%d lines)' % (args.output, 'up to date' if same else 'STALE',
-                                       len(text.splitlines())))
-        return 0 if same else 1
-    with open(args.output, 'w', encoding='utf-8', newline='\n') as f:
-        f.write(text)
-    print('wrote %d lines (%d bytes) to %s' % (len(text.splitlines()), len(text), args.output))
-    return 0
+    return write_or_check(args.output, text, args.check)
 
 
 if __name__ == '__main__':

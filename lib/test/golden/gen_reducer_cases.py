@@ -35,6 +35,7 @@ import os
 import pickle
 import sys
 import types
+from golden_file import write_or_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUTPUT = os.path.join(HERE, 'reducer_cases.tsv')
@@ -270,15 +271,8 @@ def main():
     parser.add_argument('--check', action='store_true', help='fail if the file is stale')
     args = parser.parse_args()
     text = '\n'.join(rows()) + '\n'
-    if args.check:
-        with open(OUTPUT, encoding='utf-8') as f:
-            if f.read() != text:
-                sys.exit(f'{OUTPUT} is stale: rerun {sys.argv[0]}')
-        return
-    with open(OUTPUT, 'w', encoding='utf-8') as f:
-        f.write(text)
-    print(f'wrote {OUTPUT}')
+    return write_or_check(OUTPUT, text, args.check)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

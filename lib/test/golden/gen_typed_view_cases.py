@@ -65,6 +65,8 @@ import sys
 import types
 import zoneinfo
 
+from golden_file import write_or_check  # noqa: E402
+
 sys.path.append('/usr/lib/python3/dist-packages')
 import numpy as np  # noqa: E402
 
@@ -527,16 +529,7 @@ def main():
         kind = row.split('\t')[1]
         counts[kind] = counts.get(kind, 0) + 1
     summary = ', '.join('%s %d' % kv for kv in sorted(counts.items()))
-    if args.check:
-        with open(args.output, encoding='utf-8') as f:
-            same = f.read() == text
-        print('%s is %s (%d cases: %s)' % (args.output, 'up to date' if same else 'STALE',
-                                           len(text.splitlines()), summary))
-        return 0 if same else 1
-    with open(args.output, 'w', encoding='utf-8', newline='\n') as f:
-        f.write(text)
-    print('wrote %d cases to %s (%s)' % (len(text.splitlines()), args.output, summary))
-    return 0
+    return write_or_check(args.output, text, args.check, summary)
 
 
 if __name__ == '__main__':

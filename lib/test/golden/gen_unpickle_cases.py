@@ -48,6 +48,7 @@ sys.path.insert(0, ROOT)
 from conformance import vectors  # noqa: E402  (vectors imports test.pickletester)
 from conformance.oracle import reference_load  # noqa: E402
 from conformance.sandbox import raise_recursion_limit  # noqa: E402
+from golden_file import write_or_check  # noqa: E402
 
 OUTPUT = os.path.join(HERE, 'unpickle_cases.tsv')
 
@@ -395,16 +396,7 @@ def main():
         kind = line.split('\t')[3]
         counts[kind] = counts.get(kind, 0) + 1
     summary = ', '.join('%s %d' % kv for kv in sorted(counts.items()))
-    if args.check:
-        with open(args.output, encoding='utf-8') as f:
-            same = f.read() == text
-        print('%s is %s (%d cases: %s)' % (args.output, 'up to date' if same else 'STALE',
-                                           len(text.splitlines()), summary))
-        return 0 if same else 1
-    with open(args.output, 'w', encoding='utf-8', newline='\n') as f:
-        f.write(text)
-    print('wrote %d cases to %s (%s)' % (len(text.splitlines()), args.output, summary))
-    return 0
+    return write_or_check(args.output, text, args.check, summary)
 
 
 if __name__ == '__main__':
