@@ -449,6 +449,9 @@ std::optional<std::int64_t> cpython_hash(Value v, std::uint32_t seed) {
 }  // namespace detail
 
 std::uint64_t py_hash(Value v) {
+  // str and int keys, most of a pickle's, without entering the walk.
+  if (v.is_str()) return detail::KeyMode::str(v.as_str());
+  if (v.is_int()) return detail::int_hash(v);
   detail::KeyMode mode;
   return *detail::hash_in(v, mode, 0);
 }
