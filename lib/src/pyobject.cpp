@@ -80,6 +80,34 @@ std::string type_name(Value v) {
 
 namespace detail {
 
+// The Python type name of v when the library knows it for certain; empty for what may be
+// anything (an inert instance, a native, a persistent id, a global it cannot identify:
+// string.ascii_letters is a str, math.pi a float).
+std::string known_type_name(Value v) {
+  switch (v.kind()) {
+    case Kind::Object:
+    case Kind::Native:
+    case Kind::PersistentId:
+      return {};
+    case Kind::Buffer:  // an out-of-band buffer is whatever object the caller passed
+      return v.as_buffer().is_memoryview() ? "memoryview" : "";
+    case Kind::Global: {
+      const Global& g = v.as_global();
+      if (g.builtin() == Global::Builtin::Unknown) return {};
+      std::string name(global_type_name(g));
+      // An attribute of builtins that is not a class (__debug__, __name__): its value is unknown.
+      if (g.builtin() == Global::Builtin::OtherBuiltin && name != "type" && name != "builtin_function_or_method") return {};
+      return name;
+    }
+    default:
+      return type_name(v);
+  }
+}
+
+// The type of an argument as "must be str, not ..." messages name it (None is "None"),
+// or "" when unknown.
+std::string argument_type_name(Value v) { return v.is_none() ? "None" : known_type_name(v); }
+
 bool is_callable_value(Value v) {
   switch (v.kind()) {
     case Kind::Global: {

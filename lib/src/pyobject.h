@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -33,6 +34,13 @@ std::optional<std::int64_t> cpython_hash(Value v, std::uint32_t seed);
 /// in `g`, iterators (dict items as 2-tuples made in `g`). nullopt for anything else
 /// (numbers, None, instances, globals, natives).
 std::optional<std::vector<Value>> iterate(Graph& g, Value v);
+
+/// The Python type name of v when the library knows it for certain; empty for what may be
+/// anything (an inert instance, a native, a persistent id, a global it cannot identify).
+std::string known_type_name(Value v);
+/// The type of an argument as "must be str, not ..." messages name it (None is "None"), or
+/// "" when unknown.
+std::string argument_type_name(Value v);
 
 /// True when a value is callable as far as the library can tell.
 bool is_callable_value(Value v);
