@@ -103,19 +103,9 @@ GETATTR = builtin_function_or_method()
 # The safe globals, and the unpickler restricted to them.
 
 # The globals the library rebuilds natively (its strict_globals lets them through):
-# lib/src/native_globals.def, which fuzz.h compiles in and sets as NATIVE_GLOBALS before
-# this module runs; run on its own, the module reads the file.
-try:
-    NATIVE_GLOBALS
-except NameError:
-    import os
-    import re
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, 'lib', 'src',
-                           'native_globals.def')) as _f:
-        NATIVE_GLOBALS = re.findall(r'^PICKLE_NATIVE_GLOBAL\("([^"]*)", "([^"]*)", \w+\)$', _f.read(), re.M)
-
-# Those, plus the builtins constants the targets allow.
-SAFE = frozenset([tuple(g) for g in NATIVE_GLOBALS]
+# NATIVE_GLOBALS, the library's compiled lib/src/native_globals.def, which fuzz.h sets in
+# this module before running it; plus the builtins constants the targets allow.
+SAFE = frozenset([tuple(g) for g in NATIVE_GLOBALS]  # noqa: F821 (set by fuzz.h)
                  + [('builtins', n) for n in ('None', 'True', 'False', 'Ellipsis', 'NotImplemented')])
 
 

@@ -177,9 +177,10 @@ void check_partial_state(Value state) {
 
 }  // namespace
 
-/// iter(v) run to the end, where the library can see into v; nullopt (the call stays
-/// inert) where it cannot. TypeError for the values that are never iterable.
-std::optional<std::vector<Value>> Evaluator::items_of(Value v) {
+/// Calls f on each item of iter(v), where the library can see into v; false (the call
+/// stays inert) where it cannot. TypeError for the values that are never iterable.
+template <class F>
+bool Evaluator::for_each_item(Value v, F&& f) {
   switch (v.kind()) {
     case Kind::None:
     case Kind::Bool:
@@ -188,7 +189,7 @@ std::optional<std::vector<Value>> Evaluator::items_of(Value v) {
     case Kind::Complex:
       fail(ErrorType::TypeError, "'" + type_name(v) + "' object is not iterable");
     default:
-      return iterate(*g_, v);
+      return detail::for_each_item(*g_, v, f);
   }
 }
 
@@ -253,10 +254,8 @@ Value Evaluator::call(Value callable, Value args) {
                                        " expected at most 1 argument, got " + std::to_string(a.size()));
       }
       Value s = frozen ? g_->new_frozenset() : g_->new_set();
-      if (a.size() == 1) {
-        const std::optional<std::vector<Value>> items = items_of(a[0]);
-        if (!items) return inert_call(callable, args);
-        for (Value item : *items) s.as_set().add(*g_, item);
+      if (a.size() == 1 && !for_each_item(a[0], [&](Value item) { s.as_set().add(*g_, item); })) {
+        return inert_call(callable, args);
       }
       return s;
     }
@@ -450,8 +449,7 @@ Value Evaluator::call_bytes(Value callable, Value args, bool bytearray) {
       case Kind::List:
       case Kind::Tuple: {
         std::string data;
-        const std::vector<Value> items = *items_of(x);  // a list or tuple
-        for (Value item : items) {
+        for (Value item : x.is_list() ? x.as_list().items() : x.as_tuple().items()) {
           if (!item.is_small_int() && !item.is_bool()) {
             if (item.is_int()) fail(ErrorType::ValueError, "byte must be in range(0, 256)");
             fail(ErrorType::TypeError, "'" + type_name(item) + "' object cannot be interpreted as an integer");

@@ -11,11 +11,9 @@
 
 #include <cstddef>
 #include <initializer_list>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "pickle/unpickler.h"
 #include "pickle/value.h"
@@ -49,7 +47,8 @@ class Evaluator {
   void build(Value inst, Value state);
 
  private:
-  std::optional<std::vector<Value>> items_of(Value v);
+  template <class F>
+  bool for_each_item(Value v, F&& f);
   Value inert_call(Value callable, Value args);
   Value nested_global(std::string_view module, const std::string& qualname);
   Value type_of(Value v);

@@ -35,6 +35,20 @@ std::optional<std::int64_t> cpython_hash(Value v, std::uint32_t seed);
 /// (numbers, None, instances, globals, natives).
 std::optional<std::vector<Value>> iterate(Graph& g, Value v);
 
+/// Calls f on each item of iter(v) as iterate() lists them, a list's or tuple's in place
+/// (the common case, without a copy). False, without calling f, where iterate() gives up.
+template <class F>
+bool for_each_item(Graph& g, Value v, F&& f) {
+  if (v.is_list() || v.is_tuple()) {
+    for (Value item : v.is_list() ? v.as_list().items() : v.as_tuple().items()) f(item);
+    return true;
+  }
+  const std::optional<std::vector<Value>> items = iterate(g, v);
+  if (!items) return false;
+  for (Value item : *items) f(item);
+  return true;
+}
+
 /// The Python type name of v when the library knows it for certain; empty for what may be
 /// anything (an inert instance, a native, a persistent id, a global it cannot identify).
 std::string known_type_name(Value v);
