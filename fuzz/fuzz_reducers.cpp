@@ -134,7 +134,7 @@ void register_classes() {
 /// oracle._describe, for pickling what was loaded.
 Value describe(Graph& g, Value obj) {
   const Rec& r = *record(obj);
-  Value args[] = {g.make_str(obj.native<KRec>() ? "K" : "C"), r.args, r.kwargs, Value::boolean(r.has_state)};
+  Value args[] = {g.shared_or_new_str(obj.native<KRec>() ? "K" : "C"), r.args, r.kwargs, Value::boolean(r.has_state)};
   Value rv[] = {g.global("fz", "R"), g.new_tuple(args), r.has_state ? r.state : Value()};
   return g.new_tuple(rv);
 }
@@ -147,8 +147,8 @@ Value placeholder(Graph& g, const char* name, std::vector<Value> args) {
 
 /// str and bytes shared where CPython's unpickler shares them (the empty ones, one-character
 /// strs): the Python side gets its spec by unpickling, and sharing decides the memo.
-Value str(Graph& g, std::string_view s) { return g.make_str(s); }
-Value bytes(Graph& g, std::string_view s) { return s.empty() ? g.make_bytes({}) : g.new_bytes(s); }
+Value str(Graph& g, std::string_view s) { return g.shared_or_new_str(s); }
+Value bytes(Graph& g, std::string_view s) { return s.empty() ? g.shared_or_new_bytes({}) : g.new_bytes(s); }
 
 Value global(Graph& g, fuzz::Reader& in) {
   static const char* const kNames[][2] = {

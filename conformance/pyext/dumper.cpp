@@ -313,7 +313,7 @@ std::optional<Value> Dumper::leaf(PyObject* o) {
     auto data = std::span(reinterpret_cast<const std::uint8_t*>(PyBytes_AS_STRING(o)),
                           static_cast<std::size_t>(PyBytes_GET_SIZE(o)));
     if (data.size() == 1 && Ref::check(PyBytes_FromStringAndSize(PyBytes_AS_STRING(o), 1)).get() == o) {
-      v = graph_.make_bytes(data);  // CPython's cached one-byte bytes (see str())
+      v = graph_.shared_or_new_bytes(data);  // CPython's cached one-byte bytes (see str())
     } else {
       // Immutable and kept alive by by_obj_: the graph can view its memory.
       v = graph_.new_bytes_view(data);
@@ -365,7 +365,7 @@ Value Dumper::str(PyObject* o) {
   // get that key when they are CPython's cached objects.
   if (PyUnicode_GET_LENGTH(o) == 1 && PyUnicode_READ_CHAR(o, 0) < 256 &&
       Ref::check(PyUnicode_FromOrdinal(static_cast<int>(PyUnicode_READ_CHAR(o, 0)))).get() == o) {
-    return graph_.make_str(utf8_of(o));
+    return graph_.shared_or_new_str(utf8_of(o));
   }
   Py_ssize_t n = 0;
   if (const char* s = PyUnicode_AsUTF8AndSize(o, &n)) {

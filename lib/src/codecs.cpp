@@ -794,6 +794,23 @@ void wrapped(std::string_view operation, std::string_view encoding, F&& run) {
   }
 }
 
+// decode_text and encode_text past their argument checks: the codec by its name, refused
+// when unsupported or not a text encoding, then `run(codec)`, whose lookup errors are
+// wrapped once the name went through the registry.
+template <typename Run>
+void with_text_codec(std::string_view encoding, std::string_view operation, std::string_view caller, Run&& run) {
+  if (const std::optional<Codec> c = shortcut_codec(encoding)) {
+    if (*c == Codec::Unsupported) not_supported(encoding);
+    run(*c);
+    return;
+  }
+  const std::uint8_t id = lookup_id(encoding);
+  if (id == kNonText) not_text(encoding, caller);
+  const Codec c = public_codec(id);
+  if (c == Codec::Unsupported) not_supported(encoding);
+  wrapped(operation, encoding, [&] { run(c); });
+}
+
 }  // namespace
 
 Codec find_codec(std::string_view encoding) noexcept { return public_codec(resolve_checked(encoding)); }
@@ -809,31 +826,13 @@ void decode_text(std::string_view encoding, std::string_view errors, std::string
   check_str_argument(encoding);
   check_str_argument(errors);
   if (in.empty()) return;
-  if (const std::optional<Codec> c = shortcut_codec(encoding)) {
-    if (*c == Codec::Unsupported) not_supported(encoding);
-    decode(*c, errors, in, out);
-    return;
-  }
-  const std::uint8_t id = lookup_id(encoding);
-  if (id == kNonText) not_text(encoding, "codecs.decode()");
-  const Codec c = public_codec(id);
-  if (c == Codec::Unsupported) not_supported(encoding);
-  wrapped("decoding", encoding, [&] { decode(c, errors, in, out); });
+  with_text_codec(encoding, "decoding", "codecs.decode()", [&](Codec c) { decode(c, errors, in, out); });
 }
 
 void encode_text(std::string_view encoding, std::string_view errors, std::string_view wtf8, std::string& out) {
   check_str_argument(encoding);
   check_str_argument(errors);
-  if (const std::optional<Codec> c = shortcut_codec(encoding)) {
-    if (*c == Codec::Unsupported) not_supported(encoding);
-    encode(*c, errors, wtf8, out);
-    return;
-  }
-  const std::uint8_t id = lookup_id(encoding);
-  if (id == kNonText) not_text(encoding, "codecs.encode()");
-  const Codec c = public_codec(id);
-  if (c == Codec::Unsupported) not_supported(encoding);
-  wrapped("encoding", encoding, [&] { encode(c, errors, wtf8, out); });
+  with_text_codec(encoding, "encoding", "codecs.encode()", [&](Codec c) { encode(c, errors, wtf8, out); });
 }
 
 void codecs_encode(std::string_view encoding, std::string_view errors, std::string_view wtf8, std::string& out) {

@@ -85,7 +85,8 @@ const NativeClass* find_registered_class(std::string_view module, std::string_vi
   return it == r.by_name.end() ? nullptr : it->second;
 }
 
-void detail::throw_unregistered(const std::type_info& type) {
+const NativeClass& registered_class(const std::type_info& type) {
+  if (const NativeClass* cls = find_registered_class(type)) return *cls;
   throw Error(ErrorType::TypeError, std::string("no Python class is registered for the C++ type ") + type.name());
 }
 

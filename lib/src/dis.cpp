@@ -449,8 +449,8 @@ Value arg_value(Graph& g, const Arg& a) {
     case T::IntValue: return a.v;
     case T::Bool: return Value::boolean(a.i != 0);
     case T::Float: return Value::floating(a.f);
-    case T::Str: return g.make_str(a.text);
-    case T::Bytes: return g.make_bytes(a.bytes);
+    case T::Str: return g.shared_or_new_str(a.text);
+    case T::Bytes: return g.shared_or_new_bytes(a.bytes);
     case T::ByteArray: return g.new_bytearray(a.bytes);
     case T::Long: return g.new_int_from_bytes(a.bytes);
   }

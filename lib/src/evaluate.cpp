@@ -294,7 +294,7 @@ Value Evaluator::call(Value callable, Value args) {
       }
       std::string encoded;
       codecs_encode(encoding, errors, text, encoded);
-      return g_->make_bytes(std::span(reinterpret_cast<const std::uint8_t*>(encoded.data()), encoded.size()));
+      return g_->shared_or_new_bytes(std::span(reinterpret_cast<const std::uint8_t*>(encoded.data()), encoded.size()));
     }
     case B::Reconstructor: {
       if (a.size() != 3) fail_arity("_reconstructor", {"cls", "base", "state"}, a.size());
@@ -419,7 +419,7 @@ Value Evaluator::call_bytes(Value callable, Value args, bool bytearray) {
   const Tuple& a = args.as_tuple();
   auto result = [&](std::string_view data) {
     auto span = std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
-    return bytearray ? g_->new_bytearray(span) : g_->make_bytes(span);
+    return bytearray ? g_->new_bytearray(span) : g_->shared_or_new_bytes(span);
   };
   if (a.size() > 3) {
     fail(ErrorType::TypeError, std::string(bytearray ? "bytearray" : "bytes") + "() takes at most 3 arguments (" +

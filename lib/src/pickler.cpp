@@ -267,7 +267,7 @@ struct Pickler::Impl {
     switch (v.kind()) {
       case Kind::Str: {
         // The empty str is one object; so is each one-character Latin-1 str that a decoder
-        // or str operation made (Graph::make_str). Interned and literal ones are others.
+        // or str operation made (Graph::shared_or_new_str). Interned and literal ones are others.
         std::string_view s = v.as_str().utf8();
         const auto* u = reinterpret_cast<const unsigned char*>(s.data());
         if (s.empty()) return &kSmallStrKeys[256];
@@ -296,7 +296,7 @@ struct Pickler::Impl {
       // A module or class name of one Latin-1 character is the str CPython shares
       // (checked against CPython: pickle.dumps((m.K, 'K')) memoizes 'K' once).
       bool shared = role == "module" || role == "module-of-C-function" || role == "qualname";
-      it = name_strs.emplace(k, shared ? scratch.make_str(content) : scratch.new_str(content)).first;
+      it = name_strs.emplace(k, shared ? scratch.shared_or_new_str(content) : scratch.new_str(content)).first;
     }
     return it->second;
   }
@@ -858,24 +858,34 @@ struct Pickler::Impl {
     if (fast_nesting-- >= kFastNestingLimit) fast_memo.erase(key);
   }
 
-  void save_list(Value v, const void* key) {
+  // The container empty (written with `empty`, or with "(l"/"(d" in protocol 0), memoized
+  // so that its items can refer to it, then its items: in batches by the `batched` task, or
+  // one at a time by `one_by_one` in protocol 0.
+  template <class Container>
+  void save_empty_then_items(Value v, const void* key, const Container& c, Op empty, const char* proto0_op,
+                             T batched, T one_by_one) {
     if (opts.fast) fast_enter(key, v);
     if (bin) {
-      write_op(Op::EMPTY_LIST);
+      write_op(empty);
     } else {
-      write("(l", 2);
+      write(proto0_op, 2);
     }
     memo_put(key);
-    const List& l = v.as_list();
-    if (l.size() != 0) {
+    if (c.size() != 0) {
       if (proto > 0) {
-        later(T::ListExact, v, nullptr, 0);
+        later(batched, v, nullptr, 0);
       } else {
-        later(T::Items, Value(), l.begin(), 0, l.size());
+        later(one_by_one, Value(), c.begin(), 0, c.size());
       }
     }
     if (opts.fast) later(T::FastLeave, Value(), key);
     flush();
+  }
+  void save_list(Value v, const void* key) {
+    save_empty_then_items(v, key, v.as_list(), Op::EMPTY_LIST, "(l", T::ListExact, T::Items);
+  }
+  void save_dict(Value v, const void* key) {
+    save_empty_then_items(v, key, v.as_dict(), Op::EMPTY_DICT, "(d", T::DictExact, T::Pairs);
   }
 
   // batch_list_exact: one item is APPEND; otherwise batches of up to 1000 in MARK ... APPENDS,
@@ -898,14 +908,18 @@ struct Pickler::Impl {
     flush();
   }
 
-  // batch_list over an iterator (protocol 0 lists, and listitems from reductions).
-  void items_batch(const Task& t) {
-    const auto* items = static_cast<const Value*>(t.key);
+  // batch_list and batch_dict over an iterator (protocol 0 lists and dicts, and the list
+  // and dict items of reductions): in protocol 0 each element then `one` (APPEND or
+  // SETITEM); later, a lone element with `one`, otherwise batches of up to 1000 in
+  // MARK ... `many`, continued by the task `self` while a batch is full.
+  template <class Element, class Emit>
+  void iterator_batch(const Task& t, T self, Op one, Op many, Emit emit_element) {
+    const auto* elements = static_cast<const Element*>(t.key);
     std::size_t pos = t.a, size = t.b;
     if (proto == 0) {
       for (std::size_t i = pos; i < size; ++i) {
-        emit_save(items[i]);
-        emit_op(Op::APPEND);
+        emit_element(elements[i]);
+        emit_op(one);
       }
       flush();
       return;
@@ -913,37 +927,26 @@ struct Pickler::Impl {
     std::size_t remaining = size - pos;
     if (remaining == 0) return;
     if (remaining == 1) {
-      emit_save(items[pos]);
-      emit_op(Op::APPEND);
+      emit_element(elements[pos]);
+      emit_op(one);
       flush();
       return;
     }
     std::size_t n = std::min(remaining, kBatchSize);
     emit_op(Op::MARK);
-    for (std::size_t i = pos; i < pos + n; ++i) emit_save(items[i]);
-    emit_op(Op::APPENDS);
-    if (n == kBatchSize) later(T::Items, Value(), items, pos + n, size);
+    for (std::size_t i = pos; i < pos + n; ++i) emit_element(elements[i]);
+    emit_op(many);
+    if (n == kBatchSize) later(self, Value(), elements, pos + n, size);
     flush();
   }
-
-  void save_dict(Value v, const void* key) {
-    if (opts.fast) fast_enter(key, v);
-    if (bin) {
-      write_op(Op::EMPTY_DICT);
-    } else {
-      write("(d", 2);
-    }
-    memo_put(key);
-    const Dict& d = v.as_dict();
-    if (d.size() != 0) {
-      if (proto > 0) {
-        later(T::DictExact, v, nullptr, 0);
-      } else {
-        later(T::Pairs, Value(), d.begin(), 0, d.size());
-      }
-    }
-    if (opts.fast) later(T::FastLeave, Value(), key);
-    flush();
+  void items_batch(const Task& t) {
+    iterator_batch<Value>(t, T::Items, Op::APPEND, Op::APPENDS, [this](Value item) { emit_save(item); });
+  }
+  void pairs_batch(const Task& t) {
+    iterator_batch<Dict::Entry>(t, T::Pairs, Op::SETITEM, Op::SETITEMS, [this](const Dict::Entry& e) {
+      emit_save(e.key);
+      emit_save(e.value);
+    });
   }
 
   // batch_dict_exact: one pair is SETITEM; otherwise batches of 1000 pairs, repeated while
@@ -966,39 +969,6 @@ struct Pickler::Impl {
     }
     emit_op(Op::SETITEMS);
     if (n == kBatchSize) later(T::DictExact, t.v, nullptr, pos + n);
-    flush();
-  }
-
-  // batch_dict over an iterator of pairs.
-  void pairs_batch(const Task& t) {
-    const auto* entries = static_cast<const Dict::Entry*>(t.key);
-    std::size_t pos = t.a, size = t.b;
-    if (proto == 0) {
-      for (std::size_t i = pos; i < size; ++i) {
-        emit_save(entries[i].key);
-        emit_save(entries[i].value);
-        emit_op(Op::SETITEM);
-      }
-      flush();
-      return;
-    }
-    std::size_t remaining = size - pos;
-    if (remaining == 0) return;
-    if (remaining == 1) {
-      emit_save(entries[pos].key);
-      emit_save(entries[pos].value);
-      emit_op(Op::SETITEM);
-      flush();
-      return;
-    }
-    std::size_t n = std::min(remaining, kBatchSize);
-    emit_op(Op::MARK);
-    for (std::size_t i = pos; i < pos + n; ++i) {
-      emit_save(entries[i].key);
-      emit_save(entries[i].value);
-    }
-    emit_op(Op::SETITEMS);
-    if (n == kBatchSize) later(T::Pairs, Value(), entries, pos + n, size);
     flush();
   }
 
@@ -1109,7 +1079,7 @@ struct Pickler::Impl {
 
   Value global(std::string_view module, std::string_view qualname) { return scratch.global(module, qualname); }
   Value builtin(std::string_view name) { return scratch.global("builtins", name); }
-  Value fresh_str(std::string_view wtf8) { return scratch.make_str(wtf8); }
+  Value fresh_str(std::string_view wtf8) { return scratch.shared_or_new_str(wtf8); }
   // data.decode('latin1'), written straight into the scratch graph (bytes can be large).
   Value latin1_str(std::string_view data) {
     const std::size_t size = detail::utf8_size_of_latin1(data);

@@ -617,7 +617,7 @@ std::optional<std::vector<Value>> iterate(Graph& g, Value v) {
       for (std::size_t i = 0; i < s.size();) {
         const std::size_t start = i;
         wtf8::next(s, i);
-        items.push_back(g.make_str(s.substr(start, i - start)));
+        items.push_back(g.shared_or_new_str(s.substr(start, i - start)));
       }
       break;
     }

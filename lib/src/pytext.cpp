@@ -394,38 +394,15 @@ void append_repr_bytes(std::string& out, std::span<const std::uint8_t> data) {
 }
 
 void append_repr_bytearray(std::string& out, std::span<const std::uint8_t> data) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  // Single quotes are preferred; double quotes when there is a ' and no ".
-  char quote = '\'';
-  for (std::uint8_t c : data) {
-    if (c == '"') {
-      quote = '\'';
-      break;
-    }
-    if (c == '\'') quote = '"';
-  }
+  const std::string_view s(reinterpret_cast<const char*>(data.data()), data.size());
+  const char quote = choose_quote(s);
+  out.reserve(out.size() + data.size() + 14);
   out += "bytearray(b";
-  out += quote;
-  for (std::uint8_t c : data) {
-    if (c == '\'' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c < ' ' || c >= 0x7f) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += quote;
-  out += ')';
+  out.push_back(quote);
+  // Unlike bytes, bytearray escapes ' even between double quotes: bytearray(b"\'").
+  for (unsigned char c : data) append_ascii_repr_char(out, c, '\'');
+  out.push_back(quote);
+  out.push_back(')');
 }
 
 void append_repr_float(std::string& out, double x) {

@@ -28,7 +28,7 @@ Value fresh_tuple(Graph& scratch, std::span<const Value> items) {
 // of subclasses of those types.
 Value fresh_copy(Value v, Graph& scratch) {
   switch (v.kind()) {
-    case Kind::Str: return scratch.make_str(v.as_str().utf8());
+    case Kind::Str: return scratch.shared_or_new_str(v.as_str().utf8());
     case Kind::Bytes: return scratch.new_bytes(v.as_bytes().view());
     case Kind::Tuple: {
       const Tuple& t = v.as_tuple();

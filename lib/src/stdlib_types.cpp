@@ -922,7 +922,7 @@ TimeZone converter<TimeZone>::from_python(Value v) {
 Value converter<TimeZone>::to_python(Graph& g, const TimeZone& tz) {
   check_timezone(tz);
   Value offset = converter<TimeDelta>::to_python(g, tz.offset);
-  return datetime_call(g, "timezone", offset, tz.name ? g.make_str(*tz.name) : Value());
+  return datetime_call(g, "timezone", offset, tz.name ? g.shared_or_new_str(*tz.name) : Value());
 }
 
 // ---------------------------------------------------------------------------------------

@@ -250,13 +250,13 @@ struct Unpickler::Impl {
     if (opts.borrow_input && validated_wtf8.size() >= opts.borrow_threshold) {
       return g->new_str_view(validated_wtf8);
     }
-    return g->make_str(validated_wtf8);
+    return g->shared_or_new_str(validated_wtf8);
   }
   Value make_bytes(std::string_view data, bool shared_singletons) {
     auto span = std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
     if (opts.borrow_input && data.size() >= opts.borrow_threshold) return g->new_bytes_view(span);
     // BINBYTES builds a fresh object even for one byte; other paths share singletons.
-    if (data.empty() || shared_singletons) return g->make_bytes(span);
+    if (data.empty() || shared_singletons) return g->shared_or_new_bytes(span);
     return g->new_bytes(span);
   }
   /// UTF-8 with surrogates allowed (BINUNICODE family).
@@ -272,7 +272,7 @@ struct Unpickler::Impl {
     if (opts.encoding == "bytes") return make_bytes(data, true);
     scratch.clear();
     detail::decode_text(opts.encoding, opts.errors, data, scratch);
-    return g->make_str(scratch);
+    return g->shared_or_new_str(scratch);
   }
   std::string_view utf8_strict(std::string_view data, std::string& out) {
     out.clear();
@@ -335,8 +335,8 @@ struct Unpickler::Impl {
       if (name == "None") return Value();
       if (name == "True" || name == "__debug__") return Value::boolean(true);
       if (name == "False") return Value::boolean(false);
-      if (name == "__name__") return g->make_str("builtins");
-      if (name == "__package__") return g->make_str("");
+      if (name == "__name__") return g->shared_or_new_str("builtins");
+      if (name == "__package__") return g->shared_or_new_str("");
     }
     detail::QualifiedName canonical = detail::canonical_name("builtins", name);
     return g->global(canonical.module, canonical.name);
@@ -533,7 +533,7 @@ struct Unpickler::Impl {
     std::string_view line = readline();
     scratch.clear();
     detail::decode_raw_unicode_escape(line.substr(0, line.size() - 1), scratch);
-    push(g->make_str(scratch));
+    push(g->shared_or_new_str(scratch));
   }
 
   void load_counted_tuple(std::size_t n) {
@@ -626,7 +626,7 @@ struct Unpickler::Impl {
       }
       throw;
     }
-    push(opts.persistent_load(*g, g->make_str(pid_buf)));
+    push(opts.persistent_load(*g, g->shared_or_new_str(pid_buf)));
   }
 
   void load_binpersid() {

@@ -214,7 +214,7 @@ Value* small_cache(detail::Arena& arena, Value*& cache) {
 }
 }  // namespace
 
-Value Graph::make_str(std::string_view utf8) {
+Value Graph::shared_or_new_str(std::string_view utf8) {
   int slot = -1;
   const auto* u = reinterpret_cast<const unsigned char*>(utf8.data());
   if (utf8.empty()) {
@@ -233,7 +233,7 @@ Value Graph::make_str(std::string_view utf8) {
   return cache[slot];
 }
 
-Value Graph::make_bytes(std::span<const std::uint8_t> data) {
+Value Graph::shared_or_new_bytes(std::span<const std::uint8_t> data) {
   if (data.size() > 1) return new_bytes(data);
   int slot = data.empty() ? 256 : data[0];
   Value* cache = small_cache(arena_, small_bytes_);

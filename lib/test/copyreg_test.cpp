@@ -345,6 +345,18 @@ TEST(Registry, ConflictingRegistrationsAreRefused) {
   EXPECT_EQ(find_registered_class("test_registry", "A2"), nullptr);
 }
 
+TEST(Registry, RegisteredClassRefusesAnUnregisteredType) {
+  struct Registered {};
+  struct Unregistered {};
+  const NativeClass& cls = register_class<Registered>("test_registry", "Registered");
+  EXPECT_EQ(&registered_class<Registered>(), &cls);
+  Error e = error_of([] { registered_class<Unregistered>(); });
+  EXPECT_EQ(e.type(), ErrorType::TypeError);
+  EXPECT_EQ(e.message(), std::string("no Python class is registered for the C++ type ") + typeid(Unregistered).name());
+  Graph g;
+  EXPECT_EQ(error_of([&] { make_native(g, Unregistered{}); }).type(), ErrorType::TypeError);
+}
+
 TEST(Registry, HooksCanBeReplacedWhileOtherThreadsLoad) {
   struct Counter {
     int version;

@@ -300,11 +300,11 @@ std::vector<Value> stream_values(Graph& g) {
   out.push_back(bytes(std::string_view("\x00\xff", 2)));
   const std::uint8_t ab[] = {'a', 'b'};
   out.push_back(g.new_bytearray(ab));
-  out.push_back(list({Value::integer(1), list({Value::integer(2), g.make_str("x")})}));
+  out.push_back(list({Value::integer(1), list({Value::integer(2), g.shared_or_new_str("x")})}));
   out.push_back(tuple({Value::integer(1), Value::integer(2)}));
   Value d = g.new_dict();
-  d.as_dict().set(g, g.make_str("a"), Value::integer(1));
-  d.as_dict().set(g, g.make_str("b"), list({Value::none()}));
+  d.as_dict().set(g, g.shared_or_new_str("a"), Value::integer(1));
+  d.as_dict().set(g, g.shared_or_new_str("b"), list({Value::none()}));
   out.push_back(d);
   Value s = g.new_set();
   s.as_set().add(g, Value::integer(1));
@@ -320,7 +320,7 @@ std::vector<Value> stream_values(Graph& g) {
   out.push_back(nones);
   Value shared = list({Value::integer(1)});
   out.push_back(list({shared, shared}));
-  out.push_back(g.make_bytes({}));
+  out.push_back(g.shared_or_new_bytes({}));
   out.push_back(g.new_str("end"));
   return out;
 }
@@ -335,7 +335,7 @@ std::vector<Value> pickler_values(Graph& g) {
   shared.as_list().append(g, inner);
   Value last = g.new_list();
   last.as_list().append(g, shared);
-  last.as_list().append(g, g.make_str("z"));
+  last.as_list().append(g, g.shared_or_new_str("z"));
   return {shared, shared, last};
 }
 

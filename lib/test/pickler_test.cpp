@@ -339,7 +339,7 @@ TEST(Buffers, PickleBuffersHashByIdentity) {
   Value ro = g.new_buffer(kAbc, true);
   Value d = g.new_dict();
   d.as_dict().set(g, ro, i(1));
-  d.as_dict().set(g, g.make_str("k"), ro);
+  d.as_dict().set(g, g.shared_or_new_str("k"), ro);
   expect_bytes("buffers.as_key", dumps(d, 5));
 }
 
@@ -356,7 +356,7 @@ Value fast_shared_value(Graph& g) {
   Value s = str(g, "abc");
   Value lst = list_of(g, {i(1)});
   Value t = tuple_of(g, {lst, i(2)});
-  Value a = g.make_str("a");
+  Value a = g.shared_or_new_str("a");
   return list_of(g, {s, s, lst, lst, t, t, a, a});
 }
 
@@ -550,7 +550,7 @@ TEST(ReusablePickler, MemoReferencesFromALaterDump) {
     RecordingSink sink;
     pickle::Pickler p(sink, with_protocol(q));
     p.dump(lst);
-    p.dump(list_of(g, {lst, g.make_str("x"), lst.as_list()[0]}));
+    p.dump(list_of(g, {lst, g.shared_or_new_str("x"), lst.as_list()[0]}));
     expect_writes("pickler.memo_across." + std::to_string(q), sink.writes);
   }
 }
@@ -577,7 +577,7 @@ TEST(ReusablePickler, AFailedDumpWritesNothingAndKeepsItsMemo) {
     Graph g;
     // py: buffer_in_list -- [1, ['x'], PickleBuffer(b'buf')]
     static const std::uint8_t kBuf[] = {'b', 'u', 'f'};
-    Value inner = list_of(g, {g.make_str("x")});
+    Value inner = list_of(g, {g.shared_or_new_str("x")});
     Value v = list_of(g, {i(1), inner, g.new_buffer(kBuf, true)});
     RecordingSink sink;
     pickle::Pickler p(sink, with_protocol(q));
@@ -617,7 +617,7 @@ Value stream_value(Graph& g, const std::string& name) {
     const std::string z(70000, 'z');
     return g.new_bytearray(std::span(reinterpret_cast<const std::uint8_t*>(z.data()), z.size()));
   }
-  if (name == "small") return list_of(g, {g.make_str("a")});
+  if (name == "small") return list_of(g, {g.shared_or_new_str("a")});
   if (name == "nested_big") {
     return list_of(g, {list_of(g, {bytes(40000, 'p'), bytes(40000, 'q')}), str(g, "end")});
   }
@@ -672,7 +672,7 @@ Value graph_scalars(Graph& g) {
 // py: graph_strings
 Value graph_strings(Graph& g) {
   const std::uint8_t ba[] = {'b', 'a'};
-  return list_of(g, {str(g, ""), g.make_str("a"), g.make_str("a"), str(g, "hi"),
+  return list_of(g, {str(g, ""), g.shared_or_new_str("a"), g.shared_or_new_str("a"), str(g, "hi"),
                      str(g, "h\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"), str(g, "\xed\xa0\x80"), g.new_bytes(""),
                      g.new_bytes("x"), g.new_bytes("bytes"), g.new_bytearray(ba), g.new_bytearray({})});
 }
@@ -680,13 +680,13 @@ Value graph_strings(Graph& g) {
 // py: graph_containers
 Value graph_containers(Graph& g) {
   Value d = g.new_dict();
-  d.as_dict().set(g, g.make_str("k"), g.make_str("v"));
+  d.as_dict().set(g, g.shared_or_new_str("k"), g.shared_or_new_str("v"));
   d.as_dict().set(g, i(1), Value());
   d.as_dict().set(g, Value::floating(2.5), tuple_of(g, {i(1)}));
   Value s1 = g.new_set();
   for (int x : {3, 1, 2}) s1.as_set().add(g, i(x));
   Value s2 = g.new_set();
-  for (const char* x : {"b", "a", "c"}) s2.as_set().add(g, g.make_str(x));
+  for (const char* x : {"b", "a", "c"}) s2.as_set().add(g, g.shared_or_new_str(x));
   Value fs = g.new_frozenset();
   fs.as_set().add(g, str(g, "xx"));
   fs.as_set().add(g, str(g, "yy"));
@@ -730,7 +730,7 @@ Value instance(Graph& g, std::string_view module, std::string_view qualname,
                std::initializer_list<std::pair<const char*, Value>> attrs) {
   Value obj = g.new_object(pickle::Object::How::NewObj, g.global(module, qualname), g.empty_tuple());
   Value state = g.new_dict();
-  for (const auto& [name, value] : attrs) state.as_dict().set(g, g.make_str(name), value);
+  for (const auto& [name, value] : attrs) state.as_dict().set(g, g.shared_or_new_str(name), value);
   obj.as_object().set_state(state);
   return obj;
 }

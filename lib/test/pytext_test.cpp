@@ -83,6 +83,15 @@ TEST(PyTextGolden, ReprBytes) {
   });
 }
 
+TEST(PyTextGolden, ReprBytearray) {
+  text_golden::check("repr_bytearray", 1, [](const auto& a) {
+    std::string out;
+    const std::string data = unhex(a[0]);
+    append_repr_bytearray(out, std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
+    return std::vector<std::string>{hex(out)};
+  });
+}
+
 TEST(PyTextGolden, ReprFloat) {
   text_golden::check("repr_float", 1, [](const auto& a) {
     return std::vector<std::string>{hex(repr_float(from_bits_hex(a[0])))};

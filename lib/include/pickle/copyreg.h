@@ -139,17 +139,18 @@ const NativeClass& register_class(std::string_view module, std::string_view qual
 const NativeClass* find_registered_class(const std::type_info& type);
 const NativeClass* find_registered_class(std::string_view module, std::string_view qualname);
 
-namespace detail {
-[[noreturn]] void throw_unregistered(const std::type_info& type);
+/// The class registered for a C++ type; TypeError when there is none.
+const NativeClass& registered_class(const std::type_info& type);
+template <class T>
+const NativeClass& registered_class() {
+  return registered_class(typeid(T));
 }
 
 /// A Native value holding `object`, of the class registered for T. Throws TypeError when
 /// T was not registered.
 template <class T>
 Value make_native(Graph& g, T object) {
-  const NativeClass* cls = find_registered_class(typeid(T));
-  if (!cls) detail::throw_unregistered(typeid(T));
-  return g.new_native<T>(*cls, std::move(object));
+  return g.new_native<T>(registered_class<T>(), std::move(object));
 }
 
 /// Base for converter<T> of a registered C++ class T (pickle/convert.h):
@@ -180,9 +181,8 @@ class DispatchTable {
   void pickle(std::string_view module, std::string_view qualname, Reducer reducer);
   template <class T>
   void pickle(Reducer reducer) {
-    const NativeClass* cls = find_registered_class(typeid(T));
-    if (!cls) detail::throw_unregistered(typeid(T));
-    pickle(cls->module(), cls->qualname(), std::move(reducer));
+    const NativeClass& cls = registered_class<T>();
+    pickle(cls.module(), cls.qualname(), std::move(reducer));
   }
   void remove(std::string_view module, std::string_view qualname);
   /// The reducer for the class of `obj`, or null.

@@ -654,7 +654,8 @@ class Graph {
   /// From little-endian two's complement bytes (the LONG1/LONG4 payload).
   Value new_int_from_bytes(std::span<const std::uint8_t> le_twos_complement);
   Value new_complex(double real, double imag);
-  /// `utf8` must be valid UTF-8 except that surrogates may be encoded (see Str).
+  /// A new str node, never shared with another (see shared_or_new_str for CPython's
+  /// sharing). `utf8` must be valid UTF-8 except that surrogates may be encoded (see Str).
   Value new_str(std::string_view utf8);
   /// A str viewing caller memory that outlives the graph (no copy).
   Value new_str_view(std::string_view utf8);
@@ -697,9 +698,9 @@ class Graph {
   /// A str as CPython creates one when decoding: the empty str and the one-character
   /// strs below U+0100 are shared instances (identity matters when pickling again);
   /// other strings are fresh nodes. `utf8` must be a valid Str encoding.
-  Value make_str(std::string_view utf8);
+  Value shared_or_new_str(std::string_view utf8);
   /// bytes as CPython's bytes constructors create them: b'' and one-byte bytes shared.
-  Value make_bytes(std::span<const std::uint8_t> data);
+  Value shared_or_new_bytes(std::span<const std::uint8_t> data);
   /// The shared empty tuple.
   Value empty_tuple();
   /// Marks a global as an attribute (see Global::is_attribute).

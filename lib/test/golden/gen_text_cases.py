@@ -20,6 +20,7 @@ IEEE bits (big-endian). Ints are Python's format(v, 'x') with a leading '-' if n
     repr_str        hex(wtf8)                    ok hex(repr(s))
     ascii_str       hex(wtf8)                    ok hex(ascii(s))
     repr_bytes      hex(b)                       ok hex(repr(b))
+    repr_bytearray  hex(b)                       ok hex(repr(bytearray(b)))
     repr_float      bits                         ok hex(repr(x))
     strtol          hex(s)                       ok value end overflow(0|1)
     long_cstr       hex(s) base                  ok int | err
@@ -180,6 +181,7 @@ def gen_repr(rng):
         bs.append(bytes(rng.choice(b"'\"\\\t\n\r\x00\x7f\x80\xffab ") for _ in range(rng.randrange(1, 10))))
     for b in bs:
         emit("repr_bytes", [hx(b)], ["ok", hx(repr(b))])
+        emit("repr_bytearray", [hx(b)], ["ok", hx(repr(bytearray(b)))])
 
 
 def float_samples(rng):
