@@ -83,8 +83,7 @@ std::size_t count_objects(pickle::Value root) {
         todo.push_back(v.as_object().args());
         if (v.as_object().has_state()) todo.push_back(v.as_object().state());
         break;
-      default:
-        break;
+      default: break;
     }
   }
   return count;

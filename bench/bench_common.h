@@ -24,10 +24,10 @@ PyObject* check(PyObject* obj, const char* what);
 
 /// The interpreter and the modules the benchmarks use. Initialized once, by main().
 struct Python {
-  PyObject* pickle_module = nullptr;   // _pickle
-  PyObject* workloads = nullptr;       // bench/workloads.py
-  PyObject* dumps = nullptr;           // _pickle.dumps
-  PyObject* loads = nullptr;           // _pickle.loads
+  PyObject* pickle_module = nullptr;  // _pickle
+  PyObject* workloads = nullptr;      // bench/workloads.py
+  PyObject* dumps = nullptr;          // _pickle.dumps
+  PyObject* loads = nullptr;          // _pickle.loads
   static Python& get();
 };
 
@@ -38,12 +38,12 @@ void init_python();
 struct Workload {
   std::string name;
   int protocol = 5;
-  std::vector<PyObject*> objects;       // owned references
-  std::vector<PyObject*> pickles;       // bytes objects, owned
-  std::vector<std::string> pickle_data; // the same bytes, for the C++ side
+  std::vector<PyObject*> objects;        // owned references
+  std::vector<PyObject*> pickles;        // bytes objects, owned
+  std::vector<std::string> pickle_data;  // the same bytes, for the C++ side
   std::vector<std::unique_ptr<pickle::Graph>> graphs;
   std::size_t total_bytes = 0;
-  std::size_t total_objects = 0;        // Python objects in the graphs (items/s)
+  std::size_t total_objects = 0;  // Python objects in the graphs (items/s)
 };
 
 /// The workload `name` pickled at `protocol` (built on first use, then cached).

@@ -68,8 +68,8 @@ void loads_nested_cpython(benchmark::State& state) {
 // 100 MB of bytes out of band (protocol 5): the pickle holds only NEXT_BUFFER, and the
 // loaded value is the caller's buffer itself on both sides.
 struct OutOfBand {
-  PyObject* buffer = nullptr;   // the 100 MB bytes object
-  PyObject* pickle = nullptr;   // pickle.dumps(PickleBuffer(buffer), 5, buffer_callback=...)
+  PyObject* buffer = nullptr;  // the 100 MB bytes object
+  PyObject* pickle = nullptr;  // pickle.dumps(PickleBuffer(buffer), 5, buffer_callback=...)
   std::string data;
 };
 
@@ -78,11 +78,12 @@ const OutOfBand& out_of_band() {
     OutOfBand o;
     const Workload& w = workload("bytes_100mb", 5);
     o.buffer = w.objects[0];
-    PyObject* code = check(Py_CompileString(
-        "import pickle\n"
-        "def oob_dumps(b):\n"
-        "    return pickle.dumps(pickle.PickleBuffer(b), 5, buffer_callback=lambda _: False)\n",
-        "<bench>", Py_file_input), "compile");
+    PyObject* code =
+        check(Py_CompileString("import pickle\n"
+                               "def oob_dumps(b):\n"
+                               "    return pickle.dumps(pickle.PickleBuffer(b), 5, buffer_callback=lambda _: False)\n",
+                               "<bench>", Py_file_input),
+              "compile");
     PyObject* ns = check(PyDict_New(), "dict");
     PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins());
     Py_XDECREF(check(PyEval_EvalCode(code, ns, ns), "exec"));
@@ -99,7 +100,8 @@ void loads_oob_cpp(benchmark::State& state) {
   const OutOfBand& o = out_of_band();
   pickle::UnpicklerOptions opts;
   auto* bytes = reinterpret_cast<const std::uint8_t*>(PyBytes_AsString(o.buffer));
-  opts.buffers = std::vector<pickle::OutOfBandBuffer>{{std::span(bytes, static_cast<std::size_t>(PyBytes_Size(o.buffer))), true}};
+  opts.buffers =
+      std::vector<pickle::OutOfBandBuffer>{{std::span(bytes, static_cast<std::size_t>(PyBytes_Size(o.buffer))), true}};
   for (auto _ : state) {
     // A fresh unpickler each time: like CPython's, one consumes its buffers as it loads.
     pickle::Graph g = pickle::loads(o.data, opts);

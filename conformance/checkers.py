@@ -58,6 +58,25 @@ def disagrees(v):
     return v['units'].get('disagree', 0) > 0
 
 
+
+def print_agreement(verdicts, output):
+    """The summary of a checker whose verdicts say 'agree' (all of the `output` and the
+    error agree) and 'class_agree' (the `output` and the error class agree): both
+    counts per group of cases, then in total."""
+    groups = {}
+    for v in verdicts:
+        g = groups.setdefault(v['group'], [0, 0, 0])
+        g[0] += v['agree']
+        g[1] += v['class_agree']
+        g[2] += 1
+    for name, (agree, class_agree, total) in groups.items():
+        print('  %-18s %6d/%-6d agree   (%s and error class agree: %d)'
+              % (name, agree, total, output, class_agree))
+    agree = sum(v['agree'] for v in verdicts)
+    print('total: %d/%d agree (%.2f%%); %s and error class agree: %d/%d'
+          % (agree, len(verdicts), 100.0 * agree / max(1, len(verdicts)), output,
+             sum(v['class_agree'] for v in verdicts), len(verdicts)))
+
 class Tally:
     """Outcome counts of one area, per group of cases."""
 

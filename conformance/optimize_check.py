@@ -20,6 +20,7 @@ import sys
 if __package__ in (None, ''):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from conformance.checkers import print_agreement  # noqa: E402
 from conformance.cli import cli_main, parse_checker_arguments  # noqa: E402
 from conformance.disagreements import short  # noqa: E402
 from conformance.oracle import error_text  # noqa: E402
@@ -77,18 +78,7 @@ def by_hand(tool, kwargs):
 
 
 def print_summary(verdicts):
-    groups = {}
-    for v in verdicts:
-        g = groups.setdefault(v['group'], [0, 0])
-        g[0] += v['agree']
-        g[1] += 1
-    for name, (agree, total) in groups.items():
-        print('  %-18s %6d/%-6d agree' % (name, agree, total))
-    agree = sum(v['agree'] for v in verdicts)
-    print('total: %d/%d agree (%.2f%%); output and error class agree: %d/%d'
-          % (agree, len(verdicts), 100.0 * agree / max(1, len(verdicts)),
-             sum(v['class_agree'] for v in verdicts), len(verdicts)))
-
+    print_agreement(verdicts, 'output')
 
 def main():
     return cli_main(AREA, parse_checker_arguments(__doc__))

@@ -31,23 +31,30 @@ BUILTIN_VALUE_TYPES = frozenset([type(None), bool, int, float, complex, str, byt
                                  list, tuple, dict, set, frozenset])
 
 
-def is_builtin_value(obj):
-    """True if obj is made only of builtin value types (exact types, no subclasses)."""
-    seen = set()
-    todo = [obj]
+def each_reachable(root, children):
+    """Every object reachable from root through children(x), each once (by identity)."""
+    seen, todo = set(), [root]
     while todo:
         x = todo.pop()
-        if type(x) not in BUILTIN_VALUE_TYPES:
-            return False
         if id(x) in seen:
             continue
         seen.add(id(x))
-        if type(x) is dict:
-            todo.extend(x.keys())
-            todo.extend(x.values())
-        elif type(x) in (list, tuple, set, frozenset):
-            todo.extend(x)
-    return True
+        yield x
+        todo.extend(children(x))
+
+
+def container_items(x):
+    """The items of a list, tuple, set or frozenset, the keys and values of a dict."""
+    if isinstance(x, dict):
+        return list(x.keys()) + list(x.values())
+    if isinstance(x, (list, tuple, set, frozenset)):
+        return list(x)
+    return []
+
+
+def is_builtin_value(obj):
+    """True if obj is made only of builtin value types (exact types, no subclasses)."""
+    return all(type(x) in BUILTIN_VALUE_TYPES for x in each_reachable(obj, container_items))
 
 
 def describe_object(obj):

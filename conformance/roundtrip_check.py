@@ -40,7 +40,7 @@ if __package__ in (None, ''):
 from conformance.cases import Case  # noqa: E402
 from conformance.cli import cli_main, parse_checker_arguments, with_hash_seed_zero  # noqa: E402
 from conformance.disagreements import short  # noqa: E402
-from conformance.oracle import error_text, is_builtin_value  # noqa: E402
+from conformance.oracle import container_items, each_reachable, error_text, is_builtin_value  # noqa: E402
 from conformance.sandbox import (GLOBALS_SEEN, SAFE_GLOBALS, compat_name, guarded,  # noqa: E402
                                  memory_limit, raise_recursion_limit)
 from conformance.tools import same_error_class, tool_outcome  # noqa: E402
@@ -62,20 +62,15 @@ def reachable(obj):
     """Every object pickling obj would visit (each once): container items, and for other
     objects the parts of their reduction (arguments, state, list and dict items), so
     that deques, slotted objects and custom reductions are looked into too."""
-    seen, todo = set(), [obj]
-    while todo:
-        x = todo.pop()
-        if id(x) in seen:
-            continue
-        seen.add(id(x))
-        yield x
-        if isinstance(x, (list, tuple, set, frozenset, collections.deque)):
-            todo.extend(x)
-        elif isinstance(x, dict):
-            todo.extend(x.keys())
-            todo.extend(x.values())
-        elif not isinstance(x, type) and type(x).__module__ != 'builtins':
-            todo.extend(reduction_parts(x))
+    def parts(x):
+        if isinstance(x, (list, tuple, set, frozenset, dict)):
+            return container_items(x)
+        if isinstance(x, collections.deque):
+            return list(x)
+        if not isinstance(x, type) and type(x).__module__ != 'builtins':
+            return reduction_parts(x)
+        return []
+    return each_reachable(obj, parts)
 
 
 def reduction_parts(x):

@@ -80,18 +80,34 @@ template <class F>
 void for_each_child(pickle::Value v, F&& f) {
   using pickle::Kind;
   switch (v.kind()) {
-    case Kind::List: for (pickle::Value x : v.as_list()) f(x); break;
-    case Kind::Tuple: for (pickle::Value x : v.as_tuple()) f(x); break;
+    case Kind::List:
+      for (pickle::Value x : v.as_list()) f(x);
+      break;
+    case Kind::Tuple:
+      for (pickle::Value x : v.as_tuple()) f(x);
+      break;
     case Kind::Set:
-    case Kind::FrozenSet: for (pickle::Value x : v.as_set()) f(x); break;
+    case Kind::FrozenSet:
+      for (pickle::Value x : v.as_set()) f(x);
+      break;
     case Kind::Dict:
-      for (const pickle::Dict::Entry& e : v.as_dict()) { f(e.key); f(e.value); }
+      for (const pickle::Dict::Entry& e : v.as_dict()) {
+        f(e.key);
+        f(e.value);
+      }
       break;
     case Kind::Object: {
       const pickle::Object& o = v.as_object();
-      f(o.callable()); f(o.args()); f(o.kwargs()); f(o.state()); f(o.state_setter());
+      f(o.callable());
+      f(o.args());
+      f(o.kwargs());
+      f(o.state());
+      f(o.state_setter());
       for (pickle::Value x : o.list_items()) f(x);
-      for (const pickle::Dict::Entry& e : o.dict_items()) { f(e.key); f(e.value); }
+      for (const pickle::Dict::Entry& e : o.dict_items()) {
+        f(e.key);
+        f(e.value);
+      }
       for (pickle::Value x : o.set_items()) f(x);
       break;
     }
@@ -138,7 +154,8 @@ inline bool leaves_a_call_inert(std::span<const std::uint8_t> input, const pickl
   pickle::Graph scratch;
   try {
     pickle::genops(input, scratch, [&](const pickle::GenOp& op) {
-      if (op.info->op != Op::FRAME) prefix.append(reinterpret_cast<const char*>(input.data()) + op.pos, op.end - op.pos);
+      if (op.info->op != Op::FRAME)
+        prefix.append(reinterpret_cast<const char*>(input.data()) + op.pos, op.end - op.pos);
       Op o = op.info->op;
       if (o == Op::REDUCE || o == Op::NEWOBJ || o == Op::NEWOBJ_EX || o == Op::INST || o == Op::OBJ) {
         cuts.push_back(prefix + ".");
@@ -146,9 +163,7 @@ inline bool leaves_a_call_inert(std::span<const std::uint8_t> input, const pickl
     });
   } catch (const pickle::Error&) {
     constexpr std::size_t kMaxRawCuts = 4096;
-    const auto is_call = [](std::uint8_t b) {
-      return b == 'R' || b == 'i' || b == 'o' || b == 0x81 || b == 0x92;
-    };
+    const auto is_call = [](std::uint8_t b) { return b == 'R' || b == 'i' || b == 'o' || b == 0x81 || b == 0x92; };
     // Without what looks like a FRAME header (0x95 and a length that fits): a cut frame
     // is an error of its own.
     std::string body;
@@ -186,13 +201,19 @@ inline bool leaves_a_call_inert(std::span<const std::uint8_t> input, const pickl
 /// once, as repr prints `[...]` for them.
 inline std::size_t printed_size(pickle::Value root, std::size_t cap) {
   std::unordered_map<const void*, std::size_t> size;  // node -> printed size (0: in progress)
-  struct Frame { pickle::Value v; bool expanded; };
+  struct Frame {
+    pickle::Value v;
+    bool expanded;
+  };
   std::vector<Frame> stack{{root, false}};
   std::size_t result = 0;
   while (!stack.empty()) {
     Frame f = stack.back();
     stack.pop_back();
-    if (!f.v.is_node()) { if (stack.empty()) result = 1; continue; }
+    if (!f.v.is_node()) {
+      if (stack.empty()) result = 1;
+      continue;
+    }
     const void* n = f.v.node();
     if (!f.expanded) {
       if (size.count(n)) continue;
@@ -203,7 +224,10 @@ inline std::size_t printed_size(pickle::Value root, std::size_t cap) {
     }
     std::size_t s = 1;
     for_each_child(f.v, [&](pickle::Value c) {
-      if (!c.is_node()) { s += 1; return; }
+      if (!c.is_node()) {
+        s += 1;
+        return;
+      }
       auto it = size.find(c.node());
       s += (it == size.end() || it->second == 0) ? 1 : it->second;
     });
@@ -219,14 +243,12 @@ inline std::size_t printed_size(pickle::Value root, std::size_t cap) {
 /// and message, or a category name when the outcome is not comparable.
 struct Outcome {
   std::string status;
-  std::string error;    // exception class
+  std::string error;  // exception class
   std::string message;
   std::string bytes;
 
   static Outcome ok(std::string bytes) { return {"ok", "", "", std::move(bytes)}; }
-  static Outcome err(const pickle::Error& e) {
-    return {"err", std::string(e.python_type_name()), e.message(), ""};
-  }
+  static Outcome err(const pickle::Error& e) { return {"err", std::string(e.python_type_name()), e.message(), ""}; }
   bool same_class(const Outcome& o) const { return status == o.status && error == o.error; }
   bool operator==(const Outcome& o) const = default;
 };
@@ -244,7 +266,10 @@ Outcome outcome_of(F&& f) {
 inline std::string hex(std::string_view s) {
   static const char* digits = "0123456789abcdef";
   std::string out;
-  for (unsigned char c : s) { out += digits[c >> 4]; out += digits[c & 15]; }
+  for (unsigned char c : s) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
   return out;
 }
 
@@ -257,8 +282,8 @@ inline std::string describe(const Outcome& o) {
 /// Reports a finding and aborts (a crash for libFuzzer, a failure for the replay runner).
 [[noreturn]] inline void fail(std::string_view what, std::span<const std::uint8_t> input,
                               std::string_view details = {}) {
-  std::fprintf(stderr, "\n==== pickle fuzz finding: %.*s\ninput (%zu bytes): %s\n%.*s\n",
-               static_cast<int>(what.size()), what.data(), input.size(),
+  std::fprintf(stderr, "\n==== pickle fuzz finding: %.*s\ninput (%zu bytes): %s\n%.*s\n", static_cast<int>(what.size()),
+               what.data(), input.size(),
                hex(std::string_view(reinterpret_cast<const char*>(input.data()), input.size())).c_str(),
                static_cast<int>(details.size()), details.data());
   std::fflush(stderr);
@@ -323,7 +348,10 @@ class Ref {
   Ref(const Ref&) = delete;
   Ref& operator=(const Ref&) = delete;
   Ref(Ref&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
-  Ref& operator=(Ref&& o) noexcept { std::swap(p_, o.p_); return *this; }
+  Ref& operator=(Ref&& o) noexcept {
+    std::swap(p_, o.p_);
+    return *this;
+  }
   ~Ref() { Py_XDECREF(p_); }
   PyObject* get() const { return p_; }
   explicit operator bool() const { return p_ != nullptr; }
@@ -358,15 +386,21 @@ struct Budget {
     return true;
   }
   template <PyMemAllocatorEx* Base>
-  static void* malloc_(void*, std::size_t n) { return take(n) ? Base->malloc(Base->ctx, n) : nullptr; }
+  static void* malloc_(void*, std::size_t n) {
+    return take(n) ? Base->malloc(Base->ctx, n) : nullptr;
+  }
   template <PyMemAllocatorEx* Base>
   static void* calloc_(void*, std::size_t k, std::size_t n) {
     return (n == 0 || k <= SIZE_MAX / n) && take(k * n) ? Base->calloc(Base->ctx, k, n) : nullptr;
   }
   template <PyMemAllocatorEx* Base>
-  static void* realloc_(void*, void* p, std::size_t n) { return take(n) ? Base->realloc(Base->ctx, p, n) : nullptr; }
+  static void* realloc_(void*, void* p, std::size_t n) {
+    return take(n) ? Base->realloc(Base->ctx, p, n) : nullptr;
+  }
   template <PyMemAllocatorEx* Base>
-  static void free_(void*, void* p) { Base->free(Base->ctx, p); }
+  static void free_(void*, void* p) {
+    Base->free(Base->ctx, p);
+  }
 
   template <PyMemAllocatorEx* Base>
   static void wrap(PyMemAllocatorDomain domain) {
@@ -406,8 +440,8 @@ inline void start(const char* argv0) {
   PyConfig config;
   PyConfig_InitIsolatedConfig(&config);
   config.use_hash_seed = 1;
-  config.hash_seed = 0;                  // PYTHONHASHSEED=0: the library's hash_seed 0
-  config.install_signal_handlers = 0;    // signals belong to libFuzzer
+  config.hash_seed = 0;                // PYTHONHASHSEED=0: the library's hash_seed 0
+  config.install_signal_handlers = 0;  // signals belong to libFuzzer
   config.write_bytecode = 0;
   std::error_code ec;
   std::filesystem::path home = std::filesystem::path(argv0 ? argv0 : "").parent_path() / "python";
@@ -447,7 +481,9 @@ Ref call(const char* name, A... args) {
   return check(PyObject_CallObject(f.get(), tuple.get()), name);
 }
 
-inline PyObject* bytes(std::string_view s) { return PyBytes_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size())); }
+inline PyObject* bytes(std::string_view s) {
+  return PyBytes_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size()));
+}
 inline PyObject* integer(long long v) { return PyLong_FromLongLong(v); }
 
 inline std::string to_string(PyObject* o) {
@@ -461,8 +497,8 @@ inline std::string to_string(PyObject* o) {
 /// An oracle outcome (status, error class, message, bytes) as an Outcome.
 inline Outcome outcome(PyObject* t) {
   if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 4) harness_error("outcome tuple");
-  return {to_string(PyTuple_GET_ITEM(t, 0)), to_string(PyTuple_GET_ITEM(t, 1)),
-          to_string(PyTuple_GET_ITEM(t, 2)), to_string(PyTuple_GET_ITEM(t, 3))};
+  return {to_string(PyTuple_GET_ITEM(t, 0)), to_string(PyTuple_GET_ITEM(t, 1)), to_string(PyTuple_GET_ITEM(t, 2)),
+          to_string(PyTuple_GET_ITEM(t, 3))};
 }
 
 /// A list of oracle outcomes.

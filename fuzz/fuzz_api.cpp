@@ -29,9 +29,9 @@ bool succeeds(F&& f) {
 }
 
 // as_X() throws exactly when try_as_X() is empty.
-#define CHECK_ACCESSOR(name)                                                           \
-  do {                                                                                 \
-    bool ok = succeeds([&] { (void)v.as_##name(); });                                  \
+#define CHECK_ACCESSOR(name)                                                                                         \
+  do {                                                                                                               \
+    bool ok = succeeds([&] { (void)v.as_##name(); });                                                                \
     if (ok != static_cast<bool>(v.try_as_##name())) fuzz::fail("as_" #name " and try_as_" #name " disagree", input); \
   } while (0)
 
@@ -101,7 +101,8 @@ void probe(pickle::Graph& g, Value v, std::span<const std::uint8_t> input) {
   check_accessors(v, input);
   // Out-of-range and in-range indexes.
   if (const pickle::Tuple* t = v.try_as_tuple()) {
-    for (std::size_t i : {std::size_t{0}, t->size(), t->size() + 1, ~std::size_t{0}}) (void)succeeds([&] { (void)(*t)[i]; });
+    for (std::size_t i : {std::size_t{0}, t->size(), t->size() + 1, ~std::size_t{0}})
+      (void)succeeds([&] { (void)(*t)[i]; });
   }
   if (pickle::List* l = v.try_as_list()) {
     for (std::size_t i : {std::size_t{0}, l->size(), ~std::size_t{0}}) (void)succeeds([&] { (void)(*l)[i]; });

@@ -35,9 +35,9 @@ void append_wtf8(std::string& s, std::uint32_t cp) {
 
 /// A short str (as WTF-8) mixing letters, quotes, escapes and odd code points.
 std::string text(fuzz::Reader& in) {
-  static const std::uint32_t kChars[] = {'a', 'f', 'z', '.', '_', '\'', '"', '\\', ' ', '\n', 0x7f, 0x80,
-                                         0xa0, 0xad, 0xe9, 0x100, 0x2028, 0xd800, 0xdfff, 0xfffe, 0x1f600,
-                                         0x10ffff, 0xe000};
+  static const std::uint32_t kChars[] = {'a',    'f',    'z',    '.',    '_',     '\'',     '"',   '\\',
+                                         ' ',    '\n',   0x7f,   0x80,   0xa0,    0xad,     0xe9,  0x100,
+                                         0x2028, 0xd800, 0xdfff, 0xfffe, 0x1f600, 0x10ffff, 0xe000};
   std::string s;
   for (unsigned n = in.below(6); n > 0; --n) {
     unsigned c = in.byte();
@@ -115,8 +115,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   fuzz::py::Ref list(PyList_New(0));
   for (const Op& op : ops) {
-    fuzz::py::Ref t(Py_BuildValue("(sy#y#L)", op.kind.c_str(), op.module.data(), static_cast<Py_ssize_t>(op.module.size()),
-                                  op.name.data(), static_cast<Py_ssize_t>(op.name.size()), static_cast<long long>(op.code)));
+    fuzz::py::Ref t(Py_BuildValue("(sy#y#L)", op.kind.c_str(), op.module.data(),
+                                  static_cast<Py_ssize_t>(op.module.size()), op.name.data(),
+                                  static_cast<Py_ssize_t>(op.name.size()), static_cast<long long>(op.code)));
     PyList_Append(list.get(), t.get());
   }
   fuzz::py::Capped cap;

@@ -119,5 +119,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (fuzz::leaves_a_call_inert(input, strict_options())) return fuzz::count("call"), 0;
   // A bytearray stays unresizable once viewed, even when CPython has freed the view.
   if (cpp.error == "BufferError" && py.error != "BufferError") return fuzz::count("view-lifetime"), 0;
-  fuzz::fail("loads differs from CPython", input, "library: " + fuzz::describe(cpp) + "\nCPython: " + fuzz::describe(py));
+  fuzz::fail("loads differs from CPython", input,
+             "library: " + fuzz::describe(cpp) + "\nCPython: " + fuzz::describe(py));
 }

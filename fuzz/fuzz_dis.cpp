@@ -31,8 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (listing != py_listing || cpp != py) {
     fuzz::fail("dis differs from pickletools.dis", input,
                "indentlevel " + std::to_string(options.indentlevel) + " annotate " + std::to_string(options.annotate) +
-                   "\n--- library: " + fuzz::describe(cpp) + "\n" + listing + "\n--- pickletools: " +
-                   fuzz::describe(py) + "\n" + py_listing);
+                   "\n--- library: " + fuzz::describe(cpp) + "\n" + listing +
+                   "\n--- pickletools: " + fuzz::describe(py) + "\n" + py_listing);
   }
   fuzz::count("agree");
   return 0;

@@ -6,7 +6,8 @@
 #include "fuzz.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const char* const kEncodings[] = {"ASCII", "latin1", "bytes", "utf-8", "koi8-r", "cp1252", "shift_jis", "nosuch"};
+  static const char* const kEncodings[] = {"ASCII",  "latin1", "bytes",     "utf-8",
+                                           "koi8-r", "cp1252", "shift_jis", "nosuch"};
   static const char* const kErrors[] = {"strict", "ignore", "replace", "surrogateescape", "backslashreplace"};
   fuzz::Reader in(data, size);
   std::uint8_t flags = in.byte();

@@ -45,7 +45,8 @@ pickle::ErrorType error_type(char code) {
 void maybe_raise(Value v) {
   if (!v.is_str() || !v.as_str().utf8().starts_with('!')) return;
   std::string_view s = v.as_str().utf8();
-  throw pickle::Error(error_type(s.size() > 1 ? s[1] : '\0'), std::string(s.substr(std::min<std::size_t>(2, s.size()))));
+  throw pickle::Error(error_type(s.size() > 1 ? s[1] : '\0'),
+                      std::string(s.substr(std::min<std::size_t>(2, s.size()))));
 }
 
 Value first(Value args) { return args.as_tuple().size() ? args.as_tuple()[0] : Value(); }
@@ -151,9 +152,15 @@ Value str(Graph& g, std::string_view s) { return g.shared_or_new_str(s); }
 Value bytes(Graph& g, std::string_view s) { return s.empty() ? g.shared_or_new_bytes({}) : g.new_bytes(s); }
 
 Value global(Graph& g, fuzz::Reader& in) {
-  static const char* const kNames[][2] = {
-      {"fz", "K"}, {"fz", "C"}, {"fz", "F"}, {"fz", "G"}, {"fz", "setter"}, {"copyreg", "__newobj__"},
-      {"copyreg", "__newobj_ex__"}, {"builtins", "list"}, {"builtins", "dict"}};
+  static const char* const kNames[][2] = {{"fz", "K"},
+                                          {"fz", "C"},
+                                          {"fz", "F"},
+                                          {"fz", "G"},
+                                          {"fz", "setter"},
+                                          {"copyreg", "__newobj__"},
+                                          {"copyreg", "__newobj_ex__"},
+                                          {"builtins", "list"},
+                                          {"builtins", "dict"}};
   auto& n = kNames[in.below(std::size(kNames))];
   return g.global(n[0], n[1]);
 }
@@ -172,7 +179,8 @@ Value items(Graph& g, fuzz::Reader& in, int depth, pickle::Kind kind) {
 Value dict(Graph& g, fuzz::Reader& in, int depth) {
   Value d = g.new_dict();
   for (unsigned n = in.below(4); n > 0; --n) {
-    Value key = in.byte() & 1 ? Value::integer(in.below(4)) : str(g, std::string(1, static_cast<char>('a' + in.below(4))));
+    Value key =
+        in.byte() & 1 ? Value::integer(in.below(4)) : str(g, std::string(1, static_cast<char>('a' + in.below(4))));
     d.as_dict().set(g, key, value(g, in, depth + 1));
   }
   return d;
@@ -254,8 +262,8 @@ Value realize(Graph& g, Value spec, Value self) {
         throw pickle::Error(error_type(a[0].as_str().utf8()[0]), std::string(a[1].as_str().utf8()));
       }
       Value arg = realize(g, a[0], self);
-      return g.new_iterator(arg, is_global(o.callable(), "It") ? pickle::Iterator::Over::Items
-                                                                : pickle::Iterator::Over::DictItems);
+      return g.new_iterator(
+          arg, is_global(o.callable(), "It") ? pickle::Iterator::Over::Items : pickle::Iterator::Over::DictItems);
     }
     case Kind::Tuple: {
       std::vector<Value> items;
@@ -272,8 +280,7 @@ Value realize(Graph& g, Value spec, Value self) {
       for (const pickle::Dict::Entry& e : spec.as_dict()) d.as_dict().set(g, e.key, realize(g, e.value, self));
       return d;
     }
-    default:
-      return spec;
+    default: return spec;
   }
 }
 
@@ -343,8 +350,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   std::string spec_pickle = pickle::dumps(spec, {.protocol = 4});
   fuzz::py::Capped cap;
-  std::vector<fuzz::Outcome> py = fuzz::py::outcomes(
-      fuzz::py::call("reduce_case", fuzz::py::bytes(spec_pickle), PyBool_FromLong(dispatch), fuzz::py::integer(protocol)).get());
+  std::vector<fuzz::Outcome> py =
+      fuzz::py::outcomes(fuzz::py::call("reduce_case", fuzz::py::bytes(spec_pickle), PyBool_FromLong(dispatch),
+                                        fuzz::py::integer(protocol))
+                             .get());
 
   static const char* const kSteps[] = {"pickling x", "loading that", "pickling what was loaded"};
   auto step = [](const std::vector<fuzz::Outcome>& v, std::size_t i) {
@@ -353,7 +362,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (std::size_t i = 0; i < std::max(cpp.size(), py.size()); ++i) {
     fuzz::Outcome c = step(cpp, i), p = step(py, i);
     bool forbidden = c.error == "UnpicklingError" && c.message.ends_with("' is forbidden");
-    if ((p.status == "blocked" && forbidden) || c.status == "call" || p.status == "memory") return fuzz::count("skipped"), 0;
+    if ((p.status == "blocked" && forbidden) || c.status == "call" || p.status == "memory")
+      return fuzz::count("skipped"), 0;
     if (p.status == "depth" && c.error == "RecursionError") p = c;  // the reducer re-entered
     if (c == p) continue;
     std::string report = std::string(dispatch ? "dispatch" : "override") + ", protocol " + std::to_string(protocol) +

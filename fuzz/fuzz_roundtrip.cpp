@@ -78,9 +78,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string detail = "protocol " + std::to_string(protocol) + ", dumps: " + fuzz::hex(first);
     try {
       pickle::Graph back = pickle::loads(first);
-      if (compare_values && !pickle::deep_equal(g.root(), back.root())) fuzz::fail("dumps/loads changed the value", input, detail);
+      if (compare_values && !pickle::deep_equal(g.root(), back.root()))
+        fuzz::fail("dumps/loads changed the value", input, detail);
       std::string second = pickle::dumps(back.root(), {.protocol = protocol});
-      if (second != first && !has_unstable_set(g.root()) && !constructed_from_itself(g.root())) fuzz::fail("dumps is not stable", input, detail + "\nagain: " + fuzz::hex(second));
+      if (second != first && !has_unstable_set(g.root()) && !constructed_from_itself(g.root()))
+        fuzz::fail("dumps is not stable", input, detail + "\nagain: " + fuzz::hex(second));
     } catch (const pickle::Error& e) {
       fuzz::fail("the dumped pickle does not load or dump again", input, detail + "\n" + e.what());
     }

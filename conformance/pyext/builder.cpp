@@ -26,8 +26,8 @@ Ref big_int(const pickle::BigInt& b) {
   for (std::uint32_t limb : b.magnitude()) {
     for (int i = 0; i < 4; ++i) bytes += static_cast<char>((limb >> (8 * i)) & 0xff);
   }
-  Ref mag = Ref::check(_PyLong_FromByteArray(reinterpret_cast<const unsigned char*>(bytes.data()),
-                                             bytes.size(), /*little_endian=*/1, /*is_signed=*/0));
+  Ref mag = Ref::check(_PyLong_FromByteArray(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                                             /*little_endian=*/1, /*is_signed=*/0));
   return b.negative() ? Ref::check(PyNumber_Negative(mag.get())) : mag;
 }
 
@@ -72,23 +72,19 @@ bool Builder::needs_completion(Value v) {
   switch (v.kind()) {
     case Kind::List:
     case Kind::Dict:
-    case Kind::Set:
-      return true;
+    case Kind::Set: return true;
     case Kind::Object: {
       const pickle::Object& o = v.as_object();
       return o.has_state() || !o.list_items().empty() || !o.dict_items().empty() || !o.set_items().empty();
     }
-    default:
-      return false;
+    default: return false;
   }
 }
 
 Builder::Frame Builder::create_frame(Value v) {
   Frame f{Frame::Create, v, {}, 0, {}};
   switch (v.kind()) {
-    case Kind::Tuple:
-      f.children.assign(v.as_tuple().begin(), v.as_tuple().end());
-      break;
+    case Kind::Tuple: f.children.assign(v.as_tuple().begin(), v.as_tuple().end()); break;
     case Kind::FrozenSet:
       for (Value item : v.as_set()) f.children.push_back(item);
       break;
@@ -98,8 +94,7 @@ Builder::Frame Builder::create_frame(Value v) {
       if (o.how() == pickle::Object::How::NewObj) f.children.push_back(o.kwargs());
       break;
     }
-    default:
-      break;
+    default: break;
   }
   return f;
 }
@@ -107,9 +102,7 @@ Builder::Frame Builder::create_frame(Value v) {
 Builder::Frame Builder::complete_frame(Value v) {
   Frame f{Frame::Complete, v, {}, 0, {}};
   switch (v.kind()) {
-    case Kind::List:
-      f.children.assign(v.as_list().begin(), v.as_list().end());
-      break;
+    case Kind::List: f.children.assign(v.as_list().begin(), v.as_list().end()); break;
     case Kind::Dict:
       for (const pickle::Dict::Entry& e : v.as_dict()) {
         f.children.push_back(e.key);
@@ -134,8 +127,7 @@ Builder::Frame Builder::complete_frame(Value v) {
       }
       break;
     }
-    default:
-      break;
+    default: break;
   }
   return f;
 }
@@ -144,9 +136,7 @@ bool Builder::create_leaf(Value v, Info& info) {
   Ref obj;
   switch (v.kind()) {
     case Kind::Int: obj = big_int(v.as_bigint()); break;
-    case Kind::Complex:
-      obj = Ref::check(PyComplex_FromDoubles(v.as_complex().real(), v.as_complex().imag()));
-      break;
+    case Kind::Complex: obj = Ref::check(PyComplex_FromDoubles(v.as_complex().real(), v.as_complex().imag())); break;
     case Kind::Str: obj = to_py_str(v.as_str().utf8()); break;
     case Kind::Bytes: {
       std::string_view b = v.as_bytes().chars();
@@ -175,8 +165,8 @@ bool Builder::create_leaf(Value v, Info& info) {
       obj = buffers_(v.as_buffer());
       break;
     default:
-      raise(PyExc_SystemError, "pickle_cpp: unexpected " + std::string(pickle::kind_type_name(v.kind())) +
-                                   " node in a loaded graph");
+      raise(PyExc_SystemError,
+            "pickle_cpp: unexpected " + std::string(pickle::kind_type_name(v.kind())) + " node in a loaded graph");
   }
   info.obj = obj.release();
   bool fill = needs_completion(v);
@@ -202,8 +192,7 @@ Ref Builder::create_from(const Frame& f) {
     case Kind::Object: {
       const pickle::Object& o = f.v.as_object();
       switch (o.how()) {
-        case pickle::Object::How::Reduce:
-          return Ref::check(PyObject_CallObject(got[0].get(), got[1].get()));
+        case pickle::Object::How::Reduce: return Ref::check(PyObject_CallObject(got[0].get(), got[1].get()));
         case pickle::Object::How::NewObj: {
           // load_newobj: cls.__new__ through the type slot, with the C unpickler's checks.
           PyObject* cls = got[0].get();
@@ -228,8 +217,7 @@ Ref Builder::create_from(const Frame& f) {
       }
       break;
     }
-    default:
-      break;
+    default: break;
   }
   raise(PyExc_SystemError, "pickle_cpp: cannot create this node");
 }
@@ -241,7 +229,8 @@ void Builder::fill(const Frame& f, PyObject* obj) {
       for (const Ref& item : got) check_status(PyList_Append(obj, item.get()));
       return;
     case Kind::Dict:
-      for (std::size_t i = 0; i + 1 < got.size(); i += 2) check_status(PyDict_SetItem(obj, got[i].get(), got[i + 1].get()));
+      for (std::size_t i = 0; i + 1 < got.size(); i += 2)
+        check_status(PyDict_SetItem(obj, got[i].get(), got[i + 1].get()));
       return;
     case Kind::Set:
       for (const Ref& item : got) check_status(PySet_Add(obj, item.get()));
@@ -267,12 +256,11 @@ void Builder::fill(const Frame& f, PyObject* obj) {
         setter = got[pos + 1];
       }
       Ref r = Ref::check(PyObject_CallFunctionObjArgs(H.complete, obj, list_items.get(), dict_items.get(),
-                                                      set_items.get(), o.has_state() ? Py_True : Py_False,
-                                                      state.get(), setter.get(), nullptr));
+                                                      set_items.get(), o.has_state() ? Py_True : Py_False, state.get(),
+                                                      setter.get(), nullptr));
       return;
     }
-    default:
-      return;
+    default: return;
   }
 }
 
@@ -353,9 +341,7 @@ void Builder::step(std::vector<Frame>& frames) {
   }
   Info& info = it->second;
   switch (info.st) {
-    case St::Creating:
-      conflict(frames, c);
-      return;
+    case St::Creating: conflict(frames, c); return;
     case St::Created:
       if (!info.deferred) {
         info.st = St::Completing;
@@ -364,8 +350,7 @@ void Builder::step(std::vector<Frame>& frames) {
       }
       break;
     case St::Completing:
-    case St::Done:
-      break;
+    case St::Done: break;
   }
   f.got.push_back(Ref::borrow(info.obj));
   ++f.next;

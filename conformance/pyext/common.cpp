@@ -35,9 +35,9 @@ void set_library_error(const pickle::Error& e) {
   std::string_view name = e.python_type_name();
   PyObject* exc = nullptr;
   PyObject* py_name = PyUnicode_FromStringAndSize(name.data(), static_cast<Py_ssize_t>(name.size()));
-  PyObject* py_message = py_name ? PyUnicode_DecodeUTF8(e.message().data(), static_cast<Py_ssize_t>(e.message().size()),
-                                                        "surrogatepass")
-                                 : nullptr;
+  PyObject* py_message =
+      py_name ? PyUnicode_DecodeUTF8(e.message().data(), static_cast<Py_ssize_t>(e.message().size()), "surrogatepass")
+              : nullptr;
   if (py_message) exc = PyObject_CallFunctionObjArgs(H.library_error, py_name, py_message, nullptr);
   Py_XDECREF(py_name);
   Py_XDECREF(py_message);

@@ -114,8 +114,8 @@ void Dumper::PySink::write(std::span<const std::uint8_t> data) {
     out.append(reinterpret_cast<const char*>(data.data()), data.size());
     return;
   }
-  Ref chunk = Ref::check(PyBytes_FromStringAndSize(reinterpret_cast<const char*>(data.data()),
-                                                   static_cast<Py_ssize_t>(data.size())));
+  Ref chunk = Ref::check(
+      PyBytes_FromStringAndSize(reinterpret_cast<const char*>(data.data()), static_cast<Py_ssize_t>(data.size())));
   Ref r = Ref::check(PyObject_CallOneArg(target, chunk.get()));
 }
 
@@ -473,8 +473,7 @@ Value Dumper::instance(PyObject* o) {
   if (callable) {
     // The library takes a Native for something that cannot be called; an inert Object
     // stands for a callable one (a builtin function, a bound method, a partial, ...).
-    return graph_.new_object(pickle::Object::How::Reduce, graph_.global(module, g.qualname()),
-                             graph_.empty_tuple());
+    return graph_.new_object(pickle::Object::How::Reduce, graph_.global(module, g.qualname()), graph_.empty_tuple());
   }
   return graph_.new_native<PyHandle>(native_class(module, g.qualname()), PyHandle{o});
 }
@@ -539,8 +538,8 @@ std::optional<Value> Dumper::reduce_value(PyObject* rv, PyObject* o, Value v) {
     } else if (auto cls = pickle::class_name_of(v); cls && cls->first == module) {
       return graph_.new_str(name);  // the library writes module.name, module from the class
     }
-    raise(PyExc_NotImplementedError, "pickle_cpp: cannot write " + module + "." + name +
-                                         " as the global an object reduced to");
+    raise(PyExc_NotImplementedError,
+          "pickle_cpp: cannot write " + module + "." + name + " as the global an object reduced to");
   }
   if (PyTuple_Check(rv)) {
     std::vector<Value> items;

@@ -110,9 +110,9 @@ class Dumper {
   std::unordered_map<PyObject*, pickle::Value> by_obj_;  // owns a reference to each key
   std::unordered_map<const void*, PyObject*> by_node_;
   std::unordered_map<const void*, Ref> pending_errors_;  // save_global's error for a name
-  std::unordered_map<const void*, char> buffer_errors_;   // non-contiguous PickleBuffers
-  std::deque<Py_buffer> views_;                           // PickleBuffer memory in the graph
-  std::vector<PyObject*> fill_;                           // containers converted but not filled
+  std::unordered_map<const void*, char> buffer_errors_;  // non-contiguous PickleBuffers
+  std::deque<Py_buffer> views_;                          // PickleBuffer memory in the graph
+  std::vector<PyObject*> fill_;                          // containers converted but not filled
   std::size_t placeholders_ = 0;
 
   PySink sink_;

@@ -35,8 +35,8 @@ Loader::Loader(bool fix_imports, std::string encoding, std::string errors, PyObj
       } else {
         PyErr_Clear();  // not a buffer: READONLY_BUFFER on it raises as in CPython
       }
-      o.buffers->push_back(pickle::OutOfBandBuffer{
-          std::span(static_cast<const std::uint8_t*>(b.data), b.size), b.readonly});
+      o.buffers->push_back(
+          pickle::OutOfBandBuffer{std::span(static_cast<const std::uint8_t*>(b.data), b.size), b.readonly});
       buffers_.push_back(std::move(b));
     }
   }
@@ -207,8 +207,8 @@ Ref Loader::resolve_buffer(const pickle::Buffer& b) {
     return oob.obj;
   }
   // READONLY_BUFFER on an in-band bytearray: a read-only view of a bytearray.
-  Ref bytes = Ref::check(PyByteArray_FromStringAndSize(static_cast<const char*>(data),
-                                                       static_cast<Py_ssize_t>(b.view().size())));
+  Ref bytes = Ref::check(
+      PyByteArray_FromStringAndSize(static_cast<const char*>(data), static_cast<Py_ssize_t>(b.view().size())));
   if (!b.readonly()) return bytes;
   Ref view = Ref::check(PyMemoryView_FromObject(bytes.get()));
   return Ref::check(PyObject_CallMethod(view.get(), "toreadonly", nullptr));

@@ -56,7 +56,7 @@ class Loader {
   std::unique_ptr<pickle::Unpickler> unpickler_;
   Builder builder_;
   std::size_t placeholders_ = 0;
-  PyObject* self_ = nullptr;  // the Python Unpickler during load()
+  PyObject* self_ = nullptr;     // the Python Unpickler during load()
   PyObject* seeding_ = nullptr;  // set_memo(): the objects persistent_load hands out
   int proto_ = 0;
   bool busy_ = false;

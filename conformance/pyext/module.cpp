@@ -24,13 +24,11 @@ namespace {
 #include "pickle_cpp_helpers.inc"  // kHelpersSource
 
 struct PicklerStateObject {
-  PyObject_HEAD
-  Dumper* dumper;
+  PyObject_HEAD Dumper* dumper;
 };
 
 struct UnpicklerStateObject {
-  PyObject_HEAD
-  Loader* loader;
+  PyObject_HEAD Loader* loader;
 };
 
 PyTypeObject* pickler_state_type = nullptr;
@@ -132,8 +130,8 @@ PyType_Slot unpickler_state_slots[] = {
     {0, nullptr},
 };
 
-PyType_Spec unpickler_state_spec = {"_pickle_cpp._UnpicklerState", sizeof(UnpicklerStateObject), 0,
-                                    Py_TPFLAGS_DEFAULT, unpickler_state_slots};
+PyType_Spec unpickler_state_spec = {"_pickle_cpp._UnpicklerState", sizeof(UnpicklerStateObject), 0, Py_TPFLAGS_DEFAULT,
+                                    unpickler_state_slots};
 
 // ---- functions --------------------------------------------------------------------------------
 
@@ -221,11 +219,16 @@ PyObject* init() {
     PyObject** slot;
     const char* name;
   } entries[] = {
-      {&H.library_error, "_library_error"}, {&H.global_name, "_global_name"},
-      {&H.reduce, "_reduce"},               {&H.save_global, "_SAVE_GLOBAL"},
-      {&H.load_global, "_load_global"},     {&H.find_class, "_find_class"},
-      {&H.complete, "_complete"},           {&H.unpickling_error, "UnpicklingError"},
-      {&H.pickling_error, "PicklingError"}, {&H.copyreg, "copyreg"},
+      {&H.library_error, "_library_error"},
+      {&H.global_name, "_global_name"},
+      {&H.reduce, "_reduce"},
+      {&H.save_global, "_SAVE_GLOBAL"},
+      {&H.load_global, "_load_global"},
+      {&H.find_class, "_find_class"},
+      {&H.complete, "_complete"},
+      {&H.unpickling_error, "UnpicklingError"},
+      {&H.pickling_error, "PicklingError"},
+      {&H.copyreg, "copyreg"},
   };
   for (const Entry& e : entries) {
     *e.slot = helper(dict, e.name);

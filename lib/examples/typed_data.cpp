@@ -44,11 +44,12 @@ int main(int argc, char** argv) {
         std::string mean = "-";
         if (!m.values.empty()) {
           char buf[32];
-          std::snprintf(buf, sizeof buf, "%g", std::accumulate(m.values.begin(), m.values.end(), 0.0) / m.values.size());
+          std::snprintf(buf, sizeof buf, "%g",
+                        std::accumulate(m.values.begin(), m.values.end(), 0.0) / m.values.size());
           mean = buf;
         }
-        std::cout << m.sensor << ": " << m.values.size() << " values, mean " << mean << ", "
-                  << (m.ok ? "ok" : "failed") << ", unit " << m.unit.value_or("-") << "\n";
+        std::cout << m.sensor << ": " << m.values.size() << " values, mean " << mean << ", " << (m.ok ? "ok" : "failed")
+                  << ", unit " << m.unit.value_or("-") << "\n";
       }
     }
   } catch (const pickle::Error& e) {

@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
       if (!when.timezone) throw pickle::Error(pickle::ErrorType::ValueError, "expected an aware datetime");
       char buf[64];
       std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d UTC%+d", when.year, when.month, when.day, when.hour,
-                    when.minute, static_cast<int>(when.timezone->offset.seconds / 3600 + when.timezone->offset.days * 24));
+                    when.minute,
+                    static_cast<int>(when.timezone->offset.seconds / 3600 + when.timezone->offset.days * 24));
       std::cout << buf << " (" << when.timezone->name.value_or("") << ")\n";
     } catch (const pickle::Error& e) {
       std::cout << "refused: " << e.what() << "\n";

@@ -45,9 +45,8 @@ void Arena::release() noexcept {
 
 void Arena::check_budget(std::size_t size) const {
   if (size > budget_left()) {
-    throw Error(ErrorType::MemoryError,
-                "allocation of " + std::to_string(size) + " bytes exceeds the memory limit of " +
-                    std::to_string(limit_) + " bytes");
+    throw Error(ErrorType::MemoryError, "allocation of " + std::to_string(size) +
+                                            " bytes exceeds the memory limit of " + std::to_string(limit_) + " bytes");
   }
 }
 

@@ -241,8 +241,7 @@ double int_to_double(const IntRef& i, bool& overflow) noexcept {
   std::size_t bits = bit_length(mag);
   double r;
   if (bits <= 64) {
-    std::uint64_t m = mag.empty() ? 0 : mag.size() == 1 ? mag[0]
-                                                        : (std::uint64_t{mag[1]} << 32) | mag[0];
+    std::uint64_t m = mag.empty() ? 0 : mag.size() == 1 ? mag[0] : (std::uint64_t{mag[1]} << 32) | mag[0];
     r = static_cast<double>(m);
   } else {
     if (bits > 1024) {

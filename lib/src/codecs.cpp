@@ -30,13 +30,11 @@ constexpr std::string_view kUtf8Name = "utf-8";
 constexpr std::string_view kAsciiName = "ascii";
 constexpr std::string_view kLatin1Name = "latin-1";
 
-const unsigned char* bytes_of(std::string_view s) noexcept {
-  return reinterpret_cast<const unsigned char*>(s.data());
-}
+const unsigned char* bytes_of(std::string_view s) noexcept { return reinterpret_cast<const unsigned char*>(s.data()); }
 
 // UnicodeDecodeError.__str__: one byte is shown by value, a longer range by positions.
-[[noreturn]] void throw_decode_error(std::string_view encoding, std::string_view in,
-                                     std::size_t start, std::size_t end, std::string_view reason) {
+[[noreturn]] void throw_decode_error(std::string_view encoding, std::string_view in, std::size_t start, std::size_t end,
+                                     std::string_view reason) {
   std::string msg = "'";
   msg += encoding;
   if (end == start + 1 && start < in.size()) {
@@ -56,8 +54,8 @@ const unsigned char* bytes_of(std::string_view s) noexcept {
 }
 
 // UnicodeEncodeError.__str__; `first` is the code point at `start`.
-[[noreturn]] void throw_encode_error(std::string_view encoding, char32_t first, std::size_t start,
-                                     std::size_t end, std::string_view reason) {
+[[noreturn]] void throw_encode_error(std::string_view encoding, char32_t first, std::size_t start, std::size_t end,
+                                     std::string_view reason) {
   std::string msg = "'";
   msg += encoding;
   if (end == start + 1) {
@@ -124,8 +122,7 @@ inline std::size_t skip_two_byte_runs(const unsigned char* p, std::size_t n, std
 
 // Index of the first byte at or after i that does not start a well-formed UTF-8 sequence
 // (n when all of p[i..n) is well formed). With `surrogates`, ED A0..BF xx is well formed.
-std::size_t valid_utf8_prefix(const unsigned char* p, std::size_t n, std::size_t i,
-                              bool surrogates) noexcept {
+std::size_t valid_utf8_prefix(const unsigned char* p, std::size_t n, std::size_t i, bool surrogates) noexcept {
   while (i < n) {
     unsigned c = p[i];
     if (c < 0x80) {
@@ -185,16 +182,14 @@ Utf8Error classify_utf8_error(const unsigned char* p, std::size_t n, std::size_t
   if (c < 0xF0) {
     if (rem < 2) return {n, kEnd};
     const unsigned c2 = p[j + 1];
-    if (!is_continuation(c2) || (c == 0xE0 && c2 < 0xA0) || (c == 0xED && c2 >= 0xA0))
-      return {j + 1, kCont};
+    if (!is_continuation(c2) || (c == 0xE0 && c2 < 0xA0) || (c == 0xED && c2 >= 0xA0)) return {j + 1, kCont};
     if (rem < 3) return {n, kEnd};
     return {j + 2, kCont};
   }
   if (c < 0xF5) {
     if (rem < 2) return {n, kEnd};
     const unsigned c2 = p[j + 1];
-    if (!is_continuation(c2) || (c == 0xF0 && c2 < 0x90) || (c == 0xF4 && c2 >= 0x90))
-      return {j + 1, kCont};
+    if (!is_continuation(c2) || (c == 0xF0 && c2 < 0x90) || (c == 0xF4 && c2 >= 0x90)) return {j + 1, kCont};
     if (rem < 3) return {n, kEnd};
     if (!is_continuation(p[j + 2])) return {j + 2, kCont};
     if (rem < 4) return {n, kEnd};
@@ -203,9 +198,7 @@ Utf8Error classify_utf8_error(const unsigned char* p, std::size_t n, std::size_t
   return {j + 1, kStart};
 }
 
-inline void append_surrogate_escape(std::string& out, unsigned char byte) {
-  wtf8::append(out, 0xDC00 + byte);
-}
+inline void append_surrogate_escape(std::string& out, unsigned char byte) { wtf8::append(out, 0xDC00 + byte); }
 
 inline void append_backslash_byte(std::string& out, unsigned char byte) {
   out += "\\x";
@@ -226,13 +219,9 @@ void decode_utf8(ErrorHandler errors, std::string_view in, std::string& out) {
     const Utf8Error e = classify_utf8_error(p, n, j);
     switch (errors) {
       case ErrorHandler::Strict:
-      case ErrorHandler::SurrogatePass:
-        throw_decode_error(kUtf8Name, in, j, e.end, e.reason);
-      case ErrorHandler::Ignore:
-        break;
-      case ErrorHandler::Replace:
-        wtf8::append(out, wtf8::kReplacement);
-        break;
+      case ErrorHandler::SurrogatePass: throw_decode_error(kUtf8Name, in, j, e.end, e.reason);
+      case ErrorHandler::Ignore: break;
+      case ErrorHandler::Replace: wtf8::append(out, wtf8::kReplacement); break;
       case ErrorHandler::SurrogateEscape:
         for (std::size_t k = j; k < e.end; ++k) append_surrogate_escape(out, p[k]);
         break;
@@ -256,17 +245,10 @@ void decode_ascii(ErrorHandler errors, std::string_view in, std::string& out) {
       case ErrorHandler::Strict:
       case ErrorHandler::SurrogatePass:  // not defined for ascii: the original error
         throw_decode_error(kAsciiName, in, j, j + 1, "ordinal not in range(128)");
-      case ErrorHandler::Ignore:
-        break;
-      case ErrorHandler::Replace:
-        wtf8::append(out, wtf8::kReplacement);
-        break;
-      case ErrorHandler::SurrogateEscape:
-        append_surrogate_escape(out, p[j]);
-        break;
-      case ErrorHandler::BackslashReplace:
-        append_backslash_byte(out, p[j]);
-        break;
+      case ErrorHandler::Ignore: break;
+      case ErrorHandler::Replace: wtf8::append(out, wtf8::kReplacement); break;
+      case ErrorHandler::SurrogateEscape: append_surrogate_escape(out, p[j]); break;
+      case ErrorHandler::BackslashReplace: append_backslash_byte(out, p[j]); break;
     }
     i = j + 1;
   }
@@ -290,16 +272,12 @@ struct Run {
 
 // Applies an encode error handler to a run of unencodable characters as CPython's UTF-8
 // (surrogates) and UCS-1 (ascii, latin-1) encoders do.
-void encode_run(std::string_view encoding, std::string_view reason, ErrorHandler errors,
-                const Run& run, std::string& out) {
+void encode_run(std::string_view encoding, std::string_view reason, ErrorHandler errors, const Run& run,
+                std::string& out) {
   switch (errors) {
-    case ErrorHandler::Strict:
-      throw_encode_error(encoding, run.cps[0], run.start, run.end(), reason);
-    case ErrorHandler::Ignore:
-      return;
-    case ErrorHandler::Replace:
-      out.append(run.cps.size(), '?');
-      return;
+    case ErrorHandler::Strict: throw_encode_error(encoding, run.cps[0], run.start, run.end(), reason);
+    case ErrorHandler::Ignore: return;
+    case ErrorHandler::Replace: out.append(run.cps.size(), '?'); return;
     case ErrorHandler::BackslashReplace:
       for (char32_t c : run.cps) wtf8::append_backslash_escape(out, c);
       return;
@@ -307,8 +285,7 @@ void encode_run(std::string_view encoding, std::string_view reason, ErrorHandler
       // Escaped bytes are written back; at the first other character the handler fails
       // with an error covering the rest of the run.
       for (std::size_t k = 0; k < run.cps.size(); ++k) {
-        if (!is_escaped_byte(run.cps[k]))
-          throw_encode_error(encoding, run.cps[k], run.start + k, run.end(), reason);
+        if (!is_escaped_byte(run.cps[k])) throw_encode_error(encoding, run.cps[k], run.start + k, run.end(), reason);
         out.push_back(static_cast<char>(run.cps[k] & 0xFF));
       }
       return;
@@ -338,10 +315,8 @@ void encode_utf8(ErrorHandler errors, std::string_view in, std::string& out) {
     const std::size_t at = i;
     const char32_t c = wtf8::next(in, i);
     if (!is_surrogate(c)) {
-      if (c == wtf8::kReplacement && i - at != 3)
-        wtf8::append(out, c);  // malformed input byte
-      else
-        out.append(in.data() + at, i - at);
+      if (c == wtf8::kReplacement && i - at != 3) wtf8::append(out, c);  // malformed input byte
+      else out.append(in.data() + at, i - at);
       ++pos;
       continue;
     }
@@ -360,8 +335,8 @@ void encode_utf8(ErrorHandler errors, std::string_view in, std::string& out) {
   }
 }
 
-void encode_ucs1(std::string_view encoding, char32_t limit, std::string_view reason,
-                 ErrorHandler errors, std::string_view in, std::string& out) {
+void encode_ucs1(std::string_view encoding, char32_t limit, std::string_view reason, ErrorHandler errors,
+                 std::string_view in, std::string& out) {
   const unsigned char* p = bytes_of(in);
   const std::size_t n = in.size();
   std::size_t i = 0;
@@ -433,11 +408,9 @@ ErrorHandler error_handler(std::string_view name) {
   if (name == "surrogatepass") return ErrorHandler::SurrogatePass;
   if (name == "backslashreplace") return ErrorHandler::BackslashReplace;
   if (name == "xmlcharrefreplace" || name == "namereplace") {
-    throw Error(ErrorType::NotImplementedError,
-                "error handler '" + std::string(name) + "' is not supported");
+    throw Error(ErrorType::NotImplementedError, "error handler '" + std::string(name) + "' is not supported");
   }
-  throw Error(ErrorType::LookupError,
-              "unknown error handler name '" + format_cstring(name, 400) + "'");
+  throw Error(ErrorType::LookupError, "unknown error handler name '" + format_cstring(name, 400) + "'");
 }
 
 namespace {
@@ -446,9 +419,9 @@ namespace {
 
 constexpr std::uint8_t id(Codec c) noexcept { return static_cast<std::uint8_t>(c); }
 constexpr std::uint8_t cm(int i) noexcept { return static_cast<std::uint8_t>(id(Codec::FirstCharmap) + i); }
-constexpr std::uint8_t kNone = 0xFF;    // not an alias / not a codec module / no codec
-constexpr std::uint8_t kBroken = 0xFE;  // an alias of a module that cannot be imported
-constexpr std::uint8_t kNonText = 0xFD; // a codec that is not a text encoding (rot13, base64, ...)
+constexpr std::uint8_t kNone = 0xFF;     // not an alias / not a codec module / no codec
+constexpr std::uint8_t kBroken = 0xFE;   // an alias of a module that cannot be imported
+constexpr std::uint8_t kNonText = 0xFD;  // a codec that is not a text encoding (rot13, base64, ...)
 
 // A normalised name the encodings package's search function knows.
 struct NameEntry {
@@ -598,18 +571,13 @@ void decode_charmap(std::size_t index, ErrorHandler errors, std::string_view in,
         case ErrorHandler::Strict:
         case ErrorHandler::SurrogatePass:  // not defined for 'charmap': the original error
           throw_decode_error(kCharmapName, in, i, i + 1, kUndefinedReason);
-        case ErrorHandler::Ignore:
-          break;
-        case ErrorHandler::Replace:
-          wtf8::append(out, wtf8::kReplacement);
-          break;
+        case ErrorHandler::Ignore: break;
+        case ErrorHandler::Replace: wtf8::append(out, wtf8::kReplacement); break;
         case ErrorHandler::SurrogateEscape:
           if (b < 0x80) throw_decode_error(kCharmapName, in, i, i + 1, kUndefinedReason);
           append_surrogate_escape(out, b);
           break;
-        case ErrorHandler::BackslashReplace:
-          append_backslash_byte(out, b);
-          break;
+        case ErrorHandler::BackslashReplace: append_backslash_byte(out, b); break;
       }
     }
     ++i;
@@ -630,8 +598,7 @@ void encode_charmap_run(const CharmapEncoder& enc, ErrorHandler errors, const Ru
     case ErrorHandler::Strict:
     case ErrorHandler::SurrogatePass:  // not defined for 'charmap': the original error
       fail_charmap_run(run);
-    case ErrorHandler::Ignore:
-      return;
+    case ErrorHandler::Ignore: return;
     case ErrorHandler::Replace: {
       const int q = enc.find('?');
       if (q < 0) fail_charmap_run(run);
@@ -850,7 +817,10 @@ void codecs_encode_non_str(std::string_view encoding, std::string_view type) {
   std::string msg = "encoding with '";
   decode_utf8(ErrorHandler::Replace, encoding, msg);
   msg += "' codec failed (TypeError: ";
-  msg += c == Codec::Utf8 ? "utf_8_encode" : c == Codec::Ascii ? "ascii_encode" : c == Codec::Latin1 ? "latin_1_encode" : "charmap_encode";
+  msg += c == Codec::Utf8     ? "utf_8_encode"
+         : c == Codec::Ascii  ? "ascii_encode"
+         : c == Codec::Latin1 ? "latin_1_encode"
+                              : "charmap_encode";
   msg += "() argument 1 must be str, not ";
   msg += type;
   msg += ')';
@@ -875,15 +845,9 @@ std::string_view codec_name(Codec codec) noexcept {
 
 void decode(Codec codec, ErrorHandler errors, std::string_view in, std::string& out) {
   switch (codec) {
-    case Codec::Utf8:
-      decode_utf8(errors, in, out);
-      return;
-    case Codec::Ascii:
-      decode_ascii(errors, in, out);
-      return;
-    case Codec::Latin1:
-      decode_latin1(in, out);
-      return;
+    case Codec::Utf8: decode_utf8(errors, in, out); return;
+    case Codec::Ascii: decode_ascii(errors, in, out); return;
+    case Codec::Latin1: decode_latin1(in, out); return;
     default:
       if (is_charmap(codec)) {
         decode_charmap(id(codec) - id(Codec::FirstCharmap), errors, in, out);
@@ -896,15 +860,9 @@ void decode(Codec codec, ErrorHandler errors, std::string_view in, std::string& 
 
 void encode(Codec codec, ErrorHandler errors, std::string_view wtf8, std::string& out) {
   switch (codec) {
-    case Codec::Utf8:
-      encode_utf8(errors, wtf8, out);
-      return;
-    case Codec::Ascii:
-      encode_ucs1(kAsciiName, 0x80, "ordinal not in range(128)", errors, wtf8, out);
-      return;
-    case Codec::Latin1:
-      encode_ucs1(kLatin1Name, 0x100, "ordinal not in range(256)", errors, wtf8, out);
-      return;
+    case Codec::Utf8: encode_utf8(errors, wtf8, out); return;
+    case Codec::Ascii: encode_ucs1(kAsciiName, 0x80, "ordinal not in range(128)", errors, wtf8, out); return;
+    case Codec::Latin1: encode_ucs1(kLatin1Name, 0x100, "ordinal not in range(256)", errors, wtf8, out); return;
     default:
       if (is_charmap(codec)) {
         encode_charmap(id(codec) - id(Codec::FirstCharmap), errors, wtf8, out);
@@ -1138,7 +1096,14 @@ std::string escape_decode(std::string_view in) {
       case 'r': out.push_back('\r'); break;
       case 'v': out.push_back('\v'); break;
       case 'a': out.push_back('\a'); break;
-      case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
+      case '0':
+      case '1':
+      case '2':
+      case '3':
+      case '4':
+      case '5':
+      case '6':
+      case '7': {
         // Up to three octal digits; values above 0o377 keep their low 8 bits (CPython
         // only warns about them).
         unsigned v = c - '0';
@@ -1155,8 +1120,7 @@ std::string escape_decode(std::string_view in) {
             break;
           }
         }
-        throw Error(ErrorType::ValueError,
-                    "invalid \\x escape at position " + std::to_string(i - 2));
+        throw Error(ErrorType::ValueError, "invalid \\x escape at position " + std::to_string(i - 2));
       }
       default:
         // Not an escape: the backslash is kept and the character is read again as text

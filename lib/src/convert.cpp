@@ -103,8 +103,8 @@ std::span<const Value> sequence_items(Value v, const char* expected) {
 
 void check_length(std::span<const Value> items, std::size_t n) {
   if (items.size() != n) {
-    throw Error(ErrorType::ValueError, "expected a sequence of " + std::to_string(n) + " items, got " +
-                                           std::to_string(items.size()));
+    throw Error(ErrorType::ValueError,
+                "expected a sequence of " + std::to_string(n) + " items, got " + std::to_string(items.size()));
   }
 }
 

@@ -80,8 +80,8 @@ Recipe recipe_from_value(Graph& g, Value rv) {
     fail_arity("_reconstruct", {"x", "memo", "func", "args"}, given);
   }
   if (given > 7) {
-    fail(ErrorType::TypeError, "_reconstruct() takes from 4 to 7 positional arguments but " + std::to_string(given) +
-               " were given");
+    fail(ErrorType::TypeError,
+         "_reconstruct() takes from 4 to 7 positional arguments but " + std::to_string(given) + " were given");
   }
   Recipe r;
   r.func = items[0];
@@ -160,8 +160,7 @@ class Copier {
       case Kind::Object:
         if (is_immutable_builtin(x.as_object(), /*deep=*/false)) return x;
         [[fallthrough]];
-      case Kind::Buffer:
-        return reconstruct_from_reduction(x);
+      case Kind::Buffer: return reconstruct_from_reduction(x);
       default: return x;  // immutable, or opaque (persistent ids)
     }
   }
@@ -230,8 +229,7 @@ class Copier {
       case Kind::Object:
         if (is_immutable_builtin(x.as_object(), /*deep=*/true)) return x;
         [[fallthrough]];
-      case Kind::Buffer:
-        return reconstruct_from_reduction(x);
+      case Kind::Buffer: return reconstruct_from_reduction(x);
       default: return x;
     }
   }
@@ -259,8 +257,8 @@ class Copier {
       return reconstruct(x, recipe_from_value(g_, rv));
     }
     if (x.kind() == Kind::Buffer) detail::refuse_to_reduce_buffer(x, 4);
-    detail::ReduceValue rv = x.kind() == Kind::Native ? detail::reduce_native(x, 4, g_)
-                                                      : detail::reduce_object(x, 4, g_);
+    detail::ReduceValue rv =
+        x.kind() == Kind::Native ? detail::reduce_native(x, 4, g_) : detail::reduce_object(x, 4, g_);
     return reconstruct(x, recipe_from_reduction(rv));
   }
 
@@ -273,7 +271,9 @@ class Copier {
       args = g_.new_tuple(copies);
     } else if (!args.is_tuple()) {
       std::optional<std::vector<Value>> items = iterate(g_, args);
-      if (!items) fail(ErrorType::TypeError, function_str(r.func) + " argument after * must be an iterable, not " + type_name(args));
+      if (!items)
+        fail(ErrorType::TypeError,
+             function_str(r.func) + " argument after * must be an iterable, not " + type_name(args));
       args = items->empty() ? g_.empty_tuple() : g_.new_tuple(*items);
     }
     Value y = calls_own_class(x, r.func, args) ? eval_.make_new(r.func, args, Value()) : eval_.call(r.func, args);
@@ -370,11 +370,12 @@ class Copier {
     for (std::size_t i = 0; i < items.size(); ++i) {
       std::optional<std::vector<Value>> pair = iterate(g_, items[i]);
       if (!pair) {
-        fail(ErrorType::TypeError, "cannot convert dictionary update sequence element #" + std::to_string(i) + " to a sequence");
+        fail(ErrorType::TypeError,
+             "cannot convert dictionary update sequence element #" + std::to_string(i) + " to a sequence");
       }
       if (pair->size() != 2) {
-        throw Error(ErrorType::ValueError, "dictionary update sequence element #" + std::to_string(i) +
-                                               " has length " + std::to_string(pair->size()) + "; 2 is required");
+        throw Error(ErrorType::ValueError, "dictionary update sequence element #" + std::to_string(i) + " has length " +
+                                               std::to_string(pair->size()) + "; 2 is required");
       }
       dict.as_dict().set(g_, (*pair)[0], (*pair)[1]);
     }
@@ -382,7 +383,7 @@ class Copier {
   }
 
   Graph& g_;
-  CopyMemo* caller_memo_;                                   // null: a shallow copy
+  CopyMemo* caller_memo_;                                 // null: a shallow copy
   std::unordered_map<const detail::Node*, Value>* memo_;  // its table
   const CopyOptions& options_;
   detail::Evaluator eval_;

@@ -61,8 +61,8 @@ const NativeClass& register_class(const std::type_info& type, std::string_view m
     return cls;
   }
   if (by_name != r.by_name.end()) {
-    throw Error(ErrorType::ValueError, dotted(module, qualname) + " is already registered for the C++ type " +
-                                           by_name->second->type().name());
+    throw Error(ErrorType::ValueError,
+                dotted(module, qualname) + " is already registered for the C++ type " + by_name->second->type().name());
   }
   auto* cls = new NativeClass(std::string(module), std::string(qualname), type);
   cls->hooks_ = std::move(shared);  // the one made outside the lock
@@ -105,8 +105,7 @@ std::optional<std::pair<std::string, std::string>> class_name_of(Value obj) {
       if (detail::is_value_type(cls.as_global().builtin())) return std::nullopt;
       return std::pair(std::string(cls.as_global().module()), std::string(cls.as_global().qualname()));
     }
-    default:
-      return std::nullopt;
+    default: return std::nullopt;
   }
 }
 
@@ -158,7 +157,8 @@ DispatchTable& dispatch_table() {
     auto* t = new DispatchTable;
     // copyreg.pickle_complex: (complex, (c.real, c.imag))
     t->pickle("builtins", "complex", [](Graph& g, Value c) {
-      if (c.kind() != Kind::Complex) throw Error(ErrorType::TypeError, "pickle_complex() of a '" + type_name(c) + "' object");
+      if (c.kind() != Kind::Complex)
+        throw Error(ErrorType::TypeError, "pickle_complex() of a '" + type_name(c) + "' object");
       Value parts[] = {Value::floating(c.as_complex().real()), Value::floating(c.as_complex().imag())};
       Value rv[] = {g.global("builtins", "complex"), g.new_tuple(parts)};
       return g.new_tuple(rv);
@@ -198,14 +198,12 @@ void ExtensionRegistry::add(std::string_view module, std::string_view name, std:
   Key key{std::string(module), std::string(name)};
   auto by_key = by_key_.find(key);
   auto by_code = by_code_.find(code);
-  if (by_key != by_key_.end() && by_key->second == code && by_code != by_code_.end() &&
-      by_code->second == key) {
+  if (by_key != by_key_.end() && by_key->second == code && by_code != by_code_.end() && by_code->second == key) {
     return;  // already registered exactly so
   }
   if (by_key != by_key_.end()) {
-    throw Error(ErrorType::ValueError, "key " + key_repr(module, name) +
-                                           " is already registered with code " +
-                                           std::to_string(by_key->second));
+    throw Error(ErrorType::ValueError,
+                "key " + key_repr(module, name) + " is already registered with code " + std::to_string(by_key->second));
   }
   if (by_code != by_code_.end()) {
     throw Error(ErrorType::ValueError, "code " + std::to_string(code) + " is already in use for key " +
@@ -220,10 +218,9 @@ void ExtensionRegistry::remove(std::string_view module, std::string_view name, s
   Key key{std::string(module), std::string(name)};
   auto by_key = by_key_.find(key);
   auto by_code = by_code_.find(code);
-  if (by_key == by_key_.end() || by_key->second != code || by_code == by_code_.end() ||
-      by_code->second != key) {
-    throw Error(ErrorType::ValueError, "key " + key_repr(module, name) + " is not registered with code " +
-                                           std::to_string(code));
+  if (by_key == by_key_.end() || by_key->second != code || by_code == by_code_.end() || by_code->second != key) {
+    throw Error(ErrorType::ValueError,
+                "key " + key_repr(module, name) + " is not registered with code " + std::to_string(code));
   }
   by_key_.erase(by_key);
   by_code_.erase(by_code);
@@ -236,8 +233,7 @@ std::optional<ExtensionRegistry::Key> ExtensionRegistry::lookup_code(std::int64_
   return it->second;
 }
 
-std::optional<std::int64_t> ExtensionRegistry::lookup_key(std::string_view module,
-                                                           std::string_view name) const {
+std::optional<std::int64_t> ExtensionRegistry::lookup_key(std::string_view module, std::string_view name) const {
   std::lock_guard lock(mutex_);
   auto it = by_key_.find(Key{std::string(module), std::string(name)});
   if (it == by_key_.end()) return std::nullopt;

@@ -5,8 +5,7 @@
 
 namespace pickle::detail {
 
-std::optional<std::vector<std::uint32_t>> cpython_set_order(std::span<const Value> members,
-                                                             std::uint32_t seed) {
+std::optional<std::vector<std::uint32_t>> cpython_set_order(std::span<const Value> members, std::uint32_t seed) {
   // Objects/setobject.c: open addressing with runs of up to 10 linear probes, then
   // perturbed jumps; the table grows (to the next power of two above used*4, or used*2
   // past 50000 entries) when fill*5 >= mask*3. Members of a Set are distinct, so an

@@ -22,8 +22,7 @@ namespace pickle::detail {
 
 /// The order (indexes into `members`) in which CPython iterates a set built by adding
 /// `members` in order, or nullopt when a member's hash is unknown.
-std::optional<std::vector<std::uint32_t>> cpython_set_order(std::span<const Value> members,
-                                                             std::uint32_t seed);
+std::optional<std::vector<std::uint32_t>> cpython_set_order(std::span<const Value> members, std::uint32_t seed);
 
 /// The members of a set or frozenset in CPython's iteration order where it can be
 /// reproduced, else in insertion order.

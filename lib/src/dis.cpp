@@ -36,9 +36,7 @@ using detail::append_repr_float;
 using detail::append_repr_str;
 using detail::IntRef;
 
-[[noreturn]] void value_error(std::string message) {
-  throw Error(ErrorType::ValueError, std::move(message));
-}
+[[noreturn]] void value_error(std::string message) { throw Error(ErrorType::ValueError, std::move(message)); }
 
 // ---- the first line of each opcode's doc (pickletools' annotate mode) -------------------
 // Produced by: for op in pickletools.opcodes: print(op.name, op.doc.split('\n', 1)[0])
@@ -216,8 +214,7 @@ std::string_view read_stringnl_raw(Reader& r, bool stripquotes) {
     for (std::string_view q : {std::string_view("\""), std::string_view("'")}) {
       if (!data.empty() && data.front() == q[0]) {
         if (data.back() != q[0]) {
-          value_error("strinq quote " + bytes_repr(q) + " not found at both ends of " +
-                      bytes_repr(data));
+          value_error("strinq quote " + bytes_repr(q) + " not found at both ends of " + bytes_repr(data));
         }
         // data[1:-1]: empty for a lone quote.
         data = data.size() >= 2 ? data.substr(1, data.size() - 2) : std::string_view();
@@ -259,9 +256,7 @@ void read_arg(Reader& r, ArgKind kind, Graph& g, Arg& a) {
   using T = Arg::Type;
   a.text.clear();
   switch (kind) {
-    case ArgKind::None:
-      a.type = T::None;
-      return;
+    case ArgKind::None: a.type = T::None; return;
     case ArgKind::Uint1:
       a.type = T::Int;
       a.i = static_cast<std::int64_t>(r.read_unsigned(1, "uint1"));
@@ -418,21 +413,26 @@ void read_arg(Reader& r, ArgKind kind, Graph& g, Arg& a) {
 }
 
 /// One step of _genops: reads the opcode at the reader's position and its argument.
-/// Returns STOP's info last; throws pickletools' errors.
+/// Returns STOP's info last; throws pickletools' errors, at the opcode's offset.
 const OpInfo* next_op(Reader& r, Graph& g, Arg& a) {
   const std::size_t pos = r.pos();
-  if (r.at_end()) value_error("pickle exhausted before seeing STOP");
-  const std::uint8_t code = r.next_byte();
-  const OpInfo* info = op_info(code);
-  if (!info) {
-    std::string msg = "at position " + std::to_string(pos) + ", opcode ";
-    const char c = static_cast<char>(code);
-    append_repr_bytes(msg, std::string_view(&c, 1));
-    msg += " unknown";
-    value_error(std::move(msg));
+  try {
+    if (r.at_end()) value_error("pickle exhausted before seeing STOP");
+    const std::uint8_t code = r.next_byte();
+    const OpInfo* info = op_info(code);
+    if (!info) {
+      std::string msg = "at position " + std::to_string(pos) + ", opcode ";
+      const char c = static_cast<char>(code);
+      append_repr_bytes(msg, std::string_view(&c, 1));
+      msg += " unknown";
+      value_error(std::move(msg));
+    }
+    read_arg(r, info->arg, g, a);
+    return info;
+  } catch (Error& e) {
+    e.set_offset(pos);
+    throw;
   }
-  read_arg(r, info->arg, g, a);
-  return info;
 }
 
 /// The argument as the Value pickletools' reader returns.
@@ -442,8 +442,7 @@ Value arg_value(Graph& g, const Arg& a) {
     case T::None: return Value::none();
     case T::Int: return Value::integer(a.i);
     case T::UInt: {
-      const std::uint32_t limbs[2] = {static_cast<std::uint32_t>(a.u),
-                                      static_cast<std::uint32_t>(a.u >> 32)};
+      const std::uint32_t limbs[2] = {static_cast<std::uint32_t>(a.u), static_cast<std::uint32_t>(a.u >> 32)};
       return detail::make_int(g, false, limbs);
     }
     case T::IntValue: return a.v;
@@ -456,7 +455,6 @@ Value arg_value(Graph& g, const Arg& a) {
   }
   return Value::none();
 }
-
 
 /// repr(arg).
 void append_arg_repr(std::string& out, Graph& g, const Arg& a) {
@@ -507,8 +505,7 @@ class Memo {
     IntRef r(a.v);
     auto mag = r.magnitude();
     if (mag.size() <= 2) {
-      std::uint64_t m = mag.empty() ? 0 : mag.size() == 1 ? mag[0]
-                                                            : (std::uint64_t{mag[1]} << 32) | mag[0];
+      std::uint64_t m = mag.empty() ? 0 : mag.size() == 1 ? mag[0] : (std::uint64_t{mag[1]} << 32) | mag[0];
       if (!r.negative() && m <= static_cast<std::uint64_t>(INT64_MAX)) {
         k.i = static_cast<std::int64_t>(m);
         return k;
@@ -586,13 +583,7 @@ void dis(std::span<const std::uint8_t> data, std::string& out, const DisOptions&
 
   for (;;) {
     const std::size_t pos = r.pos();
-    const OpInfo* op;
-    try {
-      op = next_op(r, g, arg);
-    } catch (Error& e) {
-      e.set_offset(pos);
-      throw;
-    }
+    const OpInfo* op = next_op(r, g, arg);
     const bool has_arg = arg.type != Arg::Type::None;
 
     try {
@@ -624,8 +615,7 @@ void dis(std::span<const std::uint8_t> data, std::string& out, const DisOptions&
       const char* errormsg = nullptr;
       std::string errorbuf;
       const bool mark_in_before = contains(before, StackKind::Mark);
-      if (mark_in_before ||
-          (op->op == Op::POP && !stack.empty() && stack.back() == StackKind::Mark)) {
+      if (mark_in_before || (op->op == Op::POP && !stack.empty() && stack.back() == StackKind::Mark)) {
         if (!markstack.empty()) {
           const std::size_t markpos = markstack.back();
           markstack.pop_back();
@@ -638,10 +628,10 @@ void dis(std::span<const std::uint8_t> data, std::string& out, const DisOptions&
           }
           stack.pop_back();
           // Stop later code from popping too much.
-          numtopop = mark_in_before
-                         ? static_cast<std::size_t>(
-                               std::find(before.begin(), before.end(), StackKind::Mark) - before.begin())
-                         : 0;
+          numtopop =
+              mark_in_before
+                  ? static_cast<std::size_t>(std::find(before.begin(), before.end(), StackKind::Mark) - before.begin())
+                  : 0;
         } else {
           markmsg = "no MARK exists on stack";
           errormsg = "no MARK exists on stack";
@@ -690,8 +680,7 @@ void dis(std::span<const std::uint8_t> data, std::string& out, const DisOptions&
           }
           break;
         }
-        default:
-          break;
+        default: break;
       }
 
       if (has_arg || !markmsg.empty()) {
@@ -754,19 +743,12 @@ void dis(std::span<const std::uint8_t> data, std::string& out, const DisOptions&
   detail::rethrow_allocation_failure();
 }
 
-void genops(std::span<const std::uint8_t> data, Graph& g,
-            const std::function<void(const GenOp&)>& visit) try {
+void genops(std::span<const std::uint8_t> data, Graph& g, const std::function<void(const GenOp&)>& visit) try {
   Reader r(data);
   Arg arg;
   for (;;) {
     const std::size_t pos = r.pos();
-    const OpInfo* op;
-    try {
-      op = next_op(r, g, arg);
-    } catch (Error& e) {
-      e.set_offset(pos);
-      throw;
-    }
+    const OpInfo* op = next_op(r, g, arg);
     visit(GenOp{op, arg_value(g, arg), pos, r.pos()});
     if (op->op == Op::STOP) return;
   }

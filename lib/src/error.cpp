@@ -57,8 +57,7 @@ void fail_arity(std::string_view function, std::initializer_list<std::string_vie
            std::to_string(given) + (given == 1 ? " was" : " were") + " given";
   } else {
     const std::size_t missing = n - given;
-    msg += "() missing " + std::to_string(missing) + " required positional argument" + (missing == 1 ? "" : "s") +
-           ": ";
+    msg += "() missing " + std::to_string(missing) + " required positional argument" + (missing == 1 ? "" : "s") + ": ";
     auto it = params.begin() + given;
     for (std::size_t i = 0; i < missing; ++i, ++it) {
       if (i > 0) msg += (i == missing - 1) ? (missing > 2 ? ", and " : " and ") : ", ";

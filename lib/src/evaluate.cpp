@@ -137,8 +137,8 @@ void check_type_new_args(Value args) {
     if (ok[i]) continue;
     std::string type = argument_type_name(a[static_cast<std::size_t>(i)]);
     if (type.empty()) return;  // maybe a subclass
-    fail(ErrorType::TypeError, "type.__new__() argument " + std::to_string(i + 1) + " must be " + expected[i] +
-                                   ", not " + type);
+    fail(ErrorType::TypeError,
+         "type.__new__() argument " + std::to_string(i + 1) + " must be " + expected[i] + ", not " + type);
   }
 }
 
@@ -158,8 +158,8 @@ void build_class_with_setstate(std::string_view owner, Value state) {
   if (state.is_object()) return;  // maybe an instance: what the call then does is not modelled
   std::string type = known_type_name(state);
   if (type.empty()) return;
-  fail(ErrorType::TypeError, "descriptor '__setstate__' for '" + std::string(owner) + "' objects doesn't apply to a '" +
-                                 type + "' object");
+  fail(ErrorType::TypeError,
+       "descriptor '__setstate__' for '" + std::string(owner) + "' objects doesn't apply to a '" + type + "' object");
 }
 
 [[noreturn]] void no_dict(Value inst) {
@@ -186,10 +186,8 @@ bool Evaluator::for_each_item(Value v, F&& f) {
     case Kind::Bool:
     case Kind::Int:
     case Kind::Float:
-    case Kind::Complex:
-      fail(ErrorType::TypeError, "'" + type_name(v) + "' object is not iterable");
-    default:
-      return detail::for_each_item(*g_, v, f);
+    case Kind::Complex: fail(ErrorType::TypeError, "'" + type_name(v) + "' object is not iterable");
+    default: return detail::for_each_item(*g_, v, f);
   }
 }
 
@@ -213,9 +211,7 @@ Value Evaluator::make_new(Value cls, Value args, Value kwargs) {
   return g_->new_object(Object::How::NewObj, cls, args, kwargs);
 }
 
-Value Evaluator::inert_call(Value callable, Value args) {
-  return g_->new_object(Object::How::Reduce, callable, args);
-}
+Value Evaluator::inert_call(Value callable, Value args) { return g_->new_object(Object::How::Reduce, callable, args); }
 
 /// callable(*args) for REDUCE, and INST/OBJ with arguments (PyObject_CallObject).
 Value Evaluator::call(Value callable, Value args) {
@@ -250,8 +246,8 @@ Value Evaluator::call(Value callable, Value args) {
     case B::FrozenSet: {
       bool frozen = callable.as_global().builtin() == B::FrozenSet;
       if (a.size() > 1) {
-        fail(ErrorType::TypeError, std::string(frozen ? "frozenset" : "set") +
-                                       " expected at most 1 argument, got " + std::to_string(a.size()));
+        fail(ErrorType::TypeError, std::string(frozen ? "frozenset" : "set") + " expected at most 1 argument, got " +
+                                       std::to_string(a.size()));
       }
       Value s = frozen ? g_->new_frozenset() : g_->new_set();
       if (a.size() == 1 && !for_each_item(a[0], [&](Value item) { s.as_set().add(*g_, item); })) {
@@ -260,8 +256,7 @@ Value Evaluator::call(Value callable, Value args) {
       return s;
     }
     case B::ByteArray:
-    case B::Bytes:
-      return call_bytes(callable, args, callable.as_global().builtin() == B::ByteArray);
+    case B::Bytes: return call_bytes(callable, args, callable.as_global().builtin() == B::ByteArray);
     case B::Complex: return call_complex(callable, args);
     case B::CodecsEncode: {
       if (a.size() < 1) fail(ErrorType::TypeError, "encode() missing required argument 'obj' (pos 1)");
@@ -301,8 +296,7 @@ Value Evaluator::call(Value callable, Value args) {
       Value cls = a[0], base = a[1];
       if (base.is_global() && base.as_global().builtin() == B::Object) {
         if (!is_class_value(cls)) {
-          fail(ErrorType::TypeError,
-               "object.__new__(X): X is not a type object (" + type_name(cls) + ")");
+          fail(ErrorType::TypeError, "object.__new__(X): X is not a type object (" + type_name(cls) + ")");
         }
         return make_new(cls, g_->empty_tuple(), Value());
       }
@@ -354,8 +348,7 @@ Value Evaluator::call(Value callable, Value args) {
       }
       return inert_call(callable, args);
     }
-    default:
-      return inert_call(callable, args);
+    default: return inert_call(callable, args);
   }
 }
 
@@ -374,15 +367,13 @@ Value Evaluator::type_of(Value v) {
       // An out-of-band buffer is whatever object the caller passed.
       return v.as_buffer().is_memoryview() ? g_->global("builtins", "memoryview") : Value();
     case Kind::Object:
-    case Kind::PersistentId:
-      return Value();
+    case Kind::PersistentId: return Value();
     case Kind::Global: {
       std::string_view t = global_type_name(v.as_global());
       if (t == "ellipsis" || t == "NotImplementedType") return g_->global("builtins", t);
       return Value();
     }
-    default:
-      return g_->global("builtins", kind_type_name(v.kind()));
+    default: return g_->global("builtins", kind_type_name(v.kind()));
   }
 }
 
@@ -407,9 +398,8 @@ Value Evaluator::call_complex(Value callable, Value args) {
     } else if (known_type_name(x).empty()) {
       return inert_call(callable, args);
     } else {
-      fail(ErrorType::TypeError, std::string("complex() ") + (i == 0 ? "first" : "second") +
-                                     " argument must be a " + (i == 0 ? "string or a number" : "number") +
-                                     ", not '" + type_name(x) + "'");
+      fail(ErrorType::TypeError, std::string("complex() ") + (i == 0 ? "first" : "second") + " argument must be a " +
+                                     (i == 0 ? "string or a number" : "number") + ", not '" + type_name(x) + "'");
     }
   }
   return g_->new_complex(parts[0], parts[1]);
@@ -430,17 +420,16 @@ Value Evaluator::call_bytes(Value callable, Value args, bool bytearray) {
   if (a.size() == 1) {
     switch (x.kind()) {
       case Kind::Bytes:
-      case Kind::ByteArray:
-        return result(x.as_bytes().chars());
-      case Kind::Str:
-        fail(ErrorType::TypeError, "string argument without an encoding");
+      case Kind::ByteArray: return result(x.as_bytes().chars());
+      case Kind::Str: fail(ErrorType::TypeError, "string argument without an encoding");
       case Kind::Int:
       case Kind::Bool: {
         if (!x.is_small_int() && !x.is_bool()) return inert_call(callable, args);
         std::int64_t n = x.as_int();
         if (n < 0) fail(ErrorType::ValueError, "negative count");
         auto count = static_cast<std::size_t>(n);
-        if (count > detail::Access::arena(*g_).limit() - std::min(detail::Access::arena(*g_).limit(), g_->bytes_allocated())) {
+        if (count >
+            detail::Access::arena(*g_).limit() - std::min(detail::Access::arena(*g_).limit(), g_->bytes_allocated())) {
           fail(ErrorType::MemoryError, "bytes object of " + std::to_string(count) + " bytes exceeds the memory limit");
         }
         std::string zeros(count, '\0');
@@ -463,10 +452,9 @@ Value Evaluator::call_bytes(Value callable, Value args, bool bytearray) {
       case Kind::None:
       case Kind::Float:
       case Kind::Complex:
-        fail(ErrorType::TypeError, "cannot convert '" + type_name(x) + "' object to " +
-                                       (bytearray ? "bytearray" : "bytes"));
-      default:
-        return inert_call(callable, args);
+        fail(ErrorType::TypeError,
+             "cannot convert '" + type_name(x) + "' object to " + (bytearray ? "bytearray" : "bytes"));
+      default: return inert_call(callable, args);
     }
   }
   // (str, encoding[, errors]): argument clinic converts encoding and errors first.
@@ -483,8 +471,7 @@ Value Evaluator::call_bytes(Value callable, Value args, bool bytearray) {
     return inert_call(callable, args);
   }
   std::string data;
-  encode_text(encoding, a.size() == 3 ? a[2].as_str().utf8() : std::string_view("strict"),
-                      x.as_str().utf8(), data);
+  encode_text(encoding, a.size() == 3 ? a[2].as_str().utf8() : std::string_view("strict"), x.as_str().utf8(), data);
   return result(data);
 }
 
@@ -517,8 +504,7 @@ Value Evaluator::call_partial(Value partial, Value call_args) {
 /// INST and OBJ: cls.__new__(cls) when there are no arguments (and, by assumption, no
 /// __getinitargs__), else cls(*args).
 Value Evaluator::instantiate(Value cls, Value args) {
-  if (args.as_tuple().size() == 0 && is_class_value(cls) && !cls.is_object() &&
-      cls.kind() != Kind::PersistentId) {
+  if (args.as_tuple().size() == 0 && is_class_value(cls) && !cls.is_object() && cls.kind() != Kind::PersistentId) {
     return make_new(cls, args, Value());
   }
   return call(cls, args);
@@ -526,12 +512,8 @@ Value Evaluator::instantiate(Value cls, Value args) {
 
 void Evaluator::set_item(Value target, Value key, Value value) {
   switch (target.kind()) {
-    case Kind::Dict:
-      target.as_dict().set(*g_, key, value);
-      return;
-    case Kind::Object:
-      target.as_object().set_item(*g_, key, value);
-      return;
+    case Kind::Dict: target.as_dict().set(*g_, key, value); return;
+    case Kind::Object: target.as_object().set_item(*g_, key, value); return;
     case Kind::List: {
       List& l = target.as_list();
       if (!key.is_small_int() && !key.is_bool()) {
@@ -549,7 +531,8 @@ void Evaluator::set_item(Value target, Value key, Value value) {
       if (!key.is_int() && !key.is_bool()) {
         fail(ErrorType::TypeError, "bytearray indices must be integers or slices, not " + type_name(key));
       }
-      if (!key.is_small_int() && !key.is_bool()) fail(ErrorType::IndexError, "cannot fit 'int' into an index-sized integer");
+      if (!key.is_small_int() && !key.is_bool())
+        fail(ErrorType::IndexError, "cannot fit 'int' into an index-sized integer");
       int byte = byte_value(value);  // before the index check, as CPython 3.11 (GH-91153)
       std::span<std::uint8_t> data = target.as_bytearray().data();
       std::int64_t i = key.as_int();
@@ -559,10 +542,8 @@ void Evaluator::set_item(Value target, Value key, Value value) {
       data[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(byte);
       return;
     }
-    case Kind::Global:
-      fail(ErrorType::TypeError, "'type' object does not support item assignment");
-    case Kind::PersistentId:
-      return;  // whatever persistent_load returned is opaque
+    case Kind::Global: fail(ErrorType::TypeError, "'type' object does not support item assignment");
+    case Kind::PersistentId: return;  // whatever persistent_load returned is opaque
     case Kind::Str:
     case Kind::Bytes:
     case Kind::Tuple:
@@ -571,10 +552,10 @@ void Evaluator::set_item(Value target, Value key, Value value) {
     case Kind::Native:
       // Types with sequence methods (C++ classes stand for Python classes, which have
       // them): PyObject_SetItem converts an int key to an index first.
-      if (key.is_int() && !key.is_small_int()) fail(ErrorType::IndexError, "cannot fit 'int' into an index-sized integer");
+      if (key.is_int() && !key.is_small_int())
+        fail(ErrorType::IndexError, "cannot fit 'int' into an index-sized integer");
       [[fallthrough]];
-    default:
-      fail(ErrorType::TypeError, "'" + type_name(target) + "' object does not support item assignment");
+    default: fail(ErrorType::TypeError, "'" + type_name(target) + "' object does not support item assignment");
   }
 }
 
@@ -602,8 +583,7 @@ void Evaluator::append_items(Value target, std::span<const Value> items) {
     case Kind::Global:
       if (target.as_global().module() == "builtins") unbound_method_call(target, "extend", items);
       no_attribute(target, "append");
-    default:
-      no_attribute(target, "append");
+    default: no_attribute(target, "append");
   }
 }
 
@@ -618,8 +598,7 @@ void Evaluator::add_items(Value target, std::span<const Value> items) {
     case Kind::Global:
       if (target.as_global().module() == "builtins") unbound_method_call(target, "add", items);
       no_attribute(target, "add");
-    default:
-      no_attribute(target, "add");
+    default: no_attribute(target, "add");
   }
 }
 
@@ -640,8 +619,7 @@ void Evaluator::build(Value inst, Value state) {
       o.set_state(state);
       return;
     }
-    case Kind::PersistentId:
-      return;  // opaque
+    case Kind::PersistentId: return;  // opaque
     case Kind::Native: {
       std::shared_ptr<const ClassHooks> hooks = inst.as_native().cls().hooks();
       if (hooks->setstate) {
@@ -656,8 +634,7 @@ void Evaluator::build(Value inst, Value state) {
       if (std::string_view owner = setstate_owner(g); !owner.empty()) return build_class_with_setstate(owner, state);
       break;
     }
-    default:
-      break;
+    default: break;
   }
   // The default __setstate__ on an object without __setstate__: a class's __dict__ is
   // read-only, a function's takes anything (copyreg's functions: what CPython would set on

@@ -25,13 +25,11 @@ constexpr NativeGlobal kNativeGlobals[] = {
 };
 
 template <std::size_t N>
-const NameMapping* find_name(const NameMapping (&table)[N], std::string_view module,
-                             std::string_view name) {
+const NameMapping* find_name(const NameMapping (&table)[N], std::string_view module, std::string_view name) {
   auto key = std::pair{module, name};
-  auto it = std::lower_bound(std::begin(table), std::end(table), key,
-                             [](const NameMapping& m, const auto& k) {
-                               return std::pair{m.module, m.name} < k;
-                             });
+  auto it = std::lower_bound(std::begin(table), std::end(table), key, [](const NameMapping& m, const auto& k) {
+    return std::pair{m.module, m.name} < k;
+  });
   return it != std::end(table) && it->module == module && it->name == name ? &*it : nullptr;
 }
 
@@ -82,20 +80,17 @@ std::string_view global_type_name(const Global& g) noexcept {
   using B = Global::Builtin;
   switch (g.builtin()) {
     case B::CodecsEncode:
-    case B::GetAttr:
-      return "builtin_function_or_method";
+    case B::GetAttr: return "builtin_function_or_method";
     case B::Reconstructor:
     case B::NewObj:
-    case B::NewObjEx:
-      return "function";
+    case B::NewObjEx: return "function";
     case B::OtherBuiltin: {
       std::string_view q = g.qualname();
       if (q.find('.') != std::string_view::npos) return "type";  // unknown attribute: assume a class
       const BuiltinName* b = find_builtin(q);
       return b && !b->is_type ? b->type_name : "type";
     }
-    default:
-      return "type";
+    default: return "type";
   }
 }
 

@@ -224,8 +224,7 @@ bool Collector::fill(std::uint64_t want) {
       std::uint8_t probe;
       if (src_.read(std::span(&probe, 1)) == 0) return false;
       throw Error(ErrorType::MemoryError,
-                  "pickle data exceeds the memory limit of " + std::to_string(limit_) + " bytes",
-                  op_start_);
+                  "pickle data exceeds the memory limit of " + std::to_string(limit_) + " bytes", op_start_);
     }
     const std::size_t step = std::max(have_, kMinRead);
     std::size_t ask = ahead_ ? step : static_cast<std::size_t>(std::min<std::uint64_t>(want - have_, step));

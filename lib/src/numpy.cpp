@@ -14,7 +14,6 @@
 namespace pickle::numpy {
 namespace {
 
-
 // numpy 1.x names its pickling functions numpy.core.<sub>.<name>, numpy 2.x
 // numpy._core.<sub>.<name>.
 bool is_numpy_function(Value v, std::string_view submodule, std::string_view name) noexcept {
@@ -49,7 +48,8 @@ bool is_frombuffer(Value callable) noexcept { return is_numpy_function(callable,
 // The arguments of an object, as a span (ValueError when they are not a tuple).
 std::span<const Value> args_of(const Object& o, std::string_view what) {
   Value args = o.args();
-  if (!args.is_tuple()) fail(ErrorType::ValueError, "malformed " + std::string(what) + ": its arguments are not a tuple");
+  if (!args.is_tuple())
+    fail(ErrorType::ValueError, "malformed " + std::string(what) + ": its arguments are not a tuple");
   const Tuple& t = args.as_tuple();
   return {t.begin(), t.end()};
 }
@@ -125,7 +125,8 @@ void parse_unit(std::string_view spec, Dtype& d, std::string_view typestr) {
   std::size_t i = 0;
   std::int64_t mult = 0;
   while (i < spec.size() && spec[i] >= '0' && spec[i] <= '9') {
-    if (mult > 1000000000) fail(ErrorType::ValueError, "invalid datetime unit in numpy dtype '" + std::string(typestr) + "'");
+    if (mult > 1000000000)
+      fail(ErrorType::ValueError, "invalid datetime unit in numpy dtype '" + std::string(typestr) + "'");
     mult = mult * 10 + (spec[i++] - '0');
   }
   std::string_view unit = spec.substr(i);
@@ -189,8 +190,8 @@ Dtype parse_typestr(std::string_view s) {
   }
   if (!ok) fail(ErrorType::ValueError, "invalid numpy dtype " + quoted);
   d.itemsize = static_cast<std::size_t>(d.kind == 'U' ? n * 4 : n);
-  const bool no_order = d.kind == 'S' || d.kind == 'V' || d.kind == 'O' || d.kind == 'b' ||
-                        (d.itemsize == 1 && d.kind != 'U');
+  const bool no_order =
+      d.kind == 'S' || d.kind == 'V' || d.kind == 'O' || d.kind == 'b' || (d.itemsize == 1 && d.kind != 'U');
   d.byte_order = no_order ? '|' : kNative;
   if (order && order != '|' && !no_order) d.byte_order = order == '=' ? kNative : order;
   return d;
@@ -297,14 +298,17 @@ std::uint64_t element_count(std::span<const std::int64_t> shape) {
     if (dim == 0) return 0;
     if (__builtin_mul_overflow(n, static_cast<std::uint64_t>(dim), &n) || n > (std::uint64_t{1} << 62)) overflow = true;
   }
-  if (overflow) fail(ErrorType::ValueError, "array is too big; `arr.size * arr.dtype.itemsize` is larger than the maximum possible size.");
+  if (overflow)
+    fail(ErrorType::ValueError,
+         "array is too big; `arr.size * arr.dtype.itemsize` is larger than the maximum possible size.");
   return n;
 }
 
 std::uint64_t byte_count(std::uint64_t elements, std::size_t itemsize) {
   std::uint64_t n;
   if (__builtin_mul_overflow(elements, static_cast<std::uint64_t>(itemsize), &n) || n > (std::uint64_t{1} << 62)) {
-    fail(ErrorType::ValueError, "array is too big; `arr.size * arr.dtype.itemsize` is larger than the maximum possible size.");
+    fail(ErrorType::ValueError,
+         "array is too big; `arr.size * arr.dtype.itemsize` is larger than the maximum possible size.");
   }
   return n;
 }
@@ -348,7 +352,8 @@ Array array_from_state(Value state) {
     }
     s = s.subspan(1);
   } else if (s.size() != 4) {
-    fail(ErrorType::ValueError, "malformed numpy.ndarray state: expected 4 or 5 items, got " + std::to_string(s.size()));
+    fail(ErrorType::ValueError,
+         "malformed numpy.ndarray state: expected 4 or 5 items, got " + std::to_string(s.size()));
   }
   Array a;
   a.shape = shape_of(s[0], false);
@@ -380,8 +385,8 @@ Array array_from_state(Value state) {
 Array array_from_buffer(const Object& o) {
   std::span<const Value> args = args_of(o, "numpy.ndarray");
   if (args.size() != 4) {
-    fail(ErrorType::TypeError, "_frombuffer() takes 4 positional arguments but " + std::to_string(args.size()) +
-                                   " were given");
+    fail(ErrorType::TypeError,
+         "_frombuffer() takes 4 positional arguments but " + std::to_string(args.size()) + " were given");
   }
   Array a;
   Value buf = args[0];
@@ -413,13 +418,13 @@ Array array_from_buffer(const Object& o) {
   const std::uint64_t count = element_count(known);
   if (unknown) {
     if (count == 0 || total % count != 0) {
-      fail(ErrorType::ValueError, "cannot reshape array of size " + std::to_string(total) + " into shape " +
-                                      shape_text(a.shape));
+      fail(ErrorType::ValueError,
+           "cannot reshape array of size " + std::to_string(total) + " into shape " + shape_text(a.shape));
     }
     a.shape[*unknown] = static_cast<std::int64_t>(total / count);
   } else if (count != total) {
-    fail(ErrorType::ValueError, "cannot reshape array of size " + std::to_string(total) + " into shape " +
-                                    shape_text(a.shape));
+    fail(ErrorType::ValueError,
+         "cannot reshape array of size " + std::to_string(total) + " into shape " + shape_text(a.shape));
   }
   std::optional<std::string_view> order = text_of(args[3]);
   if (!args[3].is_str() || (*order != "C" && *order != "F" && *order != "A")) {
@@ -490,8 +495,8 @@ numpy::Array converter<numpy::Array>::from_python(Value v) {
   }
   std::span<const Value> args = numpy::args_of(o, "numpy.ndarray");
   if (args.size() != 3) {
-    throw Error(ErrorType::ValueError, "malformed numpy.ndarray: _reconstruct takes 3 arguments, got " +
-                                           std::to_string(args.size()));
+    throw Error(ErrorType::ValueError,
+                "malformed numpy.ndarray: _reconstruct takes 3 arguments, got " + std::to_string(args.size()));
   }
   if (!numpy::is_global_named(args[0], "numpy", "ndarray")) {
     if (args[0].is_global()) {

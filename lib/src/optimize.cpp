@@ -61,9 +61,15 @@ class Framer {
 }  // namespace
 
 std::string optimize(std::span<const std::uint8_t> data) try {
-  struct Put { std::string id; };
-  struct Get { std::string id; };
-  struct Copy { std::size_t pos, end; };
+  struct Put {
+    std::string id;
+  };
+  struct Get {
+    std::string id;
+  };
+  struct Copy {
+    std::size_t pos, end;
+  };
   std::vector<std::variant<Put, Get, Copy>> ops;
   std::unordered_map<std::string, char> old_ids;
   std::unordered_map<std::string, long long> new_ids;  // -1: read by a GET, not yet stored

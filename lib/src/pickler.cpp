@@ -40,9 +40,7 @@ constexpr int kFastNestingLimit = 50;
 
 constexpr char op(Op o) { return static_cast<char>(o); }
 
-[[noreturn]] void pickling_error(std::string message) {
-  throw Error(ErrorType::PicklingError, std::move(message));
-}
+[[noreturn]] void pickling_error(std::string message) { throw Error(ErrorType::PicklingError, std::move(message)); }
 
 inline void put_le(char* out, std::uint64_t v, int n) {
   for (int i = 0; i < n; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
@@ -374,8 +372,8 @@ struct Pickler::Impl {
 
   // Tasks are built in place: copying a Task just built field by field would reload in
   // wide chunks what was just stored in narrow ones, which stalls the store buffer.
-  [[gnu::always_inline]] Task& later(T kind, Value v = Value(), const void* key = nullptr,
-                                     std::size_t a = 0, std::size_t b = 0) {
+  [[gnu::always_inline]] Task& later(T kind, Value v = Value(), const void* key = nullptr, std::size_t a = 0,
+                                     std::size_t b = 0) {
     Task& t = pending.emplace_back();
     t.kind = kind;
     t.v = v;
@@ -530,13 +528,11 @@ struct Pickler::Impl {
       case Kind::Bool:
       case Kind::Int:
       case Kind::Float:
-      case Kind::Str:
-        break;
+      case Kind::Str: break;
       case Kind::Bytes:
         if (proto < 3) return false;
         break;
-      case Kind::PersistentId:
-        return false;
+      case Kind::PersistentId: return false;
       default:
         // An object already in the memo is saved as one GET (what save() would do).
         if (const std::uint64_t* idx = memo_find(memo_key(v))) {
@@ -717,26 +713,7 @@ struct Pickler::Impl {
       p[1] = static_cast<char>(wtf8.size());
       detail::copy_chars(p + 2, wtf8.data(), wtf8.size());
     } else if (bin) {
-      std::size_t size = wtf8.size();
-      char header[9];
-      std::size_t hlen;
-      if (size <= 0xff && proto >= 4) {
-        header[0] = op(Op::SHORT_BINUNICODE);
-        header[1] = static_cast<char>(size);
-        hlen = 2;
-      } else if (size <= 0xffffffffULL) {
-        header[0] = op(Op::BINUNICODE);
-        put_le(header + 1, size, 4);
-        hlen = 5;
-      } else if (proto >= 4) {
-        header[0] = op(Op::BINUNICODE8);
-        put_le(header + 1, size, 8);
-        hlen = 9;
-      } else {
-        throw Error(ErrorType::OverflowError,
-                    "serializing a string larger than 4 GiB requires pickle protocol 4 or higher");
-      }
-      write_bytes(std::string_view(header, hlen), wtf8);
+      write_counted(wtf8, proto >= 4, Op::SHORT_BINUNICODE, Op::BINUNICODE, Op::BINUNICODE8, "a string");
     } else {
       std::string text = "V";
       raw_unicode_escape(wtf8, text);
@@ -763,27 +740,34 @@ struct Pickler::Impl {
     }
   }
 
-  void save_bytes_data(std::string_view data, const void* key) {
-    std::size_t size = data.size();
+  // A payload after its size: `short_op` and one byte when `short_allowed` and it fits,
+  // else `op4` and four bytes, else (protocol 4+) `op8` and eight; larger than 4 GiB
+  // below protocol 4 is CPython's OverflowError naming `what`.
+  void write_counted(std::string_view payload, bool short_allowed, Op short_op, Op op4, Op op8, const char* what) {
+    const std::size_t size = payload.size();
     char header[9];
     std::size_t hlen;
-    if (size <= 0xff) {
-      header[0] = op(Op::SHORT_BINBYTES);
+    if (size <= 0xff && short_allowed) {
+      header[0] = op(short_op);
       header[1] = static_cast<char>(size);
       hlen = 2;
     } else if (size <= 0xffffffffULL) {
-      header[0] = op(Op::BINBYTES);
+      header[0] = op(op4);
       put_le(header + 1, size, 4);
       hlen = 5;
     } else if (proto >= 4) {
-      header[0] = op(Op::BINBYTES8);
+      header[0] = op(op8);
       put_le(header + 1, size, 8);
       hlen = 9;
     } else {
       throw Error(ErrorType::OverflowError,
-                  "serializing a bytes object larger than 4 GiB requires pickle protocol 4 or higher");
+                  std::string("serializing ") + what + " larger than 4 GiB requires pickle protocol 4 or higher");
     }
-    write_bytes(std::string_view(header, hlen), data);
+    write_bytes(std::string_view(header, hlen), payload);
+  }
+
+  void save_bytes_data(std::string_view data, const void* key) {
+    write_counted(data, true, Op::SHORT_BINBYTES, Op::BINBYTES, Op::BINBYTES8, "a bytes object");
     memo_put(key);
   }
 
@@ -849,8 +833,8 @@ struct Pickler::Impl {
       if (!fast_memo.emplace(key, 0).second) {
         char buf[40];
         std::snprintf(buf, sizeof buf, "%p", key);
-        throw Error(ErrorType::ValueError, "fast mode: can't pickle cyclic objects including object type " +
-                                               type_name(v) + " at " + buf);
+        throw Error(ErrorType::ValueError,
+                    "fast mode: can't pickle cyclic objects including object type " + type_name(v) + " at " + buf);
       }
     }
   }
@@ -862,8 +846,8 @@ struct Pickler::Impl {
   // so that its items can refer to it, then its items: in batches by the `batched` task, or
   // one at a time by `one_by_one` in protocol 0.
   template <class Container>
-  void save_empty_then_items(Value v, const void* key, const Container& c, Op empty, const char* proto0_op,
-                             T batched, T one_by_one) {
+  void save_empty_then_items(Value v, const void* key, const Container& c, Op empty, const char* proto0_op, T batched,
+                             T one_by_one) {
     if (opts.fast) fast_enter(key, v);
     if (bin) {
       write_op(empty);
@@ -1102,9 +1086,7 @@ struct Pickler::Impl {
     return name_str(c_function ? "module-of-C-function" : "module", g.module(), g.module());
   }
   // A global's __qualname__: one object per global.
-  Value qualname_str(const Global& g) {
-    return name_str("qualname", pair_key(g.module(), g.qualname()), g.qualname());
-  }
+  Value qualname_str(const Global& g) { return name_str("qualname", pair_key(g.module(), g.qualname()), g.qualname()); }
 
   void save_global_value(Value v, const void* key) {
     const Global& g = v.as_global();
@@ -1212,8 +1194,8 @@ struct Pickler::Impl {
     }
     if (!ok) {
       std::string text(name);
-      pickling_error(std::string("can't pickle ") + what + " identifier '" + text +
-                     "' using pickle protocol " + std::to_string(proto));
+      pickling_error(std::string("can't pickle ") + what + " identifier '" + text + "' using pickle protocol " +
+                     std::to_string(proto));
     }
     line += name;
     line += '\n';
@@ -1370,9 +1352,7 @@ Pickler::~Pickler() = default;
 Pickler::Pickler(Pickler&&) noexcept = default;
 Pickler& Pickler::operator=(Pickler&&) noexcept = default;
 
-void Pickler::dump(Value v) try {
-  impl_->dump(v);
-} catch (...) {
+void Pickler::dump(Value v) try { impl_->dump(v); } catch (...) {
   detail::rethrow_allocation_failure();
 }
 

@@ -87,8 +87,7 @@ std::string known_type_name(Value v) {
   switch (v.kind()) {
     case Kind::Object:
     case Kind::Native:
-    case Kind::PersistentId:
-      return {};
+    case Kind::PersistentId: return {};
     case Kind::Buffer:  // an out-of-band buffer is whatever object the caller passed
       return v.as_buffer().is_memoryview() ? "memoryview" : "";
     case Kind::Global: {
@@ -96,11 +95,11 @@ std::string known_type_name(Value v) {
       if (g.builtin() == Global::Builtin::Unknown) return {};
       std::string name(global_type_name(g));
       // An attribute of builtins that is not a class (__debug__, __name__): its value is unknown.
-      if (g.builtin() == Global::Builtin::OtherBuiltin && name != "type" && name != "builtin_function_or_method") return {};
+      if (g.builtin() == Global::Builtin::OtherBuiltin && name != "type" && name != "builtin_function_or_method")
+        return {};
       return name;
     }
-    default:
-      return type_name(v);
+    default: return type_name(v);
   }
 }
 
@@ -115,10 +114,8 @@ bool is_callable_value(Value v) {
       return t != "ellipsis" && t != "NotImplementedType" && t != "ModuleSpec";
     }
     case Kind::Object:
-    case Kind::PersistentId:
-      return true;
-    default:
-      return false;
+    case Kind::PersistentId: return true;
+    default: return false;
   }
 }
 
@@ -139,15 +136,13 @@ Value class_of(Value v, Graph& scratch) {
     }
     case Kind::Global:
     case Kind::PersistentId:
-    case Kind::Buffer:
-      return Value();
+    case Kind::Buffer: return Value();
     case Kind::Native: {
       // An instance of the registered class it was made as.
       const NativeClass& cls = v.as_native().cls();
       return scratch.global(cls.module(), cls.qualname());
     }
-    default:
-      return scratch.global("builtins", kind_type_name(v.kind()));
+    default: return scratch.global("builtins", kind_type_name(v.kind()));
   }
 }
 
@@ -287,15 +282,13 @@ struct KeyMode {
       case Kind::Object:
       case Kind::PersistentId:
       case Kind::Native:
-      case Kind::Iterator:
-        return std::bit_cast<std::uintptr_t>(v.node()) >> 4;
+      case Kind::Iterator: return std::bit_cast<std::uintptr_t>(v.node()) >> 4;
       case Kind::Buffer:
         if (!v.as_buffer().is_memoryview()) return std::bit_cast<std::uintptr_t>(v.node()) >> 4;
         // memoryview.__hash__ hashes what it views: a bytearray, or for an out-of-band
         // buffer, as the library takes every writable one to be, a PickleBuffer of one.
         throw Error(ErrorType::TypeError, "unhashable type: 'bytearray'");
-      default:
-        throw_unhashable(v);
+      default: throw_unhashable(v);
     }
   }
 };
@@ -330,11 +323,15 @@ std::uint64_t siphash13(SipKey key, const unsigned char* in, std::size_t size) {
   std::uint64_t v2 = key.k0 ^ 0x6c7967656e657261ULL;
   std::uint64_t v3 = key.k1 ^ 0x7465646279746573ULL;
   auto round = [&] {
-    v0 += v1; v2 += v3;
-    v1 = rotl(v1, 13) ^ v0; v3 = rotl(v3, 16) ^ v2;
+    v0 += v1;
+    v2 += v3;
+    v1 = rotl(v1, 13) ^ v0;
+    v3 = rotl(v3, 16) ^ v2;
     v0 = rotl(v0, 32);
-    v2 += v1; v0 += v3;
-    v1 = rotl(v1, 17) ^ v2; v3 = rotl(v3, 21) ^ v0;
+    v2 += v1;
+    v0 += v3;
+    v1 = rotl(v1, 17) ^ v2;
+    v3 = rotl(v3, 21) ^ v0;
     v2 = rotl(v2, 32);
   };
   std::uint64_t b = static_cast<std::uint64_t>(size) << 56;
@@ -454,8 +451,7 @@ std::optional<std::uint64_t> hash_in(Value v, Mode& mode, int depth) {
     case Kind::Bytes: return mode.bytes(v.as_bytes());
     case Kind::Tuple: return hash_container<TupleHash>(v.as_tuple(), mode, depth);
     case Kind::FrozenSet: return hash_container<FrozenSetHash>(v.as_set(), mode, depth);
-    default:
-      return mode.other(v);
+    default: return mode.other(v);
   }
 }
 
@@ -491,9 +487,7 @@ namespace {
 using detail::kMaxKeyDepth;
 using detail::throw_key_depth;
 
-bool is_number(Kind k) {
-  return k == Kind::Bool || k == Kind::Int || k == Kind::Float || k == Kind::Complex;
-}
+bool is_number(Kind k) { return k == Kind::Bool || k == Kind::Int || k == Kind::Float || k == Kind::Complex; }
 
 // Python == between two numbers of any numeric kinds.
 bool numbers_equal(Value a, Value b) {
@@ -513,8 +507,7 @@ bool numbers_equal(Value a, Value b) {
   // int or bool on both sides
   if (a.is_node() || b.is_node()) {
     detail::IntRef x(a), y(b);
-    return x.negative() == y.negative() &&
-           detail::compare_magnitude(x.magnitude(), y.magnitude()) == 0;
+    return x.negative() == y.negative() && detail::compare_magnitude(x.magnitude(), y.magnitude()) == 0;
   }
   return a.as_int() == b.as_int();
 }
@@ -574,10 +567,8 @@ bool equal_at(Value a, Value b, EqualWalk& walk) {
     case Kind::Set:
     case Kind::FrozenSet: return equal_containers(a, b, walk);
     case Kind::Global:
-      return a.as_global().module() == b.as_global().module() &&
-             a.as_global().qualname() == b.as_global().qualname();
-    default:
-      return false;  // identity was checked above
+      return a.as_global().module() == b.as_global().module() && a.as_global().qualname() == b.as_global().qualname();
+    default: return false;  // identity was checked above
   }
 }
 
@@ -634,8 +625,7 @@ std::optional<std::vector<Value>> iterate(Graph& g, Value v) {
       }
       break;
     }
-    default:
-      return std::nullopt;
+    default: return std::nullopt;
   }
   return items;
 }

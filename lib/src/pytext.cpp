@@ -24,13 +24,17 @@ namespace {
 
 using wtf8::append_hex;
 
-const unsigned char* bytes_of(std::string_view s) noexcept {
-  return reinterpret_cast<const unsigned char*>(s.data());
-}
+const unsigned char* bytes_of(std::string_view s) noexcept { return reinterpret_cast<const unsigned char*>(s.data()); }
 
 // Py_ISSPACE: the ASCII whitespace characters, locale independent.
 inline bool py_isspace(unsigned char c) noexcept { return c == ' ' || (c >= '\t' && c <= '\r'); }
 inline bool is_digit(unsigned char c) noexcept { return c >= '0' && c <= '9'; }
+
+// An optional sign at s[i]: moves i past it; true for '-'.
+inline bool skip_sign(std::string_view s, std::size_t& i) noexcept {
+  if (i >= s.size() || (s[i] != '-' && s[i] != '+')) return false;
+  return s[i++] == '-';
+}
 
 // _PyLong_DigitValue: 0-9, then letters of either case as 10..35; 37 for anything else.
 inline unsigned digit_value(unsigned char c) noexcept {
@@ -111,18 +115,17 @@ void append_str_repr(std::string& out, std::string_view s, bool ascii_only) {
 // ---- int parsing --------------------------------------------------------------------
 
 [[noreturn]] void throw_digit_limit(std::size_t digits) {
-  throw Error(ErrorType::ValueError,
-              "Exceeds the limit (" + std::to_string(kMaxStrDigits) +
-                  " digits) for integer string conversion: value has " + std::to_string(digits) +
-                  " digits; use sys.set_int_max_str_digits() to increase the limit");
+  throw Error(ErrorType::ValueError, "Exceeds the limit (" + std::to_string(kMaxStrDigits) +
+                                         " digits) for integer string conversion: value has " + std::to_string(digits) +
+                                         " digits; use sys.set_int_max_str_digits() to increase the limit");
 }
 
 struct LongLiteral {
-  bool ok;                 // false: a syntax error ("invalid literal")
-  int message_base;        // the base CPython names in that error
+  bool ok;           // false: a syntax error ("invalid literal")
+  int message_base;  // the base CPython names in that error
   bool negative = false;
   int base = 10;
-  std::size_t first = 0;   // the digits and underscores are s[first, last)
+  std::size_t first = 0;  // the digits and underscores are s[first, last)
   std::size_t last = 0;
   bool zero_only = false;  // set when all digits are zero
 };
@@ -139,12 +142,7 @@ LongLiteral scan_long(std::string_view s, int base) {
   std::size_t i = 0;
   while (i < n && py_isspace(at(i))) ++i;
   LongLiteral r{};
-  if (at(i) == '+') {
-    ++i;
-  } else if (at(i) == '-') {
-    ++i;
-    r.negative = true;
-  }
+  r.negative = skip_sign(s, i);
   bool error_if_nonzero = false;  // "0" followed by more digits: old octal, invalid unless 0
   if (base == 0) {
     const unsigned char c1 = at(i + 1);
@@ -268,13 +266,7 @@ DoubleParse parse_double(std::string_view s) {
   auto at = [&](std::size_t k) -> unsigned char { return k < n ? static_cast<unsigned char>(s[k]) : 0; };
   DoubleParse r;
   std::size_t i = 0;
-  bool negative = false;
-  if (at(i) == '-') {
-    negative = true;
-    ++i;
-  } else if (at(i) == '+') {
-    ++i;
-  }
+  const bool negative = skip_sign(s, i);
   const std::size_t mantissa = i;
   std::size_t z = i;
   while (at(i) == '0') ++i;
@@ -303,13 +295,7 @@ DoubleParse parse_double(std::string_view s) {
   if ((digits == 0 && !leading_zeros) || digits > kMaxDigits || frac_len > kMaxDigits) {
     // Not a number: maybe an infinity or a NaN.
     std::size_t k = 0;
-    bool neg = false;
-    if (at(k) == '-') {
-      neg = true;
-      ++k;
-    } else if (at(k) == '+') {
-      ++k;
-    }
+    const bool neg = skip_sign(s, k);
     if (match_word(s, k, "inf")) {
       k += 3;
       if (match_word(s, k, "inity")) k += 5;
@@ -326,13 +312,7 @@ DoubleParse parse_double(std::string_view s) {
   if (at(i) == 'e' || at(i) == 'E') {
     const std::size_t e_pos = i;
     ++i;
-    bool eneg = false;
-    if (at(i) == '-') {
-      eneg = true;
-      ++i;
-    } else if (at(i) == '+') {
-      ++i;
-    }
+    const bool eneg = skip_sign(s, i);
     z = i;
     while (at(i) == '0') ++i;
     const bool exp_zeros = i != z;
@@ -375,13 +355,9 @@ DoubleParse parse_double(std::string_view s) {
 
 // ---- repr ---------------------------------------------------------------------------
 
-void append_repr_str(std::string& out, std::string_view wtf8_text) {
-  append_str_repr(out, wtf8_text, false);
-}
+void append_repr_str(std::string& out, std::string_view wtf8_text) { append_str_repr(out, wtf8_text, false); }
 
-void append_ascii_str(std::string& out, std::string_view wtf8_text) {
-  append_str_repr(out, wtf8_text, true);
-}
+void append_ascii_str(std::string& out, std::string_view wtf8_text) { append_str_repr(out, wtf8_text, true); }
 
 void append_repr_bytes(std::string& out, std::span<const std::uint8_t> data) {
   const std::string_view s(reinterpret_cast<const char*>(data.data()), data.size());
@@ -467,10 +443,8 @@ bool is_printable(char32_t cp) noexcept {
   std::size_t lo = 0, hi = kPrintableRangeCount;
   while (lo < hi) {
     const std::size_t mid = (lo + hi) / 2;
-    if (kPrintableRanges[mid][0] <= cp)
-      lo = mid + 1;
-    else
-      hi = mid;
+    if (kPrintableRanges[mid][0] <= cp) lo = mid + 1;
+    else hi = mid;
   }
   return lo > 0 && cp <= kPrintableRanges[lo - 1][1];
 }
@@ -482,13 +456,7 @@ StrtolResult c_strtol(std::string_view s) noexcept {
   auto at = [&](std::size_t k) -> unsigned char { return k < n ? static_cast<unsigned char>(s[k]) : 0; };
   std::size_t i = 0;
   while (i < n && py_isspace(at(i))) ++i;  // isspace() in the "C" locale
-  bool negative = false;
-  if (at(i) == '-') {
-    negative = true;
-    ++i;
-  } else if (at(i) == '+') {
-    ++i;
-  }
+  const bool negative = skip_sign(s, i);
   unsigned base = 10;
   if (at(i) == '0') {
     if ((at(i + 1) | 0x20) == 'x') {
@@ -506,10 +474,8 @@ StrtolResult c_strtol(std::string_view s) noexcept {
     const unsigned d = digit_value(at(i));
     if (d >= base) break;
     if (!overflow) {
-      if (acc > (limit - d) / base)
-        overflow = true;
-      else
-        acc = acc * base + d;
+      if (acc > (limit - d) / base) overflow = true;
+      else acc = acc * base + d;
     }
   }
   if (i == first) {
@@ -517,8 +483,7 @@ StrtolResult c_strtol(std::string_view s) noexcept {
     return {0, base == 16 ? first - 1 : 0, false};
   }
   if (overflow) {
-    return {negative ? std::numeric_limits<long long>::min() : std::numeric_limits<long long>::max(), i,
-            true};
+    return {negative ? std::numeric_limits<long long>::min() : std::numeric_limits<long long>::max(), i, true};
   }
   return {negative ? static_cast<long long>(0 - acc) : static_cast<long long>(acc), i, false};
 }
@@ -605,8 +570,7 @@ StrtodResult py_string_to_double(std::string_view s) {
     throw Error(ErrorType::ValueError, "could not convert string to float: '" + format_cstring(s, 200) + "'");
   }
   if (r.overflow) {
-    throw Error(ErrorType::OverflowError,
-                "value too large to convert to float: '" + format_cstring(s, 200) + "'");
+    throw Error(ErrorType::OverflowError, "value too large to convert to float: '" + format_cstring(s, 200) + "'");
   }
   return {r.value, r.end};
 }

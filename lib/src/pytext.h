@@ -38,9 +38,9 @@ bool is_printable(char32_t code_point) noexcept;
 // cut at the first NUL themselves when CPython reads a C string.
 
 struct StrtolResult {
-  long long value;    ///< clamped to LLONG_MIN/LLONG_MAX on overflow, as strtol
-  std::size_t end;    ///< index of the first unparsed char (0 when nothing was parsed)
-  bool overflow;      ///< strtol set errno = ERANGE
+  long long value;  ///< clamped to LLONG_MIN/LLONG_MAX on overflow, as strtol
+  std::size_t end;  ///< index of the first unparsed char (0 when nothing was parsed)
+  bool overflow;    ///< strtol set errno = ERANGE
 };
 /// C strtol(s, &end, 0) for a 64-bit long, in the "C" locale.
 StrtolResult c_strtol(std::string_view s) noexcept;
@@ -67,7 +67,7 @@ Value py_int_from_bytes(Graph& g, std::string_view b, int base);
 
 struct StrtodResult {
   double value;
-  std::size_t end;    ///< index of the first unparsed char; 0 when nothing was parsed
+  std::size_t end;  ///< index of the first unparsed char; 0 when nothing was parsed
 };
 /// CPython's PyOS_string_to_double(s, &end, PyExc_OverflowError) on the C string s: no
 /// leading whitespace, optional sign, decimal digits with optional fraction and exponent,

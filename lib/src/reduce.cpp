@@ -48,13 +48,10 @@ bool has_value_newargs(Value v) {
     case Kind::Complex:
     case Kind::Str:
     case Kind::Bytes:
-    case Kind::Tuple:
-      return true;
-    default:
-      return false;
+    case Kind::Tuple: return true;
+    default: return false;
   }
 }
-
 
 void set_items(ReduceValue& rv, const Object& o) {
   if (!o.list_items().empty()) {
@@ -103,8 +100,7 @@ void set_default_state(ReduceValue& rv, const Object& o, Graph& scratch) {
 }
 
 [[noreturn]] void slots_error() {
-  throw Error(ErrorType::TypeError,
-              "a class that defines __slots__ without defining __getstate__ cannot be pickled");
+  throw Error(ErrorType::TypeError, "a class that defines __slots__ without defining __getstate__ cannot be pickled");
 }
 
 // datetime.datetime and datetime.time encode `fold` in their state bytes only above
@@ -266,16 +262,18 @@ ReduceValue reduce_native(Value obj, int proto, Graph& scratch) {
     Value r = hooks->getnewargs_ex(scratch, obj);
     if (!r.is_tuple()) fail(ErrorType::TypeError, "__getnewargs_ex__ should return a tuple, not " + quoted_type(r));
     if (r.as_tuple().size() != 2) {
-      throw Error(ErrorType::ValueError, "__getnewargs_ex__ should return a tuple of length 2, not " +
-                                             std::to_string(r.as_tuple().size()));
+      throw Error(ErrorType::ValueError,
+                  "__getnewargs_ex__ should return a tuple of length 2, not " + std::to_string(r.as_tuple().size()));
     }
     args = r.as_tuple()[0];
     kwargs = r.as_tuple()[1];
     if (!args.is_tuple()) {
-      fail(ErrorType::TypeError, "first item of the tuple returned by __getnewargs_ex__ must be a tuple, not " + quoted_type(args));
+      fail(ErrorType::TypeError,
+           "first item of the tuple returned by __getnewargs_ex__ must be a tuple, not " + quoted_type(args));
     }
     if (!kwargs.is_dict()) {
-      fail(ErrorType::TypeError, "second item of the tuple returned by __getnewargs_ex__ must be a dict, not " + quoted_type(kwargs));
+      fail(ErrorType::TypeError,
+           "second item of the tuple returned by __getnewargs_ex__ must be a dict, not " + quoted_type(kwargs));
     }
     hasargs = true;
   } else if (hooks->getnewargs) {
@@ -334,16 +332,19 @@ ReduceValue reduce_value_from_tuple(Value rv, Graph& scratch) {
   const Tuple& t = rv.as_tuple();
   if (t.size() < 2 || t.size() > 6) pickling_error("tuple returned by __reduce__ must contain 2 through 6 elements");
   ReduceValue out = ReduceValue::call(t[0], t[1]);
-  if (!is_callable_value(out.callable)) pickling_error("first item of the tuple returned by __reduce__ must be callable");
+  if (!is_callable_value(out.callable))
+    pickling_error("first item of the tuple returned by __reduce__ must be callable");
   if (!out.args.is_tuple()) pickling_error("second item of the tuple returned by __reduce__ must be a tuple");
   if (t.size() > 2) out.state = t[2];
   Value listitems = t.size() > 3 ? t[3] : Value();
   Value dictitems = t.size() > 4 ? t[4] : Value();
   if (!listitems.is_none() && listitems.kind() != Kind::Iterator) {
-    pickling_error("fourth element of the tuple returned by __reduce__ must be an iterator, not " + type_name(listitems));
+    pickling_error("fourth element of the tuple returned by __reduce__ must be an iterator, not " +
+                   type_name(listitems));
   }
   if (!dictitems.is_none() && dictitems.kind() != Kind::Iterator) {
-    pickling_error("fifth element of the tuple returned by __reduce__ must be an iterator, not " + type_name(dictitems));
+    pickling_error("fifth element of the tuple returned by __reduce__ must be an iterator, not " +
+                   type_name(dictitems));
   }
   Value setter = t.size() > 5 ? t[5] : Value();
   if (!setter.is_none() && !is_callable_value(setter)) {
@@ -399,8 +400,8 @@ Value partial_for_newobj_ex(Value cls, Value args, Value kwargs, Graph& scratch)
   Value kw = scratch.new_dict();
   for (const Dict::Entry& e : kwargs.as_dict()) kw.as_dict().set(scratch, e.key, e.value);
   Value ctor_args[] = {func};
-  Value partial = scratch.new_object(Object::How::Reduce, scratch.global("functools", "partial"),
-                                     scratch.new_tuple(ctor_args));
+  Value partial =
+      scratch.new_object(Object::How::Reduce, scratch.global("functools", "partial"), scratch.new_tuple(ctor_args));
   Value state[] = {func, scratch.new_tuple(pargs), kw, Value()};
   partial.as_object().set_state(scratch.new_tuple(state));
   return partial;

@@ -14,7 +14,7 @@ namespace pickle::detail {
 /// One value returned by a __reduce__ (absent items are None / empty).
 struct ReduceValue {
   Value callable;
-  Value args;  ///< a tuple
+  Value args;   ///< a tuple
   Value state;  ///< None: no BUILD
   bool has_listitems = false;
   std::span<const Value> listitems;
@@ -50,7 +50,6 @@ ReduceValue reduce_object(Value obj, int proto, Graph& scratch);
 /// The name CPython's save_reduce reads from a callable (its __name__), empty if unknown.
 std::string_view callable_name(Value callable);
 
-
 /// object.__reduce_ex__(proto) for a Native value, with its class's hooks (getnewargs,
 /// getnewargs_ex, getstate) and CPython's errors for them.
 ReduceValue reduce_native(Value obj, int proto, Graph& scratch);
@@ -63,7 +62,6 @@ ReduceValue reduce_iterator(Value obj, Graph& scratch);
 /// A reduce tuple checked as CPython's save_reduce checks it (PicklingError for a wrong
 /// length, an items element that is not an iterator, ...), with its iterators resolved.
 ReduceValue reduce_value_from_tuple(Value rv, Graph& scratch);
-
 
 /// functools.partial(cls.__new__, cls, *args, **kwargs), as CPython builds it for
 /// __newobj_ex__ at protocols 2 and 3 (args = (cls, args, kwargs)).

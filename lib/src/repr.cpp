@@ -401,8 +401,12 @@ bool deep_equal(Value a, Value b) try {
     if (x.kind() != y.kind()) return false;
     switch (x.kind()) {
       case Kind::None: continue;
-      case Kind::Bool: if (x.as_bool() != y.as_bool()) return false; continue;
-      case Kind::Float: if (!same_float(x.as_float(), y.as_float())) return false; continue;
+      case Kind::Bool:
+        if (x.as_bool() != y.as_bool()) return false;
+        continue;
+      case Kind::Float:
+        if (!same_float(x.as_float(), y.as_float())) return false;
+        continue;
       case Kind::Int:
         if (!py_equal(x, y)) return false;
         continue;
@@ -416,22 +420,35 @@ bool deep_equal(Value a, Value b) try {
           return false;
         }
         break;
-      case Kind::Str: if (x.as_str().utf8() != y.as_str().utf8()) return false; break;
+      case Kind::Str:
+        if (x.as_str().utf8() != y.as_str().utf8()) return false;
+        break;
       case Kind::Bytes:
-      case Kind::ByteArray: if (x.as_bytes().chars() != y.as_bytes().chars()) return false; break;
-      case Kind::List: if (!same_items(x.as_list(), y.as_list())) return false; break;
-      case Kind::Tuple: if (!same_items(x.as_tuple(), y.as_tuple())) return false; break;
+      case Kind::ByteArray:
+        if (x.as_bytes().chars() != y.as_bytes().chars()) return false;
+        break;
+      case Kind::List:
+        if (!same_items(x.as_list(), y.as_list())) return false;
+        break;
+      case Kind::Tuple:
+        if (!same_items(x.as_tuple(), y.as_tuple())) return false;
+        break;
       case Kind::Set:
-      case Kind::FrozenSet: if (!same_members(x.as_set(), y.as_set())) return false; break;
-      case Kind::Dict: if (!same_entries(x.as_dict(), y.as_dict())) return false; break;
+      case Kind::FrozenSet:
+        if (!same_members(x.as_set(), y.as_set())) return false;
+        break;
+      case Kind::Dict:
+        if (!same_entries(x.as_dict(), y.as_dict())) return false;
+        break;
       case Kind::Global:
-        if (x.as_global().module() != y.as_global().module() ||
-            x.as_global().qualname() != y.as_global().qualname()) {
+        if (x.as_global().module() != y.as_global().module() || x.as_global().qualname() != y.as_global().qualname()) {
           return false;
         }
         break;
       case Kind::PersistentId: work.emplace_back(x.as_persistent_id().pid(), y.as_persistent_id().pid()); break;
-      case Kind::Native: if (x.node() != y.node()) return false; break;
+      case Kind::Native:
+        if (x.node() != y.node()) return false;
+        break;
       case Kind::Iterator:
         if (x.as_iterator().over() != y.as_iterator().over()) return false;
         work.emplace_back(x.as_iterator().source(), y.as_iterator().source());

@@ -19,7 +19,6 @@
 namespace pickle {
 namespace {
 
-
 bool is_global_named(Value v, std::string_view module, std::string_view qualname) noexcept {
   if (!v.is_global()) return false;
   const Global& g = v.as_global();
@@ -92,14 +91,13 @@ void check_plain(const Object& o, std::string_view what) {
 // rest are keyword-only); positional-only names (the first `positional_only`) cannot be
 // given by keyword.
 std::vector<std::optional<Value>> bind(const Call& c, std::initializer_list<std::string_view> names,
-                                       std::size_t required, std::size_t max_positional,
-                                       std::string_view fname, std::size_t positional_only = 0) {
+                                       std::size_t required, std::size_t max_positional, std::string_view fname,
+                                       std::size_t positional_only = 0) {
   std::vector<std::optional<Value>> out(names.size());
   const std::string f(fname);
   if (c.args.size() > max_positional) {
     fail(ErrorType::TypeError, f + "() takes at most " + std::to_string(max_positional) + " positional argument" +
-                                   (max_positional == 1 ? "" : "s") + " (" + std::to_string(c.args.size()) +
-                                   " given)");
+                                   (max_positional == 1 ? "" : "s") + " (" + std::to_string(c.args.size()) + " given)");
   }
   for (std::size_t i = 0; i < c.args.size(); ++i) out[i] = c.args[i];
   if (c.kwargs) {
@@ -124,8 +122,8 @@ std::vector<std::optional<Value>> bind(const Call& c, std::initializer_list<std:
   std::size_t i = 0;
   for (std::string_view n : names) {
     if (i < required && !out[i]) {
-      fail(ErrorType::TypeError, f + "() missing required argument '" + std::string(n) + "' (pos " +
-                                     std::to_string(i + 1) + ")");
+      fail(ErrorType::TypeError,
+           f + "() missing required argument '" + std::string(n) + "' (pos " + std::to_string(i + 1) + ")");
     }
     ++i;
   }
@@ -208,8 +206,8 @@ std::optional<std::string> datetime_state(Value arg, std::size_t size, std::stri
     return std::nullopt;
   }
   if (bytes.size() != size) {
-    fail(ErrorType::ValueError, "malformed datetime." + std::string(cls) + " state: expected " +
-                                    std::to_string(size) + " bytes, got " + std::to_string(bytes.size()));
+    fail(ErrorType::ValueError, "malformed datetime." + std::string(cls) + " state: expected " + std::to_string(size) +
+                                    " bytes, got " + std::to_string(bytes.size()));
   }
   return bytes;
 }
@@ -242,18 +240,17 @@ void check_time(int h, int m, int s, int us, int fold) {
 // standing for a tzinfo instance (kept as the Value).
 void read_tzinfo(Value tz, bool from_state, std::optional<TimeZone>& timezone, Value& tzinfo) {
   switch (tz.kind()) {
-    case Kind::None:
-      break;
+    case Kind::None: break;
     case Kind::Object:
       if (is_timezone(tz)) timezone = converter<TimeZone>::from_python(tz);
       break;
     case Kind::Global:
     case Kind::Native:
-    case Kind::PersistentId:
-      break;
+    case Kind::PersistentId: break;
     default:
       if (from_state) fail(ErrorType::TypeError, "bad tzinfo state arg");
-      fail(ErrorType::TypeError, "tzinfo argument must be None or of a tzinfo subclass, not type '" + type_name(tz) + "'");
+      fail(ErrorType::TypeError,
+           "tzinfo argument must be None or of a tzinfo subclass, not type '" + type_name(tz) + "'");
   }
   tzinfo = tz;
 }
@@ -315,9 +312,8 @@ TimeDelta delta_from_microseconds(i128 total) {
 void check_delta(const TimeDelta& td) {
   if (td.days > kMaxDeltaDays || td.days < -kMaxDeltaDays || td.seconds < 0 || td.seconds >= 86400 ||
       td.microseconds < 0 || td.microseconds >= 1000000) {
-    fail(ErrorType::ValueError, "timedelta fields out of range: days=" + std::to_string(td.days) +
-                                    ", seconds=" + std::to_string(td.seconds) +
-                                    ", microseconds=" + std::to_string(td.microseconds));
+    fail(ErrorType::ValueError, "timedelta fields out of range: days=" + std::to_string(td.days) + ", seconds=" +
+                                    std::to_string(td.seconds) + ", microseconds=" + std::to_string(td.microseconds));
   }
 }
 
@@ -326,8 +322,8 @@ void check_timezone(const TimeZone& tz) {
   const TimeDelta& o = tz.offset;
   if ((o.days == -1 && o.seconds == 0 && o.microseconds < 1) || o.days < -1 || o.days >= 1) {
     fail(ErrorType::ValueError,
-         "offset must be a timedelta strictly between -timedelta(hours=24) and timedelta(hours=24), not " +
-             o.repr() + ".");
+         "offset must be a timedelta strictly between -timedelta(hours=24) and timedelta(hours=24), not " + o.repr() +
+             ".");
   }
 }
 
@@ -362,9 +358,7 @@ class ItemTable {
   std::unordered_multimap<std::uint64_t, std::size_t> index_;
 };
 
-[[noreturn]] void not_iterable(Value v) {
-  fail(ErrorType::TypeError, "'" + type_name(v) + "' object is not iterable");
-}
+[[noreturn]] void not_iterable(Value v) { fail(ErrorType::TypeError, "'" + type_name(v) + "' object is not iterable"); }
 
 // The items `for x in v` yields, for iterables whose items are values of the graph.
 std::vector<Value> iterate(Value v) {
@@ -399,15 +393,12 @@ std::vector<Value> iterate(Value v) {
       }
       fail(ErrorType::NotImplementedError, "iterating a " + type_name(v) + " is not supported");
     }
-    case Kind::Str:
-      fail(ErrorType::NotImplementedError, "iterating a str is not supported");
+    case Kind::Str: fail(ErrorType::NotImplementedError, "iterating a str is not supported");
     case Kind::Object:
     case Kind::Native:
     case Kind::PersistentId:
-    case Kind::Buffer:
-      fail(ErrorType::NotImplementedError, "iterating a " + describe(v) + " object is not supported");
-    default:
-      not_iterable(v);
+    case Kind::Buffer: fail(ErrorType::NotImplementedError, "iterating a " + describe(v) + " object is not supported");
+    default: not_iterable(v);
   }
 }
 
@@ -436,10 +427,9 @@ void update_from(ItemTable& t, Value src) {
       case Kind::Float:
       case Kind::Complex:
       case Kind::Global:
-        fail(ErrorType::TypeError, "cannot convert dictionary update sequence element #" + std::to_string(n) +
-                                       " to a sequence");
-      default:
-        break;
+        fail(ErrorType::TypeError,
+             "cannot convert dictionary update sequence element #" + std::to_string(n) + " to a sequence");
+      default: break;
     }
     std::vector<Value> pair = iterate(item);
     if (pair.size() != 2) {
@@ -480,8 +470,8 @@ Value add_counts(Value a, Value b) {
   };
   std::int64_t x, y, sum;
   if (!as_i64(a, x) || !as_i64(b, y)) {
-    fail(ErrorType::NotImplementedError, "adding Counter counts of type " + type_name(a) + " and " + type_name(b) +
-                                             " is not supported");
+    fail(ErrorType::NotImplementedError,
+         "adding Counter counts of type " + type_name(a) + " and " + type_name(b) + " is not supported");
   }
   if (__builtin_add_overflow(x, y, &sum)) {
     fail(ErrorType::NotImplementedError, "Counter counts beyond 64 bits are not supported");
@@ -504,10 +494,8 @@ bool callable_or_none(Value v) {
     case Kind::Global:
     case Kind::Object:
     case Kind::Native:
-    case Kind::PersistentId:
-      return true;
-    default:
-      return false;
+    case Kind::PersistentId: return true;
+    default: return false;
   }
 }
 
@@ -629,26 +617,21 @@ Decimal decimal_from(Value v, int depth) {
   if (!a[0]) return Decimal{};
   Value x = *a[0];
   switch (x.kind()) {
-    case Kind::Str:
-      return Decimal::parse(x.as_str().utf8());
+    case Kind::Str: return Decimal::parse(x.as_str().utf8());
     case Kind::Bytes:  // a Python 2 str loaded with encoding='bytes' (CPython refuses bytes)
       return Decimal::parse(x.as_bytes().chars());
     case Kind::Bool:
-    case Kind::Int:
-      return decimal_from_int(x);
+    case Kind::Int: return decimal_from_int(x);
     case Kind::Tuple:
-    case Kind::List:
-      return decimal_from_tuple(x);
-    case Kind::Float:
-      fail(ErrorType::NotImplementedError, "Decimal of a float is not supported");
+    case Kind::List: return decimal_from_tuple(x);
+    case Kind::Float: fail(ErrorType::NotImplementedError, "Decimal of a float is not supported");
     case Kind::Object:
       if (is_decimal(x)) {
         if (depth >= 100) fail(ErrorType::NotImplementedError, "Decimal nested too deeply");
         return decimal_from(x, depth + 1);
       }
       [[fallthrough]];
-    default:
-      fail(ErrorType::TypeError, "conversion from " + describe(x) + " to Decimal is not supported");
+    default: fail(ErrorType::TypeError, "conversion from " + describe(x) + " to Decimal is not supported");
   }
 }
 
@@ -683,9 +666,7 @@ bool operator==(const Time& a, const Time& b) {
          a.fold == b.fold && a.timezone == b.timezone && (a.timezone || a.tzinfo.is(b.tzinfo));
 }
 
-bool operator==(const DateTime& a, const DateTime& b) {
-  return a.date() == b.date() && a.time() == b.time();
-}
+bool operator==(const DateTime& a, const DateTime& b) { return a.date() == b.date() && a.time() == b.time(); }
 
 Time DateTime::time() const {
   Time t;
@@ -719,9 +700,13 @@ std::optional<DateTime> as_datetime(Value v) { return is_datetime(v) ? try_to<Da
 std::optional<TimeDelta> as_timedelta(Value v) { return is_timedelta(v) ? try_to<TimeDelta>(v) : std::nullopt; }
 std::optional<TimeZone> as_timezone(Value v) { return is_timezone(v) ? try_to<TimeZone>(v) : std::nullopt; }
 std::optional<Decimal> as_decimal(Value v) { return is_decimal(v) ? try_to<Decimal>(v) : std::nullopt; }
-std::optional<OrderedDict> as_ordered_dict(Value v) { return is_ordered_dict(v) ? try_to<OrderedDict>(v) : std::nullopt; }
+std::optional<OrderedDict> as_ordered_dict(Value v) {
+  return is_ordered_dict(v) ? try_to<OrderedDict>(v) : std::nullopt;
+}
 std::optional<Counter> as_counter(Value v) { return is_counter(v) ? try_to<Counter>(v) : std::nullopt; }
-std::optional<DefaultDict> as_default_dict(Value v) { return is_default_dict(v) ? try_to<DefaultDict>(v) : std::nullopt; }
+std::optional<DefaultDict> as_default_dict(Value v) {
+  return is_default_dict(v) ? try_to<DefaultDict>(v) : std::nullopt;
+}
 std::optional<Deque> as_deque(Value v) { return is_deque(v) ? try_to<Deque>(v) : std::nullopt; }
 
 // ---------------------------------------------------------------------------------------
@@ -748,8 +733,8 @@ Date converter<Date>::from_python(Value v) {
 
 Value converter<Date>::to_python(Graph& g, const Date& d) {
   check_date(d.year, d.month, d.day);
-  const char state[4] = {static_cast<char>(d.year >> 8), static_cast<char>(d.year & 0xFF),
-                         static_cast<char>(d.month), static_cast<char>(d.day)};
+  const char state[4] = {static_cast<char>(d.year >> 8), static_cast<char>(d.year & 0xFF), static_cast<char>(d.month),
+                         static_cast<char>(d.day)};
   Value args[] = {g.new_bytes(std::string_view(state, 4))};
   return reduce_call(g, "datetime", "date", args);
 }
@@ -788,11 +773,25 @@ Time converter<Time>::from_python(Value v) {
   return t;
 }
 
+namespace {
+
+// The six bytes of a time state, the last six of a datetime state: the hour (with fold
+// in its high bit in a time), minute, second, and microsecond in 24 bits, big-endian.
+void put_time_of_day(char* out, int hour_byte, int minute, int second, int microsecond) {
+  out[0] = static_cast<char>(hour_byte);
+  out[1] = static_cast<char>(minute);
+  out[2] = static_cast<char>(second);
+  out[3] = static_cast<char>(microsecond >> 16);
+  out[4] = static_cast<char>((microsecond >> 8) & 0xFF);
+  out[5] = static_cast<char>(microsecond & 0xFF);
+}
+
+}  // namespace
+
 Value converter<Time>::to_python(Graph& g, const Time& t) {
   check_time(t.hour, t.minute, t.second, t.microsecond, t.fold);
-  const char state[6] = {static_cast<char>(t.hour | (t.fold << 7)), static_cast<char>(t.minute),
-                         static_cast<char>(t.second), static_cast<char>(t.microsecond >> 16),
-                         static_cast<char>((t.microsecond >> 8) & 0xFF), static_cast<char>(t.microsecond & 0xFF)};
+  char state[6];
+  put_time_of_day(state, t.hour | (t.fold << 7), t.minute, t.second, t.microsecond);
   Value state_bytes = g.new_bytes(std::string_view(state, 6));
   return datetime_call(g, "time", state_bytes, tzinfo_value(g, t.timezone, t.tzinfo));
 }
@@ -826,8 +825,8 @@ DateTime converter<DateTime>::from_python(Value v) {
       return dt;
     }
   }
-  const auto a = bind(c, {"year", "month", "day", "hour", "minute", "second", "microsecond", "tzinfo", "fold"}, 3,
-                      8, "datetime");
+  const auto a =
+      bind(c, {"year", "month", "day", "hour", "minute", "second", "microsecond", "tzinfo", "fold"}, 3, 8, "datetime");
   dt.year = int_arg(*a[0]);
   dt.month = int_arg(*a[1]);
   dt.day = int_arg(*a[2]);
@@ -845,16 +844,9 @@ DateTime converter<DateTime>::from_python(Value v) {
 Value converter<DateTime>::to_python(Graph& g, const DateTime& dt) {
   check_date(dt.year, dt.month, dt.day);
   check_time(dt.hour, dt.minute, dt.second, dt.microsecond, dt.fold);
-  const char state[10] = {static_cast<char>(dt.year >> 8),
-                          static_cast<char>(dt.year & 0xFF),
-                          static_cast<char>(dt.month | (dt.fold << 7)),
-                          static_cast<char>(dt.day),
-                          static_cast<char>(dt.hour),
-                          static_cast<char>(dt.minute),
-                          static_cast<char>(dt.second),
-                          static_cast<char>(dt.microsecond >> 16),
-                          static_cast<char>((dt.microsecond >> 8) & 0xFF),
-                          static_cast<char>(dt.microsecond & 0xFF)};
+  char state[10] = {static_cast<char>(dt.year >> 8), static_cast<char>(dt.year & 0xFF),
+                    static_cast<char>(dt.month | (dt.fold << 7)), static_cast<char>(dt.day)};
+  put_time_of_day(state + 4, dt.hour, dt.minute, dt.second, dt.microsecond);
   Value state_bytes = g.new_bytes(std::string_view(state, 10));
   return datetime_call(g, "datetime", state_bytes, tzinfo_value(g, dt.timezone, dt.tzinfo));
 }
@@ -866,11 +858,11 @@ Value converter<DateTime>::to_python(Graph& g, const DateTime& dt) {
 TimeDelta converter<TimeDelta>::from_python(Value v) {
   const Call c = call_of(v, "datetime", "timedelta");
   check_plain(*c.object, "datetime.timedelta");
-  static constexpr const char* kNames[] = {"days", "seconds", "microseconds", "milliseconds",
-                                           "minutes", "hours", "weeks"};
+  static constexpr const char* kNames[] = {"days",    "seconds", "microseconds", "milliseconds",
+                                           "minutes", "hours",   "weeks"};
   static constexpr std::int64_t kScale[] = {86400000000, 1000000, 1, 1000, 60000000, 3600000000, 604800000000};
-  const auto a = bind(c, {"days", "seconds", "microseconds", "milliseconds", "minutes", "hours", "weeks"}, 0, 7,
-                      "timedelta");
+  const auto a =
+      bind(c, {"days", "seconds", "microseconds", "milliseconds", "minutes", "hours", "weeks"}, 0, 7, "timedelta");
   i128 total = 0;
   for (std::size_t i = 0; i < 7; ++i) {
     if (!a[i]) continue;
@@ -885,8 +877,8 @@ TimeDelta converter<TimeDelta>::from_python(Value v) {
     } else if (x.is_float()) {
       fail(ErrorType::NotImplementedError, "timedelta components given as float are not supported");
     } else {
-      fail(ErrorType::TypeError, std::string("unsupported type for timedelta ") + kNames[i] +
-                                     " component: " + type_name(x));
+      fail(ErrorType::TypeError,
+           std::string("unsupported type for timedelta ") + kNames[i] + " component: " + type_name(x));
     }
     total += i128{n} * kScale[i];
   }
@@ -1001,14 +993,10 @@ Decimal Decimal::parse(std::string_view text) {
 std::string Decimal::str() const {
   std::string out = negative ? "-" : "";
   switch (form) {
-    case Form::Infinity:
-      return out + "Infinity";
-    case Form::NaN:
-      return out + "NaN" + digits;
-    case Form::SignalingNaN:
-      return out + "sNaN" + digits;
-    case Form::Finite:
-      break;
+    case Form::Infinity: return out + "Infinity";
+    case Form::NaN: return out + "NaN" + digits;
+    case Form::SignalingNaN: return out + "sNaN" + digits;
+    case Form::Finite: break;
   }
   const std::string& c = digits;
   const i128 n = static_cast<i128>(c.size());
@@ -1033,8 +1021,9 @@ Decimal converter<Decimal>::from_python(Value v) { return decimal_from(v, 0); }
 Value converter<Decimal>::to_python(Graph& g, const Decimal& d) {
   const bool ok = d.form == Decimal::Form::Finite
                       ? !d.digits.empty() && all_digits(d.digits) && (d.digits.size() == 1 || d.digits[0] != '0')
-                      : d.form == Decimal::Form::Infinity ? d.digits.empty()
-                                                          : all_digits(d.digits) && (d.digits.empty() || d.digits[0] != '0');
+                  : d.form == Decimal::Form::Infinity
+                      ? d.digits.empty()
+                      : all_digits(d.digits) && (d.digits.empty() || d.digits[0] != '0');
   if (!ok) fail(ErrorType::ValueError, "invalid Decimal digits '" + d.digits + "'");
   if (d.form == Decimal::Form::Finite) finite_decimal(d.negative, d.digits, d.exponent, d.digits);  // range check
   Value args[] = {g.new_str(d.str())};

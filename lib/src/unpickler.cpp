@@ -120,9 +120,7 @@ struct Unpickler::Impl {
     p += n;
     return r;
   }
-  std::string_view read_view(std::size_t n) {
-    return {reinterpret_cast<const char*>(read(n)), n};
-  }
+  std::string_view read_view(std::size_t n) { return {reinterpret_cast<const char*>(read(n)), n}; }
   /// One line, newline included.
   std::string_view readline() {
     const void* nl = std::memchr(p, '\n', static_cast<std::size_t>(end - p));
@@ -145,13 +143,14 @@ struct Unpickler::Impl {
     unpickling_error(marks.empty() ? "unpickling stack underflow" : "unexpected MARK found");
   }
   [[gnu::always_inline]] void push(Value v) {
-    if (stack.full()) [[unlikely]] grow_stack();
+    if (stack.full()) [[unlikely]]
+      grow_stack();
     stack.push_unchecked(v);
   }
   [[gnu::noinline]] void grow_stack() {
     if (stack.size() + marks.size() >= opts.limits.max_stack) {
-      fail(ErrorType::MemoryError, "unpickling stack exceeds the limit of " +
-                                       std::to_string(opts.limits.max_stack) + " items");
+      fail(ErrorType::MemoryError,
+           "unpickling stack exceeds the limit of " + std::to_string(opts.limits.max_stack) + " items");
     }
     stack.grow();
   }
@@ -175,9 +174,8 @@ struct Unpickler::Impl {
   void truncate_stack(std::size_t size) { stack.truncate(size); }
   Value pop_tuple(std::size_t start) {
     if (start < fence) underflow();
-    Value t = start == stack.size()
-                  ? g->empty_tuple()
-                  : g->new_tuple(std::span(stack.data() + start, stack.size() - start));
+    Value t =
+        start == stack.size() ? g->empty_tuple() : g->new_tuple(std::span(stack.data() + start, stack.size() - start));
     truncate_stack(start);
     return t;
   }
@@ -227,8 +225,7 @@ struct Unpickler::Impl {
   }
   void count_memo_entry() {
     if (memo_len >= opts.limits.max_memo) {
-      fail(ErrorType::MemoryError,
-           "memo exceeds the limit of " + std::to_string(opts.limits.max_memo) + " entries");
+      fail(ErrorType::MemoryError, "memo exceeds the limit of " + std::to_string(opts.limits.max_memo) + " entries");
     }
     ++memo_len;
   }
@@ -328,8 +325,7 @@ struct Unpickler::Impl {
     }
     const detail::BuiltinName* b = detail::find_builtin(head);
     if (!b || (head.size() < name.size() && head.empty())) {
-      fail(ErrorType::AttributeError,
-           "Can't get attribute " + quote(name) + " on <module 'builtins' (built-in)>");
+      fail(ErrorType::AttributeError, "Can't get attribute " + quote(name) + " on <module 'builtins' (built-in)>");
     }
     if (head.size() == name.size()) {
       if (name == "None") return Value();
@@ -719,16 +715,13 @@ struct Unpickler::Impl {
       case Kind::Buffer:
         if (!v.as_buffer().readonly()) v = g->new_memoryview(v.as_buffer().view());
         return;
-      case Kind::Bytes:
-        return;
+      case Kind::Bytes: return;
       case Kind::ByteArray:
         // The view shares the bytearray's storage, which therefore may no longer move.
         v.node()->flags |= detail::kExported;
         v = g->new_memoryview(v.as_bytes().view());
         return;
-      default:
-        fail(ErrorType::TypeError,
-             "memoryview: a bytes-like object is required, not '" + type_name(v) + "'");
+      default: fail(ErrorType::TypeError, "memoryview: a bytes-like object is required, not '" + type_name(v) + "'");
     }
   }
 
@@ -851,8 +844,7 @@ Value Unpickler::Impl::run() {
         // (REDUCE POP also ends an object reached through its own arguments, followed by
         // a GET; its arguments are not built by the TUPLE2 just before.)
         if (p < end && *p == static_cast<std::uint8_t>(Op::POP) && tuple2_end == op_start &&
-            args.as_tuple().size() == 2 &&
-            args.as_tuple()[0].is_object()) {
+            args.as_tuple().size() == 2 && args.as_tuple()[0].is_object()) {
           args.as_tuple()[0].as_object().set_state_setter(callable, args.as_tuple()[1]);
         }
         push(result);
@@ -918,9 +910,7 @@ void Unpickler::set_input(std::span<const std::uint8_t> data) {
 }
 
 Value Unpickler::load(Graph& g) { return impl_->load(g); }
-std::size_t Unpickler::position() const noexcept {
-  return static_cast<std::size_t>(impl_->p - impl_->begin);
-}
+std::size_t Unpickler::position() const noexcept { return static_cast<std::size_t>(impl_->p - impl_->begin); }
 bool Unpickler::at_end() const noexcept { return impl_->p == impl_->end; }
 void Unpickler::clear_memo() { impl_->clear_memo(); }
 const UnpicklerOptions& Unpickler::options() const noexcept { return impl_->opts; }

@@ -31,9 +31,7 @@ void detail::throw_wrong_kind(Value v, const char* expected) {
   throw Error(ErrorType::TypeError, std::string("expected ") + expected + ", got " + type_name(v));
 }
 
-void detail::throw_int_overflow() {
-  throw Error(ErrorType::OverflowError, "Python int too large to convert to int64");
-}
+void detail::throw_int_overflow() { throw Error(ErrorType::OverflowError, "Python int too large to convert to int64"); }
 
 void detail::throw_index_error(const char* message) { throw Error(ErrorType::IndexError, message); }
 
@@ -102,8 +100,7 @@ Value Graph::new_iterator(Value source, Iterator::Over over) {
   return Value::from_node(it);
 }
 
-std::size_t Graph::NameHash::operator()(
-    const std::pair<std::string_view, std::string_view>& k) const noexcept {
+std::size_t Graph::NameHash::operator()(const std::pair<std::string_view, std::string_view>& k) const noexcept {
   std::size_t h = std::hash<std::string_view>()(k.first);
   return h ^ (std::hash<std::string_view>()(k.second) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
 }
@@ -117,13 +114,14 @@ Value Graph::new_bigint(bool negative, std::span<const std::uint32_t> magnitude)
   if (n <= 2) {
     std::uint64_t m = n == 0 ? 0 : n == 1 ? magnitude[0] : (std::uint64_t{magnitude[1]} << 32) | magnitude[0];
     if (!negative && m <= static_cast<std::uint64_t>(INT64_MAX)) return Value::integer(static_cast<std::int64_t>(m));
-    if (negative && m <= static_cast<std::uint64_t>(INT64_MAX) + 1) return Value::integer(static_cast<std::int64_t>(0 - m));
+    if (negative && m <= static_cast<std::uint64_t>(INT64_MAX) + 1)
+      return Value::integer(static_cast<std::int64_t>(0 - m));
   }
   auto* b = make<BigInt>();
   b->negative_ = negative;
   b->size_ = static_cast<std::uint32_t>(magnitude.size());
-  b->limbs_ = static_cast<std::uint32_t*>(
-      arena_.allocate(magnitude.size() * sizeof(std::uint32_t), alignof(std::uint32_t)));
+  b->limbs_ =
+      static_cast<std::uint32_t*>(arena_.allocate(magnitude.size() * sizeof(std::uint32_t), alignof(std::uint32_t)));
   std::memcpy(b->limbs_, magnitude.data(), magnitude.size() * sizeof(std::uint32_t));
   return Value::from_node(b);
 }
@@ -152,9 +150,7 @@ Value Graph::new_int_from_bytes(std::span<const std::uint8_t> le) {
   return detail::make_int(*this, negative, mag);
 }
 
-Value Graph::new_complex(double real, double imag) {
-  return Value::from_node(make<Complex>(real, imag));
-}
+Value Graph::new_complex(double real, double imag) { return Value::from_node(make<Complex>(real, imag)); }
 
 Value Graph::adopt_str(const char* data, std::size_t size) {
   auto* s = make<Str>();
@@ -290,9 +286,7 @@ Value Graph::new_object(Object::How how, Value callable, Value args, Value kwarg
   return Value::from_node(o);
 }
 
-Value Graph::new_persistent_id(Value pid) {
-  return Value::from_node(make<PersistentId>(pid));
-}
+Value Graph::new_persistent_id(Value pid) { return Value::from_node(make<PersistentId>(pid)); }
 
 Value Graph::new_buffer(std::span<const std::uint8_t> data, bool readonly) {
   auto* b = make<Buffer>();

@@ -10,9 +10,7 @@
 namespace pickle::detail {
 
 /// pickle.UnpicklingError with `message`: a malformed pickle, or a refused global.
-[[noreturn]] inline void unpickling_error(std::string message) {
-  fail(ErrorType::UnpicklingError, std::move(message));
-}
+[[noreturn]] inline void unpickling_error(std::string message) { fail(ErrorType::UnpicklingError, std::move(message)); }
 
 /// Called in a catch (...) of a public function: rethrows the exception being handled,
 /// except that the standard library's std::bad_alloc and std::length_error become

@@ -32,18 +32,16 @@ inline char32_t next(std::string_view s, std::size_t& i) noexcept {
     }
   } else if (c >= 0xE0 && c < 0xF0) {
     if (i + 2 < n && is_continuation(p[i + 1]) && is_continuation(p[i + 2])) {
-      char32_t cp = (char32_t(c & 0x0F) << 12) | (char32_t(p[i + 1] & 0x3F) << 6) |
-                    (p[i + 2] & 0x3F);
+      char32_t cp = (char32_t(c & 0x0F) << 12) | (char32_t(p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F);
       if (cp >= 0x800) {
         i += 3;
         return cp;
       }
     }
   } else if (c >= 0xF0 && c < 0xF5) {
-    if (i + 3 < n && is_continuation(p[i + 1]) && is_continuation(p[i + 2]) &&
-        is_continuation(p[i + 3])) {
-      char32_t cp = (char32_t(c & 0x07) << 18) | (char32_t(p[i + 1] & 0x3F) << 12) |
-                    (char32_t(p[i + 2] & 0x3F) << 6) | (p[i + 3] & 0x3F);
+    if (i + 3 < n && is_continuation(p[i + 1]) && is_continuation(p[i + 2]) && is_continuation(p[i + 3])) {
+      char32_t cp = (char32_t(c & 0x07) << 18) | (char32_t(p[i + 1] & 0x3F) << 12) | (char32_t(p[i + 2] & 0x3F) << 6) |
+                    (p[i + 3] & 0x3F);
       if (cp >= 0x10000 && cp <= 0x10FFFF) {
         i += 4;
         return cp;
@@ -62,15 +60,12 @@ inline void append(std::string& out, char32_t cp) {
     const char b[2] = {static_cast<char>(0xC0 | (cp >> 6)), static_cast<char>(0x80 | (cp & 0x3F))};
     out.append(b, 2);
   } else if (cp < 0x10000) {
-    const char b[3] = {static_cast<char>(0xE0 | (cp >> 12)),
-                       static_cast<char>(0x80 | ((cp >> 6) & 0x3F)),
+    const char b[3] = {static_cast<char>(0xE0 | (cp >> 12)), static_cast<char>(0x80 | ((cp >> 6) & 0x3F)),
                        static_cast<char>(0x80 | (cp & 0x3F))};
     out.append(b, 3);
   } else {
-    const char b[4] = {static_cast<char>(0xF0 | (cp >> 18)),
-                       static_cast<char>(0x80 | ((cp >> 12) & 0x3F)),
-                       static_cast<char>(0x80 | ((cp >> 6) & 0x3F)),
-                       static_cast<char>(0x80 | (cp & 0x3F))};
+    const char b[4] = {static_cast<char>(0xF0 | (cp >> 18)), static_cast<char>(0x80 | ((cp >> 12) & 0x3F)),
+                       static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), static_cast<char>(0x80 | (cp & 0x3F))};
     out.append(b, 4);
   }
 }

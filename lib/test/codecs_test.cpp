@@ -57,9 +57,8 @@ Codec charmap(std::size_t i) { return static_cast<Codec>(static_cast<std::size_t
 // ---- golden cases ---------------------------------------------------------------------
 
 TEST(CodecsGolden, ErrorHandler) {
-  text_golden::check("error_handler", 1, [](const auto& a) {
-    return std::vector<std::string>{handler_name(error_handler(unhex(a[0])))};
-  });
+  text_golden::check("error_handler", 1,
+                     [](const auto& a) { return std::vector<std::string>{handler_name(error_handler(unhex(a[0])))}; });
 }
 
 TEST(CodecsGolden, LookupCodec) {
@@ -155,9 +154,8 @@ TEST(CodecsGolden, EncodeWithErrorsName) {
 }
 
 TEST(CodecsGolden, IsWtf8) {
-  text_golden::check("is_wtf8", 1, [](const auto& a) {
-    return std::vector<std::string>{is_wtf8(unhex(a[0])) ? "1" : "0"};
-  });
+  text_golden::check("is_wtf8", 1,
+                     [](const auto& a) { return std::vector<std::string>{is_wtf8(unhex(a[0])) ? "1" : "0"}; });
 }
 
 TEST(CodecsGolden, RawUnicodeEscapeDecode) {
@@ -177,9 +175,8 @@ TEST(CodecsGolden, RawUnicodeEscapeEncode) {
 }
 
 TEST(CodecsGolden, EscapeDecode) {
-  text_golden::check("escape_decode", 1, [](const auto& a) {
-    return std::vector<std::string>{hex(escape_decode(unhex(a[0])))};
-  });
+  text_golden::check("escape_decode", 1,
+                     [](const auto& a) { return std::vector<std::string>{hex(escape_decode(unhex(a[0])))}; });
 }
 
 // ---- properties and hand-written cases ------------------------------------------------------
@@ -311,13 +308,17 @@ TEST(Codecs, WordAtATimePathsAgreeWithBytewiseDefinitions) {
     bool only_latin1 = true;
     for (int k = 0; k < chars; ++k) {
       const int kind = pick(10);
-      char32_t cp = kind < 5 ? 0x80 + pick(0x80) : kind < 7 ? pick(0x80) : kind < 9 ? 0x100 + pick(0x700) : 0x800 + pick(0xF000);
+      char32_t cp = kind < 5   ? 0x80 + pick(0x80)
+                    : kind < 7 ? pick(0x80)
+                    : kind < 9 ? 0x100 + pick(0x700)
+                               : 0x800 + pick(0xF000);
       if (cp >= 0x100) only_latin1 = false;
       if (cp < 0x100) latin1 += static_cast<char>(cp);
       wtf8::append(s, cp);
     }
     if (round % 2 && !s.empty()) {
-      for (int f = pick(2) + 1; f > 0; --f) s[static_cast<std::size_t>(pick(static_cast<int>(s.size())))] = static_cast<char>(rng());
+      for (int f = pick(2) + 1; f > 0; --f)
+        s[static_cast<std::size_t>(pick(static_cast<int>(s.size())))] = static_cast<char>(rng());
       only_latin1 = false;
     }
     ASSERT_EQ(is_wtf8(s), valid_wtf8_bytewise(s)) << text_golden::show(s);
@@ -379,8 +380,7 @@ TEST(Codecs, Messages) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.type(), ErrorType::UnicodeEncodeError);
-    EXPECT_EQ(e.message(),
-              "'latin-1' codec can't encode character '\\u20ac' in position 0: ordinal not in range(256)");
+    EXPECT_EQ(e.message(), "'latin-1' codec can't encode character '\\u20ac' in position 0: ordinal not in range(256)");
   }
   try {
     decode(Codec::Utf8, ErrorHandler::Strict, "ab\xed\xa0\x80", out);
@@ -403,8 +403,8 @@ TEST(Codecs, UnsupportedCodec) {
   EXPECT_THROW(decode(Codec::Unsupported, ErrorHandler::Strict, "x", out), Error);
   EXPECT_THROW(encode(Codec::Unsupported, ErrorHandler::Strict, "x", out), Error);
   // Known to CPython, not implemented: Unsupported, but known.
-  for (const char* name : {"utf-16", "UTF_32_LE", "shift-jis", "base64", "rot13", "undefined", "idna",
-                           "utf-8-sig", "cp932"}) {
+  for (const char* name :
+       {"utf-16", "UTF_32_LE", "shift-jis", "base64", "rot13", "undefined", "idna", "utf-8-sig", "cp932"}) {
     EXPECT_EQ(find_codec(name), Codec::Unsupported) << name;
     EXPECT_EQ(lookup_codec(name), Codec::Unsupported) << name;
     EXPECT_TRUE(codec_exists(name)) << name;

@@ -31,11 +31,11 @@ namespace {
 
 using text_golden::error_of;
 
-#define EXPECT_PICKLE_ERROR(expr, type_, message_)          \
-  do {                                                      \
-    Error e_ = error_of([&] { (void)(expr); });             \
-    EXPECT_EQ(e_.python_type_name(), type_) << #expr;       \
-    EXPECT_EQ(e_.message(), message_) << #expr;             \
+#define EXPECT_PICKLE_ERROR(expr, type_, message_)    \
+  do {                                                \
+    Error e_ = error_of([&] { (void)(expr); });       \
+    EXPECT_EQ(e_.python_type_name(), type_) << #expr; \
+    EXPECT_EQ(e_.message(), message_) << #expr;       \
   } while (0)
 
 // ---- checked access ---------------------------------------------------------------------------
@@ -92,7 +92,11 @@ TEST(CheckedAccess, BytesAreImmutableAndExportedByteArraysKeepTheirSize) {
   EXPECT_EQ(b.as_bytes().chars(), "ab");
   EXPECT_PICKLE_ERROR(b.as_bytearray(), "TypeError", "expected bytearray, got bytes");
   // bytearray(b'ab'), a memoryview made of it (READONLY_BUFFER), then the bytearray again.
-  Graph loaded = loads(std::string_view("\x80\x05\x96\x02\x00\x00\x00\x00\x00\x00\x00" "ab\x94\x98" "0h\x00.", 19));
+  Graph loaded =
+      loads(std::string_view("\x80\x05\x96\x02\x00\x00\x00\x00\x00\x00\x00"
+                             "ab\x94\x98"
+                             "0h\x00.",
+                             19));
   Bytes& ba = loaded.root().as_bytearray();
   const std::uint8_t same_size[] = {'x', 'y'}, longer[] = {'x', 'y', 'z'};
   ba.assign(loaded, same_size);
@@ -122,7 +126,8 @@ TEST(DictLookup, FindsStrAndIntKeysWithPythonSemantics) {
   dict.set(g, Value::integer(1), g.new_str("one"));
   dict.set(g, Value::floating(2.0), g.new_str("two"));
   dict.set(g, g.new_str("h\xc3\xa9"), Value::integer(7));
-  for (int i = 0; i < 40; ++i) dict.set(g, g.new_str("k" + std::to_string(i)), Value::integer(i));  // past the linear scan
+  for (int i = 0; i < 40; ++i)
+    dict.set(g, g.new_str("k" + std::to_string(i)), Value::integer(i));  // past the linear scan
   ASSERT_NE(dict.find("name"), nullptr);
   EXPECT_EQ(dict.find("name")->as_str().utf8(), "x");
   EXPECT_EQ(dict.at("h\xc3\xa9").as_int(), 7);
@@ -148,9 +153,12 @@ TEST(Convert, IntegersAreRangeChecked) {
   EXPECT_EQ(to<int>(Value::integer(-5)), -5);
   EXPECT_EQ(to<std::uint8_t>(Value::integer(255)), 255);
   EXPECT_EQ(to<long>(Value::boolean(true)), 1);
-  EXPECT_PICKLE_ERROR(to<std::uint8_t>(Value::integer(256)), "OverflowError", "Python int too large to convert to uint8");
-  EXPECT_PICKLE_ERROR(to<std::uint32_t>(Value::integer(-1)), "OverflowError", "Python int too small to convert to uint32");
-  EXPECT_PICKLE_ERROR(to<std::int16_t>(Value::integer(-40000)), "OverflowError", "Python int too small to convert to int16");
+  EXPECT_PICKLE_ERROR(to<std::uint8_t>(Value::integer(256)), "OverflowError",
+                      "Python int too large to convert to uint8");
+  EXPECT_PICKLE_ERROR(to<std::uint32_t>(Value::integer(-1)), "OverflowError",
+                      "Python int too small to convert to uint32");
+  EXPECT_PICKLE_ERROR(to<std::int16_t>(Value::integer(-40000)), "OverflowError",
+                      "Python int too small to convert to int16");
   EXPECT_PICKLE_ERROR(to<int>(g.new_str("1")), "TypeError", "expected int, got str");
   EXPECT_PICKLE_ERROR(to<int>(Value::floating(1.0)), "TypeError", "expected int, got float");
 
@@ -165,7 +173,8 @@ TEST(Convert, IntegersAreRangeChecked) {
   EXPECT_PICKLE_ERROR(to<std::uint64_t>(over), "OverflowError", "Python int too large to convert to uint64");
   EXPECT_PICKLE_ERROR(to<std::uint64_t>(int_from_string(g, "-18446744073709551616")), "OverflowError",
                       "Python int too small to convert to uint64");
-  EXPECT_EQ(to<std::int64_t>(from(g, std::numeric_limits<std::int64_t>::min())), std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(to<std::int64_t>(from(g, std::numeric_limits<std::int64_t>::min())),
+            std::numeric_limits<std::int64_t>::min());
   // from() of an int that fits int64 is an immediate, as pickles load it.
   EXPECT_TRUE(from(g, std::uint64_t{5}).is_small_int());
 }
@@ -187,7 +196,8 @@ TEST(Convert, Int128RoundTripsThroughBigInts) {
   const unsigned __int128 umax = ~static_cast<unsigned __int128>(0);
   EXPECT_EQ(int_to_string(from(g, umax)), "340282366920938463463374607431768211455");
   EXPECT_TRUE(to<unsigned __int128>(from(g, umax)) == umax);
-  EXPECT_PICKLE_ERROR(to<unsigned __int128>(Value::integer(-1)), "OverflowError", "Python int too small to convert to uint128");
+  EXPECT_PICKLE_ERROR(to<unsigned __int128>(Value::integer(-1)), "OverflowError",
+                      "Python int too small to convert to uint128");
   EXPECT_PICKLE_ERROR(to<unsigned __int128>(int_from_string(g, "340282366920938463463374607431768211456")),
                       "OverflowError", "Python int too large to convert to uint128");
 }
@@ -282,9 +292,9 @@ TEST(Convert, OptionalAndVariant) {
 
 TEST(Convert, LoadedPickleToStandardContainers) {
   // pickle.dumps({'name': 'x', 'sizes': [1, 2], 'ok': True, 'w': None}, 2)
-  Graph g = loads(text_golden::unhex(
-      "80027d71002858040000006e616d6571015801000000787102580500000073697a657371035d7104284b014b"
-      "026558020000006f6b71058858010000007771064e752e"));
+  Graph g = loads(
+      text_golden::unhex("80027d71002858040000006e616d6571015801000000787102580500000073697a657371035d7104284b014b"
+                         "026558020000006f6b71058858010000007771064e752e"));
   const Dict& d = g.root().as_dict();
   EXPECT_EQ(to<std::string>(d.at("name")), "x");
   EXPECT_EQ(to<std::vector<int>>(d.at("sizes")), (std::vector<int>{1, 2}));

@@ -146,11 +146,23 @@ TEST(Copy, test_copy_atomic) {
                              tuple_of(g, {Value::integer(1), Value::integer(10), Value::integer(2)}));
   Value prop = g.new_object(Object::How::Reduce, g.global("builtins", "property"), g.empty_tuple());
   const std::uint32_t big[] = {0, 0, 0, 16};
-  Value tests[] = {Value(), ellipsis, g.global("builtins", "NotImplemented"), Value::integer(42),
-                   g.new_bigint(false, big), Value::floating(3.14), Value::boolean(true),
-                   Value::boolean(false), g.new_complex(0, 1), str(g, "hello"), str(g, "hello\u1234"),
-                   g.new_bytes(std::string_view("world")), range, slice,
-                   g.global("__main__", "NewStyle"), g.global("builtins", "max"), prop};
+  Value tests[] = {Value(),
+                   ellipsis,
+                   g.global("builtins", "NotImplemented"),
+                   Value::integer(42),
+                   g.new_bigint(false, big),
+                   Value::floating(3.14),
+                   Value::boolean(true),
+                   Value::boolean(false),
+                   g.new_complex(0, 1),
+                   str(g, "hello"),
+                   str(g, "hello\u1234"),
+                   g.new_bytes(std::string_view("world")),
+                   range,
+                   slice,
+                   g.global("__main__", "NewStyle"),
+                   g.global("builtins", "max"),
+                   prop};
   for (Value x : tests) EXPECT_TRUE(copy(g, x).is(x)) << repr(x);
 }
 
@@ -414,10 +426,19 @@ TEST(DeepCopy, test_deepcopy_atomic) {
   Graph g;
   Value range = g.new_object(Object::How::Reduce, g.global("builtins", "range"), tuple_of(g, {Value::integer(10)}));
   Value prop = g.new_object(Object::How::Reduce, g.global("builtins", "property"), g.empty_tuple());
-  Value tests[] = {Value(), g.global("builtins", "Ellipsis"), Value::integer(42), Value::floating(3.14),
-                   Value::boolean(true), g.new_complex(0, 1), str(g, "hello"), str(g, "hello\u1234"),
-                   g.new_bytes(std::string_view("world")), g.global("__main__", "NewStyle"),
-                   g.global("builtins", "max"), range, prop};
+  Value tests[] = {Value(),
+                   g.global("builtins", "Ellipsis"),
+                   Value::integer(42),
+                   Value::floating(3.14),
+                   Value::boolean(true),
+                   g.new_complex(0, 1),
+                   str(g, "hello"),
+                   str(g, "hello\u1234"),
+                   g.new_bytes(std::string_view("world")),
+                   g.global("__main__", "NewStyle"),
+                   g.global("builtins", "max"),
+                   range,
+                   prop};
   for (Value x : tests) EXPECT_TRUE(deepcopy(g, x).is(x)) << repr(x);
   // slice is immutable for copy() only: deepcopy() rebuilds it.
   Value slice = g.new_object(Object::How::Reduce, g.global("builtins", "slice"), tuple_of(g, {Value::integer(1)}));
@@ -477,8 +498,8 @@ TEST(DeepCopy, test_deepcopy_reflexive_tuple) {
 
 TEST(DeepCopy, test_deepcopy_dict) {
   Graph g;
-  Value x = dict_of(g, {{str(g, "foo"), list_of(g, {Value::integer(1), Value::integer(2)})},
-                        {str(g, "bar"), Value::integer(3)}});
+  Value x = dict_of(
+      g, {{str(g, "foo"), list_of(g, {Value::integer(1), Value::integer(2)})}, {str(g, "bar"), Value::integer(3)}});
   Value y = deepcopy(g, x);
   EXPECT_TRUE(deep_equal(y, x));
   EXPECT_FALSE(y.is(x));
@@ -682,7 +703,8 @@ TEST(Reconstruct, test_reduce_6tuple) {
   for (bool setter_is_none : {false, true}) {
     ScopedReducer r("__main__", "C", [setter_is_none](Graph& g, Value obj) {
       Value setter = setter_is_none ? Value() : g.global("__main__", "state_setter");
-      return tuple_of(g, {g.global("__main__", "C"), g.empty_tuple(), obj.as_object().state(), Value(), Value(), setter});
+      return tuple_of(g,
+                      {g.global("__main__", "C"), g.empty_tuple(), obj.as_object().state(), Value(), Value(), setter});
     });
     Graph g;
     Value x = instance(g, "C", g.new_dict());
@@ -747,8 +769,8 @@ struct MalformedCase {
   const char* name;
   Value (*reduce)(Graph& g);
   ErrorType type;
-  const char* message;        // copy()
-  const char* deep_message;   // deepcopy(), when it differs
+  const char* message;       // copy()
+  const char* deep_message;  // deepcopy(), when it differs
 };
 
 Value cls_c(Graph& g) { return g.global("__main__", "C"); }
@@ -760,16 +782,31 @@ const MalformedCase kMalformed[] = {
      "_reconstruct() missing 1 required positional argument: 'args'", nullptr},
     {"empty", [](Graph& g) { return g.empty_tuple(); }, ErrorType::TypeError,
      "_reconstruct() missing 2 required positional arguments: 'func' and 'args'", nullptr},
-    {"args_int", [](Graph& g) { return tuple_of(g, {cls_c(g), Value::integer(5)}); }, ErrorType::TypeError,
-     "__main__.C() argument after * must be an iterable, not int", "'int' object is not iterable"},
-    {"args_none", [](Graph& g) { return tuple_of(g, {cls_c(g), Value()}); }, ErrorType::TypeError,
-     "__main__.C() argument after * must be an iterable, not NoneType", nullptr},
-    {"func_int", [](Graph& g) { return tuple_of(g, {Value::integer(5), g.empty_tuple()}); }, ErrorType::TypeError,
-     "'int' object is not callable", nullptr},
-    {"listiter_int", [](Graph& g) { return tuple_of(g, {cls_c(g), g.empty_tuple(), Value(), Value::integer(5)}); },
+    {"args_int",
+     [](Graph& g) {
+       return tuple_of(g, {cls_c(g), Value::integer(5)});
+     },
+     ErrorType::TypeError, "__main__.C() argument after * must be an iterable, not int",
+     "'int' object is not iterable"},
+    {"args_none",
+     [](Graph& g) {
+       return tuple_of(g, {cls_c(g), Value()});
+     },
+     ErrorType::TypeError, "__main__.C() argument after * must be an iterable, not NoneType", nullptr},
+    {"func_int",
+     [](Graph& g) {
+       return tuple_of(g, {Value::integer(5), g.empty_tuple()});
+     },
+     ErrorType::TypeError, "'int' object is not callable", nullptr},
+    {"listiter_int",
+     [](Graph& g) {
+       return tuple_of(g, {cls_c(g), g.empty_tuple(), Value(), Value::integer(5)});
+     },
      ErrorType::TypeError, "'int' object is not iterable", nullptr},
     {"dictiter_int",
-     [](Graph& g) { return tuple_of(g, {cls_c(g), g.empty_tuple(), Value(), Value(), Value::integer(5)}); },
+     [](Graph& g) {
+       return tuple_of(g, {cls_c(g), g.empty_tuple(), Value(), Value(), Value::integer(5)});
+     },
      ErrorType::TypeError, "'int' object is not iterable", nullptr},
     {"dictiter_item_int",
      [](Graph& g) {
@@ -782,14 +819,20 @@ const MalformedCase kMalformed[] = {
        return tuple_of(g, {cls_c(g), g.empty_tuple(), Value(), Value(), list_of(g, {triple})});
      },
      ErrorType::ValueError, "too many values to unpack (expected 2)", nullptr},
-    {"state_int", [](Graph& g) { return tuple_of(g, {cls_c(g), g.empty_tuple(), Value::integer(5)}); },
+    {"state_int",
+     [](Graph& g) {
+       return tuple_of(g, {cls_c(g), g.empty_tuple(), Value::integer(5)});
+     },
      ErrorType::TypeError, "'int' object is not iterable", nullptr},
     {"state_list_of_ints",
      [](Graph& g) {
        return tuple_of(g, {cls_c(g), g.empty_tuple(), list_of(g, {Value::integer(1), Value::integer(2)})});
      },
      ErrorType::TypeError, "cannot convert dictionary update sequence element #0 to a sequence", nullptr},
-    {"state_str", [](Graph& g) { return tuple_of(g, {cls_c(g), g.empty_tuple(), g.new_str("ab")}); },
+    {"state_str",
+     [](Graph& g) {
+       return tuple_of(g, {cls_c(g), g.empty_tuple(), g.new_str("ab")});
+     },
      ErrorType::ValueError, "dictionary update sequence element #0 has length 1; 2 is required", nullptr},
     {"slotstate_int_key",
      [](Graph& g) {

@@ -156,7 +156,7 @@ struct Point {
 };
 
 const NativeClass& point_class() {
-  static const NativeClass& cls = [] () -> const NativeClass& {
+  static const NativeClass& cls = []() -> const NativeClass& {
     ClassHooks c;
     c.call = [](Graph& g, Value args, Value) {
       const Tuple& a = args.as_tuple();
@@ -219,7 +219,10 @@ TEST(NativeClasses, InstObjNewObjAndBuildReachTheHooks) {
   EXPECT_EQ(inst.root().native<Point>()->y, 2);
   Graph obj = loads(std::string_view("(ctest_copyreg\nPoint\nI5\nI6\no."));
   EXPECT_EQ(obj.root().native<Point>()->x, 5);
-  Graph newobj = loads(std::string_view("\x80\x02" "ctest_copyreg\nPoint\n)\x81K\x07" "b."));
+  Graph newobj =
+      loads(std::string_view("\x80\x02"
+                             "ctest_copyreg\nPoint\n)\x81K\x07"
+                             "b."));
   ASSERT_NE(newobj.root().native<Point>(), nullptr);
   EXPECT_EQ(newobj.root().native<Point>()->x, 0);
   EXPECT_EQ(newobj.root().native<Point>()->extra.as_int(), 7);
@@ -238,7 +241,11 @@ TEST(NativeClasses, BuildWithoutSetstateFailsLikeAnObjectWithoutDict) {
   ClassHooks cls;
   cls.new_ = [](Graph& g, Value, Value) { return make_native(g, Bare{}); };
   register_class<Bare>("test_copyreg", "Bare", std::move(cls));
-  Error e = error_of([] { loads(std::string_view("\x80\x02" "ctest_copyreg\nBare\n)\x81}b.")); });
+  Error e = error_of([] {
+    loads(
+        std::string_view("\x80\x02"
+                         "ctest_copyreg\nBare\n)\x81}b."));
+  });
   EXPECT_EQ(e.type(), ErrorType::AttributeError);
   EXPECT_EQ(e.message(), "'Bare' object has no attribute '__dict__'");
 }
@@ -373,7 +380,10 @@ TEST(Registry, HooksCanBeReplacedWhileOtherThreadsLoad) {
   for (int t = 0; t < 3; ++t) {
     loaders.emplace_back([&] {
       while (!stop) {
-        Graph g = loads(std::string_view("\x80\x02" "ctest_registry\nCounter\n)R.", 28));
+        Graph g =
+            loads(std::string_view("\x80\x02"
+                                   "ctest_registry\nCounter\n)R.",
+                                   28));
         const Counter* c = g.root().native<Counter>();
         if (!c || c->version < 0 || c->version > 200) ++bad;
         ++loads_done;
@@ -398,7 +408,9 @@ struct Point2 {
 TEST(Registry, ClassesReducedToACallPickleAsCPythonAndCheckTheirArguments) {
   register_class<Point2>(
       "geometry", "Point", [](const Point2& p) { return std::tuple(p.x, p.y); },
-      [](int x, int y) { return Point2{x, y}; });
+      [](int x, int y) {
+        return Point2{x, y};
+      });
   std::ifstream in(PICKLE_GOLDEN_DIR "/convert_cases.tsv");
   std::string line;
   int checked = 0;

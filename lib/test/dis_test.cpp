@@ -122,8 +122,8 @@ DisResult run_genops(std::string_view data) {
     pickle::genops(span_of(data), g, [&](const pickle::GenOp& op) {
       if (!first) r.out += ';';
       first = false;
-      r.out += std::to_string(op.pos) + " " + std::to_string(op.end) + " " +
-               std::string(op.info->name) + " " + describe(op.arg);
+      r.out += std::to_string(op.pos) + " " + std::to_string(op.end) + " " + std::string(op.info->name) + " " +
+               describe(op.arg);
     });
     r.error = "-";
   } catch (const pickle::Error& e) {
@@ -141,8 +141,8 @@ std::string first_difference(const std::string& want, const std::string& got) {
     return s.substr(from, 120);
   };
   std::ostringstream os;
-  os << "first difference at byte " << i << " (sizes " << want.size() << " vs " << got.size()
-     << ")\n  want: ..." << around(want) << "...\n   got: ..." << around(got) << "...";
+  os << "first difference at byte " << i << " (sizes " << want.size() << " vs " << got.size() << ")\n  want: ..."
+     << around(want) << "...\n   got: ..." << around(got) << "...";
   return os.str();
 }
 
@@ -196,8 +196,7 @@ TEST(DisGolden, MatchesPickletools) {
   }
   EXPECT_EQ(failures, 0u) << "of " << cases.size() << " cases";
   EXPECT_GT(errors, 500u);  // the error paths are well represented
-  std::printf("[ dis golden ] %zu cases (%zu raising), %zu failures\n", cases.size(), errors,
-              failures);
+  std::printf("[ dis golden ] %zu cases (%zu raising), %zu failures\n", cases.size(), errors, failures);
 }
 
 TEST(DisGolden, GenopsMatchesPickletools) {
@@ -227,7 +226,11 @@ TEST(DisGolden, GenopsMatchesPickletools) {
 
 TEST(Dis, SimpleListing) {
   // pickle.dumps([1, 'a'], 2)
-  const auto r = run_dis(std::string_view("\x80\x02]q\x00(K\x01X\x01\x00\x00\x00" "aq\x01" "e.", 18));
+  const auto r =
+      run_dis(std::string_view("\x80\x02]q\x00(K\x01X\x01\x00\x00\x00"
+                               "aq\x01"
+                               "e.",
+                               18));
   EXPECT_EQ(r.error, "-");
   EXPECT_EQ(r.out,
             "    0: \\x80 PROTO      2\n"
@@ -280,8 +283,8 @@ TEST(Genops, StopsAtStopAndReportsEnds) {
   pickle::Graph g;
   std::vector<std::string> seen;
   pickle::genops(B("I01\nK\x05.garbage"), g, [&](const pickle::GenOp& op) {
-    seen.push_back(std::string(op.info->name) + "@" + std::to_string(op.pos) + "-" +
-                   std::to_string(op.end) + "=" + describe(op.arg));
+    seen.push_back(std::string(op.info->name) + "@" + std::to_string(op.pos) + "-" + std::to_string(op.end) + "=" +
+                   describe(op.arg));
   });
   EXPECT_EQ(seen, (std::vector<std::string>{"INT@0-4=B1", "BININT1@4-6=I05", "STOP@6-7=N"}));
 }
@@ -308,10 +311,8 @@ TEST(DisRobustness, HugeDeclaredLengthsDoNotAllocate) {
   const std::string max8("\xff\xff\xff\xff\xff\xff\xff\x7f", 8);
   const std::vector<Case> cases = {
       {"\x8e" + max8, "ValueError: expected 9223372036854775807 bytes in a bytes8, but only 0 remain"},
-      {"\x96" + max8 + "ab",
-       "ValueError: expected 9223372036854775807 bytes in a bytearray8, but only 2 remain"},
-      {"\x8d" + max8,
-       "ValueError: expected 9223372036854775807 bytes in a unicodestring8, but only 0 remain"},
+      {"\x96" + max8 + "ab", "ValueError: expected 9223372036854775807 bytes in a bytearray8, but only 2 remain"},
+      {"\x8d" + max8, "ValueError: expected 9223372036854775807 bytes in a unicodestring8, but only 0 remain"},
       {"B\xff\xff\xff\xff", "ValueError: expected 4294967295 bytes in a bytes4, but only 0 remain"},
       {"\x8b\xff\xff\xff\x7f", "ValueError: not enough data in stream to read long4"},
   };
@@ -362,8 +363,7 @@ TEST(DisRobustness, RandomInputOnlyRaisesPickleErrors) {
     std::string out;
     std::size_t lines_ok = 0;
     try {
-      pickle::dis(span_of(data), out, pickle::DisOptions{static_cast<int>(rng() % 5),
-                                                        rng() % 3 ? 0 : 30});
+      pickle::dis(span_of(data), out, pickle::DisOptions{static_cast<int>(rng() % 5), rng() % 3 ? 0 : 30});
     } catch (const pickle::Error&) {
     }
     lines_ok = static_cast<std::size_t>(std::count(out.begin(), out.end(), '\n'));
@@ -378,8 +378,7 @@ TEST(DisRobustness, RandomInputOnlyRaisesPickleErrors) {
     // dis prints one line per opcode genops yields, up to where it stops.
     EXPECT_LE(lines_ok, ops + 1) << to_hex(data);
     if (genops_ok && lines_ok == ops + 1) {
-      EXPECT_TRUE(out.ends_with("highest protocol among opcodes = " +
-                                out.substr(out.rfind('=') + 2)));
+      EXPECT_TRUE(out.ends_with("highest protocol among opcodes = " + out.substr(out.rfind('=') + 2)));
     }
   }
 }

@@ -128,9 +128,7 @@ std::string repr_field(Value v) {
   return "#" + std::to_string(chars) + "#" + std::to_string(crc32(r));
 }
 
-std::string error_text(const pickle::Error& e) {
-  return std::string(e.python_type_name()) + ": " + e.message();
-}
+std::string error_text(const pickle::Error& e) { return std::string(e.python_type_name()) + ": " + e.message(); }
 
 std::string show(const std::vector<Step>& steps) {
   std::string out;
@@ -194,7 +192,8 @@ class PipeFeed {
     if (::pipe(fds) != 0) ADD_FAILURE() << "pipe: " << std::strerror(errno);
     read_fd_ = fds[0];
     if (data.size() <= (std::size_t{1} << 20) &&
-        (data.size() < 4096 || ::fcntl(fds[1], F_SETPIPE_SZ, static_cast<int>(std::max<std::size_t>(data.size(), 4096))) >= 0) &&
+        (data.size() < 4096 ||
+         ::fcntl(fds[1], F_SETPIPE_SZ, static_cast<int>(std::max<std::size_t>(data.size(), 4096))) >= 0) &&
         (data.empty() || ::write(fds[1], data.data(), data.size()) == static_cast<ssize_t>(data.size()))) {
       prefilled_ = true;
       ::close(fds[1]);
@@ -414,7 +413,10 @@ class FileReader : public Reader {
 class FilePipeReader : public Reader {
  public:
   explicit FilePipeReader(const std::string& data)
-      : size_(data.size()), feed_(data), feed_prefilled_(feed_.prefilled()), file_(::fdopen(feed_.release(), "rb")),
+      : size_(data.size()),
+        feed_(data),
+        feed_prefilled_(feed_.prefilled()),
+        file_(::fdopen(feed_.release(), "rb")),
         source_(file_) {}
   ~FilePipeReader() override { std::fclose(file_); }
   pickle::Source& source() override { return source_; }
@@ -423,7 +425,8 @@ class FilePipeReader : public Reader {
 #ifdef __GLIBC__
     // What is left in the pipe and in the FILE's buffer.
     if (feed_prefilled_) {
-      return size_ - PipeFeed::unread(::fileno(file_)) - static_cast<std::size_t>(file_->_IO_read_end - file_->_IO_read_ptr);
+      return size_ - PipeFeed::unread(::fileno(file_)) -
+             static_cast<std::size_t>(file_->_IO_read_end - file_->_IO_read_ptr);
     }
 #endif
     std::size_t rest = 0;
@@ -539,7 +542,9 @@ void expect_loads(const std::string& stream, const std::string& expected_name, V
   const std::vector<Step> expected = golden_loads(expected_name);
   const std::vector<Step> got = run_loads(via, data, dir, one_unpickler);
   EXPECT_EQ(got, expected) << stream << " through " << via_name(via) << (one_unpickler ? " (one unpickler)" : "")
-                           << "\nexpected:\n" << show(expected) << "got:\n" << show(got);
+                           << "\nexpected:\n"
+                           << show(expected) << "got:\n"
+                           << show(got);
 }
 
 std::vector<std::string> golden_names(std::string_view prefix, std::string_view suffix) {
@@ -579,8 +584,8 @@ TEST(Load, StreamUnpicklerKeepsTheMemoAcrossLoadsAsPickleUnpickler) {
   for (int q = 0; q <= 5; ++q) {
     const std::string stream = "stream.pickler." + std::to_string(q);
     for (Via via : kAllVia) {
-      expect_loads(stream, stream + ".loads", via, dir);                    // pickle.load(f)
-      expect_loads(stream, stream + ".unpickler", via, dir, true);          // Unpickler(f).load()
+      expect_loads(stream, stream + ".loads", via, dir);            // pickle.load(f)
+      expect_loads(stream, stream + ".unpickler", via, dir, true);  // Unpickler(f).load()
     }
   }
 }
@@ -830,7 +835,9 @@ TEST(Load, HugeLengthPrefixesFailFastWithoutAllocating) {
   // (MemoryError), the library never does (doc/design.md): as loads() of the same bytes.
   const std::string q60("\x00\x00\x00\x00\x00\x00\x00\x10", 8);
   for (const std::string& data : {"\x80\x04\x8e" + q60 + "abc", "\x80\x05\x96" + q60 + "abc",
-                                  std::string("B\xff\xff\xff\xff" "abc", 8)}) {
+                                  std::string("B\xff\xff\xff\xff"
+                                              "abc",
+                                              8)}) {
     try {
       pickle::loads(data);
       ADD_FAILURE() << "loads";
@@ -870,7 +877,11 @@ TEST(Load, MoreDataThanTheMemoryLimitIsAMemoryError) {
     EXPECT_EQ(error_text(e), "UnpicklingError: pickle data was truncated");
   }
   // An error of an earlier opcode wins over the limit, as CPython executes as it reads.
-  const std::string underflow = std::string("\x80\x04" "a\x8d\x00\x00\x00\x00\x00\x01\x00\x00", 12) + std::string(3 << 20, 'u');
+  const std::string underflow = std::string(
+                                    "\x80\x04"
+                                    "a\x8d\x00\x00\x00\x00\x00\x01\x00\x00",
+                                    12) +
+                                std::string(3 << 20, 'u');
   std::istringstream in(underflow);
   try {
     pickle::load(in, options);
@@ -891,14 +902,20 @@ TEST(Load, APipeIsNeverReadPastThePickle) {
     Graph g;
     // Pickles ending with every kind of argument before STOP: none, a line (protocol 0)
     // or a fixed size, a length-prefixed one (unmemoized at protocol 0), a frame.
-    const std::vector<Value> values = {pickler_values(g)[2], Value::integer(5), Value::floating(2.5),
-                                       g.new_bytes(std::string_view("\x00" "b\n", 3)), g.new_str("second"),
+    const std::vector<Value> values = {pickler_values(g)[2],
+                                       Value::integer(5),
+                                       Value::floating(2.5),
+                                       g.new_bytes(std::string_view("\x00"
+                                                                    "b\n",
+                                                                    3)),
+                                       g.new_str("second"),
                                        g.new_bytes(std::string(70000, 'x'))};
     std::string all;
     for (Value v : values) all += pickle::dumps(v, {.protocol = q});
     ASSERT_EQ(::fcntl(fds[1], F_SETPIPE_SZ, 1 << 20), 1 << 20);
     ASSERT_EQ(::write(fds[1], all.data(), all.size()), static_cast<ssize_t>(all.size()));
-    for (Value v : values) EXPECT_TRUE(pickle::deep_equal(pickle::load_fd(fds[0]).root(), v)) << q << " " << pickle::repr(v).substr(0, 40);
+    for (Value v : values)
+      EXPECT_TRUE(pickle::deep_equal(pickle::load_fd(fds[0]).root(), v)) << q << " " << pickle::repr(v).substr(0, 40);
     try {
       pickle::load_fd(fds[0]);
       ADD_FAILURE() << "loaded";
@@ -949,32 +966,43 @@ TEST(Errors, ReadErrorsAreOSErrors) {
   const std::string ebadf = golden_text("os.ebadf");
   const int wfd = ::open(path.c_str(), O_WRONLY);
   ASSERT_GE(wfd, 0);
-  expect_error("write-only fd", [&] { pickle::load_fd(wfd); }, ebadf, 0);
+  expect_error(
+      "write-only fd", [&] { pickle::load_fd(wfd); }, ebadf, 0);
   ::close(wfd);
-  expect_error("closed fd", [&] { pickle::load_fd(wfd); }, ebadf, 0);
-  expect_error("fd -1", [&] { pickle::load_fd(-1); }, ebadf, 0);
+  expect_error(
+      "closed fd", [&] { pickle::load_fd(wfd); }, ebadf, 0);
+  expect_error(
+      "fd -1", [&] { pickle::load_fd(-1); }, ebadf, 0);
 
   std::FILE* w = std::fopen(path.c_str(), "ab");
   ASSERT_NE(w, nullptr);
-  expect_error("write-only FILE", [&] { pickle::load(w); }, ebadf, 0);
+  expect_error(
+      "write-only FILE", [&] { pickle::load(w); }, ebadf, 0);
   std::fclose(w);
-  expect_error("null FILE", [&] { pickle::load(static_cast<std::FILE*>(nullptr)); }, ebadf, 0);
+  expect_error(
+      "null FILE", [&] { pickle::load(static_cast<std::FILE*>(nullptr)); }, ebadf, 0);
 
   // A stream in a bad or failed state: EIO (there is no errno to report).
   std::istringstream bad(golden_bytes("stream.all.4"));
   bad.setstate(std::ios_base::badbit);
-  expect_error("istream with badbit", [&] { pickle::load(bad); }, "OSError: [Errno 5] Input/output error", 0);
+  expect_error(
+      "istream with badbit", [&] { pickle::load(bad); }, "OSError: [Errno 5] Input/output error", 0);
   std::istringstream failed(golden_bytes("stream.all.4"));
   failed.setstate(std::ios_base::failbit);
-  expect_error("istream with failbit", [&] { pickle::load(failed); }, "OSError: [Errno 5] Input/output error", 0);
+  expect_error(
+      "istream with failbit", [&] { pickle::load(failed); }, "OSError: [Errno 5] Input/output error", 0);
   std::istringstream at_eof("");
   at_eof.setstate(std::ios_base::eofbit);
-  expect_error("istream at eof", [&] { pickle::load(at_eof); }, "EOFError: Ran out of input", 0);
+  expect_error(
+      "istream at eof", [&] { pickle::load(at_eof); }, "EOFError: Ran out of input", 0);
 
   // A stream buffer that throws in the middle of a pickle: badbit, OSError, the offset
   // of the opcode being read; the stream's exception mask does not change that.
   struct Throwing : std::streambuf {
-    std::string data = std::string("\x80\x02]q\x00(K\x01K\x02" "e.", 13);
+    std::string data = std::string(
+        "\x80\x02]q\x00(K\x01K\x02"
+        "e.",
+        13);
     std::size_t served = 0;
     int_type underflow() override {
       if (served == 6) throw std::runtime_error("device gone");
@@ -986,17 +1014,20 @@ TEST(Errors, ReadErrorsAreOSErrors) {
     Throwing buf;
     std::istream in(&buf);
     if (exceptions) in.exceptions(std::ios_base::badbit | std::ios_base::failbit | std::ios_base::eofbit);
-    expect_error("throwing streambuf", [&] { pickle::load(in); }, "OSError: [Errno 5] Input/output error", 6);
+    expect_error(
+        "throwing streambuf", [&] { pickle::load(in); }, "OSError: [Errno 5] Input/output error", 6);
     EXPECT_TRUE(in.bad());
   }
   // Ending early sets eofbit and failbit, as std::istream::read; a complete load sets neither.
   std::istringstream cut(std::string("\x80\x02]q", 4));
-  expect_error("cut", [&] { pickle::load(cut); }, "UnpicklingError: pickle data was truncated", 3);
+  expect_error(
+      "cut", [&] { pickle::load(cut); }, "UnpicklingError: pickle data was truncated", 3);
   EXPECT_TRUE(cut.eof() && cut.fail() && !cut.bad());
   std::istringstream whole(std::string("\x80\x02K\x01.", 5));
   pickle::load(whole);
   EXPECT_TRUE(whole.good());
-  expect_error("after the end", [&] { pickle::load(whole); }, "EOFError: Ran out of input", 0);
+  expect_error(
+      "after the end", [&] { pickle::load(whole); }, "EOFError: Ran out of input", 0);
   EXPECT_TRUE(whole.eof() && whole.fail());
 }
 
@@ -1005,10 +1036,14 @@ TEST(Errors, OpenErrorsNameThePathAsPython) {
     const std::string base = std::string("os.") + name;
     const std::filesystem::path path(golden_text(base + ".path", "text"));
     const std::string read = golden_text(base + ".read");
-    expect_error(base + " load_file", [&] { pickle::load_file(path); }, read);
-    expect_error(base + " load_file_all", [&] { pickle::load_file_all(path); }, read);
-    expect_error(base + " MappedFile", [&] { pickle::MappedFile m(path); }, read);
-    expect_error(base + " dump_file", [&] { pickle::dump_file(Value::none(), path); }, golden_text(base + ".write"));
+    expect_error(
+        base + " load_file", [&] { pickle::load_file(path); }, read);
+    expect_error(
+        base + " load_file_all", [&] { pickle::load_file_all(path); }, read);
+    expect_error(
+        base + " MappedFile", [&] { pickle::MappedFile m(path); }, read);
+    expect_error(
+        base + " dump_file", [&] { pickle::dump_file(Value::none(), path); }, golden_text(base + ".write"));
   }
 }
 
@@ -1019,39 +1054,48 @@ TEST(Errors, WriteErrorsAreOSErrors) {
   const std::string enospc = golden_text("os.enospc");
   for (Value v : {small, big}) {
     const char* what = v.is(small) ? "small" : "big";
-    expect_error(std::string("dump_file /dev/full ") + what, [&] { pickle::dump_file(v, "/dev/full"); }, enospc);
+    expect_error(
+        std::string("dump_file /dev/full ") + what, [&] { pickle::dump_file(v, "/dev/full"); }, enospc);
     const int fd = ::open("/dev/full", O_WRONLY);
-    expect_error(std::string("dump_fd /dev/full ") + what, [&] { pickle::dump_fd(v, fd); }, enospc);
+    expect_error(
+        std::string("dump_fd /dev/full ") + what, [&] { pickle::dump_fd(v, fd); }, enospc);
     ::close(fd);
     std::FILE* f = std::fopen("/dev/full", "wb");
-    expect_error(std::string("dump FILE* /dev/full ") + what, [&] { pickle::dump(v, f); }, enospc);
+    expect_error(
+        std::string("dump FILE* /dev/full ") + what, [&] { pickle::dump(v, f); }, enospc);
     std::fclose(f);
     std::ofstream out("/dev/full", std::ios::binary);
-    expect_error(std::string("dump ofstream /dev/full ") + what, [&] { pickle::dump(v, out); }, enospc);
+    expect_error(
+        std::string("dump ofstream /dev/full ") + what, [&] { pickle::dump(v, out); }, enospc);
   }
   // A sink whose flush is left to the caller reports the error there.
   std::FILE* f = std::fopen("/dev/full", "wb");
   pickle::FileSink sink(f);
   pickle::Pickler(sink).dump(small);
-  expect_error("FileSink::flush", [&] { sink.flush(); }, enospc);
+  expect_error(
+      "FileSink::flush", [&] { sink.flush(); }, enospc);
   std::fclose(f);
 
   TempDir dir;
   const std::filesystem::path path = dir.file("");
   const int rfd = ::open(path.c_str(), O_RDONLY);
-  expect_error("dump_fd read-only", [&] { pickle::dump_fd(small, rfd); }, golden_text("os.ebadf_write"));
+  expect_error(
+      "dump_fd read-only", [&] { pickle::dump_fd(small, rfd); }, golden_text("os.ebadf_write"));
   ::close(rfd);
-  expect_error("dump_fd closed", [&] { pickle::dump_fd(small, rfd); }, golden_text("os.ebadf_write"));
-  expect_error("dump null FILE", [&] { pickle::dump(small, static_cast<std::FILE*>(nullptr)); },
-               golden_text("os.ebadf_write"));
+  expect_error(
+      "dump_fd closed", [&] { pickle::dump_fd(small, rfd); }, golden_text("os.ebadf_write"));
+  expect_error(
+      "dump null FILE", [&] { pickle::dump(small, static_cast<std::FILE*>(nullptr)); }, golden_text("os.ebadf_write"));
   std::ostringstream failed;
   failed.setstate(std::ios_base::failbit);
-  expect_error("dump failed ostream", [&] { pickle::dump(small, failed); }, "OSError: [Errno 5] Input/output error");
+  expect_error(
+      "dump failed ostream", [&] { pickle::dump(small, failed); }, "OSError: [Errno 5] Input/output error");
 
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   ::close(fds[0]);
-  expect_error("dump_fd to a pipe without reader", [&] { pickle::dump_fd(small, fds[1]); }, golden_text("os.epipe"));
+  expect_error(
+      "dump_fd to a pipe without reader", [&] { pickle::dump_fd(small, fds[1]); }, golden_text("os.epipe"));
   ::close(fds[1]);
 }
 
@@ -1181,8 +1225,9 @@ TEST(Dump, RoundTripThroughEveryKindOfSinkAndSource) {
           EXPECT_TRUE(pickle::deep_equal(loaded.root(), v))
               << to_name(to) << " -> " << via_name(via) << ", protocol " << q << ": " << pickle::repr(v).substr(0, 60);
         }
-        expect_error(std::string(to_name(to)) + " -> " + via_name(via) + " at the end", [&] { reader->load({}); },
-                     "EOFError: Ran out of input", 0);
+        expect_error(
+            std::string(to_name(to)) + " -> " + via_name(via) + " at the end", [&] { reader->load({}); },
+            "EOFError: Ran out of input", 0);
       }
     }
     for (Value v : values) {
@@ -1207,8 +1252,9 @@ TEST(Dump, DumpFileCreatesWithTheUmaskAndFailedOptionsLeaveItTruncated) {
   EXPECT_EQ(st.st_mode & 0777, 0644u);
   EXPECT_EQ(read_file(p), pickle::dumps(Value::integer(1)));
   // As `with open(p, 'wb') as f: pickle.dump(1, f, protocol=6)`: opened, then refused.
-  expect_error("protocol 6", [&] { pickle::dump_file(Value::integer(1), p, {.protocol = 6}); },
-               "ValueError: pickle protocol must be <= 5");
+  expect_error(
+      "protocol 6", [&] { pickle::dump_file(Value::integer(1), p, {.protocol = 6}); },
+      "ValueError: pickle protocol must be <= 5");
   EXPECT_EQ(read_file(p), "");
 }
 

@@ -23,8 +23,7 @@ inline bool decode_field(std::string_view text, std::string& out) {
       if (star == std::string_view::npos || end == std::string_view::npos || star > end) return false;
       const std::string unit = text_golden::unhex(text.substr(i + 1, star - i - 1));
       const std::string count_text(text.substr(star + 1, end - star - 1));
-      if (unit.empty() || count_text.empty() ||
-          count_text.find_first_not_of("0123456789") != std::string::npos) {
+      if (unit.empty() || count_text.empty() || count_text.find_first_not_of("0123456789") != std::string::npos) {
         return false;
       }
       const unsigned long count = std::stoul(count_text);

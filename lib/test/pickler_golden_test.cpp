@@ -28,13 +28,13 @@ namespace {
 
 struct Case {
   int line = 0;
-  std::string name;      // category.value.pN
-  std::string category;  // text before the first dot
-  std::string input;     // P
-  int protocol = 0;      // q
-  bool ok = true;        // CPython's dumps succeeded
-  std::string expected;  // bytes, or "Class: message"
-  std::string exclusion; // "-" or "category: reason"
+  std::string name;       // category.value.pN
+  std::string category;   // text before the first dot
+  std::string input;      // P
+  int protocol = 0;       // q
+  bool ok = true;         // CPython's dumps succeeded
+  std::string expected;   // bytes, or "Class: message"
+  std::string exclusion;  // "-" or "category: reason"
 };
 
 const std::vector<Case>& all_cases() {
@@ -45,8 +45,8 @@ const std::vector<Case>& all_cases() {
       const std::vector<std::string>& f = row.fields;
       Case c;
       c.line = number;
-      if (f.size() != 6 || (f[3] != "ok" && f[3] != "err") || f[2].size() != 1 || f[2][0] < '0' ||
-          f[2][0] > '5' || !pickle_golden::decode_field(f[1], c.input)) {
+      if (f.size() != 6 || (f[3] != "ok" && f[3] != "err") || f[2].size() != 1 || f[2][0] < '0' || f[2][0] > '5' ||
+          !pickle_golden::decode_field(f[1], c.input)) {
         ADD_FAILURE() << "pickle_cases.tsv line " << number << ": malformed";
         continue;
       }
@@ -84,8 +84,8 @@ std::string run_case(const Case& c) {
       const bool class_only = !c.ok && c.expected.find(": ") == std::string::npos;
       const std::string err = std::string(e.python_type_name()) + (class_only ? "" : ": " + e.message());
       if (!c.ok && err == c.expected) return "";
-      return (c.ok ? "unexpected error " : "wrong error\n    expected: " + text_golden::show(c.expected, 300) +
-                                               "\n    got:      ") +
+      return (c.ok ? "unexpected error "
+                   : "wrong error\n    expected: " + text_golden::show(c.expected, 300) + "\n    got:      ") +
              text_golden::show(err, 300);
     }
   } catch (const pickle::Error& e) {
@@ -96,9 +96,9 @@ std::string run_case(const Case& c) {
 }
 
 const std::vector<std::string>& categories() {
-  static const std::vector<std::string> names = {"int",    "bool",    "float",   "str",    "bytes",
+  static const std::vector<std::string> names = {"int",       "bool",      "float",  "str",     "bytes",
                                                  "bytearray", "container", "shared", "framing", "global",
-                                                 "object", "stdlib",  "set"};
+                                                 "object",    "stdlib",    "set"};
   return names;
 }
 

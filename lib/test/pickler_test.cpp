@@ -64,9 +64,7 @@ void expect_bytes(const std::string& name, const std::string& got) {
   EXPECT_TRUE(problem.empty()) << name << ": " << problem;
 }
 
-std::string error_text(const pickle::Error& e) {
-  return std::string(e.python_type_name()) + ": " + e.message();
-}
+std::string error_text(const pickle::Error& e) { return std::string(e.python_type_name()) + ": " + e.message(); }
 
 /// `fn` must throw CPython's exception for `name` ("Class: message", or its start).
 void expect_error(const std::string& name, const std::function<void()>& fn) {
@@ -149,6 +147,19 @@ pickle::PicklerOptions with_protocol(int q) {
 }
 
 std::string dumps(Value v, int q) { return pickle::dumps(v, with_protocol(q)); }
+
+// For each protocol: `run_dumps(g, pickler)` through one Pickler, whose write() calls must be
+// CPython's for the golden case `<name>.<protocol>`.
+template <class F>
+void expect_writes_of_dumps(const std::string& name, F&& run_dumps) {
+  for (int q = 0; q <= 5; ++q) {
+    Graph g;
+    RecordingSink sink;
+    pickle::Pickler p(sink, with_protocol(q));
+    run_dumps(g, p);
+    expect_writes(name + "." + std::to_string(q), sink.writes);
+  }
+}
 
 // ---- Graph building helpers ---------------------------------------------------------------
 
@@ -277,9 +288,7 @@ const std::string kBigR(70000, 'r');
 
 // py: big in buffer_cases -- [PickleBuffer(b'q'*70000), PickleBuffer(bytearray(b'r'*70000)), 1]
 Value big_buffers(Graph& g) {
-  auto span = [](const std::string& s) {
-    return std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
-  };
+  auto span = [](const std::string& s) { return std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()); };
   return list_of(g, {g.new_buffer(span(kBigQ), true), g.new_buffer(span(kBigR), false), i(1)});
 }
 
@@ -307,7 +316,8 @@ TEST(Buffers, LargeOutOfBandBuffersWriteNothing) {
 // complex apart, does not apply to them), and load back the same.
 TEST(InertCalls, UnevaluatedComplexPicklesAsTheRecordedCall) {
   const std::string inputs[] = {"c__builtin__\ncomplex\n(c2\ne\ntR(tR.",
-                                "\x80\x02" "c__builtin__\ncomplex\nc2\ne\n\x85\x81."};
+                                "\x80\x02"
+                                "c__builtin__\ncomplex\nc2\ne\n\x85\x81."};
   for (const std::string& input : inputs) {
     Graph g = pickle::loads(input);
     ASSERT_EQ(g.root().kind(), pickle::Kind::Object);
@@ -519,56 +529,40 @@ TEST(PersistentIds, LoadedNodes) {
 // ---- the reusable Pickler -----------------------------------------------------------------
 
 TEST(ReusablePickler, MemoPersistsAcrossDumps) {
-  for (int q = 0; q <= 5; ++q) {
-    Graph g;
+  expect_writes_of_dumps("pickler.memo", [](Graph& g, pickle::Pickler& p) {
     Value lst = simple_value(g);
-    RecordingSink sink;
-    pickle::Pickler p(sink, with_protocol(q));
     p.dump(lst);
     p.dump(lst);
-    expect_writes("pickler.memo." + std::to_string(q), sink.writes);
-  }
+  });
 }
 
 TEST(ReusablePickler, ClearMemo) {
-  for (int q = 0; q <= 5; ++q) {
-    Graph g;
+  expect_writes_of_dumps("pickler.clear_memo", [](Graph& g, pickle::Pickler& p) {
     Value lst = simple_value(g);
-    RecordingSink sink;
-    pickle::Pickler p(sink, with_protocol(q));
     p.dump(lst);
     p.clear_memo();
     p.dump(lst);
-    expect_writes("pickler.clear_memo." + std::to_string(q), sink.writes);
-  }
+  });
 }
 
 TEST(ReusablePickler, MemoReferencesFromALaterDump) {
-  for (int q = 0; q <= 5; ++q) {
-    Graph g;
+  expect_writes_of_dumps("pickler.memo_across", [](Graph& g, pickle::Pickler& p) {
     Value lst = simple_value(g);
-    RecordingSink sink;
-    pickle::Pickler p(sink, with_protocol(q));
     p.dump(lst);
     p.dump(list_of(g, {lst, g.shared_or_new_str("x"), lst.as_list()[0]}));
-    expect_writes("pickler.memo_across." + std::to_string(q), sink.writes);
-  }
+  });
 }
 
 TEST(ReusablePickler, GlobalsAcrossDumps) {
-  for (int q = 0; q <= 5; ++q) {
-    Graph g;
+  expect_writes_of_dumps("pickler.globals", [](Graph& g, pickle::Pickler& p) {
     Value len = g.global("builtins", "len");
     Value od = g.global("collections", "OrderedDict");
     Value fromkeys = g.global("collections", "OrderedDict.fromkeys");
     g.mark_attribute(fromkeys);
-    RecordingSink sink;
-    pickle::Pickler p(sink, with_protocol(q));
     p.dump(len);
     p.dump(list_of(g, {len, od, fromkeys}));
     p.dump(od);
-    expect_writes("pickler.globals." + std::to_string(q), sink.writes);
-  }
+  });
 }
 
 TEST(ReusablePickler, AFailedDumpWritesNothingAndKeepsItsMemo) {
@@ -645,16 +639,12 @@ TEST(Streaming, SinkReceivesFramesAndLargePayloadsSeparately) {
 }
 
 TEST(Streaming, SeveralDumpsToOneSink) {
-  for (int q = 0; q <= 5; ++q) {
-    Graph g;
+  expect_writes_of_dumps("stream.two_dumps", [](Graph& g, pickle::Pickler& p) {
     Value v = list_of(g, {g.new_bytes(std::string(65536, 'x')), str(g, "yy")});
-    RecordingSink sink;
-    pickle::Pickler p(sink, with_protocol(q));
     p.dump(v);
     p.dump(v);
     p.dump(list_of(g, {g.new_bytes(std::string(70000, 'y'))}));
-    expect_writes("stream.two_dumps." + std::to_string(q), sink.writes);
-  }
+  });
 }
 
 // ---- values built with the Graph API ------------------------------------------------------
@@ -753,13 +743,23 @@ Value graph_wide(Graph& g) {
 
 // py: graph_non_ascii_names -- functions uni_mod.café and módulo.f
 Value graph_non_ascii_name(Graph& g) { return list_of(g, {g.global("uni_mod", "caf\xc3\xa9")}); }
-Value graph_non_ascii_module(Graph& g) { return list_of(g, {g.global("m\xc3\xb3" "dulo", "f")}); }
+Value graph_non_ascii_module(Graph& g) {
+  return list_of(g, {g.global("m\xc3\xb3"
+                              "dulo",
+                              "f")});
+}
 
 TEST(GraphApi, ValuesPickleAsTheSamePythonObjects) {
   const std::vector<std::pair<std::string, Value (*)(Graph&)>> builders = {
-      {"scalars", graph_scalars}, {"strings", graph_strings},     {"containers", graph_containers},
-      {"shared", graph_shared},   {"recursive", graph_recursive}, {"globals", graph_globals},
-      {"objects", graph_objects}, {"wide", graph_wide},           {"non_ascii_name", graph_non_ascii_name},
+      {"scalars", graph_scalars},
+      {"strings", graph_strings},
+      {"containers", graph_containers},
+      {"shared", graph_shared},
+      {"recursive", graph_recursive},
+      {"globals", graph_globals},
+      {"objects", graph_objects},
+      {"wide", graph_wide},
+      {"non_ascii_name", graph_non_ascii_name},
       {"non_ascii_module", graph_non_ascii_module},
   };
   for (const auto& [name, build] : builders) {
@@ -772,8 +772,8 @@ TEST(GraphApi, ValuesPickleAsTheSamePythonObjects) {
 }
 
 TEST(GraphApi, PicklesLoadBack) {
-  for (auto build : {graph_scalars, graph_strings, graph_containers, graph_shared, graph_recursive, graph_objects,
-                     graph_wide}) {
+  for (auto build :
+       {graph_scalars, graph_strings, graph_containers, graph_shared, graph_recursive, graph_objects, graph_wide}) {
     Graph g;
     Value v = build(g);
     for (int q = 0; q <= 5; ++q) {
@@ -876,8 +876,8 @@ TEST(Options, FixImports) {
 }
 
 TEST(Options, HashSeedDecidesTheOrderOfStrSets) {
-  const char* const words[] = {"apple", "banana", "cherry", "date", "elderberry", "fig", "grape", "honeydew",
-                               "kiwi", "lemon", "mango", "nectarine", "orange", "papaya", "quince", "raspberry"};
+  const char* const words[] = {"apple", "banana", "cherry", "date",      "elderberry", "fig",    "grape",  "honeydew",
+                               "kiwi",  "lemon",  "mango",  "nectarine", "orange",     "papaya", "quince", "raspberry"};
   for (std::uint32_t seed : {0u, 12345u}) {
     for (int q = 0; q <= 5; ++q) {
       Graph g;
@@ -892,8 +892,9 @@ TEST(Options, HashSeedDecidesTheOrderOfStrSets) {
       for (const char* b : {"x", "yy", "zzz"}) bs.as_set().add(g, g.new_bytes(b));
       pickle::PicklerOptions o = with_protocol(q);
       o.hash_seed = seed;
-      expect_outcome("hash_seed." + std::to_string(seed) + "." + std::to_string(q),
-                     [&] { return pickle::dumps(list_of(g, {s, fs, bs}), o); });
+      expect_outcome("hash_seed." + std::to_string(seed) + "." + std::to_string(q), [&] {
+        return pickle::dumps(list_of(g, {s, fs, bs}), o);
+      });
     }
   }
 }

@@ -93,9 +93,8 @@ TEST(PyTextGolden, ReprBytearray) {
 }
 
 TEST(PyTextGolden, ReprFloat) {
-  text_golden::check("repr_float", 1, [](const auto& a) {
-    return std::vector<std::string>{hex(repr_float(from_bits_hex(a[0])))};
-  });
+  text_golden::check("repr_float", 1,
+                     [](const auto& a) { return std::vector<std::string>{hex(repr_float(from_bits_hex(a[0])))}; });
 }
 
 TEST(PyTextGolden, Strtol) {
@@ -241,7 +240,10 @@ TEST(PyText, PyLongValues) {
 }
 
 TEST(PyText, StringToDoubleStopsAtNul) {
-  const StrtodResult r = py_string_to_double(std::string_view("1.5\0" "5", 5));
+  const StrtodResult r =
+      py_string_to_double(std::string_view("1.5\0"
+                                           "5",
+                                           5));
   EXPECT_EQ(r.value, 1.5);
   EXPECT_EQ(r.end, 3u);
   EXPECT_EQ(py_float_from_bytes(" 1_0.2_5e1_0 "), 10.25e10);

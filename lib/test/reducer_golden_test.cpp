@@ -71,8 +71,7 @@ Value realize(Graph& g, Value spec, Value self) {
       for (const Dict::Entry& e : spec.as_dict()) d.as_dict().set(g, e.key, realize(g, e.value, self));
       return d;
     }
-    default:
-      return spec;
+    default: return spec;
   }
 }
 

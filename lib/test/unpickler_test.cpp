@@ -109,7 +109,9 @@ TEST(Unpickler, FarMemoIndexDoesNotSizeAnArray) {
 TEST(Unpickler, FarMemoIndexStaysFoundOnceTheDenseMemoReachesIt) {
   // [] put at 5000, then 4100 Nones put at 0, 1, 2, ...: the dense memo grows past 5000,
   // and GET 5000 must still find the list (pickle.loads returns it).
-  std::string data = "\x80\x04]r\x88\x13\x00\x00" "0"s;
+  std::string data =
+      "\x80\x04]r\x88\x13\x00\x00"
+      "0"s;
   for (std::uint32_t i = 0; i < 4100; ++i) {
     data += "Nr"s;
     for (int b = 0; b < 4; ++b) data += static_cast<char>((i >> (8 * b)) & 0xff);

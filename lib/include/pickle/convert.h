@@ -133,9 +133,8 @@ void check_length(std::span<const Value> items, std::size_t n);
 Value tuple_from(Graph& g, std::span<const Value> items);
 
 template <class T>
-inline constexpr bool is_char_v = std::is_same_v<T, char> || std::is_same_v<T, wchar_t> ||
-                                  std::is_same_v<T, char8_t> || std::is_same_v<T, char16_t> ||
-                                  std::is_same_v<T, char32_t>;
+inline constexpr bool is_char_v = std::is_same_v<T, char> || std::is_same_v<T, wchar_t> || std::is_same_v<T, char8_t> ||
+                                  std::is_same_v<T, char16_t> || std::is_same_v<T, char32_t>;
 /// The standard integer types (not bool, not the character types, which are text).
 template <class T>
 inline constexpr bool is_integer_v = std::is_integral_v<T> && !std::is_same_v<T, bool> && !is_char_v<T>;
@@ -284,7 +283,8 @@ struct converter<std::array<T, N>> {
     detail::check_length(items, N);
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
       return std::array<T, N>{converter<T>::from_python(items[I])...};
-    }(std::make_index_sequence<N>());
+    }
+    (std::make_index_sequence<N>());
   }
   static Value to_python(Graph& g, const std::array<T, N>& xs) {
     std::array<Value, N> items;
@@ -300,13 +300,15 @@ struct converter<std::tuple<Ts...>> {
     detail::check_length(items, sizeof...(Ts));
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
       return std::tuple<Ts...>{converter<Ts>::from_python(items[I])...};
-    }(std::index_sequence_for<Ts...>());
+    }
+    (std::index_sequence_for<Ts...>());
   }
   static Value to_python(Graph& g, const std::tuple<Ts...>& t) {
     std::array<Value, sizeof...(Ts)> items;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       ((items[I] = converter<Ts>::to_python(g, std::get<I>(t))), ...);
-    }(std::index_sequence_for<Ts...>());
+    }
+    (std::index_sequence_for<Ts...>());
     return detail::tuple_from(g, items);
   }
 };
@@ -412,8 +414,7 @@ struct converter<std::variant<Ts...>> {
     }
   }
   [[noreturn]] static void throw_none_matched(Value v) {
-    detail::throw_conversion_error(ErrorType::TypeError,
-                                   "no alternative of the variant converts a " + type_name(v));
+    detail::throw_conversion_error(ErrorType::TypeError, "no alternative of the variant converts a " + type_name(v));
   }
 };
 

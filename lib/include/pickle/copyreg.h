@@ -230,12 +230,13 @@ const NativeClass& register_class(std::string_view module, std::string_view qual
     return make_native<T>(g, std::apply(construct, to<Args>(args)));
   };
   const NativeClass& cls = register_class(typeid(T), module, qualname, std::move(hooks));
-  dispatch_table().pickle(module, qualname, [get_args, m = std::string(module), q = std::string(qualname)](Graph& g, Value obj) {
-    const T* p = obj.native<T>();
-    if (!p) detail::throw_wrong_kind(obj, q.c_str());
-    Value rv[] = {g.global(m, q), from(g, get_args(*p))};
-    return g.new_tuple(rv);
-  });
+  dispatch_table().pickle(module, qualname,
+                          [get_args, m = std::string(module), q = std::string(qualname)](Graph& g, Value obj) {
+                            const T* p = obj.native<T>();
+                            if (!p) detail::throw_wrong_kind(obj, q.c_str());
+                            Value rv[] = {g.global(m, q), from(g, get_args(*p))};
+                            return g.new_tuple(rv);
+                          });
   return cls;
 }
 

@@ -23,24 +23,24 @@ namespace pickle {
 
 /// The Python exception class an Error stands for.
 enum class ErrorType {
-  UnpicklingError,     ///< pickle.UnpicklingError
-  PicklingError,       ///< pickle.PicklingError
-  EOFError,            ///< input ended before the first opcode ("Ran out of input")
+  UnpicklingError,  ///< pickle.UnpicklingError
+  PicklingError,    ///< pickle.PicklingError
+  EOFError,         ///< input ended before the first opcode ("Ran out of input")
   ValueError,
   TypeError,
   OverflowError,
   KeyError,
   AttributeError,
   IndexError,
-  LookupError,         ///< unknown codec name
+  LookupError,  ///< unknown codec name
   UnicodeDecodeError,
   UnicodeEncodeError,
-  MemoryError,         ///< a caller-set limit (bytes, memo, container size) was exceeded
-  RecursionError,      ///< a nesting-depth limit was exceeded
+  MemoryError,     ///< a caller-set limit (bytes, memo, container size) was exceeded
+  RecursionError,  ///< a nesting-depth limit was exceeded
   RuntimeError,
   BufferError,
-  NotImplementedError, ///< something CPython could do that this library refuses to
-  OSError,             ///< a read or write of a file, stream or descriptor failed: "[Errno N] text"
+  NotImplementedError,  ///< something CPython could do that this library refuses to
+  OSError,              ///< a read or write of a file, stream or descriptor failed: "[Errno N] text"
 };
 
 /// The Python class name, e.g. "UnpicklingError".

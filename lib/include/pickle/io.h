@@ -188,8 +188,7 @@ Graph load_file(const std::filesystem::path& path, const UnpicklerOptions& optio
 /// StreamUnpickler or a pickle::Unpickler over a MappedFile). An empty file gives none.
 /// The first pickle that fails throws; its offsets count from that pickle's first byte.
 /// The file is mapped as by MappedFile.
-std::vector<Graph> load_file_all(const std::filesystem::path& path,
-                                 const UnpicklerOptions& options = {});
+std::vector<Graph> load_file_all(const std::filesystem::path& path, const UnpicklerOptions& options = {});
 
 /// pickle.Unpickler(f): loads the pickles of one Source one after another, keeping its
 /// memo across loads into the same Graph (so the second pickle of a stream written by

@@ -120,8 +120,7 @@ class Unpickler {
 /// pickle.loads(data): a new Graph whose root is the loaded value.
 Graph loads(std::span<const std::uint8_t> data, const UnpicklerOptions& options = {});
 inline Graph loads(std::string_view data, const UnpicklerOptions& options = {}) {
-  return loads(std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()),
-               options);
+  return loads(std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()), options);
 }
 
 }  // namespace pickle

@@ -40,10 +40,10 @@ class Graph;
 enum class Kind : std::uint8_t {
   None,
   Bool,
-  Int,        ///< arbitrary precision; 64-bit values are immediates
+  Int,  ///< arbitrary precision; 64-bit values are immediates
   Float,
   Complex,
-  Str,        ///< any sequence of code points, lone surrogates included
+  Str,  ///< any sequence of code points, lone surrogates included
   Bytes,
   ByteArray,
   List,
@@ -51,12 +51,12 @@ enum class Kind : std::uint8_t {
   Dict,
   Set,
   FrozenSet,
-  Global,     ///< a class, function or other object named by (module, qualname)
-  Object,     ///< an instance built by REDUCE / NEWOBJ / INST / OBJ, kept inert
+  Global,  ///< a class, function or other object named by (module, qualname)
+  Object,  ///< an instance built by REDUCE / NEWOBJ / INST / OBJ, kept inert
   PersistentId,
-  Buffer,     ///< a protocol-5 out-of-band buffer
-  Native,     ///< a C++ object of a class registered with pickle::register_class
-  Iterator,   ///< a Python iterator, as the list/dict items of a reduce tuple
+  Buffer,    ///< a protocol-5 out-of-band buffer
+  Native,    ///< a C++ object of a class registered with pickle::register_class
+  Iterator,  ///< a Python iterator, as the list/dict items of a reduce tuple
 };
 
 /// The Python type name CPython uses in messages ("NoneType", "list", ...).
@@ -103,9 +103,21 @@ class Value {
   /// None.
   constexpr Value() noexcept : kind_(Kind::None), big_(false), i_(0) {}
   static constexpr Value none() noexcept { return Value(); }
-  static constexpr Value boolean(bool b) noexcept { Value v(Kind::Bool); v.i_ = b; return v; }
-  static constexpr Value integer(std::int64_t i) noexcept { Value v(Kind::Int); v.i_ = i; return v; }
-  static constexpr Value floating(double d) noexcept { Value v(Kind::Float); v.f_ = d; return v; }
+  static constexpr Value boolean(bool b) noexcept {
+    Value v(Kind::Bool);
+    v.i_ = b;
+    return v;
+  }
+  static constexpr Value integer(std::int64_t i) noexcept {
+    Value v(Kind::Int);
+    v.i_ = i;
+    return v;
+  }
+  static constexpr Value floating(double d) noexcept {
+    Value v(Kind::Float);
+    v.f_ = d;
+    return v;
+  }
   Kind kind() const noexcept { return kind_; }
   bool is_none() const noexcept { return kind_ == Kind::None; }
   bool is_bool() const noexcept { return kind_ == Kind::Bool; }
@@ -122,7 +134,7 @@ class Value {
   bool is_object() const noexcept { return kind_ == Kind::Object; }
   bool is_complex() const noexcept { return kind_ == Kind::Complex; }
   bool is_bytearray() const noexcept { return kind_ == Kind::ByteArray; }
-  bool is_set() const noexcept { return kind_ == Kind::Set; }                ///< set only
+  bool is_set() const noexcept { return kind_ == Kind::Set; }  ///< set only
   bool is_frozenset() const noexcept { return kind_ == Kind::FrozenSet; }
   bool is_buffer() const noexcept { return kind_ == Kind::Buffer; }
   bool is_native() const noexcept { return kind_ == Kind::Native; }
@@ -144,15 +156,15 @@ class Value {
   std::int64_t as_int() const;
   /// A float (an int is not converted; pickle::to<double>() does that, as float() does).
   double as_float() const;
-  const BigInt& as_bigint() const;             ///< an int outside the int64 range
+  const BigInt& as_bigint() const;  ///< an int outside the int64 range
   const Complex& as_complex() const;
   const Str& as_str() const;
-  const Bytes& as_bytes() const;               ///< bytes or bytearray
-  Bytes& as_bytearray() const;                 ///< bytearray only
+  const Bytes& as_bytes() const;  ///< bytes or bytearray
+  Bytes& as_bytearray() const;    ///< bytearray only
   List& as_list() const;
   const Tuple& as_tuple() const;
   Dict& as_dict() const;
-  Set& as_set() const;                         ///< set or frozenset
+  Set& as_set() const;  ///< set or frozenset
   const Global& as_global() const;
   Object& as_object() const;
   const PersistentId& as_persistent_id() const;
@@ -161,17 +173,17 @@ class Value {
   const Iterator& as_iterator() const;
 
   std::optional<bool> try_as_bool() const noexcept;
-  std::optional<std::int64_t> try_as_int() const noexcept;   ///< nullopt for big ints too
+  std::optional<std::int64_t> try_as_int() const noexcept;  ///< nullopt for big ints too
   std::optional<double> try_as_float() const noexcept;
   const BigInt* try_as_bigint() const noexcept;
   const Complex* try_as_complex() const noexcept;
   const Str* try_as_str() const noexcept;
-  const Bytes* try_as_bytes() const noexcept;               ///< bytes or bytearray
+  const Bytes* try_as_bytes() const noexcept;  ///< bytes or bytearray
   Bytes* try_as_bytearray() const noexcept;
   List* try_as_list() const noexcept;
   const Tuple* try_as_tuple() const noexcept;
   Dict* try_as_dict() const noexcept;
-  Set* try_as_set() const noexcept;                         ///< set or frozenset
+  Set* try_as_set() const noexcept;  ///< set or frozenset
   const Global* try_as_global() const noexcept;
   Object* try_as_object() const noexcept;
   const PersistentId* try_as_persistent_id() const noexcept;
@@ -186,9 +198,7 @@ class Value {
   detail::Node* node() const noexcept { return is_node() ? node_ : nullptr; }
 
   /// Python `is`: the same node, or equal immediates of the same kind.
-  bool is(const Value& other) const noexcept {
-    return kind_ == other.kind_ && big_ == other.big_ && i_ == other.i_;
-  }
+  bool is(const Value& other) const noexcept { return kind_ == other.kind_ && big_ == other.big_ && i_ == other.i_; }
 
  private:
   friend class Graph;
@@ -244,6 +254,7 @@ class Complex : public detail::Node {
 class Str : public detail::Node {
  public:
   std::string_view utf8() const noexcept { return {data_, size_}; }
+
  private:
   friend class Graph;
   friend struct detail::Access;
@@ -260,15 +271,14 @@ class Str : public detail::Node {
 class Bytes : public detail::Node {
  public:
   std::span<const std::uint8_t> view() const noexcept { return {data_, size_}; }
-  std::string_view chars() const noexcept {
-    return {reinterpret_cast<const char*>(data_), size_};
-  }
+  std::string_view chars() const noexcept { return {reinterpret_cast<const char*>(data_), size_}; }
   std::size_t size() const noexcept { return size_; }
   /// The bytes of a bytearray, writable. TypeError for bytes, which are immutable.
   std::span<std::uint8_t> data();
   /// bytearray only (TypeError for bytes): replaces the contents; the node keeps its
   /// identity.
   void assign(Graph& g, std::span<const std::uint8_t> data);
+
  private:
   friend class Graph;
   friend struct detail::Access;
@@ -298,7 +308,8 @@ class List : public detail::Node {
   friend class Graph;
   List() : Node(Kind::List) {}
   std::size_t checked(std::size_t i) const {
-    if (i >= items_.size) [[unlikely]] detail::throw_index_error("list index out of range");
+    if (i >= items_.size) [[unlikely]]
+      detail::throw_index_error("list index out of range");
     return i;
   }
   detail::ArenaVec<Value> items_;
@@ -309,12 +320,14 @@ class Tuple : public detail::Node {
   std::size_t size() const noexcept { return size_; }
   /// t[i], bounds-checked: IndexError("tuple index out of range").
   Value operator[](std::size_t i) const {
-    if (i >= size_) [[unlikely]] detail::throw_index_error("tuple index out of range");
+    if (i >= size_) [[unlikely]]
+      detail::throw_index_error("tuple index out of range");
     return begin()[i];
   }
   std::span<const Value> items() const noexcept { return {begin(), size_}; }
   const Value* begin() const noexcept { return reinterpret_cast<const Value*>(this + 1); }
   const Value* end() const noexcept { return begin() + size_; }
+
  private:
   friend class Graph;
   friend struct detail::Access;
@@ -378,7 +391,8 @@ class Dict : public detail::Node {
     if constexpr (std::is_same_v<I, bool>) {
       return Value::boolean(key);
     } else {
-      if (!std::in_range<std::int64_t>(key)) [[unlikely]] detail::throw_int_overflow();
+      if (!std::in_range<std::int64_t>(key)) [[unlikely]]
+        detail::throw_int_overflow();
       return Value::integer(static_cast<std::int64_t>(key));
     }
   }
@@ -398,7 +412,10 @@ class Set : public detail::Node {
   struct Iterator {
     const Dict::Entry* e;
     Value operator*() const noexcept { return e->key; }
-    Iterator& operator++() noexcept { ++e; return *this; }
+    Iterator& operator++() noexcept {
+      ++e;
+      return *this;
+    }
     bool operator!=(const Iterator& o) const noexcept { return e != o.e; }
   };
   Iterator begin() const noexcept { return {table_.begin()}; }
@@ -406,6 +423,7 @@ class Set : public detail::Node {
   /// s.add(item). Throws TypeError for unhashable items. Returns false if already present.
   bool add(Graph& g, Value item);
   bool contains(Value item) const;
+
  private:
   friend class Graph;
   friend struct detail::Access;
@@ -431,18 +449,18 @@ class Global : public detail::Node {
     ByteArray,
     Bytes,
     Complex,
-    CodecsEncode,     ///< _codecs.encode
-    Reconstructor,    ///< copyreg._reconstructor
-    NewObj,           ///< copyreg.__newobj__
-    NewObjEx,         ///< copyreg.__newobj_ex__
-    GetAttr,          ///< builtins.getattr
-    Partial,          ///< functools.partial
-    Type,             ///< builtins.type
-    Object,           ///< builtins.object
-    NoneType,         ///< type(None)
-    EllipsisType,     ///< type(...)
+    CodecsEncode,   ///< _codecs.encode
+    Reconstructor,  ///< copyreg._reconstructor
+    NewObj,         ///< copyreg.__newobj__
+    NewObjEx,       ///< copyreg.__newobj_ex__
+    GetAttr,        ///< builtins.getattr
+    Partial,        ///< functools.partial
+    Type,           ///< builtins.type
+    Object,         ///< builtins.object
+    NoneType,       ///< type(None)
+    EllipsisType,   ///< type(...)
     NotImplementedType,
-    OtherBuiltin,     ///< some other attribute of the builtins module (known to exist)
+    OtherBuiltin,  ///< some other attribute of the builtins module (known to exist)
   };
   Builtin builtin() const noexcept { return builtin_; }
   /// True for a global reached as getattr(owner, name) -- a bound or builtin method such as
@@ -477,7 +495,10 @@ class Object : public detail::Node {
   /// The argument of the last BUILD, if any.
   bool has_state() const noexcept { return has_state_; }
   Value state() const noexcept { return state_; }
-  void set_state(Value state) noexcept { state_ = state; has_state_ = true; }
+  void set_state(Value state) noexcept {
+    state_ = state;
+    has_state_ = true;
+  }
   /// A state setter (the sixth item of a reduce tuple): the state was applied by calling
   /// setter(obj, state) rather than by BUILD. None when BUILD applied it.
   Value state_setter() const noexcept { return state_setter_; }
@@ -487,9 +508,7 @@ class Object : public detail::Node {
   }
   /// Items given by APPEND/APPENDS, SETITEM/SETITEMS and ADDITEMS, in order.
   std::span<const Value> list_items() const noexcept { return {list_items_.data, list_items_.size}; }
-  std::span<const Dict::Entry> dict_items() const noexcept {
-    return {dict_items_.data, dict_items_.size};
-  }
+  std::span<const Dict::Entry> dict_items() const noexcept { return {dict_items_.data, dict_items_.size}; }
   std::span<const Value> set_items() const noexcept { return {set_items_.data, set_items_.size}; }
   void append(Graph& g, Value item);
   void set_item(Graph& g, Value key, Value value);
@@ -575,19 +594,17 @@ namespace detail {
 }  // namespace detail
 
 // The checked accessors, inline: one compare and a rarely taken branch.
-#define PICKLE_CHECKED_ACCESSORS(Name, Type, Test, Expected)                                  \
-  inline Type& Value::as_##Name() const {                                                     \
-    if (!(Test)) [[unlikely]] detail::throw_wrong_kind(*this, Expected);                      \
-    return *static_cast<Type*>(node_);                                                       \
-  }                                                                                           \
-  inline Type* Value::try_as_##Name() const noexcept {                                        \
-    return (Test) ? static_cast<Type*>(node_) : nullptr;                                     \
-  }
+#define PICKLE_CHECKED_ACCESSORS(Name, Type, Test, Expected) \
+  inline Type& Value::as_##Name() const {                    \
+    if (!(Test)) [[unlikely]]                                \
+      detail::throw_wrong_kind(*this, Expected);             \
+    return *static_cast<Type*>(node_);                       \
+  }                                                          \
+  inline Type* Value::try_as_##Name() const noexcept { return (Test) ? static_cast<Type*>(node_) : nullptr; }
 PICKLE_CHECKED_ACCESSORS(bigint, const BigInt, kind_ == Kind::Int && big_, "int")
 PICKLE_CHECKED_ACCESSORS(complex, const Complex, kind_ == Kind::Complex, "complex")
 PICKLE_CHECKED_ACCESSORS(str, const Str, kind_ == Kind::Str, "str")
-PICKLE_CHECKED_ACCESSORS(bytes, const Bytes, kind_ == Kind::Bytes || kind_ == Kind::ByteArray,
-                         "bytes or bytearray")
+PICKLE_CHECKED_ACCESSORS(bytes, const Bytes, kind_ == Kind::Bytes || kind_ == Kind::ByteArray, "bytes or bytearray")
 PICKLE_CHECKED_ACCESSORS(bytearray, Bytes, kind_ == Kind::ByteArray, "bytearray")
 PICKLE_CHECKED_ACCESSORS(list, List, kind_ == Kind::List, "list")
 PICKLE_CHECKED_ACCESSORS(tuple, const Tuple, kind_ == Kind::Tuple, "tuple")
@@ -602,24 +619,27 @@ PICKLE_CHECKED_ACCESSORS(iterator, const Iterator, kind_ == Kind::Iterator, "ite
 #undef PICKLE_CHECKED_ACCESSORS
 
 inline bool Value::as_bool() const {
-  if (kind_ != Kind::Bool) [[unlikely]] detail::throw_wrong_kind(*this, "bool");
+  if (kind_ != Kind::Bool) [[unlikely]]
+    detail::throw_wrong_kind(*this, "bool");
   return i_ != 0;
 }
 inline std::int64_t Value::as_int() const {
-  if (kind_ != Kind::Int && kind_ != Kind::Bool) [[unlikely]] detail::throw_wrong_kind(*this, "int");
-  if (big_) [[unlikely]] detail::throw_int_overflow();
+  if (kind_ != Kind::Int && kind_ != Kind::Bool) [[unlikely]]
+    detail::throw_wrong_kind(*this, "int");
+  if (big_) [[unlikely]]
+    detail::throw_int_overflow();
   return i_;
 }
 inline double Value::as_float() const {
-  if (kind_ != Kind::Float) [[unlikely]] detail::throw_wrong_kind(*this, "float");
+  if (kind_ != Kind::Float) [[unlikely]]
+    detail::throw_wrong_kind(*this, "float");
   return f_;
 }
 inline std::optional<bool> Value::try_as_bool() const noexcept {
   return kind_ == Kind::Bool ? std::optional<bool>(i_ != 0) : std::nullopt;
 }
 inline std::optional<std::int64_t> Value::try_as_int() const noexcept {
-  return (kind_ == Kind::Int || kind_ == Kind::Bool) && !big_ ? std::optional<std::int64_t>(i_)
-                                                               : std::nullopt;
+  return (kind_ == Kind::Int || kind_ == Kind::Bool) && !big_ ? std::optional<std::int64_t>(i_) : std::nullopt;
 }
 inline std::optional<double> Value::try_as_float() const noexcept {
   return kind_ == Kind::Float ? std::optional<double>(f_) : std::nullopt;

@@ -21,7 +21,7 @@ GENERATORS = {
     'gen_builtins_table.py': ['lib/src/builtins_table.inc'],
     'gen_compat_tables.py': ['lib/src/compat_tables.inc'],
     'gen_codec_tables.py': ['lib/src/codec_tables.inc'],
-    'gen_opcodes.py': ['lib/include/pickle/opcodes.h', 'lib/src/opcodes.cpp'],
+    'gen_opcodes.py': ['lib/include/pickle/opcode_enums.h', 'lib/src/opcode_tables.inc'],
     'gen_unicode_tables.py': ['lib/src/unicode_tables.inc'],
 }
 SKIPPED = 77

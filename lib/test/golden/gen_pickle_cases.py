@@ -81,6 +81,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, ROOT)
 
 from conformance import objects as O                          # noqa: E402
+from conformance.oracle import each_reachable  # noqa: E402
 from golden_file import write_or_check  # noqa: E402
 
 OUTPUT = os.path.join(HERE, 'pickle_cases.tsv')
@@ -637,14 +638,7 @@ def children(x):
 
 
 def walk(obj):
-    seen, todo = set(), [obj]
-    while todo:
-        x = todo.pop()
-        if id(x) in seen:
-            continue
-        seen.add(id(x))
-        yield x
-        todo.extend(children(x))
+    return each_reachable(obj, children)
 
 
 def is_builtin_value(obj):

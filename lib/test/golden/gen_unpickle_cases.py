@@ -46,7 +46,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, ROOT)
 
 from conformance import vectors  # noqa: E402  (vectors imports test.pickletester)
-from conformance.oracle import reference_load  # noqa: E402
+from conformance.oracle import container_items, each_reachable, reference_load  # noqa: E402
 from conformance.sandbox import raise_recursion_limit  # noqa: E402
 from golden_file import write_or_check  # noqa: E402
 
@@ -338,23 +338,13 @@ def kwargs_column(kwargs):
 
 def check_set_order(value):
     """Sets in `ok` results must hold ints in ascending order (see the docstring)."""
-    seen, todo = set(), [value]
-    while todo:
-        x = todo.pop()
-        if id(x) in seen:
-            continue
-        seen.add(id(x))
+    for x in each_reachable(value, container_items):
         if isinstance(x, (set, frozenset)):
             items = list(x)
             if not all(type(i) in (int, frozenset) for i in items) or \
                     [i for i in items if type(i) is int] != sorted(i for i in items
                                                                if type(i) is int):
                 raise AssertionError('set with an ambiguous order: %r' % (x,))
-        if isinstance(x, dict):
-            todo.extend(x.keys())
-            todo.extend(x.values())
-        elif isinstance(x, (list, tuple, set, frozenset)):
-            todo.extend(x)
 
 
 def outcome(data, kwargs):

@@ -71,9 +71,7 @@ class Arena {
   };
   static constexpr std::size_t kLargeHeader =
       (sizeof(Chunk) + alignof(std::max_align_t) - 1) & ~(alignof(std::max_align_t) - 1);
-  std::size_t budget_left() const noexcept {
-    return allocated_ >= limit_ ? 0 : limit_ - allocated_;
-  }
+  std::size_t budget_left() const noexcept { return allocated_ >= limit_ ? 0 : limit_ - allocated_; }
   void check_budget(std::size_t size) const;
   Chunk* new_chunk(std::size_t size);
   void link_behind_head(Chunk* c) noexcept;
