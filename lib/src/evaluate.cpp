@@ -424,7 +424,9 @@ Value Evaluator::call_bytes(Value callable, Value args, bool bytearray) {
       case Kind::Str: fail(ErrorType::TypeError, "string argument without an encoding");
       case Kind::Int:
       case Kind::Bool: {
-        if (!x.is_small_int() && !x.is_bool()) return inert_call(callable, args);
+        // An int beyond int64 is beyond Py_ssize_t as well.
+        if (!x.is_small_int() && !x.is_bool())
+          fail(ErrorType::OverflowError, "cannot fit 'int' into an index-sized integer");
         std::int64_t n = x.as_int();
         if (n < 0) fail(ErrorType::ValueError, "negative count");
         auto count = static_cast<std::size_t>(n);

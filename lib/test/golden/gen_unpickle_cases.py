@@ -303,6 +303,9 @@ def emulated_call_cases():
         # BUILD on a class with a __setstate__ method calls it unbound.
         b'cfunctools\npartial\n\x8a\x01\xffb.', b'cfunctools\npartial\n}b.', b'cbuiltins\nValueError\nNb.',
         b'cbuiltins\nOSError\nK\x01b.', b'cbuiltins\nzip\n}b.', b'cbuiltins\nreversed\n}b.',
+        # bytes(n) and bytearray(n) with n beyond Py_ssize_t (2**63, -2**64).
+        b'cbuiltins\nbytes\n(\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x80\x00tR.',
+        b'cbuiltins\nbytearray\n(\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\xfftR.',
     ]
     for i, data in enumerate(datas):
         yield 'emulated.%03d' % i, data, {}
