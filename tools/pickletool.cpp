@@ -3,6 +3,8 @@
 //   pickletool dis [FILE|-]      same stdout as `python3 -m pickletools FILE`
 //   pickletool show [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]
 //                                repr of the loaded value (pickle.loads semantics)
+//   pickletool load [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]
+//                                pickle.loads alone: nothing on stdout, only the status
 //   pickletool roundtrip [--protocol N] [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]
 //                                pickle.dumps(pickle.loads(data), N) to stdout
 //   pickletool optimize [FILE|-] pickletools.optimize(data) to stdout
@@ -27,6 +29,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: pickletool dis [FILE|-]\n"
     "       pickletool show [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]\n"
+    "       pickletool load [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]\n"
     "       pickletool roundtrip [--protocol N] [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]\n"
     "       pickletool optimize [FILE|-]\n";
 
@@ -57,7 +60,7 @@ int run(const std::vector<std::string>& args) {
   const std::string& command = args[0];
   pickle::UnpicklerOptions options;
   pickle::PicklerOptions dump_options;
-  const bool loads_input = command == "show" || command == "roundtrip";
+  const bool loads_input = command == "show" || command == "load" || command == "roundtrip";
   std::string path = "-";
   bool have_path = false;
   for (std::size_t i = 1; i < args.size(); ++i) {
@@ -102,6 +105,10 @@ int run(const std::vector<std::string>& args) {
   if (command == "show") {
     pickle::Graph g = pickle::loads(bytes, options);
     write_stdout(pickle::repr(g.root()) + "\n");
+    return 0;
+  }
+  if (command == "load") {
+    (void)pickle::loads(bytes, options);
     return 0;
   }
   if (command == "optimize") {
