@@ -439,7 +439,7 @@ struct Pickler::Impl {
     }
     return false;
   }
-  void flush() {
+  [[gnu::always_inline]] void flush() {
     for (auto it = pending.rbegin(); it != pending.rend(); ++it) tasks.push_back(*it);
     pending.clear();
   }
@@ -740,10 +740,16 @@ struct Pickler::Impl {
     }
   }
 
+  [[noreturn, gnu::noinline, gnu::cold]] static void throw_too_large_for_protocol(const char* what) {
+    throw Error(ErrorType::OverflowError,
+                std::string("serializing ") + what + " larger than 4 GiB requires pickle protocol 4 or higher");
+  }
+
   // A payload after its size: `short_op` and one byte when `short_allowed` and it fits,
   // else `op4` and four bytes, else (protocol 4+) `op8` and eight; larger than 4 GiB
   // below protocol 4 is CPython's OverflowError naming `what`.
-  void write_counted(std::string_view payload, bool short_allowed, Op short_op, Op op4, Op op8, const char* what) {
+  [[gnu::always_inline]] void write_counted(std::string_view payload, bool short_allowed, Op short_op, Op op4, Op op8,
+                                            const char* what) {
     const std::size_t size = payload.size();
     char header[9];
     std::size_t hlen;
@@ -760,8 +766,7 @@ struct Pickler::Impl {
       put_le(header + 1, size, 8);
       hlen = 9;
     } else {
-      throw Error(ErrorType::OverflowError,
-                  std::string("serializing ") + what + " larger than 4 GiB requires pickle protocol 4 or higher");
+      throw_too_large_for_protocol(what);
     }
     write_bytes(std::string_view(header, hlen), payload);
   }
