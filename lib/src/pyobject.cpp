@@ -4,8 +4,10 @@
 #include "pyobject.h"
 
 #include <bit>
+#include <chrono>
 #include <cmath>
 #include <cstring>
+#include <random>
 #include <set>
 #include <string>
 #include <utility>
@@ -220,33 +222,80 @@ std::uint64_t int_hash(Value v) {
   return hash_int(IntRef(v));
 }
 
-// ---- the dict-key mode: a fast hash for str and bytes, cached; identity for instances
+// SipHash-1-3, the hash CPython gives str and bytes (Python/pyhash.c): here for both
+// modes, under CPython's key derived from a seed or under the process's own key.
+struct SipKey {
+  std::uint64_t k0, k1;
+};
+
+std::uint64_t siphash13(SipKey key, const unsigned char* in, std::size_t size) {
+  std::uint64_t v0 = key.k0 ^ 0x736f6d6570736575ULL;
+  std::uint64_t v1 = key.k1 ^ 0x646f72616e646f6dULL;
+  std::uint64_t v2 = key.k0 ^ 0x6c7967656e657261ULL;
+  std::uint64_t v3 = key.k1 ^ 0x7465646279746573ULL;
+  auto round = [&] {
+    v0 += v1;
+    v2 += v3;
+    v1 = rotl(v1, 13) ^ v0;
+    v3 = rotl(v3, 16) ^ v2;
+    v0 = rotl(v0, 32);
+    v2 += v1;
+    v0 += v3;
+    v1 = rotl(v1, 17) ^ v2;
+    v3 = rotl(v3, 21) ^ v0;
+    v2 = rotl(v2, 32);
+  };
+  std::uint64_t b = static_cast<std::uint64_t>(size) << 56;
+  while (size >= 8) {
+    std::uint64_t m;
+    std::memcpy(&m, in, 8);
+    v3 ^= m;
+    round();
+    v0 ^= m;
+    in += 8;
+    size -= 8;
+  }
+  std::uint64_t tail = 0;
+  std::memcpy(&tail, in, size);
+  b |= tail;
+  v3 ^= b;
+  round();
+  v0 ^= b;
+  v2 ^= 0xff;
+  round();
+  round();
+  round();
+  return (v0 ^ v1) ^ (v2 ^ v3);
+}
+
+// ---- the dict-key mode: str and bytes by SipHash-1-3 under a key drawn once per process
+// (so that no input can be built to collide in it), cached; identity for instances
+
+struct ProcessKeys {
+  SipKey sip;
+  std::uint64_t slot_multiplier;
+};
+
+const ProcessKeys& process_keys() noexcept {
+  static const ProcessKeys keys = [] {
+    std::uint64_t words[3] = {};
+    try {
+      std::random_device source;  // getrandom() on Linux
+      for (std::uint64_t& w : words) w = (std::uint64_t{source()} << 32) ^ source();
+    } catch (...) {
+      // No entropy source: the clock and an address still differ between processes.
+      const auto t = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+      words[0] = t * 0x9E3779B97F4A7C15ULL;
+      words[1] = std::bit_cast<std::uintptr_t>(&words) * 0xff51afd7ed558ccdULL;
+      words[2] = t ^ words[1];
+    }
+    return ProcessKeys{{words[0], words[1]}, words[2] | 1};
+  }();
+  return keys;
+}
 
 std::uint64_t hash_bytes(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  std::size_t n = s.size();
-  std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xff51afd7ed558ccdULL);
-  while (n >= 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = (h ^ w) * 0xff51afd7ed558ccdULL;
-    h ^= h >> 32;
-    p += 8;
-    n -= 8;
-  }
-  // The 0..7 bytes left, read without a variable-length memcpy (a library call).
-  std::uint64_t w = 0;
-  if (n >= 4) {
-    std::uint32_t lo, hi;
-    std::memcpy(&lo, p, 4);
-    std::memcpy(&hi, p + n - 4, 4);
-    w = lo | (std::uint64_t{hi} << 32);
-  } else if (n) {
-    w = p[0] | (std::uint64_t{p[n / 2]} << 8) | (std::uint64_t{p[n - 1]} << 16);
-  }
-  h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 29;
-  return h;
+  return siphash13(process_keys().sip, reinterpret_cast<const unsigned char*>(s.data()), s.size());
 }
 
 struct KeyMode {
@@ -296,10 +345,6 @@ struct KeyMode {
 // ---- the CPython mode: CPython 3.11's hash() with PYTHONHASHSEED=seed (SipHash-1-3 over
 // str and bytes)
 
-struct SipKey {
-  std::uint64_t k0, k1;
-};
-
 // CPython derives the key from PYTHONHASHSEED with a linear congruential generator
 // (Python/bootstrap_hash.c, lcg_urandom); seed 0 means an all-zero key.
 SipKey sip_key(std::uint32_t seed) {
@@ -315,46 +360,6 @@ SipKey sip_key(std::uint32_t seed) {
   std::memcpy(&key.k0, secret, 8);
   std::memcpy(&key.k1, secret + 8, 8);
   return key;
-}
-
-std::uint64_t siphash13(SipKey key, const unsigned char* in, std::size_t size) {
-  std::uint64_t v0 = key.k0 ^ 0x736f6d6570736575ULL;
-  std::uint64_t v1 = key.k1 ^ 0x646f72616e646f6dULL;
-  std::uint64_t v2 = key.k0 ^ 0x6c7967656e657261ULL;
-  std::uint64_t v3 = key.k1 ^ 0x7465646279746573ULL;
-  auto round = [&] {
-    v0 += v1;
-    v2 += v3;
-    v1 = rotl(v1, 13) ^ v0;
-    v3 = rotl(v3, 16) ^ v2;
-    v0 = rotl(v0, 32);
-    v2 += v1;
-    v0 += v3;
-    v1 = rotl(v1, 17) ^ v2;
-    v3 = rotl(v3, 21) ^ v0;
-    v2 = rotl(v2, 32);
-  };
-  std::uint64_t b = static_cast<std::uint64_t>(size) << 56;
-  while (size >= 8) {
-    std::uint64_t m;
-    std::memcpy(&m, in, 8);
-    v3 ^= m;
-    round();
-    v0 ^= m;
-    in += 8;
-    size -= 8;
-  }
-  std::uint64_t tail = 0;
-  std::memcpy(&tail, in, size);
-  b |= tail;
-  v3 ^= b;
-  round();
-  v0 ^= b;
-  v2 ^= 0xff;
-  round();
-  round();
-  round();
-  return (v0 ^ v1) ^ (v2 ^ v3);
 }
 
 std::int64_t sip_hash_bytes(std::uint32_t seed, const unsigned char* data, std::size_t size) {
@@ -458,6 +463,8 @@ std::optional<std::uint64_t> hash_in(Value v, Mode& mode, int depth) {
 }  // namespace
 
 std::uint64_t hash_str(std::string_view utf8) noexcept { return hash_bytes(utf8) | 1; }
+
+std::uint64_t slot_multiplier() noexcept { return process_keys().slot_multiplier; }
 
 void throw_key_depth() {
   throw Error(ErrorType::RecursionError, "maximum recursion depth exceeded while hashing a key");

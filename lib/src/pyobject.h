@@ -21,8 +21,13 @@ inline constexpr int kMaxKeyDepth = 2000;
 [[noreturn]] void throw_key_depth();
 
 /// The dict-key hash of a str (pickle::py_hash's), from its UTF-8, as Dict::find uses it
-/// for a key given as C++ text.
+/// for a key given as C++ text. Keyed per process, as CPython's str hash is.
 std::uint64_t hash_str(std::string_view utf8) noexcept;
+
+/// The odd multiplier that places hashes in the slots of dict and set indexes
+/// (multiply-shift: the top bits of hash * multiplier), drawn once per process, so that no
+/// input can aim many keys at one run of slots.
+std::uint64_t slot_multiplier() noexcept;
 
 /// hash(v) in a CPython 3.11 process started with PYTHONHASHSEED=seed (0: no
 /// randomization), or nullopt when it depends on object addresses or would take more than

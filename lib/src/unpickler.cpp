@@ -197,9 +197,11 @@ struct Unpickler::Impl {
     memo_put_beyond(idx, v);
   }
   [[gnu::noinline]] void memo_put_beyond(std::uint64_t idx, Value v) {
-    // Grow the dense part only for indexes near its end: picklers number entries
-    // consecutively, so anything far beyond is an outlier kept in the sparse map.
-    if (idx <= 2 * memo.size() + 1024) {
+    // Grow the dense part only for indexes near the number of entries held: picklers
+    // number entries consecutively, so anything far beyond is an outlier kept in the
+    // sparse map, and the array stays within about twice the entries (a ladder of far
+    // indexes, each within twice the array's size, would otherwise double it each time).
+    if (idx <= 2 * memo_len + 1024) {
       std::size_t n = std::max<std::size_t>(idx + 1, memo.size() * 2);
       memo.resize(n);
       memo_stamp.resize(n, 0);

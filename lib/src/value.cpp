@@ -342,10 +342,18 @@ namespace {
 constexpr std::size_t kLinearEntries = 8;
 constexpr std::size_t kNotFound = std::numeric_limits<std::size_t>::max();
 
-// Fibonacci hashing spreads Python's identity-like int hashes over the index.
-inline std::size_t slot_of(std::uint64_t hash, std::size_t mask) {
-  return static_cast<std::size_t>((hash * 0x9E3779B97F4A7C15ULL) >> 32) & mask;
+// Multiply-shift by the process's random odd multiplier: the top bits of the product
+// spread Python's identity-like int hashes over the index, and no input can know which
+// keys share a slot. `multiplier` is slot_multiplier(), read once per operation.
+inline std::size_t slot_of(std::uint64_t hash, std::size_t mask, std::uint64_t multiplier) {
+  return static_cast<std::size_t>((hash * multiplier) >> std::countl_zero(mask));
 }
+
+// A NaN key equals no key, itself included (the value model's floats have no identity),
+// so inserting one needs no lookup; and as every NaN hashes alike, its entry is placed by
+// a hash of its own (from its position) rather than in one ever longer run of slots.
+inline bool is_nan_key(Value v) { return v.is_float() && std::isnan(v.as_float()); }
+inline std::uint64_t nan_entry_hash(std::size_t position) { return (position + 1) * 0x9E3779B97F4A7C15ULL; }
 
 inline bool same_key(Value a, Value b) {
   if (a.is_small_int() && b.is_small_int()) return a.as_int() == b.as_int();
@@ -364,7 +372,7 @@ std::size_t Dict::lookup_if(std::uint64_t hash, Match match) const {
     }
     return kNotFound;
   }
-  for (std::size_t s = slot_of(hash, index_mask_);; s = (s + 1) & index_mask_) {
+  for (std::size_t s = slot_of(hash, index_mask_, detail::slot_multiplier());; s = (s + 1) & index_mask_) {
     std::uint32_t slot = index_[s];
     if (slot == 0) return kNotFound;
     const Entry& e = entries_.data[slot - 1];
@@ -383,7 +391,7 @@ void Dict::grow_index(Graph& g) {
   }
   if (index_ && n * 3 < (index_mask_ + 1) * 2) {
     // Room left: index only the newest entry.
-    std::size_t s = slot_of(entries_.data[n - 1].hash, index_mask_);
+    std::size_t s = slot_of(entries_.data[n - 1].hash, index_mask_, detail::slot_multiplier());
     while (index_[s]) s = (s + 1) & index_mask_;
     index_[s] = static_cast<std::uint32_t>(n);
     return;
@@ -392,8 +400,9 @@ void Dict::grow_index(Graph& g) {
   index_ = static_cast<std::uint32_t*>(detail::Access::arena(g).allocate(cap * sizeof(std::uint32_t), 4));
   std::memset(index_, 0, cap * sizeof(std::uint32_t));
   index_mask_ = cap - 1;
+  const std::uint64_t multiplier = detail::slot_multiplier();
   for (std::size_t i = 0; i < n; ++i) {
-    std::size_t s = slot_of(entries_.data[i].hash, index_mask_);
+    std::size_t s = slot_of(entries_.data[i].hash, index_mask_, multiplier);
     while (index_[s]) s = (s + 1) & index_mask_;
     index_[s] = static_cast<std::uint32_t>(i + 1);
   }
@@ -401,8 +410,9 @@ void Dict::grow_index(Graph& g) {
 
 void Dict::set(Graph& g, Value key, Value value) {
   std::uint64_t hash = py_hash(key);
-  std::size_t i = lookup(key, hash);
-  if (i != kNotFound) {
+  if (is_nan_key(key)) {
+    hash = nan_entry_hash(entries_.size);
+  } else if (std::size_t i = lookup(key, hash); i != kNotFound) {
     entries_.data[i].value = value;
     return;
   }
@@ -442,7 +452,11 @@ Value Dict::at(std::string_view key) const {
 
 bool Set::add(Graph& g, Value item) {
   std::uint64_t hash = py_hash(item);
-  if (table_.lookup(item, hash) != kNotFound) return false;
+  if (is_nan_key(item)) {
+    hash = nan_entry_hash(table_.entries_.size);
+  } else if (table_.lookup(item, hash) != kNotFound) {
+    return false;
+  }
   hash_ = 0;
   Dict::Entry& e = table_.entries_.append_slot(detail::Access::arena(g));
   e.key = item;

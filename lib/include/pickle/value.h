@@ -348,7 +348,7 @@ class Dict : public detail::Node {
   struct Entry {
     Value key;
     Value value;
-    std::uint64_t hash;
+    std::uint64_t hash;  ///< what the index places the key by: py_hash(key), or for a NaN key one of its own
   };
   std::size_t size() const noexcept { return entries_.size; }
   const Entry* begin() const noexcept { return entries_.begin(); }
