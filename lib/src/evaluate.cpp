@@ -571,15 +571,12 @@ void Evaluator::append_items(Value target, std::span<const Value> items) {
       for (Value v : items) target.as_object().append(*g_, v);
       return;
     case Kind::ByteArray: {
-      if (items.empty()) return;
-      std::string data(target.as_bytes().chars());
-      for (Value v : items) data += static_cast<char>(byte_value(v));
+      std::vector<std::uint8_t> added;
+      added.reserve(items.size());
+      for (Value v : items) added.push_back(static_cast<std::uint8_t>(byte_value(v)));
       // CPython refuses to resize while a memoryview exists; the library cannot tell when
       // the last one goes, so it refuses for good (doc/design.md).
-      if (target.node()->flags & detail::kExported) {
-        fail(ErrorType::BufferError, "Existing exports of data: object cannot be re-sized");
-      }
-      target.as_bytearray().assign(*g_, std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
+      target.as_bytearray().extend(*g_, added);
       return;
     }
     case Kind::Global:

@@ -1,6 +1,7 @@
 // The value model: Graph factories, dict/set tables, and Python hash/equality.
 #include "pickle/value.h"
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cmath>
@@ -318,7 +319,30 @@ void Bytes::assign(Graph& g, std::span<const std::uint8_t> data) {
   if (!data.empty()) std::memcpy(bytes, data.data(), data.size());
   data_ = bytes;
   size_ = data.size();
+  capacity_ = 0;
   hash_ = 0;
+}
+
+void Bytes::extend(Graph& g, std::span<const std::uint8_t> data) {
+  if (kind != Kind::ByteArray) detail::throw_wrong_kind(detail::Access::from_node(this), "bytearray");
+  if (data.empty()) return;
+  if (flags & detail::kExported) {
+    throw Error(ErrorType::BufferError, "Existing exports of data: object cannot be re-sized");
+  }
+  if (data.size() > std::max(capacity_, size_) - size_) {
+    // Doubling: the arena keeps what it gave before, so the blocks of a bytearray grown
+    // byte by byte sum to under twice its final size.
+    if (data.size() > std::numeric_limits<std::size_t>::max() / 2 - size_) {
+      throw Error(ErrorType::MemoryError, "bytearray too large");
+    }
+    const std::size_t capacity = std::max({size_ + data.size(), 2 * size_, std::size_t{16}});
+    auto* bytes = static_cast<std::uint8_t*>(detail::Access::arena(g).allocate(capacity, 1));
+    if (size_) std::memcpy(bytes, data_, size_);
+    data_ = bytes;
+    capacity_ = capacity;
+  }
+  std::memcpy(data_ + size_, data.data(), data.size());
+  size_ += data.size();
 }
 
 void List::append(Graph& g, Value v) { items_.push_back(detail::Access::arena(g), v); }

@@ -1,9 +1,11 @@
 // The value model: identity, Python dict/set key semantics, deep graphs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <limits>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "pickle/error.h"
 #include "pickle/value.h"
@@ -169,6 +171,35 @@ TEST(Set, NanIsNeverEqualToItself) {
   EXPECT_TRUE(s.as_set().add(g, Value::floating(nan)));
   EXPECT_TRUE(s.as_set().add(g, Value::floating(nan)));
   EXPECT_EQ(s.as_set().size(), 2u);
+}
+
+TEST(Dict, ManyNanKeysAreDistinctEntriesAndOtherKeysStillFound) {
+  Graph g;
+  Value d = g.new_dict();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (int i = 0; i < 100000; ++i) {
+    d.as_dict().set(g, Value::floating(nan), Value::integer(i));
+    if (i % 1000 == 0) d.as_dict().set(g, Value::integer(i), Value::integer(-i));
+  }
+  EXPECT_EQ(d.as_dict().size(), 100100u);
+  EXPECT_EQ(d.as_dict().find(Value::floating(nan)), nullptr);
+  for (int i = 0; i < 100000; i += 1000) EXPECT_EQ(d.as_dict().at(Value::integer(i)).as_int(), -i);
+}
+
+TEST(Bytes, BytearrayExtendGrowsInPlace) {
+  Graph g;
+  Value b = g.new_bytearray(std::vector<std::uint8_t>{1, 2, 3});
+  for (int i = 0; i < 1000; ++i) b.as_bytearray().extend(g, std::vector<std::uint8_t>{static_cast<std::uint8_t>(i)});
+  Bytes& ba = b.as_bytearray();
+  ASSERT_EQ(ba.size(), 1003u);
+  EXPECT_EQ(ba.view()[2], 3);
+  EXPECT_EQ(ba.view()[1002], static_cast<std::uint8_t>(999));
+  ba.extend(g, ba.view());  // extending with itself
+  ASSERT_EQ(ba.size(), 2006u);
+  EXPECT_TRUE(std::equal(ba.view().begin(), ba.view().begin() + 1003, ba.view().begin() + 1003));
+  const std::size_t allocated = g.bytes_allocated();
+  for (int i = 0; i < 100000; ++i) ba.extend(g, std::vector<std::uint8_t>{7});
+  EXPECT_LT(g.bytes_allocated() - allocated, 4u * ba.size());  // amortized, not a copy per byte
 }
 
 TEST(Graph, GlobalsAreInterned) {

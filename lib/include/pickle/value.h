@@ -278,6 +278,9 @@ class Bytes : public detail::Node {
   /// bytearray only (TypeError for bytes): replaces the contents; the node keeps its
   /// identity.
   void assign(Graph& g, std::span<const std::uint8_t> data);
+  /// bytearray only (TypeError for bytes): bytearray.extend(data), in place with room to
+  /// grow (amortized constant time a byte, as CPython's). BufferError while exported.
+  void extend(Graph& g, std::span<const std::uint8_t> data);
 
  private:
   friend class Graph;
@@ -287,6 +290,7 @@ class Bytes : public detail::Node {
   explicit Bytes(Kind k) : Node(k) {}
   std::uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
+  std::size_t capacity_ = 0;  // bytearray: bytes data_ has room for (0: just size_)
   mutable std::uint64_t hash_ = 0;
 };
 
