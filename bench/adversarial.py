@@ -105,11 +105,8 @@ HIGH_BITS = 0x8080808080808080
 
 
 def xorshift32(h):
+    """h ^ (h >> 32), which is its own inverse (the high half passes unchanged)."""
     return h ^ (h >> 32)
-
-
-def unxorshift32(h):
-    return h ^ (h >> 32)   # its own inverse: the high half is unchanged
 
 
 def step(h, w):
@@ -117,7 +114,7 @@ def step(h, w):
 
 
 def unstep(h, w):
-    return ((unxorshift32(h) * C_STEP_INV) & M64) ^ w
+    return ((xorshift32(h) * C_STEP_INV) & M64) ^ w
 
 
 def ascii_word(i, tag):
@@ -149,7 +146,7 @@ def colliding_keys(n):
             buckets.setdefault(s2 & HIGH_BITS, ([], []))[0].append((w2, s2))
         for j in range(side):
             w4 = ascii_word(j, 'b')
-            b = (unxorshift32(unstep(target, word(w4))) * C_STEP_INV) & M64   # s2 ^ w3
+            b = (xorshift32(unstep(target, word(w4))) * C_STEP_INV) & M64   # s2 ^ w3
             buckets.setdefault(b & HIGH_BITS, ([], []))[1].append((w4, b))
         keys = []
         for forward, backward in buckets.values():
@@ -160,17 +157,6 @@ def colliding_keys(n):
                     if len(keys) == n:
                         return keys
         side *= 2
-
-
-def library_hash(data):
-    """hash_bytes of the library as it was (for checking colliding_keys)."""
-    n = len(data)
-    h = 0x9E3779B97F4A7C15 ^ ((n * C_STEP) & M64)
-    for i in range(0, n - n % 8, 8):
-        h = step(h, word(data[i:i + 8]))
-    assert n % 8 == 0
-    h = ((h ^ 0) * 0xc4ceb9fe1a85ec53) & M64
-    return h ^ (h >> 29)
 
 
 # Ints whose slot (hash * 0x9E3779B97F4A7C15 >> 32, masked) is 0 in every index up to

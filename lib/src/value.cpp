@@ -432,19 +432,26 @@ void Dict::grow_index(Graph& g) {
   }
 }
 
-void Dict::set(Graph& g, Value key, Value value) {
+Dict::Entry& Dict::entry_for(Graph& g, Value key, bool& added) {
   std::uint64_t hash = py_hash(key);
   if (is_nan_key(key)) {
     hash = nan_entry_hash(entries_.size);
   } else if (std::size_t i = lookup(key, hash); i != kNotFound) {
-    entries_.data[i].value = value;
-    return;
+    added = false;
+    return entries_.data[i];
   }
+  added = true;
   Entry& e = entries_.append_slot(detail::Access::arena(g));
   e.key = key;
-  e.value = value;
+  e.value = Value();
   e.hash = hash;
   if (entries_.size > kLinearEntries) grow_index(g);
+  return e;  // grow_index() moves the index, not the entries
+}
+
+void Dict::set(Graph& g, Value key, Value value) {
+  bool added;
+  entry_for(g, key, added).value = value;
 }
 
 void Dict::reserve(Graph& g, std::size_t n) { entries_.reserve(detail::Access::arena(g), entries_.size + n); }
@@ -475,19 +482,10 @@ Value Dict::at(std::string_view key) const {
 }
 
 bool Set::add(Graph& g, Value item) {
-  std::uint64_t hash = py_hash(item);
-  if (is_nan_key(item)) {
-    hash = nan_entry_hash(table_.entries_.size);
-  } else if (table_.lookup(item, hash) != kNotFound) {
-    return false;
-  }
-  hash_ = 0;
-  Dict::Entry& e = table_.entries_.append_slot(detail::Access::arena(g));
-  e.key = item;
-  e.value = Value();
-  e.hash = hash;
-  if (table_.entries_.size > kLinearEntries) table_.grow_index(g);
-  return true;
+  bool added;
+  table_.entry_for(g, item, added);
+  if (added) hash_ = 0;
+  return added;
 }
 
 bool Set::contains(Value item) const { return table_.lookup(item, py_hash(item)) != kNotFound; }

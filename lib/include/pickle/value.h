@@ -403,6 +403,8 @@ class Dict : public detail::Node {
   template <class Match>
   std::size_t lookup_if(std::uint64_t hash, Match match) const;  // entry index or npos
   std::size_t lookup(Value key, std::uint64_t hash) const;
+  /// The entry of `key`, or a new one (value None) appended for it; `added` says which.
+  Entry& entry_for(Graph& g, Value key, bool& added);
   void grow_index(Graph& g);
   detail::ArenaVec<Entry> entries_;
   std::uint32_t* index_ = nullptr;  // open addressing over entries_, entry+1, 0 = empty
