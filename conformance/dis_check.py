@@ -77,7 +77,7 @@ def compare(data, tool):
     if diff:
         problem('stdout', diff)
     if tool_result.status == 'err':
-        v['tool_err'] = stderr_error(tool_result.stderr, exp_err or '')
+        v['tool_err'] = stderr_error(tool_result.stderr)
     if exp_err is None and tool_result.status == 'err':
         problem('tool-fails', 'pickletools succeeds, tool fails with %s'
                 % short(v['tool_err']))

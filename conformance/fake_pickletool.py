@@ -29,8 +29,9 @@ USAGE = ('usage: fake_pickletool.py {dis|show} [--encoding E] [--errors E] [--no
 
 
 def fail(text):
+    """The CLI's error contract: the last stderr line is the error, newlines escaped."""
     sys.stdout.flush()
-    sys.stderr.write(text + '\n')
+    sys.stderr.write(text.replace('\n', '\\n') + '\n')
     sys.stderr.flush()
     return 1
 

@@ -119,8 +119,7 @@ def compare(data, kwargs, tool):
                                               short(tool_result.stderr[-300:])))
         return v
     if tool_result.status == 'err':
-        v['tool'] = 'err ' + stderr_error(tool_result.stderr,
-                                          exp.text if exp.status == 'err' else '')
+        v['tool'] = 'err ' + stderr_error(tool_result.stderr)
     else:
         v['tool'] = 'ok ' + tool_result.stdout.decode('utf-8', 'backslashreplace')
     if exp.status == 'err':

@@ -181,7 +181,7 @@ def check(case, tool, protocols=PROTOCOLS):
             v['units'] = {'skip': len(protocols)}
             return v
         obj = loaded
-        got = tool_outcome(tool.run('roundtrip', case.data, ['--protocol', str(q)]), expected)
+        got = tool_outcome(tool.run('roundtrip', case.data, ['--protocol', str(q)]))
         if got == expected or (got[0] == expected[0] == 'err'
                                and same_error_class(got[1], expected[1])):
             verdict = 'agree'

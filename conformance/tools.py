@@ -63,11 +63,14 @@ def loads_flags(kwargs):
     return flags
 
 
-def stderr_error(stderr, expected):
-    """The tool's error text: the last lines of stderr (as many as `expected` has)."""
-    lines = stderr.rstrip('\n').split('\n')
-    n = max(1, expected.count('\n') + 1) if expected else 1
-    return '\n'.join(lines[-n:])
+def cli_error_line(text):
+    """An error text as the CLI writes it: on one line, each newline written as `\\n`."""
+    return text.replace('\n', '\\n')
+
+
+def stderr_error(stderr):
+    """The tool's error text: the last line of stderr."""
+    return stderr.rstrip('\n').rsplit('\n', 1)[-1]
 
 
 def same_error_class(actual, expected):
@@ -75,15 +78,16 @@ def same_error_class(actual, expected):
 
 
 def same_error(actual, expected):
-    """Exact match; `Class` and `Class: ` are the same when the message is empty."""
-    return actual.rstrip() == expected.rstrip()
+    """Exact match of the tool's line with CPython's error text; `Class` and `Class: `
+    are the same when the message is empty."""
+    return actual.rstrip() == cli_error_line(expected).rstrip()
 
 
-def tool_outcome(result, expected):
-    """A ToolResult in the form of a reference outcome: ('ok', stdout), ('err', error
-    text, as many lines as the expected one has) or ('crash', status)."""
+def tool_outcome(result):
+    """A ToolResult in the form of a reference outcome: ('ok', stdout), ('err', the
+    error line) or ('crash', status)."""
     if result.status.startswith('crash'):
         return ('crash', result.status)
     if result.status == 'err':
-        return ('err', stderr_error(result.stderr, expected[1] if expected[0] == 'err' else ''))
+        return ('err', stderr_error(result.stderr))
     return ('ok', result.stdout)

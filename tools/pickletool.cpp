@@ -10,8 +10,9 @@
 //   pickletool optimize [FILE|-] pickletools.optimize(data) to stdout
 //
 // Contract (scripts rely on it): exit status 0 on success; on any failure exit status 1
-// and the last thing on stderr is "ErrorClass: message", where ErrorClass names the
-// Python exception CPython raises for the same input.
+// and the last line on stderr is "ErrorClass: message", where ErrorClass names the
+// Python exception CPython raises for the same input and each newline of the message
+// is written as the two characters \n, so the error is always one line.
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -135,7 +136,10 @@ int main(int argc, char** argv) {
     if (e.offset()) std::fprintf(stderr, "pickletool: error at byte %zu\n", *e.offset());
     std::string line(e.python_type_name());
     line += ": ";
-    line += e.message();
+    for (char c : e.message()) {
+      if (c == '\n') line += "\\n";
+      else line += c;
+    }
     line += '\n';
     std::fwrite(line.data(), 1, line.size(), stderr);
   } catch (const std::bad_alloc&) {
