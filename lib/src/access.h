@@ -15,6 +15,11 @@ namespace pickle::detail {
 struct Access {
   static Arena& arena(Graph& g) noexcept { return g.arena_; }
   static Value from_node(Node* node) noexcept { return Value::from_node(node); }
+  static Value new_bytes_storage(Graph& g, Kind kind, std::size_t size, bool zeroed, std::uint8_t*& payload) {
+    return g.new_bytes_storage(kind, size, zeroed, payload);
+  }
+  static void truncate_new_bytes(Graph& g, Value bytes, std::size_t size) { g.truncate_new_bytes(bytes, size); }
+  static void release_unreferenced(Graph& g, Value v) noexcept { g.release_unreferenced(v); }
   template <class HashedNode>
   static std::uint64_t cached_hash(const HashedNode& n) noexcept {
     return n.cached_hash();

@@ -50,8 +50,8 @@ void Arena::check_budget(std::size_t size) const {
   }
 }
 
-Arena::Chunk* Arena::new_chunk(std::size_t size) {
-  auto* c = static_cast<Chunk*>(std::malloc(size));
+Arena::Chunk* Arena::new_chunk(std::size_t size, bool zeroed) {
+  auto* c = static_cast<Chunk*>(zeroed ? std::calloc(1, size) : std::malloc(size));
   if (!c) throw_out_of_memory();
   c->prev = c->next = nullptr;
   c->size = size;
@@ -95,17 +95,17 @@ void* Arena::allocate_slow(std::size_t size, std::size_t align) {
   return base;
 }
 
-void* Arena::allocate_large(std::size_t size) {
+void* Arena::allocate_large(std::size_t size, bool zeroed) {
   check_budget(size);
   if (size + kLargeHeader < size) throw_out_of_memory();
-  Chunk* c = new_chunk(size + kLargeHeader);
+  Chunk* c = new_chunk(size + kLargeHeader, zeroed);
   link_behind_head(c);
   allocated_ += size;
   return reinterpret_cast<char*>(c) + kLargeHeader;
 }
 
 void* Arena::reallocate_large(void* block, std::size_t old_size, std::size_t new_size) {
-  check_budget(new_size - old_size);
+  if (new_size > old_size) check_budget(new_size - old_size);
   if (new_size + kLargeHeader < new_size) throw_out_of_memory();
   auto* c = reinterpret_cast<Chunk*>(static_cast<char*>(block) - kLargeHeader);
   Chunk* prev = c->prev;
@@ -119,9 +119,22 @@ void* Arena::reallocate_large(void* block, std::size_t old_size, std::size_t new
   } else {
     head_ = moved;
   }
-  reserved_ += new_size - old_size;
-  allocated_ += new_size - old_size;
+  reserved_ = reserved_ - old_size + new_size;
+  allocated_ = allocated_ - old_size + new_size;
   return reinterpret_cast<char*>(moved) + kLargeHeader;
+}
+
+void Arena::free_large(void* block, std::size_t size) noexcept {
+  auto* c = reinterpret_cast<Chunk*>(static_cast<char*>(block) - kLargeHeader);
+  if (c->prev) c->prev->next = c->next;
+  if (c->next) {
+    c->next->prev = c->prev;
+  } else {
+    head_ = c->prev;  // a large block at the head: the bump pointer was not in it
+  }
+  reserved_ -= c->size;
+  allocated_ -= size;
+  std::free(c);
 }
 
 }  // namespace pickle::detail

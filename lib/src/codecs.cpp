@@ -76,6 +76,14 @@ const unsigned char* bytes_of(std::string_view s) noexcept { return reinterpret_
 
 // Index of the first byte at or after i that contains a non-ASCII byte (or n).
 inline std::size_t skip_ascii(const unsigned char* p, std::size_t n, std::size_t i) noexcept {
+  // 32 bytes a step while they are all ASCII (the compiler keeps the four words in
+  // vector registers), then word by word to the first non-ASCII byte.
+  while (i + 32 <= n) {
+    std::uint64_t w[4];
+    std::memcpy(w, p + i, 32);
+    if ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL) break;
+    i += 32;
+  }
   while (i + 8 <= n) {
     std::uint64_t w;
     std::memcpy(&w, p + i, 8);
@@ -916,9 +924,10 @@ void decode_latin1_to(std::string_view latin1, char* out) noexcept {
     if (kWords && i + 8 <= n) {
       const std::uint64_t w = load_word(p + i);
       if (!(w & kHighBits)) {
-        std::memcpy(out, p + i, 8);
-        out += 8;
-        i += 8;
+        const std::size_t ascii_end = skip_ascii(p, n, i + 8);
+        std::memcpy(out, p + i, ascii_end - i);
+        out += ascii_end - i;
+        i = ascii_end;
         continue;
       }
       if ((w & 0x80808080U) == 0x80808080U) {
@@ -946,26 +955,22 @@ void decode_latin1_to(std::string_view latin1, char* out) noexcept {
   }
 }
 
-std::size_t code_point_count(std::string_view wtf8) noexcept {
+std::size_t encode_latin1_to(std::string_view wtf8, std::uint8_t* out) noexcept {
   const unsigned char* p = bytes_of(wtf8);
   const std::size_t n = wtf8.size();
-  std::size_t continuations = 0, i = 0;
-  if (kWords) {
-    // A continuation byte has bit 7 set and bit 6 clear.
-    for (; i + 8 <= n; i += 8) {
-      const std::uint64_t w = load_word(p + i);
-      continuations += count_high_bits(w & ~(w << 1) & kHighBits);
-    }
-  }
-  for (; i < n; ++i) continuations += (p[i] & 0xC0) == 0x80;
-  return n - continuations;
-}
-
-bool encode_latin1_to(std::string_view wtf8, std::uint8_t* out) noexcept {
-  const unsigned char* p = bytes_of(wtf8);
-  const std::size_t n = wtf8.size();
+  std::uint8_t* const start = out;
   std::size_t i = 0;
   while (i < n) {
+    // ASCII 32 bytes a step, each block checked and copied while it is in registers.
+    while (i + 32 <= n) {
+      std::uint64_t w[4];
+      std::memcpy(w, p + i, 32);
+      if ((w[0] | w[1] | w[2] | w[3]) & kHighBits) break;
+      std::memcpy(out, w, 32);
+      out += 32;
+      i += 32;
+    }
+    if (i == n) break;
     if (kWords && i + 8 <= n) {
       const std::uint64_t w = load_word(p + i);
       if (!(w & kHighBits)) {
@@ -995,10 +1000,10 @@ bool encode_latin1_to(std::string_view wtf8, std::uint8_t* out) noexcept {
       *out++ = static_cast<std::uint8_t>(((c & 3) << 6) | (p[i + 1] & 0x3F));
       i += 2;
     } else {
-      return false;
+      return kNotLatin1;
     }
   }
-  return true;
+  return static_cast<std::size_t>(out - start);
 }
 
 bool is_wtf8(std::string_view in) noexcept {

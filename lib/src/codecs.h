@@ -120,11 +120,11 @@ bool is_wtf8(std::string_view in) noexcept;
 std::size_t utf8_size_of_latin1(std::string_view latin1) noexcept;
 /// Writes bytes decoded as Latin-1 to `out` as UTF-8 (utf8_size_of_latin1 bytes).
 void decode_latin1_to(std::string_view latin1, char* out) noexcept;
-/// The number of code points of valid WTF-8.
-std::size_t code_point_count(std::string_view wtf8) noexcept;
-/// Writes valid WTF-8 to `out` as Latin-1 (code_point_count bytes); false, with `out`
-/// partly written, when a code point is above U+00FF.
-bool encode_latin1_to(std::string_view wtf8, std::uint8_t* out) noexcept;
+/// Writes valid WTF-8 to `out` (room for wtf8.size() bytes) as Latin-1; the number of
+/// bytes written (one per code point), or kNotLatin1, with `out` partly written, when a
+/// code point is above U+00FF.
+inline constexpr std::size_t kNotLatin1 = static_cast<std::size_t>(-1);
+std::size_t encode_latin1_to(std::string_view wtf8, std::uint8_t* out) noexcept;
 
 /// codecs.raw_unicode_escape_decode(in) (strict), appending WTF-8. Errors as CPython:
 /// UnicodeDecodeError "'rawunicodeescape' codec can't decode bytes in position 0-1:

@@ -215,6 +215,7 @@ Value Evaluator::inert_call(Value callable, Value args) { return g_->new_object(
 
 /// callable(*args) for REDUCE, and INST/OBJ with arguments (PyObject_CallObject).
 Value Evaluator::call(Value callable, Value args) {
+  built_ = Value();
   if (!args.is_tuple()) fail(ErrorType::TypeError, "argument list must be a tuple");
   if (!is_callable_value(callable)) {
     fail(ErrorType::TypeError, "'" + type_name(callable) + "' object is not callable");
@@ -253,7 +254,7 @@ Value Evaluator::call(Value callable, Value args) {
       if (a.size() == 1 && !for_each_item(a[0], [&](Value item) { s.as_set().add(*g_, item); })) {
         return inert_call(callable, args);
       }
-      return s;
+      return built(s);
     }
     case B::ByteArray:
     case B::Bytes: return call_bytes(callable, args, callable.as_global().builtin() == B::ByteArray);
@@ -283,13 +284,20 @@ Value Evaluator::call(Value callable, Value args) {
       if (text.size() > 2 && codec == Codec::Latin1) {
         // How bytes are pickled below protocol 3 (gigabytes, for arrays): straight into
         // the graph. A code point above U+00FF is left to the general path's error.
-        const std::size_t size = code_point_count(text);
-        auto* out = static_cast<std::uint8_t*>(detail::Access::arena(*g_).allocate(size, 1));
-        if (encode_latin1_to(text, out)) return g_->new_bytes_view(std::span(out, size));
+        // Room for one byte per UTF-8 byte, cut to what the code points take (no second
+        // pass to count them first).
+        std::uint8_t* out;
+        Value encoded = detail::Access::new_bytes_storage(*g_, Kind::Bytes, text.size(), false, out);
+        if (std::size_t size = encode_latin1_to(text, out); size != kNotLatin1) {
+          detail::Access::truncate_new_bytes(*g_, encoded, size);
+          return built(encoded);
+        }
+        detail::Access::release_unreferenced(*g_, encoded);
       }
       std::string encoded;
       codecs_encode(encoding, errors, text, encoded);
-      return g_->shared_or_new_bytes(std::span(reinterpret_cast<const std::uint8_t*>(encoded.data()), encoded.size()));
+      return built(
+          g_->shared_or_new_bytes(std::span(reinterpret_cast<const std::uint8_t*>(encoded.data()), encoded.size())));
     }
     case B::Reconstructor: {
       if (a.size() != 3) fail_arity("_reconstructor", {"cls", "base", "state"}, a.size());
@@ -409,7 +417,7 @@ Value Evaluator::call_bytes(Value callable, Value args, bool bytearray) {
   const Tuple& a = args.as_tuple();
   auto result = [&](std::string_view data) {
     auto span = std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
-    return bytearray ? g_->new_bytearray(span) : g_->shared_or_new_bytes(span);
+    return built(bytearray ? g_->new_bytearray(span) : g_->shared_or_new_bytes(span));
   };
   if (a.size() > 3) {
     fail(ErrorType::TypeError, std::string(bytearray ? "bytearray" : "bytes") + "() takes at most 3 arguments (" +
@@ -434,8 +442,10 @@ Value Evaluator::call_bytes(Value callable, Value args, bool bytearray) {
             detail::Access::arena(*g_).limit() - std::min(detail::Access::arena(*g_).limit(), g_->bytes_allocated())) {
           fail(ErrorType::MemoryError, "bytes object of " + std::to_string(count) + " bytes exceeds the memory limit");
         }
-        std::string zeros(count, '\0');
-        return result(zeros);
+        if (count == 0) return result({});  // b'' is shared; bytes(1) is not
+        std::uint8_t* payload;
+        return built(
+            detail::Access::new_bytes_storage(*g_, bytearray ? Kind::ByteArray : Kind::Bytes, count, true, payload));
       }
       case Kind::List:
       case Kind::Tuple: {

@@ -32,6 +32,10 @@ class Evaluator {
 
   /// callable(*args): REDUCE, and INST/OBJ with arguments (PyObject_CallObject).
   Value call(Value callable, Value args);
+  /// What the last call() returned when it built that value itself (a bytes, bytearray,
+  /// set or frozenset from the builtins the library emulates): no one else refers to it
+  /// yet. None otherwise.
+  Value last_built() const noexcept { return built_; }
   /// cls.__new__(cls, *args, **kwargs); kwargs is None or a dict.
   Value make_new(Value cls, Value args, Value kwargs);
   /// INST and OBJ: cls.__new__(cls) when there are no arguments, else cls(*args).
@@ -56,9 +60,12 @@ class Evaluator {
   Value call_bytes(Value callable, Value args, bool bytearray);
   Value call_partial(Value partial, Value call_args);
 
+  Value built(Value v) noexcept { return built_ = v; }
+
   Graph* g_;
   const UnpicklerOptions* policy_;
   int proto_;
+  Value built_;
 };
 
 }  // namespace pickle::detail

@@ -89,6 +89,11 @@ struct Unpickler::Impl {
   ValueStack stack;
   std::vector<std::size_t> marks;
   std::size_t fence = 0;  // stack index of the top mark; pops may not go below it
+  // A value REDUCE built (Evaluator::last_built) while it sits at stack index
+  // `unescaped_at` with nothing else referring to it: not memoized, not DUP'ed, not
+  // consumed. Popped there, its large blocks go back at once, as CPython frees it.
+  Value unescaped;
+  std::size_t unescaped_at = 0;
   int proto = 0;
   detail::Evaluator eval{nullptr, &opts, 0};
 
@@ -188,6 +193,7 @@ struct Unpickler::Impl {
     return it == memo_sparse.end() ? nullptr : &it->second;
   }
   [[gnu::always_inline]] void memo_put(std::uint64_t idx, Value v) {
+    if (v.is(unescaped)) unescaped = Value();
     if (idx < memo.size()) [[likely]] {
       if (memo_stamp[idx] != memo_epoch) count_memo_entry();
       memo[idx] = v;
@@ -638,8 +644,22 @@ struct Unpickler::Impl {
       marks.pop_back();
       fence = marks.empty() ? 0 : marks.back();
     } else {
-      pop();
+      Value v = pop();
+      if (stack.size() == unescaped_at) release_if_unescaped(v);
     }
+  }
+
+  void load_pop_mark() {
+    std::size_t mark = marker();
+    if (unescaped_at >= mark && unescaped_at < stack.size()) release_if_unescaped(stack[unescaped_at]);
+    truncate_stack(mark);
+  }
+
+  // `v` was just taken off the stack at unescaped_at.
+  void release_if_unescaped(Value v) {
+    if (unescaped.is_none() || !v.is(unescaped)) return;
+    detail::Access::release_unreferenced(*g, unescaped);
+    unescaped = Value();
   }
 
   void load_mark() {
@@ -822,7 +842,10 @@ Value Unpickler::Impl::run() {
       }
       case Op::APPENDS: do_append(static_cast<std::ptrdiff_t>(marker())); break;
       case Op::BUILD: load_build(); break;
-      case Op::DUP: push(top()); break;
+      case Op::DUP:
+        if (top().is(unescaped)) unescaped = Value();
+        push(top());
+        break;
       case Op::BINGET: load_binget(1); break;
       case Op::LONG_BINGET: load_binget(4); break;
       case Op::GET: load_get(); break;
@@ -832,7 +855,7 @@ Value Unpickler::Impl::run() {
       case Op::PUT: load_put(); break;
       case Op::MEMOIZE: memo_put(memo_len, top()); break;
       case Op::POP: load_pop(); break;
-      case Op::POP_MARK: truncate_stack(marker()); break;
+      case Op::POP_MARK: load_pop_mark(); break;
       case Op::SETITEM: do_setitems(static_cast<std::ptrdiff_t>(stack.size()) - 2); break;
       case Op::SETITEMS: do_setitems(static_cast<std::ptrdiff_t>(marker())); break;
       case Op::PERSID: load_persid(); break;
@@ -848,6 +871,10 @@ Value Unpickler::Impl::run() {
         if (p < end && *p == static_cast<std::uint8_t>(Op::POP) && tuple2_end == op_start &&
             args.as_tuple().size() == 2 && args.as_tuple()[0].is_object()) {
           args.as_tuple()[0].as_object().set_state_setter(callable, args.as_tuple()[1]);
+        }
+        if (result.is(eval.last_built()) && !result.is_none()) {
+          unescaped = result;
+          unescaped_at = stack.size();
         }
         push(result);
         break;
@@ -877,6 +904,7 @@ Value Unpickler::Impl::load(Graph& graph) {
   eval.set_proto(0);
   op_start = nullptr;
   tuple2_end = nullptr;  // no TUPLE2 yet in this pickle
+  unescaped = Value();
   detail::Arena& arena = detail::Access::arena(graph);
   const std::size_t saved_limit = arena.limit();
   const std::size_t used = arena.bytes_allocated();

@@ -180,7 +180,60 @@ Value Graph::adopt_bytes(Kind kind, std::uint8_t* data, std::size_t size) {
   return Value::from_node(b);
 }
 
+Value Graph::new_bytes_storage(Kind kind, std::size_t size, bool zeroed, std::uint8_t*& payload) {
+  if (size < detail::Arena::kLargeBlock) {
+    payload = static_cast<std::uint8_t*>(arena_.allocate(size, 1));
+    if (zeroed && size) std::memset(payload, 0, size);
+    return adopt_bytes(kind, payload, size);
+  }
+  auto* b = make<Bytes>(kind);
+  payload = static_cast<std::uint8_t*>(arena_.allocate_large(size, zeroed));
+  b->data_ = payload;
+  b->size_ = size;
+  b->flags |= detail::kLargePayload;
+  return Value::from_node(b);
+}
+
+void Graph::truncate_new_bytes(Value bytes, std::size_t size) {
+  auto& b = static_cast<Bytes&>(*bytes.node());
+  if (size >= b.size_) return;
+  if (b.flags & detail::kLargePayload) b.data_ = static_cast<std::uint8_t*>(arena_.reallocate_large(b.data_, b.size_, size));
+  b.size_ = size;
+}
+
+void Graph::release_unreferenced(Value v) noexcept {
+  switch (v.kind()) {
+    case Kind::Bytes:
+    case Kind::ByteArray: {
+      auto& b = static_cast<Bytes&>(*v.node());
+      if (!(b.flags & detail::kLargePayload)) return;
+      arena_.free_large(b.data_, b.capacity_ ? b.capacity_ : b.size_);
+      b.data_ = nullptr;
+      b.size_ = b.capacity_ = 0;
+      b.flags &= ~detail::kLargePayload;
+      return;
+    }
+    case Kind::List: {
+      detail::ArenaVec<Value>& items = static_cast<List&>(*v.node()).items_;
+      if (items.capacity * sizeof(Value) < detail::Arena::kLargeBlock) return;
+      arena_.free_large(items.data, items.capacity * sizeof(Value));
+      items = {};
+      return;
+    }
+    case Kind::Dict: static_cast<Dict&>(*v.node()).release_large_blocks(arena_); return;
+    case Kind::Set:
+    case Kind::FrozenSet: static_cast<Set&>(*v.node()).table_.release_large_blocks(arena_); return;
+    default: return;
+  }
+}
+
 Value Graph::new_bytes(std::span<const std::uint8_t> data) {
+  if (data.size() >= detail::Arena::kLargeBlock) {
+    std::uint8_t* payload;
+    Value v = new_bytes_storage(Kind::Bytes, data.size(), false, payload);
+    std::memcpy(payload, data.data(), data.size());
+    return v;
+  }
   void* mem = arena_.allocate(sizeof(Bytes) + data.size(), alignof(Bytes));
   auto* b = new (mem) Bytes(Kind::Bytes);
   auto* bytes = reinterpret_cast<std::uint8_t*>(b + 1);
@@ -195,9 +248,10 @@ Value Graph::new_bytes_view(std::span<const std::uint8_t> data) {
 }
 
 Value Graph::new_bytearray(std::span<const std::uint8_t> data) {
-  auto* bytes = static_cast<std::uint8_t*>(arena_.allocate(data.size(), 1));
-  if (!data.empty()) std::memcpy(bytes, data.data(), data.size());
-  return adopt_bytes(Kind::ByteArray, bytes, data.size());
+  std::uint8_t* payload;
+  Value v = new_bytes_storage(Kind::ByteArray, data.size(), false, payload);
+  if (!data.empty()) std::memcpy(payload, data.data(), data.size());
+  return v;
 }
 
 namespace {
@@ -315,8 +369,15 @@ void Bytes::assign(Graph& g, std::span<const std::uint8_t> data) {
   if ((flags & detail::kExported) && data.size() != size_) {
     throw Error(ErrorType::BufferError, "Existing exports of data: object cannot be re-sized");
   }
-  auto* bytes = static_cast<std::uint8_t*>(detail::Access::arena(g).allocate(data.size(), 1));
+  detail::Arena& arena = detail::Access::arena(g);
+  const bool large = data.size() >= detail::Arena::kLargeBlock;
+  auto* bytes = static_cast<std::uint8_t*>(large ? arena.allocate_large(data.size()) : arena.allocate(data.size(), 1));
   if (!data.empty()) std::memcpy(bytes, data.data(), data.size());
+  // The old contents go with the call (a memoryview over them keeps them).
+  if ((flags & detail::kLargePayload) && !(flags & detail::kExported)) {
+    arena.free_large(data_, capacity_ ? capacity_ : size_);
+  }
+  flags = large ? (flags | detail::kLargePayload) : (flags & ~detail::kLargePayload);
   data_ = bytes;
   size_ = data.size();
   capacity_ = 0;
@@ -330,15 +391,23 @@ void Bytes::extend(Graph& g, std::span<const std::uint8_t> data) {
     throw Error(ErrorType::BufferError, "Existing exports of data: object cannot be re-sized");
   }
   if (data.size() > std::max(capacity_, size_) - size_) {
-    // Doubling: the arena keeps what it gave before, so the blocks of a bytearray grown
-    // byte by byte sum to under twice its final size.
+    // Doubling: a small block left behind stays in the arena until the graph goes, so
+    // those sum to under twice the size where the payload becomes a large block, which
+    // then grows in place (realloc).
     if (data.size() > std::numeric_limits<std::size_t>::max() / 2 - size_) {
       throw Error(ErrorType::MemoryError, "bytearray too large");
     }
     const std::size_t capacity = std::max({size_ + data.size(), 2 * size_, std::size_t{16}});
-    auto* bytes = static_cast<std::uint8_t*>(detail::Access::arena(g).allocate(capacity, 1));
-    if (size_) std::memcpy(bytes, data_, size_);
-    data_ = bytes;
+    detail::Arena& arena = detail::Access::arena(g);
+    if (flags & detail::kLargePayload) {
+      data_ = static_cast<std::uint8_t*>(arena.reallocate_large(data_, capacity_ ? capacity_ : size_, capacity));
+    } else {
+      const bool large = capacity >= detail::Arena::kLargeBlock;
+      auto* bytes = static_cast<std::uint8_t*>(large ? arena.allocate_large(capacity) : arena.allocate(capacity, 1));
+      if (size_) std::memcpy(bytes, data_, size_);
+      data_ = bytes;
+      if (large) flags |= detail::kLargePayload;
+    }
     capacity_ = capacity;
   }
   std::memcpy(data_ + size_, data.data(), data.size());
@@ -421,8 +490,18 @@ void Dict::grow_index(Graph& g) {
     return;
   }
   std::size_t cap = std::bit_ceil(n * 2 < 32 ? std::size_t{32} : n * 2);
-  index_ = static_cast<std::uint32_t*>(detail::Access::arena(g).allocate(cap * sizeof(std::uint32_t), 4));
-  std::memset(index_, 0, cap * sizeof(std::uint32_t));
+  detail::Arena& arena = detail::Access::arena(g);
+  const std::size_t old_bytes = index_ ? (index_mask_ + 1) * sizeof(std::uint32_t) : 0;
+  const std::size_t bytes = cap * sizeof(std::uint32_t);
+  if (bytes >= detail::Arena::kLargeBlock) {
+    // A large index is rebuilt below, so the old one goes back rather than being kept.
+    index_ = static_cast<std::uint32_t*>(old_bytes >= detail::Arena::kLargeBlock
+                                             ? arena.reallocate_large(index_, old_bytes, bytes)
+                                             : arena.allocate_large(bytes));
+  } else {
+    index_ = static_cast<std::uint32_t*>(arena.allocate(bytes, 4));
+  }
+  std::memset(index_, 0, bytes);
   index_mask_ = cap - 1;
   const std::uint64_t multiplier = detail::slot_multiplier();
   for (std::size_t i = 0; i < n; ++i) {
@@ -430,6 +509,17 @@ void Dict::grow_index(Graph& g) {
     while (index_[s]) s = (s + 1) & index_mask_;
     index_[s] = static_cast<std::uint32_t>(i + 1);
   }
+}
+
+void Dict::release_large_blocks(detail::Arena& arena) noexcept {
+  const std::size_t index_bytes = index_ ? (index_mask_ + 1) * sizeof(std::uint32_t) : 0;
+  const std::size_t entry_bytes = entries_.capacity * sizeof(Entry);
+  if (entry_bytes < detail::Arena::kLargeBlock) return;  // the index is smaller still
+  arena.free_large(entries_.data, entry_bytes);
+  if (index_bytes >= detail::Arena::kLargeBlock) arena.free_large(index_, index_bytes);
+  entries_ = {};
+  index_ = nullptr;
+  index_mask_ = 0;
 }
 
 Dict::Entry& Dict::entry_for(Graph& g, Value key, bool& added) {

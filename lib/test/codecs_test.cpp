@@ -313,8 +313,11 @@ TEST(Codecs, WordAtATimePathsAgreeWithBytewiseDefinitions) {
                     : kind < 9 ? 0x100 + pick(0x700)
                                : 0x800 + pick(0xF000);
       if (cp >= 0x100) only_latin1 = false;
-      if (cp < 0x100) latin1 += static_cast<char>(cp);
-      wtf8::append(s, cp);
+      // Now and then a long ASCII run (the 32-byte steps).
+      for (int run = cp < 0x80 && pick(6) == 0 ? 1 + pick(90) : 1; run > 0; --run) {
+        if (cp < 0x100) latin1 += static_cast<char>(cp);
+        wtf8::append(s, cp);
+      }
     }
     if (round % 2 && !s.empty()) {
       for (int f = pick(2) + 1; f > 0; --f)
@@ -327,11 +330,12 @@ TEST(Codecs, WordAtATimePathsAgreeWithBytewiseDefinitions) {
     decode(Codec::Utf8, ErrorHandler::SurrogatePass, s, decoded);
     std::u32string cps;
     for (std::size_t i = 0; i < s.size();) cps += wtf8::next(s, i);
-    ASSERT_EQ(code_point_count(s), cps.size()) << text_golden::show(s);
-    std::string out(cps.size(), '\0');
+    std::string out(s.size(), '\0');
     const bool fits = std::all_of(cps.begin(), cps.end(), [](char32_t c) { return c < 0x100; });
-    ASSERT_EQ(encode_latin1_to(s, reinterpret_cast<std::uint8_t*>(out.data())), fits) << text_golden::show(s);
+    ASSERT_EQ(encode_latin1_to(s, reinterpret_cast<std::uint8_t*>(out.data())), fits ? cps.size() : kNotLatin1)
+        << text_golden::show(s);
     if (fits) {
+      out.resize(cps.size());
       std::string want;
       for (char32_t c : cps) want += static_cast<char>(c);
       ASSERT_EQ(out, want) << text_golden::show(s);

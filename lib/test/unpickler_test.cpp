@@ -88,6 +88,48 @@ TEST(Unpickler, MemoryLimitStopsAmplification) {
   EXPECT_EQ(e.type(), ErrorType::MemoryError);
 }
 
+// bytes(n) or bytearray(n), with n as BININT.
+std::string zeros_call(const char* type, std::uint32_t n) {
+  std::string call = "cbuiltins\n"s + type + "\nJ";
+  for (int k = 0; k < 4; ++k) call += static_cast<char>((n >> (8 * k)) & 0xff);
+  return call + "\x85R";  // TUPLE1 REDUCE
+}
+
+TEST(Unpickler, BuiltValuesPoppedBeforeEscapingGiveTheirMemoryBack) {
+  // bytes(1 MiB) and bytearray(1 MiB) 64 times, set(a list of 20000 ints) 16 times, each
+  // created and popped, under an 8 MiB limit: CPython frees each at the POP, and the
+  // library gives back their large blocks (a set's small ones stay until the graph goes).
+  UnpicklerOptions options;
+  options.limits.max_memory = 8 << 20;
+  std::string data = "\x80\x04";
+  for (int i = 0; i < 64; ++i) data += zeros_call(i % 2 ? "bytes" : "bytearray", 1 << 20) + "0";  // POP
+  data += "(" + zeros_call("bytes", 1 << 20) + "1";  // in a MARK, then POP_MARK
+  data += "](";
+  for (int i = 0; i < 20000; ++i) data += "J" + std::string(reinterpret_cast<const char*>(&i), 4);
+  data += "e\x94";  // APPENDS MEMOIZE
+  for (int i = 0; i < 16; ++i) data += "cbuiltins\nset\nh\x00\x85R0"s;  // set(memo[0]) POP
+  data += "N.";
+  Graph g = loads(data, options);
+  EXPECT_TRUE(g.root().is_none());
+  EXPECT_LT(g.bytes_allocated(), std::size_t{8} << 20);
+}
+
+TEST(Unpickler, BuiltValuesStillReferencedAreKept) {
+  const std::uint32_t n = 1 << 20;
+  // Memoized, then popped and fetched again.
+  Graph memoized = loads("\x80\x04" + zeros_call("bytes", n) + "\x94" + "0" + "h\x00."s);
+  ASSERT_TRUE(memoized.root().is_bytes());
+  EXPECT_EQ(memoized.root().as_bytes().size(), n);
+  // DUP'ed: one copy popped, the other is the result.
+  Graph duplicated = loads("\x80\x04" + zeros_call("bytearray", n) + "20.");
+  ASSERT_EQ(duplicated.root().kind(), Kind::ByteArray);
+  EXPECT_EQ(duplicated.root().as_bytes().size(), n);
+  EXPECT_EQ(duplicated.root().as_bytes().view()[n - 1], 0);
+  // Consumed into a tuple, which is the result.
+  Graph kept = loads("\x80\x04" + zeros_call("bytes", n) + "\x85.");
+  EXPECT_EQ(kept.root().as_tuple()[0].as_bytes().size(), n);
+}
+
 TEST(Unpickler, StackAndMemoLimits) {
   UnpicklerOptions options;
   options.limits.max_stack = 100;

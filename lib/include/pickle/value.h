@@ -72,6 +72,7 @@ struct Node {
 inline constexpr std::uint8_t kSharedSingleton = 1;  ///< a str/bytes CPython shares (Graph::make_*)
 inline constexpr std::uint8_t kAttribute = 2;        ///< a Global reached as getattr(owner, name)
 inline constexpr std::uint8_t kExported = 4;         ///< a bytearray a memoryview was made over
+inline constexpr std::uint8_t kLargePayload = 8;     ///< bytes/bytearray data in an Arena large block
 /// Throws IndexError(message).
 [[noreturn]] void throw_index_error(const char* message);
 /// Throws OverflowError for an int too large for int64.
@@ -274,6 +275,8 @@ class Bytes : public detail::Node {
   std::string_view chars() const noexcept { return {reinterpret_cast<const char*>(data_), size_}; }
   std::size_t size() const noexcept { return size_; }
   /// The bytes of a bytearray, writable. TypeError for bytes, which are immutable.
+  /// assign() and extend() invalidate what view(), chars() and data() returned before,
+  /// as growth does for std::vector.
   std::span<std::uint8_t> data();
   /// bytearray only (TypeError for bytes): replaces the contents; the node keeps its
   /// identity.
@@ -406,6 +409,9 @@ class Dict : public detail::Node {
   /// The entry of `key`, or a new one (value None) appended for it; `added` says which.
   Entry& entry_for(Graph& g, Value key, bool& added);
   void grow_index(Graph& g);
+  /// Gives back the entries and index when each has a large block of its own (see
+  /// Graph::release_unreferenced); the dict is left empty.
+  void release_large_blocks(detail::Arena& arena) noexcept;
   detail::ArenaVec<Entry> entries_;
   std::uint32_t* index_ = nullptr;  // open addressing over entries_, entry+1, 0 = empty
   std::size_t index_mask_ = 0;
@@ -742,6 +748,15 @@ class Graph {
   /// A str whose bytes were written into allocate_chars() storage.
   Value adopt_str(const char* data, std::size_t size);
   Value adopt_bytes(Kind kind, std::uint8_t* data, std::size_t size);
+  /// A bytes or bytearray node with room for `size` bytes of payload, uninitialised or
+  /// zeroed, which the caller fills in. A large payload gets an arena block of its own,
+  /// so that release_unreferenced can give it back.
+  Value new_bytes_storage(Kind kind, std::size_t size, bool zeroed, std::uint8_t*& payload);
+  /// Cuts a bytes from new_bytes_storage, not yet shared, to its first `size` bytes.
+  void truncate_new_bytes(Value bytes, std::size_t size);
+  /// Gives the large blocks of `v` (payload, items, table) back to the system at once.
+  /// Only for a node that nothing refers to any more, which is not used again.
+  void release_unreferenced(Value v) noexcept;
   // Nodes have private constructors: only the Graph builds them.
   template <class T, class... Args>
   T* make(Args&&... args) {

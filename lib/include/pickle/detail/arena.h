@@ -48,11 +48,15 @@ class Arena {
   /// Arrays from this size up live in a chunk of their own and grow by realloc.
   static constexpr std::size_t kLargeBlock = std::size_t{128} << 10;
   /// Storage for an array of `size` bytes (at least kLargeBlock) that may grow with
-  /// reallocate_large; aligned for any type.
-  void* allocate_large(std::size_t size);
-  /// Grows a block from allocate_large (or reallocate_large) to `new_size` bytes,
-  /// keeping its contents; the block may move, as with std::realloc.
+  /// reallocate_large; aligned for any type. `zeroed`: filled with zeros, as calloc does
+  /// (pages the system gives zeroed are not touched, so unwritten ones take no memory).
+  void* allocate_large(std::size_t size, bool zeroed = false);
+  /// Resizes a block from allocate_large (or reallocate_large) to `new_size` bytes,
+  /// keeping its contents up to that size; the block may move, as with std::realloc.
   void* reallocate_large(void* block, std::size_t old_size, std::size_t new_size);
+  /// Gives a block from allocate_large (or reallocate_large) of `size` bytes back to the
+  /// system at once, for an array that nothing refers to any more.
+  void free_large(void* block, std::size_t size) noexcept;
 
   /// Bytes handed out so far (what the limit is checked against).
   std::size_t bytes_allocated() const noexcept { return allocated_; }
@@ -73,7 +77,7 @@ class Arena {
       (sizeof(Chunk) + alignof(std::max_align_t) - 1) & ~(alignof(std::max_align_t) - 1);
   std::size_t budget_left() const noexcept { return allocated_ >= limit_ ? 0 : limit_ - allocated_; }
   void check_budget(std::size_t size) const;
-  Chunk* new_chunk(std::size_t size);
+  Chunk* new_chunk(std::size_t size, bool zeroed = false);
   void link_behind_head(Chunk* c) noexcept;
   void* allocate_slow(std::size_t size, std::size_t align);
   void release() noexcept;
