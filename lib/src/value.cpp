@@ -197,7 +197,8 @@ Value Graph::new_bytes_storage(Kind kind, std::size_t size, bool zeroed, std::ui
 void Graph::truncate_new_bytes(Value bytes, std::size_t size) {
   auto& b = static_cast<Bytes&>(*bytes.node());
   if (size >= b.size_) return;
-  if (b.flags & detail::kLargePayload) b.data_ = static_cast<std::uint8_t*>(arena_.reallocate_large(b.data_, b.size_, size));
+  if (b.flags & detail::kLargePayload)
+    b.data_ = static_cast<std::uint8_t*>(arena_.reallocate_large(b.data_, b.size_, size));
   b.size_ = size;
 }
 

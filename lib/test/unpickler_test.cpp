@@ -106,7 +106,7 @@ TEST(Unpickler, BuiltValuesPoppedBeforeEscapingGiveTheirMemoryBack) {
   data += "(" + zeros_call("bytes", 1 << 20) + "1";  // in a MARK, then POP_MARK
   data += "](";
   for (int i = 0; i < 20000; ++i) data += "J" + std::string(reinterpret_cast<const char*>(&i), 4);
-  data += "e\x94";  // APPENDS MEMOIZE
+  data += "e\x94";                                                      // APPENDS MEMOIZE
   for (int i = 0; i < 16; ++i) data += "cbuiltins\nset\nh\x00\x85R0"s;  // set(memo[0]) POP
   data += "N.";
   Graph g = loads(data, options);
