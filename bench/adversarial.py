@@ -222,6 +222,15 @@ def getattr_chain(n):
     return PROTO4 + body + level * n + STOP
 
 
+def method_owner_chain(n):
+    """getattr(getattr(str, 'join'), '__objclass__') ... n levels deep: str.join.__objclass__
+    is str again, so each level is a real attribute whose name, spelled out, grows."""
+    body = global_('builtins', 'getattr') + put(0) + POP + global_('builtins', 'str')
+    level = put(1) + POP + get(0) + MARK + get(1) + text('join') + TUPLE + REDUCE
+    level += put(1) + POP + get(0) + MARK + get(1) + text('__objclass__') + TUPLE + REDUCE
+    return PROTO4 + body + level * (n // 2) + STOP
+
+
 def bytes_then_pop(n):
     """n times: bytes(32 MiB), then POP."""
     one = global_('builtins', 'bytes') + MARK + integer(32 << 20) + TUPLE + REDUCE + POP
@@ -279,6 +288,7 @@ CLASSES = {
     'nan_dict': ('load', 4096, nan_dict, 'a dict with distinct NaN keys'),
     'bytearray_append': ('load', 4096, bytearray_append, 'APPEND to a 1 MiB bytearray'),
     'getattr_chain': ('load', 4096, getattr_chain, 'getattr(..., "__class__") chains'),
+    'method_owner_chain': ('load', 4096, method_owner_chain, 'getattr chains of real attributes'),
     'bytes_then_pop': ('load', 4, bytes_then_pop, 'bytes(32 MiB) created and popped'),
     'set_then_pop': ('load', 16, set_then_pop, 'set(list) created and popped'),
     'encode_then_pop': ('load', 16, encode_then_pop, '_codecs.encode created and popped'),

@@ -18,6 +18,7 @@
 #include <exception>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <new>
 #include <string>
 #include <string_view>
@@ -38,18 +39,40 @@ struct UsageError {
   std::string message;
 };
 
-std::string read_input(const std::string& path) {
-  std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
-  if (!f) throw pickle::Error(pickle::ErrorType::RuntimeError, "cannot open " + path + ": " + std::strerror(errno));
-  std::string data;
-  char buf[1 << 16];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.append(buf, n);
-  bool failed = std::ferror(f);
-  if (f != stdin) std::fclose(f);
-  if (failed) throw pickle::Error(pickle::ErrorType::RuntimeError, "cannot read " + path);
-  return data;
-}
+// The input, read whole: a regular file straight into a buffer of its size, not filled
+// with zeros first (loading a large pickle is otherwise a good part copying it in).
+class Input {
+ public:
+  explicit Input(const std::string& path) {
+    std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+    if (!f) throw pickle::Error(pickle::ErrorType::RuntimeError, "cannot open " + path + ": " + std::strerror(errno));
+    if (f != stdin && std::fseek(f, 0, SEEK_END) == 0) {
+      long size = std::ftell(f);
+      std::rewind(f);
+      if (size > 0) reserve(static_cast<std::size_t>(size));
+    }
+    for (;;) {
+      if (size_ == capacity_) reserve(capacity_ < 65536 ? 65536 : capacity_ * 2);
+      std::size_t n = std::fread(bytes_.get() + size_, 1, capacity_ - size_, f);
+      size_ += n;
+      if (n == 0) break;
+    }
+    bool failed = std::ferror(f);
+    if (f != stdin) std::fclose(f);
+    if (failed) throw pickle::Error(pickle::ErrorType::RuntimeError, "cannot read " + path);
+  }
+  std::span<const std::uint8_t> bytes() const noexcept { return {bytes_.get(), size_}; }
+
+ private:
+  void reserve(std::size_t capacity) {
+    auto grown = std::make_unique_for_overwrite<std::uint8_t[]>(capacity);
+    if (size_) std::memcpy(grown.get(), bytes_.get(), size_);
+    bytes_ = std::move(grown);
+    capacity_ = capacity;
+  }
+  std::unique_ptr<std::uint8_t[]> bytes_;
+  std::size_t size_ = 0, capacity_ = 0;
+};
 
 void write_stdout(std::string_view s) {
   std::fwrite(s.data(), 1, s.size(), stdout);
@@ -90,8 +113,8 @@ int run(const std::vector<std::string>& args) {
     }
   }
 
-  std::string data = read_input(path);
-  auto bytes = std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
+  const Input input(path);
+  const std::span<const std::uint8_t> bytes = input.bytes();
   if (command == "dis") {
     std::string out;
     try {

@@ -20,6 +20,13 @@ struct Access {
   }
   static void truncate_new_bytes(Graph& g, Value bytes, std::size_t size) { g.truncate_new_bytes(bytes, size); }
   static void release_unreferenced(Graph& g, Value v) noexcept { g.release_unreferenced(v); }
+  /// Gives back a tuple nothing refers to if it was the last allocation (the empty
+  /// tuple is shared, and stays).
+  static void release_last_tuple(Graph& g, Value tuple) noexcept {
+    const Tuple& t = tuple.as_tuple();
+    if (t.size() == 0) return;
+    g.arena_.release_last(const_cast<Tuple*>(&t), sizeof(Tuple) + t.size() * sizeof(Value));
+  }
   template <class HashedNode>
   static std::uint64_t cached_hash(const HashedNode& n) noexcept {
     return n.cached_hash();

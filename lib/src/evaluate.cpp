@@ -337,6 +337,14 @@ Value Evaluator::call(Value callable, Value args) {
       const Global& owner = a[0].as_global();
       std::string_view attr = a[1].as_str().utf8();
       std::string qualname = std::string(owner.qualname()) + "." + std::string(attr);
+      if (attr == "__class__" && owner.module() == "builtins") {
+        // type(C) of a builtin class C is type, so a chain of __class__ stays one global.
+        const BuiltinName* b = find_builtin(owner.qualname());
+        if (b && b->is_type) {
+          check_nested_name(owner.module(), qualname);
+          return g_->global("builtins", "type");
+        }
+      }
       Value result = nested_global(owner.module(), qualname);
       // Protocol 4+ picklers name nested classes and functions directly, so getattr there
       // means a method. Below protocol 4 getattr is used for both; a capitalised name is
@@ -360,11 +368,15 @@ Value Evaluator::call(Value callable, Value args) {
   }
 }
 
-Value Evaluator::nested_global(std::string_view module, const std::string& qualname) {
+void Evaluator::check_nested_name(std::string_view module, const std::string& qualname) {
   if (policy_ && policy_->strict_globals && !policy_->find_class && !qualname.ends_with(".__new__")) {
     std::string full = std::string(module) + "." + qualname;
     if (!policy_->allowed_globals.count(full)) unpickling_error("global '" + full + "' is forbidden");
   }
+}
+
+Value Evaluator::nested_global(std::string_view module, const std::string& qualname) {
+  check_nested_name(module, qualname);
   return g_->global(module, qualname);
 }
 

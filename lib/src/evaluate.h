@@ -54,6 +54,7 @@ class Evaluator {
   template <class F>
   bool for_each_item(Value v, F&& f);
   Value inert_call(Value callable, Value args);
+  void check_nested_name(std::string_view module, const std::string& qualname);
   Value nested_global(std::string_view module, const std::string& qualname);
   Value type_of(Value v);
   Value call_complex(Value callable, Value args);

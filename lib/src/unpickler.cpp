@@ -83,6 +83,7 @@ struct Unpickler::Impl {
   const std::uint8_t* end = nullptr;
   const std::uint8_t* op_start = nullptr;
   const std::uint8_t* tuple2_end = nullptr;  // just past the last TUPLE2 (state setter detection)
+  const std::uint8_t* tuple_end = nullptr;   // just past the last TUPLE, TUPLE1, TUPLE2 or TUPLE3
 
   Graph* g = nullptr;
   std::uint64_t memo_graph = 0;  // Graph::id() of the graph the memo points into
@@ -811,15 +812,22 @@ Value Unpickler::Impl::run() {
       case Op::BINUNICODE: load_counted_binunicode(4); break;
       case Op::BINUNICODE8: load_counted_binunicode(8); break;
       case Op::EMPTY_TUPLE: push(g->empty_tuple()); break;
-      case Op::TUPLE1: load_counted_tuple(1); break;
+      case Op::TUPLE1:
+        load_counted_tuple(1);
+        tuple_end = p;
+        break;
       case Op::TUPLE2:
         load_counted_tuple(2);
-        tuple2_end = p;
+        tuple_end = tuple2_end = p;
         break;
-      case Op::TUPLE3: load_counted_tuple(3); break;
+      case Op::TUPLE3:
+        load_counted_tuple(3);
+        tuple_end = p;
+        break;
       case Op::TUPLE: {
         std::size_t i = marker();
         load_counted_tuple(stack.size() - i);
+        tuple_end = p;
         break;
       }
       case Op::EMPTY_LIST: push(g->new_list()); break;
@@ -872,6 +880,14 @@ Value Unpickler::Impl::run() {
             args.as_tuple().size() == 2 && args.as_tuple()[0].is_object()) {
           args.as_tuple()[0].as_object().set_state_setter(callable, args.as_tuple()[1]);
         }
+        if (tuple_end == op_start && result.is_global() && callable.is_global() &&
+            callable.as_global().builtin() == Global::Builtin::GetAttr) {
+          // getattr(global, name) with arguments the TUPLE just before built: nothing
+          // else refers to them, and when the call found an existing global, they are
+          // the last thing allocated (a chain of getattr(..., '__class__') then costs
+          // no memory a level, as in CPython).
+          detail::Access::release_last_tuple(*g, args);
+        }
         if (result.is(eval.last_built()) && !result.is_none()) {
           unescaped = result;
           unescaped_at = stack.size();
@@ -903,7 +919,7 @@ Value Unpickler::Impl::load(Graph& graph) {
   proto = 0;
   eval.set_proto(0);
   op_start = nullptr;
-  tuple2_end = nullptr;  // no TUPLE2 yet in this pickle
+  tuple2_end = tuple_end = nullptr;  // no tuple yet in this pickle
   unescaped = Value();
   detail::Arena& arena = detail::Access::arena(graph);
   const std::size_t saved_limit = arena.limit();

@@ -130,6 +130,32 @@ TEST(Unpickler, BuiltValuesStillReferencedAreKept) {
   EXPECT_EQ(kept.root().as_tuple()[0].as_bytes().size(), n);
 }
 
+TEST(Unpickler, ClassOfABuiltinClassIsType) {
+  // getattr(getattr(int, '__class__'), '__class__') ... 10000 levels: type each time, as
+  // in CPython (pickle.dumps of the result names builtins.type), in constant memory.
+  std::string data =
+      "\x80\x04"
+      "cbuiltins\ngetattr\n\x94"
+      "0"
+      "cbuiltins\nint\n";
+  const std::string level =
+      "\x94"
+      "0"
+      "h\x00(h\x01\x8c\x09__class__tR"s;
+  Graph one = loads(data + level + ".");
+  const std::size_t one_level = one.bytes_allocated();
+  for (int i = 0; i < 10000; ++i) data += level;
+  Graph g = loads(data + ".");
+  ASSERT_TRUE(g.root().is_global());
+  EXPECT_EQ(g.root().as_global().module(), "builtins");
+  EXPECT_EQ(g.root().as_global().qualname(), "type");
+  EXPECT_LT(g.bytes_allocated() - one_level, 10000u * 64);  // the '__class__' strs, no names
+  UnpicklerOptions strict;
+  strict.strict_globals = true;
+  strict.allowed_globals = {"builtins.getattr", "builtins.int"};
+  EXPECT_EQ(load_error(data + ".", strict).message(), "global 'builtins.int.__class__' is forbidden");
+}
+
 TEST(Unpickler, StackAndMemoLimits) {
   UnpicklerOptions options;
   options.limits.max_stack = 100;

@@ -58,6 +58,15 @@ class Arena {
   /// system at once, for an array that nothing refers to any more.
   void free_large(void* block, std::size_t size) noexcept;
 
+  /// Takes back the block of `size` bytes at `p` if it is the last one handed out (and
+  /// nothing refers to it any more); false, and nothing done, otherwise.
+  bool release_last(void* p, std::size_t size) noexcept {
+    if (static_cast<char*>(p) + size != cur_) return false;
+    cur_ = static_cast<char*>(p);
+    allocated_ -= size;
+    return true;
+  }
+
   /// Bytes handed out so far (what the limit is checked against).
   std::size_t bytes_allocated() const noexcept { return allocated_; }
   /// Bytes reserved from the system, chunk overhead included.
