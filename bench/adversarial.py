@@ -13,8 +13,10 @@ the same thing: loading (`load`), printing the repr (`show`), dumping what was l
 (`roundtrip`) or disassembling (`dis`). The table gives, for the largest size of each
 class, both sides' CPU time (user + system, from wait4) and peak resident memory, the
 ratios, and the verdict of the project's bar: within 2x CPython's CPU time and within
-2x its peak memory plus 16 MB. A side that is killed by --timeout or runs out of memory
-shows as such. A benchmark: nothing here is asserted by a test.
+2x its peak memory plus 16 MB, and whether both decided alike (the same output, by its
+SHA-256, or an error of the same class; CPython runs with PYTHONHASHSEED=0, the seed
+whose set order the library reproduces). A side that is killed by --timeout or runs out
+of memory shows as such. A benchmark: nothing here is asserted by a test.
 
 The collisions are built against the library's own hash of str and bytes dict keys and
 its slot placement of ints as they were when this script was written (unkeyed, 8-byte
@@ -22,6 +24,7 @@ steps, Fibonacci slots); against a keyed hash they are ordinary distinct keys.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -308,31 +311,45 @@ GROWTH = {'memo_ladder': lambda n: n + 2, 'bytes_then_pop': lambda n: n * 2}
 # Running one side.
 
 CPYTHON_CHILD = r'''
-import os, pickle, pickletools, sys, time
+import hashlib, pickle, pickletools, sys, time
 sys.path.insert(0, %(root)r)
 from conformance.sandbox import guarded, raise_recursion_limit
+
+
+class Digest:
+    # What the tool would print, hashed as it comes (not held: dis of a large pickle
+    # prints far more than the pickle).
+    def __init__(self):
+        self.sha = hashlib.sha256()
+
+    def write(self, text):
+        self.sha.update(text.encode('utf-8', 'surrogateescape'))
+
+
 mode, path = sys.argv[1], sys.argv[2]
 data = open(path, 'rb').read()
 raise_recursion_limit()
+out = Digest()
 start = time.process_time()
 with guarded():
     if mode == 'dis':
-        with open(os.devnull, 'w') as out:
-            pickletools.dis(data, out)
+        pickletools.dis(data, out)
     else:
         value = pickle.loads(data)
         if mode == 'show':
-            with open(os.devnull, 'w') as out:
-                out.write(repr(value))
+            out.write(repr(value) + '\n')
         elif mode == 'roundtrip':
-            pickle.dumps(value, 4)
-print(time.process_time() - start)
+            out.sha.update(pickle.dumps(value, 4))
+elapsed = time.process_time() - start
+print(out.sha.hexdigest())
+print(elapsed)
 '''
 
 
-def run_side(argv, timeout, memory_mb):
-    """(status, CPU seconds, peak RSS in MB, stdout): status 'ok', 'error: ...' or
-    'timeout' (then the CPU time is the wall time it ran, and the peak unknown). GNU time
+def run_side(argv, timeout, memory_mb, env=None):
+    """(status, CPU seconds, peak RSS in MB, SHA-256 of stdout, stdout's last 200 bytes):
+    status 'ok', 'error: ...' or 'timeout' (then the CPU time is the wall time it ran, and
+    the peak unknown). GNU time
     measures the run: a process this script forked would keep this one's peak as its own
     (wait4's ru_maxrss survives fork and exec), one that time forks does not."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -340,36 +357,54 @@ def run_side(argv, timeout, memory_mb):
         shell = ['sh', '-c', 'ulimit -v %d && exec "$@"' % (memory_mb << 10), 'sh',
                  TIME, '-q', '-o', measured, '-f', '%U %S %M'] + argv
         with open(os.path.join(tmp, 'out'), 'w+b') as out, open(os.path.join(tmp, 'err'), 'w+b') as err:
-            proc = subprocess.Popen(shell, stdout=out, stderr=err, start_new_session=True)
+            proc = subprocess.Popen(shell, stdout=out, stderr=err, start_new_session=True, env=env)
             try:
                 proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-                return 'timeout', timeout, None, ''
+                return 'timeout', timeout, None, None, ''
             out.seek(0)
-            stdout = out.read().decode('utf-8', 'replace')
+            sha = hashlib.sha256()
+            for chunk in iter(lambda: out.read(1 << 20), b''):
+                sha.update(chunk)
+            out.seek(max(0, out.tell() - 200))
+            tail = out.read().decode('utf-8', 'replace')
             err.seek(0)
             last = err.read().decode('utf-8', 'replace').rstrip('\n').split('\n')[-1]
         with open(measured) as f:
             user, system, peak_kb = f.read().split()[-3:]
     status = 'ok' if proc.returncode == 0 else 'error: ' + last[:80]
-    return status, float(user) + float(system), int(peak_kb) / 1024.0, stdout
+    return status, float(user) + float(system), int(peak_kb) / 1024.0, sha.hexdigest(), tail
 
 
 def run_cpython(mode, path, args):
     """CPython's CPU time is that of the operation alone (its start-up and imports take
     about 0.07 s); its peak is the whole process's, as the library's."""
-    status, cpu, peak, stdout = run_side([sys.executable, '-c', CPYTHON_CHILD % {'root': ROOT}, mode, path],
-                                         args.timeout, args.memory)
+    # PYTHONHASHSEED=0: the hash seed whose set order the library reproduces.
+    status, cpu, peak, _, tail = run_side([sys.executable, '-c', CPYTHON_CHILD % {'root': ROOT}, mode, path],
+                                          args.timeout, args.memory, dict(os.environ, PYTHONHASHSEED='0'))
+    result = None
     if status == 'ok':
-        cpu = float(stdout.split()[-1])
-    return status, cpu, peak
+        result, cpu = tail.split()[-2], float(tail.split()[-1])
+    return status, cpu, peak, result
 
 
 def run_library(mode, path, args):
     extra = ['--protocol', '4'] if mode == 'roundtrip' else []
-    return run_side([args.pickletool, mode] + extra + [path], args.timeout, args.memory)[:3]
+    status, cpu, peak, digest, _ = run_side([args.pickletool, mode] + extra + [path], args.timeout, args.memory)
+    return status, cpu, peak, digest if status == 'ok' and mode != 'load' else None
+
+
+def same_result(lib, cpy):
+    """Whether both sides decided alike: the same output (its digest), or errors of the same
+    class; None when either was stopped."""
+    if lib[0] == 'timeout' or cpy[0] == 'timeout':
+        return None
+    if lib[0] == 'ok' or cpy[0] == 'ok':
+        return lib[0] == cpy[0] and (lib[3] is None or cpy[3] is None or lib[3] == cpy[3])
+    error_class = lambda status: status[len('error: '):].split(':', 1)[0].strip()
+    return error_class(lib[0]) == error_class(cpy[0])
 
 
 def within_bar(lib, cpy):
@@ -414,18 +449,20 @@ def megabytes(x):
 
 
 def table(results):
-    lines = ['| input | mode | size | CPython CPU | library CPU | ratio | CPython peak | library peak | ratio | within bar |',
-             '|---|---|---:|---:|---:|---:|---:|---:|---:|---|']
+    lines = ['| input | mode | size | CPython CPU | library CPU | ratio | CPython peak | library peak | ratio '
+             '| within bar | same result |',
+             '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|']
     for r in results:
         last = r['rows'][-1]
         cpy, lib = last['cpython'], last['library']
 
         def cell(side):
             return side[0] if side[0] != 'ok' else ''
-        lines.append('| %s | %s | %d (%d B) | %.3f s %s | %.3f s %s | %s | %s MB | %s MB | %s | %s |' % (
+        same = same_result(lib, cpy)
+        lines.append('| %s | %s | %d (%d B) | %.3f s %s | %.3f s %s | %s | %s MB | %s MB | %s | %s | %s |' % (
             r['name'], r['mode'], last['size'], last['bytes'], cpy[1], cell(cpy), lib[1], cell(lib),
             ratio(lib[1], cpy[1]), megabytes(cpy[2]), megabytes(lib[2]), ratio(lib[2], cpy[2]),
-            'yes' if within_bar(lib, cpy) else 'NO'))
+            'yes' if within_bar(lib, cpy) else 'NO', '-' if same is None else 'yes' if same else 'NO'))
     return '\n'.join(lines)
 
 
@@ -449,7 +486,8 @@ def main():
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(results, f, indent=1)
-    return 0 if all(within_bar(r['rows'][-1]['library'], r['rows'][-1]['cpython']) for r in results) else 1
+    last = [(r['rows'][-1]['library'], r['rows'][-1]['cpython']) for r in results]
+    return 0 if all(within_bar(lib, cpy) and same_result(lib, cpy) is not False for lib, cpy in last) else 1
 
 
 if __name__ == '__main__':

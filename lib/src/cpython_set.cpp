@@ -5,7 +5,7 @@
 
 namespace pickle::detail {
 
-std::optional<std::vector<std::uint32_t>> cpython_set_order(std::span<const Value> members, std::uint32_t seed) {
+std::optional<std::vector<std::uint32_t>> cpython_set_order(std::span<const Value> members, CPythonHashes& known) {
   // Objects/setobject.c: open addressing with runs of up to 10 linear probes, then
   // perturbed jumps; the table grows (to the next power of two above used*4, or used*2
   // past 50000 entries) when fill*5 >= mask*3. Members of a Set are distinct, so an
@@ -17,7 +17,7 @@ std::optional<std::vector<std::uint32_t>> cpython_set_order(std::span<const Valu
   };
   std::vector<std::uint64_t> hashes(members.size());
   for (std::size_t i = 0; i < members.size(); ++i) {
-    auto h = cpython_hash(members[i], seed);
+    auto h = cpython_hash(members[i], known);
     if (!h) return std::nullopt;
     hashes[i] = static_cast<std::uint64_t>(*h);
   }
@@ -85,11 +85,11 @@ std::optional<std::vector<std::uint32_t>> cpython_set_order(std::span<const Valu
   return order;
 }
 
-std::vector<Value> set_iteration_order(const Set& s, std::uint32_t seed) {
+std::vector<Value> set_iteration_order(const Set& s, CPythonHashes& hashes) {
   std::vector<Value> members;
   members.reserve(s.size());
   for (Value v : s) members.push_back(v);
-  auto order = cpython_set_order(members, seed);
+  auto order = cpython_set_order(members, hashes);
   if (!order) return members;
   std::vector<Value> ordered;
   ordered.reserve(members.size());

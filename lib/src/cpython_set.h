@@ -17,15 +17,21 @@
 #include <vector>
 
 #include "pickle/value.h"
+#include "pyobject.h"
 
 namespace pickle::detail {
 
 /// The order (indexes into `members`) in which CPython iterates a set built by adding
 /// `members` in order, or nullopt when a member's hash is unknown.
-std::optional<std::vector<std::uint32_t>> cpython_set_order(std::span<const Value> members, std::uint32_t seed);
+std::optional<std::vector<std::uint32_t>> cpython_set_order(std::span<const Value> members, CPythonHashes& hashes);
 
 /// The members of a set or frozenset in CPython's iteration order where it can be
-/// reproduced, else in insertion order.
-std::vector<Value> set_iteration_order(const Set& s, std::uint32_t seed);
+/// reproduced, else in insertion order. An operation that orders several sets passes
+/// one CPythonHashes to all.
+std::vector<Value> set_iteration_order(const Set& s, CPythonHashes& hashes);
+inline std::vector<Value> set_iteration_order(const Set& s, std::uint32_t seed) {
+  CPythonHashes hashes(seed);
+  return set_iteration_order(s, hashes);
+}
 
 }  // namespace pickle::detail

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <deque>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
@@ -455,14 +456,23 @@ struct Pickler::Impl {
 
   // Set iteration orders, kept alive while their batches run.
   std::deque<std::vector<Value>> set_orders;
+  // CPython's hashes of the members of the sets ordered in this dump (cleared after it:
+  // nodes may change or go between dumps).
+  std::optional<detail::CPythonHashes> set_hashes;
 
   int fast_nesting = 0;
   std::unordered_map<const void*, char> fast_memo;
 
   // ---- entry -------------------------------------------------------------------------------
 
+  detail::CPythonHashes& hashes_for_set_order() {
+    if (!set_hashes) set_hashes.emplace(opts.hash_seed);
+    return *set_hashes;
+  }
+
   void dump(Value v) {
     out.clear();
+    set_hashes.reset();
     frame_start = -1;
     if (proto >= 2) {
       char header[2] = {op(Op::PROTO), static_cast<char>(proto)};
@@ -962,7 +972,7 @@ struct Pickler::Impl {
   }
 
   void save_set(Value v, const void* key) {
-    std::vector<Value> order = detail::set_iteration_order(v.as_set(), opts.hash_seed);
+    std::vector<Value> order = detail::set_iteration_order(v.as_set(), hashes_for_set_order());
     if (proto < 4) {
       // (set, (list(s),)): the list is a new object.
       Value list = scratch.new_list();
@@ -993,7 +1003,7 @@ struct Pickler::Impl {
 
   void save_frozenset(Value v, const void* key) {
     if (opts.fast) fast_enter(key, v);
-    std::vector<Value> order = detail::set_iteration_order(v.as_set(), opts.hash_seed);
+    std::vector<Value> order = detail::set_iteration_order(v.as_set(), hashes_for_set_order());
     if (proto < 4) {
       Value list = scratch.new_list();
       list.as_list().reserve(scratch, order.size());

@@ -3,6 +3,7 @@
 // that needs one of these asks here, so each has one definition.
 #include "pyobject.h"
 
+#include <algorithm>
 #include <bit>
 #include <chrono>
 #include <cmath>
@@ -371,6 +372,10 @@ std::int64_t sip_hash_bytes(std::uint32_t seed, const unsigned char* data, std::
 // A str is hashed over its PEP 393 representation: 1, 2 or 4 bytes per code point
 // depending on the largest one.
 std::int64_t sip_hash_str(std::uint32_t seed, std::string_view wtf8) {
+  if (std::all_of(wtf8.begin(), wtf8.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+    // ASCII: its UTF-8 is its one-byte representation.
+    return sip_hash_bytes(seed, reinterpret_cast<const unsigned char*>(wtf8.data()), wtf8.size());
+  }
   std::vector<char32_t> cps;
   char32_t max = 0;
   for (std::size_t i = 0; i < wtf8.size();) {
@@ -387,13 +392,13 @@ std::int64_t sip_hash_str(std::uint32_t seed, std::string_view wtf8) {
 }
 
 struct CPythonMode {
-  std::uint32_t seed;
+  CPythonHashes& hashes;
   // Members visited: a graph of shared tuples has exponentially many paths, and CPython
   // recomputes a tuple's hash along each of them.
   std::size_t budget = std::size_t{1} << 20;
 
-  bool visit(int depth) {
-    if (depth > 100 || budget == 0) return false;
+  bool visit(int) {  // (cpython_hash walks containers itself, without recursion)
+    if (budget == 0) return false;
     --budget;
     return true;
   }
@@ -402,17 +407,31 @@ struct CPythonMode {
     if (std::isnan(d)) return std::nullopt;  // hashed by identity since 3.10
     return hash_double(d);
   }
-  std::uint64_t str(const Str& s) const { return static_cast<std::uint64_t>(sip_hash_str(seed, s.utf8())); }
+  std::uint64_t str(const Str& s) const {
+    return remembered(s, [&] { return static_cast<std::uint64_t>(sip_hash_str(hashes.seed(), s.utf8())); });
+  }
   std::uint64_t bytes(const Bytes& b) const {
-    const auto v = b.view();
-    return static_cast<std::uint64_t>(sip_hash_bytes(seed, v.data(), v.size()));
+    return remembered(b, [&] {
+      const auto v = b.view();
+      return static_cast<std::uint64_t>(sip_hash_bytes(hashes.seed(), v.data(), v.size()));
+    });
   }
-  template <class Node>
-  static std::uint64_t cached(const Node&) {
-    return 0;
+  template <class F>
+  std::uint64_t remembered(const Node& n, F compute) const {
+    auto [it, added] = hashes.known().try_emplace(&n, 0);
+    if (added) it->second = compute();
+    return it->second;
   }
-  template <class Node>
-  static std::uint64_t cache(const Node&, std::uint64_t h) {
+  // A frozenset's hash is kept (one that is 0, the mark of "not yet", is recomputed); a
+  // tuple's is not.
+  static std::uint64_t cached(const Tuple&) { return 0; }
+  static std::uint64_t cache(const Tuple&, std::uint64_t h) { return h; }
+  std::uint64_t cached(const Set& s) const {
+    auto it = hashes.known().find(&s);
+    return it == hashes.known().end() ? 0 : it->second;
+  }
+  std::uint64_t cache(const Set& s, std::uint64_t h) const {
+    hashes.known().emplace(&s, h);
     return h;
   }
   // None, classes and instances hash by address in CPython 3.11.
@@ -470,11 +489,48 @@ void throw_key_depth() {
   throw Error(ErrorType::RecursionError, "maximum recursion depth exceeded while hashing a key");
 }
 
-std::optional<std::int64_t> cpython_hash(Value v, std::uint32_t seed) {
-  CPythonMode mode{seed};
-  const auto h = hash_in(v, mode, 0);
-  if (!h) return std::nullopt;
-  return static_cast<std::int64_t>(*h);
+std::optional<std::int64_t> cpython_hash(Value v, CPythonHashes& hashes) {
+  // Tuples and frozensets are walked with a stack of their own, not by recursion: CPython
+  // hashes a frozenset nested thousands deep one level at a time as it builds it, each
+  // inner one's hash kept, and so can this walk once the inner ones are known.
+  CPythonMode mode{hashes};
+  struct Frame {
+    Value container;
+    std::size_t next = 0;
+    TupleHash tuple;
+    FrozenSetHash set;
+  };
+  std::vector<Frame> stack;
+  Value x = v;
+  for (;;) {
+    std::optional<std::uint64_t> h;
+    if (x.is_tuple() || (x.kind() == Kind::FrozenSet && !mode.cached(x.as_set()))) {
+      if (!mode.visit(0)) return std::nullopt;
+      stack.push_back({x, 0, {}, {}});
+    } else {
+      h = x.kind() == Kind::FrozenSet ? mode.cached(x.as_set()) : hash_in(x, mode, 0);
+      if (!h) return std::nullopt;
+    }
+    // Hand finished hashes to the containers waiting for them, up to one with an item
+    // left to hash next.
+    for (;;) {
+      if (stack.empty()) return static_cast<std::int64_t>(*h);
+      Frame& f = stack.back();
+      const bool is_tuple = f.container.is_tuple();
+      if (h) {
+        is_tuple ? f.tuple.add(*h) : f.set.add(*h);
+        h.reset();
+      }
+      const std::size_t size = is_tuple ? f.container.as_tuple().size() : f.container.as_set().size();
+      if (f.next < size) {
+        x = is_tuple ? f.container.as_tuple()[f.next] : *Set::Iterator{f.container.as_set().begin().e + f.next};
+        ++f.next;
+        break;
+      }
+      h = is_tuple ? f.tuple.result(size) : mode.cache(f.container.as_set(), f.set.result(size));
+      stack.pop_back();
+    }
+  }
 }
 
 }  // namespace detail

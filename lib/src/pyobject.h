@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "pickle/value.h"
@@ -29,10 +30,29 @@ std::uint64_t hash_str(std::string_view utf8) noexcept;
 /// input can aim many keys at one run of slots.
 std::uint64_t slot_multiplier() noexcept;
 
-/// hash(v) in a CPython 3.11 process started with PYTHONHASHSEED=seed (0: no
+/// CPython's hashes of the str, bytes and frozenset nodes met so far, kept as CPython
+/// keeps them in the objects themselves (tuples' are recomputed, as in CPython), so that
+/// ordering sets whose members share a large str or frozenset hashes each one once. For
+/// one operation on a graph (a dump, a repr): nodes must not change or go meanwhile.
+class CPythonHashes {
+ public:
+  explicit CPythonHashes(std::uint32_t seed) : seed_(seed) {}
+  std::uint32_t seed() const noexcept { return seed_; }
+  std::unordered_map<const Node*, std::uint64_t>& known() noexcept { return known_; }
+
+ private:
+  std::uint32_t seed_;
+  std::unordered_map<const Node*, std::uint64_t> known_;
+};
+
+/// hash(v) in a CPython 3.11 process started with PYTHONHASHSEED=hashes.seed() (0: no
 /// randomization), or nullopt when it depends on object addresses or would take more than
 /// 2**20 steps (a graph of shared tuples, whose paths CPython walks one by one).
-std::optional<std::int64_t> cpython_hash(Value v, std::uint32_t seed);
+std::optional<std::int64_t> cpython_hash(Value v, CPythonHashes& hashes);
+inline std::optional<std::int64_t> cpython_hash(Value v, std::uint32_t seed) {
+  CPythonHashes hashes(seed);
+  return cpython_hash(v, hashes);
+}
 
 /// iter(v) as a list, for what the library can see into: lists, tuples, dicts (keys), sets
 /// in CPython's order (hash seed 0), bytes as ints, str as one-code-point str values made

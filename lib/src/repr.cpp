@@ -173,7 +173,7 @@ class Printer {
           break;
         }
         // CPython prints members in its table order (for the process with hash seed 0).
-        owned_sets_.push_back(detail::set_iteration_order(v.as_set(), 0));
+        owned_sets_.push_back(detail::set_iteration_order(v.as_set(), set_hashes_));
         text(frozen ? "frozenset({" : "{");
         sequence(owned_sets_.back());
         text(frozen ? "})" : "}");
@@ -315,6 +315,7 @@ class Printer {
   std::unordered_set<detail::Node*> active_;
   std::deque<std::string> owned_;  // text pieces built while printing (stable addresses)
   std::deque<std::vector<Value>> owned_sets_;
+  detail::CPythonHashes set_hashes_{0};  // CPython's order: the process with hash seed 0
 };
 
 }  // namespace

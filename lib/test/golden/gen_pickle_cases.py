@@ -267,7 +267,13 @@ def container_values():
            ('dict_str_keys', {fresh('alpha'): 1, fresh('beta'): [2], fresh('gamma'): {}}),
            ('frozenset_in_set', {frozenset({1}), frozenset()}),
            ('frozenset_nested', frozenset({frozenset({frozenset()})})),
-           ('deep_100', functools.reduce(lambda acc, _: [acc], range(100), 'leaf'))]
+           ('deep_100', functools.reduce(lambda acc, _: [acc], range(100), 'leaf')),
+           # Set order from member hashes: frozensets nested 300 deep, a str shared by the
+           # members (ASCII and not).
+           ('frozenset_chain_300', functools.reduce(lambda acc, k: frozenset({acc, k}), range(1, 301),
+                                                    frozenset())),
+           ('set_sharing_strs', (lambda a, u: {(a, i) for i in range(12)} | {(u, i) for i in range(12)})(
+               fresh('shared ascii ' * 40), fresh('shared \u00e9\u4e2d ' * 40)))]
     # Batches of 1000 (APPENDS, SETITEMS, ADDITEMS); distinct keys make the dicts and
     # sets big, so their pickles are written at two protocols only.
     for n in (999, 1000, 1001, 2000, 2001):
