@@ -18,7 +18,6 @@
 #include <exception>
 #include <iostream>
 #include <iterator>
-#include <memory>
 #include <new>
 #include <string>
 #include <string_view>
@@ -37,41 +36,6 @@ constexpr const char* kUsage =
 
 struct UsageError {
   std::string message;
-};
-
-// The input, read whole: a regular file straight into a buffer of its size, not filled
-// with zeros first (loading a large pickle is otherwise a good part copying it in).
-class Input {
- public:
-  explicit Input(const std::string& path) {
-    std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
-    if (!f) throw pickle::Error(pickle::ErrorType::RuntimeError, "cannot open " + path + ": " + std::strerror(errno));
-    if (f != stdin && std::fseek(f, 0, SEEK_END) == 0) {
-      long size = std::ftell(f);
-      std::rewind(f);
-      if (size > 0) reserve(static_cast<std::size_t>(size));
-    }
-    for (;;) {
-      if (size_ == capacity_) reserve(capacity_ < 65536 ? 65536 : capacity_ * 2);
-      std::size_t n = std::fread(bytes_.get() + size_, 1, capacity_ - size_, f);
-      size_ += n;
-      if (n == 0) break;
-    }
-    bool failed = std::ferror(f);
-    if (f != stdin) std::fclose(f);
-    if (failed) throw pickle::Error(pickle::ErrorType::RuntimeError, "cannot read " + path);
-  }
-  std::span<const std::uint8_t> bytes() const noexcept { return {bytes_.get(), size_}; }
-
- private:
-  void reserve(std::size_t capacity) {
-    auto grown = std::make_unique_for_overwrite<std::uint8_t[]>(capacity);
-    if (size_) std::memcpy(grown.get(), bytes_.get(), size_);
-    bytes_ = std::move(grown);
-    capacity_ = capacity;
-  }
-  std::unique_ptr<std::uint8_t[]> bytes_;
-  std::size_t size_ = 0, capacity_ = 0;
 };
 
 void write_stdout(std::string_view s) {
@@ -113,7 +77,8 @@ int run(const std::vector<std::string>& args) {
     }
   }
 
-  const Input input(path);
+  // Mapped when it is a regular file, read to its end otherwise (a pipe on stdin).
+  const pickle::MappedFile input(path == "-" ? "/dev/stdin" : path);
   const std::span<const std::uint8_t> bytes = input.bytes();
   if (command == "dis") {
     std::string out;

@@ -83,7 +83,7 @@ struct Unpickler::Impl {
   const std::uint8_t* end = nullptr;
   const std::uint8_t* op_start = nullptr;
   const std::uint8_t* tuple2_end = nullptr;  // just past the last TUPLE2 (state setter detection)
-  const std::uint8_t* tuple_end = nullptr;   // just past the last TUPLE, TUPLE1, TUPLE2 or TUPLE3
+  const std::uint8_t* tuple_end = nullptr;   // just past the last TUPLE or TUPLE2 (getattr's arguments)
 
   Graph* g = nullptr;
   std::uint64_t memo_graph = 0;  // Graph::id() of the graph the memo points into
@@ -812,18 +812,12 @@ Value Unpickler::Impl::run() {
       case Op::BINUNICODE: load_counted_binunicode(4); break;
       case Op::BINUNICODE8: load_counted_binunicode(8); break;
       case Op::EMPTY_TUPLE: push(g->empty_tuple()); break;
-      case Op::TUPLE1:
-        load_counted_tuple(1);
-        tuple_end = p;
-        break;
+      case Op::TUPLE1: load_counted_tuple(1); break;
       case Op::TUPLE2:
         load_counted_tuple(2);
         tuple_end = tuple2_end = p;
         break;
-      case Op::TUPLE3:
-        load_counted_tuple(3);
-        tuple_end = p;
-        break;
+      case Op::TUPLE3: load_counted_tuple(3); break;
       case Op::TUPLE: {
         std::size_t i = marker();
         load_counted_tuple(stack.size() - i);

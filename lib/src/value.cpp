@@ -198,7 +198,7 @@ void Graph::truncate_new_bytes(Value bytes, std::size_t size) {
   auto& b = static_cast<Bytes&>(*bytes.node());
   if (size >= b.size_) return;
   if (b.flags & detail::kLargePayload)
-    b.data_ = static_cast<std::uint8_t*>(arena_.reallocate_large(b.data_, b.size_, size));
+    b.data_ = static_cast<std::uint8_t*>(arena_.reallocate_large(b.data_, b.block_size(), size));
   b.size_ = size;
 }
 
@@ -208,19 +208,13 @@ void Graph::release_unreferenced(Value v) noexcept {
     case Kind::ByteArray: {
       auto& b = static_cast<Bytes&>(*v.node());
       if (!(b.flags & detail::kLargePayload)) return;
-      arena_.free_large(b.data_, b.capacity_ ? b.capacity_ : b.size_);
+      arena_.free_large(b.data_, b.block_size());
       b.data_ = nullptr;
       b.size_ = b.capacity_ = 0;
       b.flags &= ~detail::kLargePayload;
       return;
     }
-    case Kind::List: {
-      detail::ArenaVec<Value>& items = static_cast<List&>(*v.node()).items_;
-      if (items.capacity * sizeof(Value) < detail::Arena::kLargeBlock) return;
-      arena_.free_large(items.data, items.capacity * sizeof(Value));
-      items = {};
-      return;
-    }
+    case Kind::List: static_cast<List&>(*v.node()).items_.give_back(arena_); return;
     case Kind::Dict: static_cast<Dict&>(*v.node()).release_large_blocks(arena_); return;
     case Kind::Set:
     case Kind::FrozenSet: static_cast<Set&>(*v.node()).table_.release_large_blocks(arena_); return;
@@ -371,14 +365,12 @@ void Bytes::assign(Graph& g, std::span<const std::uint8_t> data) {
     throw Error(ErrorType::BufferError, "Existing exports of data: object cannot be re-sized");
   }
   detail::Arena& arena = detail::Access::arena(g);
-  const bool large = data.size() >= detail::Arena::kLargeBlock;
-  auto* bytes = static_cast<std::uint8_t*>(large ? arena.allocate_large(data.size()) : arena.allocate(data.size(), 1));
+  auto* bytes = static_cast<std::uint8_t*>(arena.allocate_array(data.size(), 1));
   if (!data.empty()) std::memcpy(bytes, data.data(), data.size());
   // The old contents go with the call (a memoryview over them keeps them).
-  if ((flags & detail::kLargePayload) && !(flags & detail::kExported)) {
-    arena.free_large(data_, capacity_ ? capacity_ : size_);
-  }
-  flags = large ? (flags | detail::kLargePayload) : (flags & ~detail::kLargePayload);
+  if ((flags & detail::kLargePayload) && !(flags & detail::kExported)) arena.free_large(data_, block_size());
+  flags =
+      data.size() >= detail::Arena::kLargeBlock ? (flags | detail::kLargePayload) : (flags & ~detail::kLargePayload);
   data_ = bytes;
   size_ = data.size();
   capacity_ = 0;
@@ -401,13 +393,12 @@ void Bytes::extend(Graph& g, std::span<const std::uint8_t> data) {
     const std::size_t capacity = std::max({size_ + data.size(), 2 * size_, std::size_t{16}});
     detail::Arena& arena = detail::Access::arena(g);
     if (flags & detail::kLargePayload) {
-      data_ = static_cast<std::uint8_t*>(arena.reallocate_large(data_, capacity_ ? capacity_ : size_, capacity));
+      data_ = static_cast<std::uint8_t*>(arena.reallocate_large(data_, block_size(), capacity));
     } else {
-      const bool large = capacity >= detail::Arena::kLargeBlock;
-      auto* bytes = static_cast<std::uint8_t*>(large ? arena.allocate_large(capacity) : arena.allocate(capacity, 1));
+      auto* bytes = static_cast<std::uint8_t*>(arena.allocate_array(capacity, 1));
       if (size_) std::memcpy(bytes, data_, size_);
       data_ = bytes;
-      if (large) flags |= detail::kLargePayload;
+      if (capacity >= detail::Arena::kLargeBlock) flags |= detail::kLargePayload;
     }
     capacity_ = capacity;
   }
@@ -494,14 +485,10 @@ void Dict::grow_index(Graph& g) {
   detail::Arena& arena = detail::Access::arena(g);
   const std::size_t old_bytes = index_ ? (index_mask_ + 1) * sizeof(std::uint32_t) : 0;
   const std::size_t bytes = cap * sizeof(std::uint32_t);
-  if (bytes >= detail::Arena::kLargeBlock) {
-    // A large index is rebuilt below, so the old one goes back rather than being kept.
-    index_ = static_cast<std::uint32_t*>(old_bytes >= detail::Arena::kLargeBlock
-                                             ? arena.reallocate_large(index_, old_bytes, bytes)
-                                             : arena.allocate_large(bytes));
-  } else {
-    index_ = static_cast<std::uint32_t*>(arena.allocate(bytes, 4));
-  }
+  // A large index is rebuilt below, so the old one goes back (realloc) rather than being kept.
+  index_ = static_cast<std::uint32_t*>(old_bytes >= detail::Arena::kLargeBlock
+                                           ? arena.reallocate_large(index_, old_bytes, bytes)
+                                           : arena.allocate_array(bytes, 4));
   std::memset(index_, 0, bytes);
   index_mask_ = cap - 1;
   const std::uint64_t multiplier = detail::slot_multiplier();
@@ -516,9 +503,8 @@ void Dict::release_large_blocks(detail::Arena& arena) noexcept {
   const std::size_t index_bytes = index_ ? (index_mask_ + 1) * sizeof(std::uint32_t) : 0;
   const std::size_t entry_bytes = entries_.capacity * sizeof(Entry);
   if (entry_bytes < detail::Arena::kLargeBlock) return;  // the index is smaller still
-  arena.free_large(entries_.data, entry_bytes);
+  entries_.give_back(arena);
   if (index_bytes >= detail::Arena::kLargeBlock) arena.free_large(index_, index_bytes);
-  entries_ = {};
   index_ = nullptr;
   index_mask_ = 0;
 }

@@ -291,6 +291,7 @@ class Bytes : public detail::Node {
   std::uint64_t cached_hash() const noexcept { return hash_; }
   void cache_hash(std::uint64_t h) const noexcept { hash_ = h; }
   explicit Bytes(Kind k) : Node(k) {}
+  std::size_t block_size() const noexcept { return capacity_ ? capacity_ : size_; }  // of data_
   std::uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;  // bytearray: bytes data_ has room for (0: just size_)

@@ -57,6 +57,11 @@ class Arena {
   /// Gives a block from allocate_large (or reallocate_large) of `size` bytes back to the
   /// system at once, for an array that nothing refers to any more.
   void free_large(void* block, std::size_t size) noexcept;
+  /// Storage for an array of `size` bytes: a large block (see above) from kLargeBlock up,
+  /// else a bump allocation.
+  void* allocate_array(std::size_t size, std::size_t align) {
+    return size >= kLargeBlock ? allocate_large(size) : allocate(size, align);
+  }
 
   /// Takes back the block of `size` bytes at `p` if it is the last one handed out (and
   /// nothing refers to it any more); false, and nothing done, otherwise.
@@ -122,12 +127,18 @@ struct ArenaVec {
     if (old_bytes >= Arena::kLargeBlock) {
       data = static_cast<T*>(arena.reallocate_large(data, old_bytes, bytes));
     } else {
-      T* fresh = static_cast<T*>(bytes >= Arena::kLargeBlock ? arena.allocate_large(bytes)
-                                                             : arena.allocate(bytes, alignof(T)));
+      T* fresh = static_cast<T*>(arena.allocate_array(bytes, alignof(T)));
       if (size) std::memcpy(static_cast<void*>(fresh), data, size * sizeof(T));
       data = fresh;
     }
     capacity = n;
+  }
+  /// For an array nothing refers to any more: a large block goes back to the system at
+  /// once, and the array is left empty (a small one stays with the arena).
+  void give_back(Arena& arena) noexcept {
+    if (capacity * sizeof(T) < Arena::kLargeBlock) return;
+    arena.free_large(data, capacity * sizeof(T));
+    *this = {};
   }
   /// By value: growth may free the block an argument referring into it would read.
   void push_back(Arena& arena, T value) { append_slot(arena) = value; }
