@@ -81,19 +81,21 @@ int run(const std::vector<std::string>& args) {
   const pickle::MappedFile input(path == "-" ? "/dev/stdin" : path);
   const std::span<const std::uint8_t> bytes = input.bytes();
   if (command == "dis") {
-    std::string out;
+    pickle::FileSink out(stdout);
     try {
       pickle::dis(bytes, out);
     } catch (...) {
-      write_stdout(out);  // what pickletools prints before raising
+      std::fflush(stdout);
       throw;
     }
-    write_stdout(out);
+    out.flush();
     return 0;
   }
   if (command == "show") {
     pickle::Graph g = pickle::loads(bytes, options);
-    write_stdout(pickle::repr(g.root()) + "\n");
+    std::string text = pickle::repr(g.root());
+    text += '\n';
+    write_stdout(text);
     return 0;
   }
   if (command == "load") {

@@ -23,6 +23,7 @@
 #include "bigint.h"
 #include "codecs.h"
 #include "pickle/error.h"
+#include "pickle/pickler.h"
 #include "pytext.h"
 #include "value_internal.h"
 
@@ -568,7 +569,19 @@ void append_spaces(std::string& out, long long n) {
 
 }  // namespace
 
-void dis(std::span<const std::uint8_t> data, std::string& out, const DisOptions& options) try {
+namespace {
+
+// The listing goes to `out`; with a sink, in pieces of about kListingChunk bytes as it
+// grows (pickletools writes line by line), so a long listing is never held whole.
+constexpr std::size_t kListingChunk = 64 * 1024;
+
+void drain(std::string& out, Sink* sink) {
+  if (!sink || out.empty()) return;
+  sink->write({reinterpret_cast<const std::uint8_t*>(out.data()), out.size()});
+  out.clear();
+}
+
+void write_listing(std::span<const std::uint8_t> data, std::string& out, const DisOptions& options, Sink* sink) {
   Graph g;  // holds ints parsed from text and decoded LONG1/LONG4 arguments
   Reader r(data);
   Arg arg;
@@ -705,6 +718,7 @@ void dis(std::span<const std::uint8_t> data, std::string& out, const DisOptions&
       }
       out += line;
       out += '\n';
+      if (out.size() >= kListingChunk) drain(out, sink);
 
       if (errormsg) {
         // Note that we delayed complaining until the offending opcode was printed.
@@ -739,6 +753,25 @@ void dis(std::span<const std::uint8_t> data, std::string& out, const DisOptions&
     msg += ']';
     value_error(std::move(msg));
   }
+}
+
+}  // namespace
+
+void dis(std::span<const std::uint8_t> data, std::string& out, const DisOptions& options) try {
+  write_listing(data, out, options, nullptr);
+} catch (...) {
+  detail::rethrow_allocation_failure();
+}
+
+void dis(std::span<const std::uint8_t> data, Sink& out, const DisOptions& options) try {
+  std::string pending;
+  try {
+    write_listing(data, pending, options, &out);
+  } catch (const Error&) {
+    drain(pending, &out);  // what pickletools printed before raising
+    throw;
+  }
+  drain(pending, &out);
 } catch (...) {
   detail::rethrow_allocation_failure();
 }

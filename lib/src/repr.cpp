@@ -79,15 +79,23 @@ class Printer {
         case Task::Text: out_ += t.text; break;
         case Task::Leave: active_.erase(t.value.node()); break;
         case Task::Repr: print(t.value); break;
+        case Task::Items: next_item(t); break;
+        case Task::Entries: next_entry(t); break;
       }
     }
   }
 
  private:
+  // A container's members are queued as one task that re-queues itself for the rest, so
+  // the queue holds a few tasks per level of nesting, however wide the containers are.
   struct Task {
-    enum Kind { Text, Repr, Leave } kind;
-    std::string_view text;
+    enum Kind { Text, Repr, Leave, Items, Entries } kind;
+    std::string_view text;  // Text; Items and Entries: the separator between members
     Value value;
+    const void* members = nullptr;  // Items: const Value*; Entries: const Dict::Entry*
+    std::size_t count = 0;
+    bool open = false;         // Items and Entries: the separator goes before the first member too
+    std::string_view close{};  // Items: written after each member
   };
 
   // Tasks run last-pushed first; these helpers queue a sequence in reading order.
@@ -103,14 +111,31 @@ class Printer {
     flush();
   }
 
-  template <class Items>
-  void sequence(const Items& items) {
-    bool first = true;
-    for (Value item : items) {
-      if (!first) text(", ");
-      first = false;
-      value(item);
-    }
+  // Members with `sep` between them (and before the first when `open`), each followed by
+  // `close`: "a, b", or ".add(a).add(b)".
+  void sequence(std::span<const Value> items, std::string_view sep = ", ", bool open = false,
+                std::string_view close = {}) {
+    if (!items.empty()) pending_.push_back({Task::Items, sep, Value(), items.data(), items.size(), open, close});
+  }
+  void entries(std::span<const Dict::Entry> items) {
+    if (!items.empty()) pending_.push_back({Task::Entries, ", ", Value(), items.data(), items.size()});
+  }
+
+  void next_item(const Task& t) {
+    auto* items = static_cast<const Value*>(t.members);
+    if (t.open) out_ += t.text;
+    if (t.count > 1) tasks_.push_back({Task::Items, t.text, Value(), items + 1, t.count - 1, true, t.close});
+    if (!t.close.empty()) tasks_.push_back({Task::Text, t.close, Value()});
+    tasks_.push_back({Task::Repr, {}, items[0]});
+  }
+
+  void next_entry(const Task& t) {
+    auto* entries = static_cast<const Dict::Entry*>(t.members);
+    if (t.open) out_ += t.text;
+    if (t.count > 1) tasks_.push_back({Task::Entries, t.text, Value(), entries + 1, t.count - 1, true});
+    tasks_.push_back({Task::Repr, {}, entries[0].value});
+    tasks_.push_back({Task::Text, ": ", Value()});
+    tasks_.push_back({Task::Repr, {}, entries[0].key});
   }
 
   void print(Value v) {
@@ -144,24 +169,17 @@ class Printer {
     switch (v.kind()) {
       case Kind::List:
         text("[");
-        sequence(v.as_list());
+        sequence(v.as_list().items());
         text("]");
         break;
       case Kind::Tuple:
         text("(");
-        sequence(v.as_tuple());
+        sequence(v.as_tuple().items());
         text(v.as_tuple().size() == 1 ? ",)" : ")");
         break;
       case Kind::Dict: {
         text("{");
-        bool first = true;
-        for (const Dict::Entry& e : v.as_dict()) {
-          if (!first) text(", ");
-          first = false;
-          value(e.key);
-          text(": ");
-          value(e.value);
-        }
+        entries({v.as_dict().begin(), v.as_dict().size()});
         text("}");
         break;
       }
@@ -238,17 +256,14 @@ class Printer {
       case Object::How::Reduce:
         callable(o.callable());
         text("(");
-        sequence(args);
+        sequence(args.items());
         text(")");
         break;
       case Object::How::NewObj: {
         callable(o.callable());
         text(".__new__(");
         callable(o.callable());
-        for (Value a : args) {
-          text(", ");
-          value(a);
-        }
+        sequence(args.items(), ", ", true);
         if (o.kwargs().is_dict()) {
           for (const Dict::Entry& e : o.kwargs().as_dict()) {
             text(", ");
@@ -267,10 +282,7 @@ class Printer {
       case Object::How::Reconstructor:
         text("copyreg._reconstructor(");
         callable(o.callable());
-        for (Value a : args) {
-          text(", ");
-          value(a);
-        }
+        sequence(args.items(), ", ", true);
         text(")");
         break;
     }
@@ -281,21 +293,10 @@ class Printer {
     }
     if (!o.dict_items().empty()) {
       text(".update({");
-      bool first = true;
-      for (const Dict::Entry& e : o.dict_items()) {
-        if (!first) text(", ");
-        first = false;
-        value(e.key);
-        text(": ");
-        value(e.value);
-      }
+      entries(o.dict_items());
       text("})");
     }
-    for (Value item : o.set_items()) {
-      text(".add(");
-      value(item);
-      text(")");
-    }
+    sequence(o.set_items(), ".add(", true, ")");
     if (o.has_state() && o.state_setter().is_none()) {
       text(".__setstate__(");
       value(o.state());

@@ -21,6 +21,7 @@
 
 #include "bigint.h"
 #include "pickle/error.h"
+#include "pickle/pickler.h"
 #include "pickle/value.h"
 
 namespace {
@@ -277,6 +278,43 @@ TEST(Dis, AppendsToExistingOutput) {
   std::string out = "prefix\n";
   pickle::dis(B("N."), out);
   EXPECT_EQ(out, "prefix\n    0: N    NONE\n    1: .    STOP\nhighest protocol among opcodes = 0\n");
+}
+
+struct PieceSink final : pickle::Sink {
+  std::vector<std::string> pieces;
+  void write(std::span<const std::uint8_t> data) override {
+    pieces.emplace_back(reinterpret_cast<const char*>(data.data()), data.size());
+  }
+  std::string joined() const {
+    std::string all;
+    for (const std::string& p : pieces) all += p;
+    return all;
+  }
+};
+
+TEST(Dis, SinkReceivesTheListingInPiecesAsItIsMade) {
+  // A wide list: 30,000 lines of about 20 bytes, more than one 64 KiB piece.
+  const std::string data = "\x80\x04](" + std::string(30000, 'N') + "e.";
+  std::string whole;
+  pickle::dis(span_of(data), whole);
+  PieceSink sink;
+  pickle::dis(span_of(data), sink);
+  EXPECT_EQ(sink.joined(), whole);
+  EXPECT_GT(sink.pieces.size(), 2u);
+  for (const std::string& p : sink.pieces) EXPECT_LT(p.size(), 65536u + 100u);
+
+  // On malformed input the sink has what pickletools printed before raising.
+  const std::string bad = std::string(30000, 'N') + "\x87.";  // STOP leaves 29,998 items
+  DisResult want = run_dis(bad);
+  PieceSink failed;
+  try {
+    pickle::dis(span_of(bad), failed);
+    ADD_FAILURE() << "no error";
+  } catch (const pickle::Error& e) {
+    EXPECT_EQ(std::string(e.python_type_name()) + ": " + e.message(), want.error);
+  }
+  EXPECT_EQ(failed.joined(), want.out);
+  EXPECT_GT(failed.pieces.size(), 2u);
 }
 
 TEST(Genops, StopsAtStopAndReportsEnds) {

@@ -156,6 +156,41 @@ TEST(Unpickler, ClassOfABuiltinClassIsType) {
   EXPECT_EQ(load_error(data + ".", strict).message(), "global 'builtins.int.__class__' is forbidden");
 }
 
+TEST(Unpickler, InertObjectsPrintAsTheCallsThatRebuildThem) {
+  // C.__new__(C, 1, 7), then APPENDS, SETITEMS, ADDITEMS and BUILD on the instance.
+  Graph g = loads(
+      "\x80\x04"
+      "cm\nC\n"
+      "K\x01K\x07\x86\x81"
+      "(K\x02K\x03"
+      "e"
+      "(X\x01\x00\x00\x00"
+      "aK\x04u"
+      "(K\x05K\x08\x90"
+      "K\x06"
+      "b."s);
+  EXPECT_EQ(repr(g.root()), "m.C.__new__(m.C, 1, 7).extend([2, 3]).update({'a': 4}).add(5).add(8).__setstate__(6)");
+  // NEWOBJ_EX with keywords and no positional arguments.
+  g = loads(
+      "\x80\x04"
+      "cm\nC\n"
+      ")}X\x01\x00\x00\x00kK\x01s\x92."s);
+  EXPECT_EQ(repr(g.root()), "m.C.__new__(m.C, k=1)");
+}
+
+TEST(Unpickler, ContainersInsideContainersPrintInReadingOrder) {
+  // Members are queued lazily, one container at a time; the order must still read right.
+  Graph g;
+  Value list = g.new_list(), dict = g.new_dict();
+  for (int i = 0; i < 3; ++i) {
+    list.as_list().append(g, Value());
+    dict.as_dict().set(g, Value::integer(i), list);
+  }
+  Value items[] = {list, dict, g.new_tuple({})};
+  EXPECT_EQ(repr(g.new_tuple(items)),
+            "([None, None, None], {0: [None, None, None], 1: [None, None, None], 2: [None, None, None]}, ())");
+}
+
 TEST(Unpickler, StackAndMemoLimits) {
   UnpicklerOptions options;
   options.limits.max_stack = 100;

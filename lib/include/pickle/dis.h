@@ -19,6 +19,8 @@
 
 namespace pickle {
 
+class Sink;
+
 struct DisOptions {
   /// Blanks per pending MARK (pickletools' indentlevel).
   int indentlevel = 4;
@@ -32,6 +34,11 @@ struct DisOptions {
 /// "tries to pop 1 items from stack with only 0 items", "memo key 0 has never been stored
 /// into", "pickle exhausted before seeing STOP", ...).
 void dis(std::span<const std::uint8_t> data, std::string& out, const DisOptions& options = {});
+
+/// The same listing written to `out` as it is made, in pieces of about 64 KiB (what
+/// pickletools prints before raising is written too), so a long listing is never held
+/// in memory whole. Errors the sink throws propagate.
+void dis(std::span<const std::uint8_t> data, Sink& out, const DisOptions& options = {});
 
 /// One opcode as pickletools.genops yields it: the opcode, its decoded argument (a Value
 /// in the caller's graph: int, bool, float, str, bytes or None; for GLOBAL and INST the
