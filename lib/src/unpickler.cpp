@@ -5,8 +5,11 @@
 // instead (see call() and find_class()).
 #include "pickle/unpickler.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <new>
+#include <type_traits>
 #include <unordered_map>
 
 #include "bigint.h"
@@ -48,28 +51,43 @@ std::uint64_t read_le(const std::uint8_t* p, int n) {
   return x;
 }
 
-// The unpickling stack: a vector used as storage, with its own size, so that a push is
-// a plain store of the value. (std::vector::push_back, which GCC leaves out of line in
-// the opcode loop, takes the value by reference: each push reloaded a value just stored
-// in two halves, and that wide reload of narrow stores stalls.)
+// The unpickling stack: storage of its own, with its own size, so that a push is a
+// plain store of the value. (std::vector::push_back, which GCC leaves out of line in the
+// opcode loop, takes the value by reference: each push reloaded a value just stored in
+// two halves, and that wide reload of narrow stores stalls.) It grows by realloc, which
+// moves a large block by remapping its pages, neither copying nor zero-filling them.
 class ValueStack {
  public:
+  ValueStack() = default;
+  ValueStack(const ValueStack&) = delete;
+  ValueStack& operator=(const ValueStack&) = delete;
+  ~ValueStack() { std::free(slots_); }
+
   std::size_t size() const noexcept { return size_; }
-  bool full() const noexcept { return size_ == slots_.size(); }
+  bool full() const noexcept { return size_ == capacity_; }
   /// Requires !full().
   void push_unchecked(Value v) noexcept { slots_[size_++] = v; }
-  void grow() { slots_.resize(slots_.empty() ? 64 : slots_.size() * 2); }
+  void grow() {
+    const std::size_t n = capacity_ ? capacity_ * 2 : 64;
+    if (n > std::numeric_limits<std::size_t>::max() / sizeof(Value)) throw std::bad_alloc();
+    void* fresh = std::realloc(slots_, n * sizeof(Value));
+    if (!fresh) throw std::bad_alloc();
+    slots_ = static_cast<Value*>(fresh);
+    capacity_ = n;
+  }
   Value& back() noexcept { return slots_[size_ - 1]; }
   void pop_back() noexcept { --size_; }
   /// Drops the values from index n on (n <= size()).
   void truncate(std::size_t n) noexcept { size_ = n; }
   void clear() noexcept { size_ = 0; }
-  Value* data() noexcept { return slots_.data(); }
+  Value* data() noexcept { return slots_; }
   Value& operator[](std::size_t i) noexcept { return slots_[i]; }
 
  private:
-  std::vector<Value> slots_;
+  static_assert(std::is_trivially_copyable_v<Value>, "moved by realloc");
+  Value* slots_ = nullptr;
   std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
 };
 
 }  // namespace
