@@ -20,12 +20,22 @@ struct Access {
   }
   static void truncate_new_bytes(Graph& g, Value bytes, std::size_t size) { g.truncate_new_bytes(bytes, size); }
   static void release_unreferenced(Graph& g, Value v) noexcept { g.release_unreferenced(v); }
+  static Value global_attribute(Graph& g, const Global& owner, std::string_view attr) {
+    return g.global_attribute(owner, attr);
+  }
   /// Gives back a tuple nothing refers to if it was the last allocation (the empty
   /// tuple is shared, and stays).
   static void release_last_tuple(Graph& g, Value tuple) noexcept {
     const Tuple& t = tuple.as_tuple();
     if (t.size() == 0) return;
     g.arena_.release_last(const_cast<Tuple*>(&t), sizeof(Tuple) + t.size() * sizeof(Value));
+  }
+  /// Gives back a str nothing refers to if new_str made it and it is the last allocation
+  /// (a shared one-character str, or one viewing the input, stays).
+  static void release_last_str(Graph& g, Value s) noexcept {
+    const Str& str = s.as_str();
+    if ((str.flags & kSharedSingleton) || str.utf8().data() != reinterpret_cast<const char*>(&str + 1)) return;
+    g.arena_.release_last(const_cast<Str*>(&str), Graph::str_block_size(str.utf8().size()));
   }
   template <class HashedNode>
   static std::uint64_t cached_hash(const HashedNode& n) noexcept {

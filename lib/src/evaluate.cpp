@@ -334,23 +334,7 @@ Value Evaluator::call(Value callable, Value args) {
         fail(ErrorType::TypeError, "attribute name must be string, not '" + type_name(a[1]) + "'");
       }
       if (a.size() != 2 || !a[0].is_global()) return inert_call(callable, args);
-      const Global& owner = a[0].as_global();
-      std::string_view attr = a[1].as_str().utf8();
-      std::string qualname = std::string(owner.qualname()) + "." + std::string(attr);
-      if (attr == "__class__" && owner.module() == "builtins") {
-        // type(C) of a builtin class C is type, so a chain of __class__ stays one global.
-        const BuiltinName* b = find_builtin(owner.qualname());
-        if (b && b->is_type) {
-          check_nested_name(owner.module(), qualname);
-          return g_->global("builtins", "type");
-        }
-      }
-      Value result = nested_global(owner.module(), qualname);
-      // Protocol 4+ picklers name nested classes and functions directly, so getattr there
-      // means a method. Below protocol 4 getattr is used for both; a capitalised name is
-      // taken to be a nested class, anything else a method.
-      if (proto_ >= 4 || attr.empty() || !(attr[0] >= 'A' && attr[0] <= 'Z')) g_->mark_attribute(result);
-      return result;
+      return attribute_of(a[0].as_global(), a[1].as_str().utf8());
     }
     case B::Partial: {
       if (a.size() < 1) fail(ErrorType::TypeError, "type 'partial' takes at least one argument");
@@ -368,16 +352,36 @@ Value Evaluator::call(Value callable, Value args) {
   }
 }
 
-void Evaluator::check_nested_name(std::string_view module, const std::string& qualname) {
-  if (policy_ && policy_->strict_globals && !policy_->find_class && !qualname.ends_with(".__new__")) {
-    std::string full = std::string(module) + "." + qualname;
-    if (!policy_->allowed_globals.count(full)) unpickling_error("global '" + full + "' is forbidden");
+bool Evaluator::is_getattr_of_global(Value callable, Value args) {
+  if (!callable.is_global() || callable.as_global().builtin() != Global::Builtin::GetAttr || !args.is_tuple() ||
+      native_class(callable)) {
+    return false;
   }
+  const Tuple& a = args.as_tuple();
+  return a.size() == 2 && a[0].is_global() && a[1].is_str();
 }
 
-Value Evaluator::nested_global(std::string_view module, const std::string& qualname) {
-  check_nested_name(module, qualname);
-  return g_->global(module, qualname);
+Value Evaluator::attribute_of(const Global& owner, std::string_view attr) {
+  built_ = Value();
+  check_attribute_name(owner, attr);
+  if (attr == "__class__" && owner.module() == "builtins") {
+    // type(C) of a builtin class C is type, so a chain of __class__ stays one global.
+    const BuiltinName* b = find_builtin(owner.qualname());
+    if (b && b->is_type) return g_->global("builtins", "type");
+  }
+  Value result = Access::global_attribute(*g_, owner, attr);
+  // Protocol 4+ picklers name nested classes and functions directly, so getattr there
+  // means a method. Below protocol 4 getattr is used for both; a capitalised name is
+  // taken to be a nested class, anything else a method.
+  if (proto_ >= 4 || attr.empty() || !(attr[0] >= 'A' && attr[0] <= 'Z')) g_->mark_attribute(result);
+  return result;
+}
+
+void Evaluator::check_attribute_name(const Global& owner, std::string_view attr) {
+  if (policy_ && policy_->strict_globals && !policy_->find_class && attr != "__new__") {
+    std::string full = std::string(owner.module()) + "." + std::string(owner.qualname()) + "." + std::string(attr);
+    if (!policy_->allowed_globals.count(full)) unpickling_error("global '" + full + "' is forbidden");
+  }
 }
 
 /// type(x) when the library knows x's class; None otherwise.

@@ -49,13 +49,17 @@ class Evaluator {
   void add_items(Value target, std::span<const Value> items);
   /// BUILD: inst.__setstate__(state), or the default state setting.
   void build(Value inst, Value state);
+  /// Whether call(callable, args) is getattr(global, str), which attribute_of answers.
+  bool is_getattr_of_global(Value callable, Value args);
+  /// getattr(owner, attr) for a global owner: always a global.
+  Value attribute_of(const Global& owner, std::string_view attr);
 
  private:
   template <class F>
   bool for_each_item(Value v, F&& f);
   Value inert_call(Value callable, Value args);
-  void check_nested_name(std::string_view module, const std::string& qualname);
-  Value nested_global(std::string_view module, const std::string& qualname);
+  /// Under a strict policy, refuses the name owner.attr unless it is allowed.
+  void check_attribute_name(const Global& owner, std::string_view attr);
   Value type_of(Value v);
   Value call_complex(Value callable, Value args);
   Value call_bytes(Value callable, Value args, bool bytearray);

@@ -275,11 +275,12 @@ std::uint64_t siphash13(SipKey key, const unsigned char* in, std::size_t size) {
 struct ProcessKeys {
   SipKey sip;
   std::uint64_t slot_multiplier;
+  std::uint64_t name_base;  // the point name_hash's polynomial is evaluated at
 };
 
 const ProcessKeys& process_keys() noexcept {
   static const ProcessKeys keys = [] {
-    std::uint64_t words[3] = {};
+    std::uint64_t words[4] = {};
     try {
       std::random_device source;  // getrandom() on Linux
       for (std::uint64_t& w : words) w = (std::uint64_t{source()} << 32) ^ source();
@@ -289,8 +290,11 @@ const ProcessKeys& process_keys() noexcept {
       words[0] = t * 0x9E3779B97F4A7C15ULL;
       words[1] = std::bit_cast<std::uintptr_t>(&words) * 0xff51afd7ed558ccdULL;
       words[2] = t ^ words[1];
+      words[3] = words[2] * 0xc4ceb9fe1a85ec53ULL;
     }
-    return ProcessKeys{{words[0], words[1]}, words[2] | 1};
+    // A base in [2**32, p - 1), far from the small values a polynomial degenerates at.
+    const std::uint64_t base = (std::uint64_t{1} << 32) + words[3] % (kNamePrime - 2 - (std::uint64_t{1} << 32));
+    return ProcessKeys{{words[0], words[1]}, words[2] | 1, base};
   }();
   return keys;
 }
@@ -484,6 +488,19 @@ std::optional<std::uint64_t> hash_in(Value v, Mode& mode, int depth) {
 std::uint64_t hash_str(std::string_view utf8) noexcept { return hash_bytes(utf8) | 1; }
 
 std::uint64_t slot_multiplier() noexcept { return process_keys().slot_multiplier; }
+
+std::uint64_t name_hash_extend(std::uint64_t h, std::string_view more) noexcept {
+  // h * base + (byte + 1) modulo the Mersenne prime 2**61 - 1, byte by byte: two distinct
+  // names of n bytes collide for at most n of the ~2**61 bases, and the base is secret.
+  const std::uint64_t base = process_keys().name_base;
+  for (unsigned char c : more) {
+    const unsigned __int128 product = static_cast<unsigned __int128>(h) * base;
+    h = (static_cast<std::uint64_t>(product) & kNamePrime) + static_cast<std::uint64_t>(product >> 61) + c + 1;
+    h = (h & kNamePrime) + (h >> 61);
+    if (h >= kNamePrime) h -= kNamePrime;
+  }
+  return h;
+}
 
 void throw_key_depth() {
   throw Error(ErrorType::RecursionError, "maximum recursion depth exceeded while hashing a key");

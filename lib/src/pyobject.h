@@ -30,6 +30,13 @@ std::uint64_t hash_str(std::string_view utf8) noexcept;
 /// input can aim many keys at one run of slots.
 std::uint64_t slot_multiplier() noexcept;
 
+/// A keyed hash of text that extends: name_hash(a + b) == name_hash_extend(name_hash(a), b),
+/// so that the name of owner.attr hashes in the time of ".attr" (a polynomial modulo a
+/// prime, at a point drawn once per process: no input can be built to collide in it).
+inline constexpr std::uint64_t kNamePrime = (std::uint64_t{1} << 61) - 1;
+std::uint64_t name_hash_extend(std::uint64_t h, std::string_view more) noexcept;
+inline std::uint64_t name_hash(std::string_view text) noexcept { return name_hash_extend(0, text); }
+
 /// CPython's hashes of the str, bytes and frozenset nodes met so far, kept as CPython
 /// keeps them in the objects themselves (tuples' are recomputed, as in CPython), so that
 /// ordering sets whose members share a large str or frozenset hashes each one once. For

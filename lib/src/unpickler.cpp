@@ -102,6 +102,8 @@ struct Unpickler::Impl {
   const std::uint8_t* op_start = nullptr;
   const std::uint8_t* tuple2_end = nullptr;  // just past the last TUPLE2 (state setter detection)
   const std::uint8_t* tuple_end = nullptr;   // just past the last TUPLE or TUPLE2 (getattr's arguments)
+  const std::uint8_t* str_end = nullptr;     // just past the last BINUNICODE-family opcode
+  bool tuple_ends_with_str = false;          // that tuple's last item is the str built just before it
 
   Graph* g = nullptr;
   std::uint64_t memo_graph = 0;  // Graph::id() of the graph the memo points into
@@ -674,6 +676,20 @@ struct Unpickler::Impl {
     truncate_stack(mark);
   }
 
+  // getattr(global, name) with arguments the TUPLE just before built: nothing else refers
+  // to the tuple, nor to the name when the opcode before the TUPLE built it. Both go back
+  // to the arena before the call, so that a chain of getattr calls costs no memory a
+  // level beyond the globals it names (none for getattr(..., '__class__'), as in CPython).
+  Value attribute_of_fresh_arguments(Value args) {
+    const Tuple& a = args.as_tuple();
+    const Global& owner = a[0].as_global();
+    Value name = a[1];
+    scratch.assign(name.as_str().utf8());
+    detail::Access::release_last_tuple(*g, args);
+    if (tuple_ends_with_str) detail::Access::release_last_str(*g, name);
+    return eval.attribute_of(owner, scratch);
+  }
+
   // `v` was just taken off the stack at unescaped_at.
   void release_if_unescaped(Value v) {
     if (unescaped.is_none() || !v.is(unescaped)) return;
@@ -826,20 +842,31 @@ Value Unpickler::Impl::run() {
       case Op::BINSTRING: load_counted_binstring(4); break;
       case Op::STRING: load_string(); break;
       case Op::UNICODE: load_unicode(); break;
-      case Op::SHORT_BINUNICODE: load_short_binunicode(); break;
-      case Op::BINUNICODE: load_counted_binunicode(4); break;
-      case Op::BINUNICODE8: load_counted_binunicode(8); break;
+      case Op::SHORT_BINUNICODE:
+        load_short_binunicode();
+        str_end = p;
+        break;
+      case Op::BINUNICODE:
+        load_counted_binunicode(4);
+        str_end = p;
+        break;
+      case Op::BINUNICODE8:
+        load_counted_binunicode(8);
+        str_end = p;
+        break;
       case Op::EMPTY_TUPLE: push(g->empty_tuple()); break;
       case Op::TUPLE1: load_counted_tuple(1); break;
       case Op::TUPLE2:
         load_counted_tuple(2);
         tuple_end = tuple2_end = p;
+        tuple_ends_with_str = str_end == op_start;
         break;
       case Op::TUPLE3: load_counted_tuple(3); break;
       case Op::TUPLE: {
         std::size_t i = marker();
         load_counted_tuple(stack.size() - i);
         tuple_end = p;
+        tuple_ends_with_str = str_end == op_start;
         break;
       }
       case Op::EMPTY_LIST: push(g->new_list()); break;
@@ -883,6 +910,10 @@ Value Unpickler::Impl::run() {
       case Op::REDUCE: {
         Value args = pop();
         Value callable = pop();
+        if (tuple_end == op_start && eval.is_getattr_of_global(callable, args)) {
+          push(attribute_of_fresh_arguments(args));
+          break;
+        }
         Value result = eval.call(callable, args);
         // CPython writes a reduce tuple's state setter as setter, obj, state, TUPLE2,
         // REDUCE, POP: remember it on the object so that it pickles the same way again.
@@ -891,14 +922,6 @@ Value Unpickler::Impl::run() {
         if (p < end && *p == static_cast<std::uint8_t>(Op::POP) && tuple2_end == op_start &&
             args.as_tuple().size() == 2 && args.as_tuple()[0].is_object()) {
           args.as_tuple()[0].as_object().set_state_setter(callable, args.as_tuple()[1]);
-        }
-        if (tuple_end == op_start && result.is_global() && callable.is_global() &&
-            callable.as_global().builtin() == Global::Builtin::GetAttr) {
-          // getattr(global, name) with arguments the TUPLE just before built: nothing
-          // else refers to them, and when the call found an existing global, they are
-          // the last thing allocated (a chain of getattr(..., '__class__') then costs
-          // no memory a level, as in CPython).
-          detail::Access::release_last_tuple(*g, args);
         }
         if (result.is(eval.last_built()) && !result.is_none()) {
           unescaped = result;

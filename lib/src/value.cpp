@@ -19,6 +19,7 @@
 #include "pytext.h"
 #include "pyobject.h"
 #include "access.h"
+#include "global_table.h"
 #include "globals.h"
 #include "value_internal.h"
 
@@ -52,6 +53,14 @@ std::uint64_t Graph::next_id() noexcept {
   static std::atomic<std::uint64_t> counter{0};
   return ++counter;
 }
+
+namespace {
+std::unique_ptr<detail::GlobalTable> make_global_table() try {
+  return std::make_unique<detail::GlobalTable>();
+} catch (...) {
+  detail::rethrow_allocation_failure();
+}
+}  // namespace
 
 Graph::Graph() = default;
 Graph::Graph(Graph&& other) noexcept
@@ -99,11 +108,6 @@ Value Graph::new_iterator(Value source, Iterator::Over over) {
   it->source_ = source;
   it->over_ = over;
   return Value::from_node(it);
-}
-
-std::size_t Graph::NameHash::operator()(const std::pair<std::string_view, std::string_view>& k) const noexcept {
-  std::size_t h = std::hash<std::string_view>()(k.first);
-  return h ^ (std::hash<std::string_view>()(k.second) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
 }
 
 Value Graph::new_bigint(bool negative, std::span<const std::uint32_t> magnitude) {
@@ -162,7 +166,7 @@ Value Graph::adopt_str(const char* data, std::size_t size) {
 
 Value Graph::new_str(std::string_view utf8) {
   // Node and characters in one block, for locality.
-  void* mem = arena_.allocate(sizeof(Str) + utf8.size(), alignof(Str));
+  void* mem = arena_.allocate(str_block_size(utf8.size()), alignof(Str));
   auto* s = new (mem) Str();
   char* chars = reinterpret_cast<char*>(s + 1);
   detail::copy_chars(chars, utf8.data(), utf8.size());
@@ -310,21 +314,13 @@ Value Graph::new_set() { return Value::from_node(make<Set>(Kind::Set)); }
 Value Graph::new_frozenset() { return Value::from_node(make<Set>(Kind::FrozenSet)); }
 
 Value Graph::global(std::string_view module, std::string_view qualname) {
-  auto it = globals_.find({module, qualname});
-  if (it != globals_.end()) return Value::from_node(it->second);
-  auto* g = make<Global>();
-  char* chars = allocate_chars(module.size() + qualname.size());
-  if (!module.empty()) std::memcpy(chars, module.data(), module.size());
-  if (!qualname.empty()) std::memcpy(chars + module.size(), qualname.data(), qualname.size());
-  g->module_ = std::string_view(chars, module.size());
-  g->qualname_ = std::string_view(chars + module.size(), qualname.size());
-  g->builtin_ = detail::classify_global(g->module_, g->qualname_);
-  try {
-    globals_.emplace(std::pair{g->module_, g->qualname_}, g);
-  } catch (...) {
-    detail::rethrow_allocation_failure();
-  }
-  return Value::from_node(g);
+  if (!globals_) globals_ = make_global_table();
+  return Value::from_node(globals_->global(arena_, module, qualname));
+}
+
+Value Graph::global_attribute(const Global& owner, std::string_view attr) {
+  if (!globals_) globals_ = make_global_table();
+  return Value::from_node(globals_->attribute(arena_, owner, attr));
 }
 
 Value Graph::new_object(Object::How how, Value callable, Value args, Value kwargs) {

@@ -156,6 +156,52 @@ TEST(Unpickler, ClassOfABuiltinClassIsType) {
   EXPECT_EQ(load_error(data + ".", strict).message(), "global 'builtins.int.__class__' is forbidden");
 }
 
+// getattr(C, 'ab'), getattr(that, 'ab'), ... `depth` levels, each result kept in memo 1.
+std::string attribute_chain(int depth) {
+  std::string data =
+      "\x80\x04"
+      "cbuiltins\ngetattr\nq\x00"
+      "0"
+      "cm\nC\n"s;
+  const std::string level =
+      "q\x01"
+      "0"
+      "h\x00h\x01\x8c\x02"
+      "ab\x86R"s;
+  for (int i = 0; i < depth; ++i) data += level;
+  return data;
+}
+
+TEST(Unpickler, AttributeChainsShareTheirNamesStorage) {
+  // Each level's qualname is one ".ab" longer than the last: spelled out whole at every
+  // level, 20000 levels would take 600 MB.
+  constexpr int kDepth = 20000;
+  Graph g = loads(attribute_chain(kDepth) + ".");
+  const Global& last = g.root().as_global();
+  EXPECT_EQ(last.module(), "m");
+  ASSERT_EQ(last.qualname().size(), 1u + 3 * kDepth);
+  EXPECT_TRUE(last.qualname().starts_with("C.ab.ab."));
+  EXPECT_TRUE(last.qualname().ends_with(".ab.ab"));
+  EXPECT_LT(g.bytes_allocated(), kDepth * 256u);
+}
+
+TEST(Unpickler, AGlobalNamedInFullAndByGetattrIsOneNode) {
+  // (getattr(getattr(C, 'ab'), 'ab'), m.C.ab.ab) and the other way round.
+  Graph chain_first = loads(attribute_chain(2) + "cm\nC.ab.ab\n\x86."s);
+  const Tuple& a = chain_first.root().as_tuple();
+  EXPECT_TRUE(a[0].is(a[1]));
+  EXPECT_EQ(a[0].as_global().qualname(), "C.ab.ab");
+  Graph named_first = loads(
+      "\x80\x04"
+      "cm\nC.ab.ab\n0" +
+      attribute_chain(2).substr(2) + "cm\nC.ab.ab\n\x86."s);
+  const Tuple& b = named_first.root().as_tuple();
+  EXPECT_TRUE(b[0].is(b[1]));
+  // A name that only shares a prefix is another global.
+  Graph other = loads(attribute_chain(2) + "cm\nC.ab.ac\n\x86."s);
+  EXPECT_FALSE(other.root().as_tuple()[0].is(other.root().as_tuple()[1]));
+}
+
 TEST(Unpickler, InertObjectsPrintAsTheCallsThatRebuildThem) {
   // C.__new__(C, 1, 7), then APPENDS, SETITEMS, ADDITEMS and BUILD on the instance.
   Graph g = loads(

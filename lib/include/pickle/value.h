@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <concepts>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <typeinfo>
@@ -97,6 +98,8 @@ class NativeClass;
 namespace detail {
 /// The library's own access to what the value model keeps private (lib/src/access.h).
 struct Access;
+class GlobalTable;
+struct NameBuffer;
 }  // namespace detail
 
 class Value {
@@ -482,10 +485,15 @@ class Global : public detail::Node {
   bool is_attribute() const noexcept { return flags & detail::kAttribute; }
 
  private:
-  friend class Graph;
+  friend class detail::GlobalTable;
   Global() : Node(Kind::Global) {}
   std::string_view module_, qualname_;
   Builtin builtin_ = Builtin::Unknown;
+  // Kept by detail::GlobalTable: the names' hashes, the global this one is an attribute
+  // of (when known), and the buffer a getattr-built qualname is spelled out in.
+  std::uint64_t module_hash_ = 0, qualname_hash_ = 0;
+  const Global* owner_ = nullptr;
+  detail::NameBuffer* name_buffer_ = nullptr;
 };
 
 /// An object of a class this library does not rebuild natively, recorded as CPython built
@@ -744,8 +752,16 @@ class Graph {
 
  private:
   friend struct detail::Access;
+  /// global(owner.module(), owner.qualname() + "." + attr), found or made in the time of
+  /// `attr` (see lib/src/global_table.h).
+  Value global_attribute(const Global& owner, std::string_view attr);
   /// Uninitialised storage in the graph (for building strings in place).
   char* allocate_chars(std::size_t n) { return static_cast<char*>(arena_.allocate(n, 1)); }
+  /// The arena block of a str new_str makes: node and characters, padded to the node's
+  /// alignment so that the block is the last one until the next node is allocated.
+  static constexpr std::size_t str_block_size(std::size_t size) noexcept {
+    return (sizeof(Str) + size + alignof(Str) - 1) & ~(alignof(Str) - 1);
+  }
   /// A str whose bytes were written into allocate_chars() storage.
   Value adopt_str(const char* data, std::size_t size);
   Value adopt_bytes(Kind kind, std::uint8_t* data, std::size_t size);
@@ -763,9 +779,6 @@ class Graph {
   T* make(Args&&... args) {
     return new (arena_.allocate(sizeof(T), alignof(T))) T(static_cast<Args&&>(args)...);
   }
-  struct NameHash {
-    std::size_t operator()(const std::pair<std::string_view, std::string_view>& k) const noexcept;
-  };
   Value adopt_native(const NativeClass& cls, const std::type_info& type, void* object);
   void reserve_finalizer();
   static std::uint64_t next_id() noexcept;
@@ -776,7 +789,7 @@ class Graph {
   Value* small_strs_ = nullptr;   // 257 lazily created: "" and U+0000..U+00FF
   Value* small_bytes_ = nullptr;  // 257 lazily created: b"" and b"\x00".."\xff"
   Value empty_tuple_;
-  std::unordered_map<std::pair<std::string_view, std::string_view>, Global*, NameHash> globals_;
+  std::unique_ptr<detail::GlobalTable> globals_;  // made with the first global
 };
 
 // ---------------------------------------------------------------------------------------
