@@ -73,6 +73,17 @@ inline pickle::Limits small_limits() {
   return l;
 }
 
+/// What the CPython oracle admits (fuzz/oracle.py): the globals the library rebuilds
+/// natively and the builtin constants, refused otherwise as the strict policy does.
+inline pickle::UnpicklerOptions strict_options(const pickle::Limits& limits = small_limits()) {
+  pickle::UnpicklerOptions o;
+  o.limits = limits;
+  o.strict_globals = true;
+  o.allowed_globals = {"builtins.None", "builtins.True", "builtins.False", "builtins.Ellipsis",
+                       "builtins.NotImplemented"};
+  return o;
+}
+
 // ---- graph checks --------------------------------------------------------------------------
 
 /// Calls f(child) for each value a node refers to.

@@ -15,15 +15,6 @@
 
 namespace {
 
-pickle::UnpicklerOptions strict_options() {
-  pickle::UnpicklerOptions o;
-  o.limits = fuzz::small_limits();
-  o.strict_globals = true;
-  o.allowed_globals = {"builtins.None", "builtins.True", "builtins.False", "builtins.Ellipsis",
-                       "builtins.NotImplemented"};
-  return o;
-}
-
 /// The category of a library error that is not compared with CPython, or "".
 std::string category(const pickle::Error& e) {
   using pickle::ErrorType;
@@ -92,7 +83,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz::Outcome cpp = fuzz::Outcome::ok("");
   std::string cpp_category;
   try {
-    g = pickle::loads(input, strict_options());
+    g = pickle::loads(input, fuzz::strict_options());
   } catch (const pickle::Error& e) {
     cpp = fuzz::Outcome::err(e);
     cpp_category = category(e);
@@ -116,7 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     return fuzz::count(cpp.message == py.message ? "agree" : "message-differs"), 0;
   }
-  if (fuzz::leaves_a_call_inert(input, strict_options())) return fuzz::count("call"), 0;
+  if (fuzz::leaves_a_call_inert(input, fuzz::strict_options())) return fuzz::count("call"), 0;
   // A bytearray stays unresizable once viewed, even when CPython has freed the view.
   if (cpp.error == "BufferError" && py.error != "BufferError") return fuzz::count("view-lifetime"), 0;
   fuzz::fail("loads differs from CPython", input,

@@ -24,6 +24,8 @@ import io
 import pickle
 import pickletools
 import sys
+import time
+import tracemalloc
 import types
 import _compat_pickle
 
@@ -193,6 +195,29 @@ def dump_last():
     global _last
     value, _last = _last, None
     return [_run(lambda: pickle.dumps(value, p)) for p in range(6)]
+
+
+# ---------------------------------------------------------------------------
+# fuzz_cost
+
+def cost(data):
+    """load(data) measured: (outcome, peak bytes held above the start, CPU seconds). The
+    peak is tracemalloc's, from a second load (tracing slows the first one down)."""
+    global _last
+    start = time.process_time()
+    outcome = load(data)
+    cpu = time.process_time() - start
+    _last = None
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        load(data)
+        _last = None
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    return outcome, peak, cpu
 
 
 # ---------------------------------------------------------------------------

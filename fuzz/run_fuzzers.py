@@ -31,11 +31,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-TARGETS = ('loads', 'roundtrip', 'diff_loads', 'reducers', 'dis', 'copyreg', 'api')
+TARGETS = ('loads', 'roundtrip', 'diff_loads', 'reducers', 'dis', 'copyreg', 'api', 'cost')
 # Targets that read a pickle get the opcode dictionary.
-DICT_TARGETS = ('loads', 'roundtrip', 'diff_loads', 'dis', 'api')
+DICT_TARGETS = ('loads', 'roundtrip', 'diff_loads', 'dis', 'api', 'cost')
 # Targets that embed CPython: its caches look like leaks to a per-input check.
-PYTHON_TARGETS = ('diff_loads', 'reducers', 'dis', 'copyreg')
+PYTHON_TARGETS = ('diff_loads', 'reducers', 'dis', 'copyreg', 'cost')
 FINDING_PREFIXES = ('crash-', 'leak-', 'timeout-', 'oom-', 'slow-unit-')
 
 STATUS_RE = re.compile(r'#(\d+):?\s.*?cov: (\d+) ft: (\d+) corp: (\d+)')

@@ -1,5 +1,6 @@
 #include "pickle/detail/arena.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <utility>
@@ -27,6 +28,7 @@ Arena& Arena::operator=(Arena&& other) noexcept {
     next_chunk_ = std::exchange(other.next_chunk_, 4096);
     allocated_ = std::exchange(other.allocated_, 0);
     reserved_ = std::exchange(other.reserved_, 0);
+    peak_reserved_ = std::exchange(other.peak_reserved_, 0);
     limit_ = std::exchange(other.limit_, std::numeric_limits<std::size_t>::max());
   }
   return *this;
@@ -56,6 +58,7 @@ Arena::Chunk* Arena::new_chunk(std::size_t size, bool zeroed) {
   c->prev = c->next = nullptr;
   c->size = size;
   reserved_ += size;
+  peak_reserved_ = std::max(peak_reserved_, reserved_);
   return c;
 }
 
@@ -120,6 +123,7 @@ void* Arena::reallocate_large(void* block, std::size_t old_size, std::size_t new
     head_ = moved;
   }
   reserved_ = reserved_ - old_size + new_size;
+  peak_reserved_ = std::max(peak_reserved_, reserved_);
   allocated_ = allocated_ - old_size + new_size;
   return reinterpret_cast<char*>(moved) + kLargeHeader;
 }

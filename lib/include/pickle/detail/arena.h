@@ -76,6 +76,8 @@ class Arena {
   std::size_t bytes_allocated() const noexcept { return allocated_; }
   /// Bytes reserved from the system, chunk overhead included.
   std::size_t bytes_reserved() const noexcept { return reserved_; }
+  /// The most bytes_reserved() has been (blocks given back lower the current figure).
+  std::size_t bytes_reserved_peak() const noexcept { return peak_reserved_; }
   void set_limit(std::size_t limit) noexcept { limit_ = limit; }
   std::size_t limit() const noexcept { return limit_; }
 
@@ -102,6 +104,7 @@ class Arena {
   std::size_t next_chunk_ = 4096;
   std::size_t allocated_ = 0;
   std::size_t reserved_ = 0;
+  std::size_t peak_reserved_ = 0;
   std::size_t limit_ = std::numeric_limits<std::size_t>::max();
 };
 
