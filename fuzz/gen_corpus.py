@@ -4,7 +4,7 @@
     python3 fuzz/gen_corpus.py                          # every candidate seed
     python3 fuzz/gen_corpus.py --merge build-fuzz        # only the seeds that add coverage
 
-Seeds for the targets that read a pickle (loads, roundtrip, diff_loads, dis): valid
+Seeds for the targets that read a pickle (loads, roundtrip, diff_loads, dis, cost): valid
 pickles of every kind at protocols 0-5 (the fixed catalogue of conformance/corpus.py,
 files of at most --max-size bytes) and pickletester's vectors, the malformed ones
 included (conformance/vectors.py). fuzz_loads and fuzz_dis read an options byte first
@@ -36,7 +36,7 @@ from conformance import corpus as conformance_corpus  # noqa: E402
 from conformance import vectors  # noqa: E402
 
 PICKLE_TARGETS = ('loads', 'roundtrip', 'diff_loads', 'dis')
-TARGETS = PICKLE_TARGETS + ('reducers', 'copyreg', 'api')
+TARGETS = PICKLE_TARGETS + ('reducers', 'copyreg', 'api', 'cost')
 
 # fuzz_loads' options byte: encoding (bits 0-2), errors (3-5), fix_imports off (6).
 LOADS_ENCODINGS = ['ASCII', 'latin1', 'bytes', 'utf-8', 'koi8-r', 'cp1252', 'shift_jis', 'nosuch']
@@ -287,6 +287,20 @@ def typed_view_seeds():
 
 # ---------------------------------------------------------------------------
 
+def adversarial_seeds(max_len=65536):
+    """bench/adversarial.py's loads, each at the largest of its sizes (/4 a step) within
+    libFuzzer's -max_len in fuzz/run_fuzzers.py."""
+    sys.path.insert(0, os.path.join(ROOT, 'bench'))
+    import adversarial
+    for name, (mode, size, generate, _) in sorted(adversarial.CLASSES.items()):
+        data = generate(size)
+        while len(data) > max_len and size > 1:
+            size //= 4
+            data = generate(size)
+        if mode == 'load' and len(data) <= max_len:
+            yield 'adversarial-' + name, data
+
+
 def candidates(max_size):
     """{target: [(name, data)]}."""
     out = {t: [] for t in TARGETS}
@@ -299,6 +313,8 @@ def candidates(max_size):
     out['dis'] += [('annotated-' + n, b'\x14' + d[1:]) for n, d in out['dis'][:40]]
     # fuzz_api's options byte: 0 is ASCII with fix_imports; the typed views' types added.
     out['api'] = [(n, b'\x00' + d) for n, d in out['roundtrip']] + list(typed_view_seeds())
+    # fuzz_cost: the pickles, and bench/adversarial.py's loads.
+    out['cost'] = list(out['diff_loads']) + list(adversarial_seeds())
     out['reducers'] = list(reducer_seeds())
     out['copyreg'] = list(copyreg_seeds())
     return out

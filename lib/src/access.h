@@ -12,6 +12,9 @@
 
 namespace pickle::detail {
 
+/// A float identity not handed out before in this process (wrapping after 2**32 - 1).
+std::uint32_t new_float_id() noexcept;
+
 struct Access {
   static Arena& arena(Graph& g) noexcept { return g.arena_; }
   static Value from_node(Node* node) noexcept { return Value::from_node(node); }
@@ -20,6 +23,13 @@ struct Access {
   }
   static void truncate_new_bytes(Graph& g, Value bytes, std::size_t size) { g.truncate_new_bytes(bytes, size); }
   static void release_unreferenced(Graph& g, Value v) noexcept { g.release_unreferenced(v); }
+  /// A NaN that is a float object of its own (see Value::float_id_).
+  static Value nan_object(double nan) noexcept {
+    Value v = Value::floating(nan);
+    v.float_id_ = new_float_id();
+    return v;
+  }
+  static std::uint32_t float_id(Value v) noexcept { return v.float_id_; }
   static Value global_attribute(Graph& g, const Global& owner, std::string_view attr) {
     return g.global_attribute(owner, attr);
   }

@@ -5,6 +5,7 @@
 // instead (see call() and find_class()).
 #include "pickle/unpickler.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -473,7 +474,7 @@ struct Unpickler::Impl {
     detail::StrtodResult r = detail::py_string_to_double(s);
     char stop = r.end < s.size() ? s[r.end] : '\0';
     if (stop != '\n' && stop != '\0') fail(ErrorType::ValueError, "could not convert string to float");
-    push(Value::floating(r.value));
+    push(float_object(r.value));
   }
 
   void load_binfloat() {
@@ -482,7 +483,12 @@ struct Unpickler::Impl {
     for (int i = 0; i < 8; ++i) bits = (bits << 8) | s[i];
     double d;
     std::memcpy(&d, &bits, sizeof d);
-    push(Value::floating(d));
+    push(float_object(d));
+  }
+
+  // A new float object: a NaN gets an identity of its own (see Value::is).
+  static Value float_object(double d) noexcept {
+    return std::isnan(d) ? detail::Access::nan_object(d) : Value::floating(d);
   }
 
   void load_string() {

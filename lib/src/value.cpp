@@ -62,6 +62,12 @@ std::unique_ptr<detail::GlobalTable> make_global_table() try {
 }
 }  // namespace
 
+std::uint32_t detail::new_float_id() noexcept {
+  static std::atomic<std::uint32_t> counter{0};
+  std::uint32_t id = ++counter;
+  return id ? id : ++counter;
+}
+
 Graph::Graph() = default;
 Graph::Graph(Graph&& other) noexcept
     : id_(std::exchange(other.id_, next_id())),
@@ -430,14 +436,22 @@ inline std::size_t slot_of(std::uint64_t hash, std::size_t mask, std::uint64_t m
   return static_cast<std::size_t>((hash * multiplier) >> std::countl_zero(mask));
 }
 
-// A NaN key equals no key, itself included (the value model's floats have no identity),
-// so inserting one needs no lookup; and as every NaN hashes alike, its entry is placed by
-// a hash of its own (from its position) rather than in one ever longer run of slots.
+// A NaN key equals only itself, as one float object: a NaN the unpickler made carries
+// the identity of the float CPython made (Value::is), so the one NaN reached twice through
+// the memo is one key, and is found by a hash of that identity. Any other NaN equals no
+// key, itself included, so inserting it needs no lookup. As Python's hash of a NaN is
+// alike for all (or their address), entries are placed by these hashes of their own
+// rather than in one ever longer run of slots.
 inline bool is_nan_key(Value v) { return v.is_float() && std::isnan(v.as_float()); }
-inline std::uint64_t nan_entry_hash(std::size_t position) { return (position + 1) * 0x9E3779B97F4A7C15ULL; }
+inline std::uint64_t nan_entry_hash(std::size_t n) { return (n + 1) * 0x9E3779B97F4A7C15ULL; }
+inline std::uint64_t key_hash(Value key) {
+  if (is_nan_key(key)) return nan_entry_hash(detail::Access::float_id(key));
+  return py_hash(key);
+}
 
 inline bool same_key(Value a, Value b) {
   if (a.is_small_int() && b.is_small_int()) return a.as_int() == b.as_int();
+  if (is_nan_key(a)) return detail::Access::float_id(a) && a.is(b);
   detail::Node* na = a.node();
   if (na && na == b.node()) return true;
   return py_equal(a, b);
@@ -506,8 +520,8 @@ void Dict::release_large_blocks(detail::Arena& arena) noexcept {
 }
 
 Dict::Entry& Dict::entry_for(Graph& g, Value key, bool& added) {
-  std::uint64_t hash = py_hash(key);
-  if (is_nan_key(key)) {
+  std::uint64_t hash = key_hash(key);
+  if (is_nan_key(key) && !detail::Access::float_id(key)) {
     hash = nan_entry_hash(entries_.size);
   } else if (std::size_t i = lookup(key, hash); i != kNotFound) {
     added = false;
@@ -530,7 +544,7 @@ void Dict::set(Graph& g, Value key, Value value) {
 void Dict::reserve(Graph& g, std::size_t n) { entries_.reserve(detail::Access::arena(g), entries_.size + n); }
 
 const Value* Dict::find(Value key) const {
-  std::size_t i = lookup(key, py_hash(key));
+  std::size_t i = lookup(key, key_hash(key));
   return i == kNotFound ? nullptr : &entries_.data[i].value;
 }
 
@@ -561,7 +575,7 @@ bool Set::add(Graph& g, Value item) {
   return added;
 }
 
-bool Set::contains(Value item) const { return table_.lookup(item, py_hash(item)) != kNotFound; }
+bool Set::contains(Value item) const { return table_.lookup(item, key_hash(item)) != kNotFound; }
 
 void Object::append(Graph& g, Value item) { list_items_.push_back(detail::Access::arena(g), item); }
 void Object::set_item(Graph& g, Value key, Value value) {

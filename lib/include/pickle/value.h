@@ -105,7 +105,7 @@ struct NameBuffer;
 class Value {
  public:
   /// None.
-  constexpr Value() noexcept : kind_(Kind::None), big_(false), i_(0) {}
+  constexpr Value() noexcept : kind_(Kind::None), big_(false), float_id_(0), i_(0) {}
   static constexpr Value none() noexcept { return Value(); }
   static constexpr Value boolean(bool b) noexcept {
     Value v(Kind::Bool);
@@ -201,8 +201,11 @@ class Value {
 
   detail::Node* node() const noexcept { return is_node() ? node_ : nullptr; }
 
-  /// Python `is`: the same node, or equal immediates of the same kind.
-  bool is(const Value& other) const noexcept { return kind_ == other.kind_ && big_ == other.big_ && i_ == other.i_; }
+  /// Python `is`: the same node, or equal immediates of the same kind (for a NaN loaded
+  /// from a pickle, the same float object: one reached twice through the memo).
+  bool is(const Value& other) const noexcept {
+    return kind_ == other.kind_ && big_ == other.big_ && float_id_ == other.float_id_ && i_ == other.i_;
+  }
 
  private:
   friend class Graph;
@@ -214,9 +217,12 @@ class Value {
     v.big_ = node->kind == Kind::Int;
     return v;
   }
-  constexpr explicit Value(Kind k) noexcept : kind_(k), big_(false), i_(0) {}
+  constexpr explicit Value(Kind k) noexcept : kind_(k), big_(false), float_id_(0), i_(0) {}
   Kind kind_;
   bool big_;  // an Int held as a BigInt node
+  // A NaN the unpickler made: which float object it is (CPython tells NaNs apart by
+  // identity, as dict keys and set members); 0 for other floats and other kinds.
+  std::uint32_t float_id_;
   union {
     std::int64_t i_;
     double f_;

@@ -269,6 +269,11 @@ def misc_cases():
         b'\x96\x01' + bytes(7) + b'a\x94\x98\x94h\x00K\x00K\x62s0h\x01\x86.',
         b'\x96\x01' + bytes(7) + b'a\x94\x98\x94h\x00M\x2c\x01a0h\x01\x86.',
         b'cbuiltins\ntype\n\x96\x01' + bytes(7) + b'a\x98\x85R.',
+        # A NaN is one key as one float object (the memo's), another key as another.
+        b'}(G\x7f\xf8' + bytes(6) + b'q\x00K\x01h\x00K\x02u.',
+        b'}(G\x7f\xf8' + bytes(6) + b'K\x01G\x7f\xf8' + bytes(6) + b'K\x02u.',
+        b'}Fnan\np0\nK\x01sg0\nK\x02s.', b'}Fnan\nK\x01sFnan\nK\x02s.',
+        b'}G\xff\xf8' + bytes(6) + b'\x94K\x01s(h\x00K\x02h\x00K\x03u.',
     ]
     for i, data in enumerate(datas):
         yield 'misc.%03d' % i, data, {}
