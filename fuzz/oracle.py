@@ -200,24 +200,33 @@ def dump_last():
 # ---------------------------------------------------------------------------
 # fuzz_cost
 
-def cost(data):
-    """load(data) measured: (outcome, peak bytes held above the start, CPU seconds). The
-    peak is tracemalloc's, from a second load (tracing slows the first one down)."""
+def cost_cpu(data):
+    """load(data) timed: (outcome, CPU seconds)."""
     global _last
     start = time.process_time()
     outcome = load(data)
     cpu = time.process_time() - start
     _last = None
-    tracemalloc.start()
+    return outcome, cpu
+
+
+def cost_peak(data):
+    """load(data) traced: (outcome, the peak bytes tracemalloc saw held above the start).
+    Tracing slows the load down, so the time comes from cost_cpu, a load of its own."""
+    global _last
     try:
+        tracemalloc.start()
         base = tracemalloc.get_traced_memory()[0]
         tracemalloc.reset_peak()
-        load(data)
+        outcome = load(data)
         _last = None
         peak = tracemalloc.get_traced_memory()[1] - base
+    except MemoryError:   # tracing itself ran out of the cap: not measured
+        _last = None
+        return ('unmeasured', '', '', b''), 0
     finally:
         tracemalloc.stop()
-    return outcome, peak, cpu
+    return outcome, peak
 
 
 # ---------------------------------------------------------------------------
