@@ -567,10 +567,6 @@ void append_spaces(std::string& out, long long n) {
   if (n > 0) out.append(static_cast<std::size_t>(n), ' ');
 }
 
-}  // namespace
-
-namespace {
-
 // The listing goes to `out`; with a sink, in pieces of about kListingChunk bytes as it
 // grows (pickletools writes line by line), so a long listing is never held whole.
 constexpr std::size_t kListingChunk = 64 * 1024;

@@ -47,9 +47,7 @@ Global* GlobalTable::global(Arena& arena, std::string_view module, std::string_v
   char* chars = static_cast<char*>(arena.allocate(module.size() + qualname.size(), 1));
   if (!module.empty()) std::memcpy(chars, module.data(), module.size());
   if (!qualname.empty()) std::memcpy(chars + module.size(), qualname.data(), qualname.size());
-  Global* g =
-      add(arena, slot, {chars, module.size()}, {chars + module.size(), qualname.size()}, module_hash, qualname_hash);
-  return g;
+  return add(arena, slot, {chars, module.size()}, {chars + module.size(), qualname.size()}, module_hash, qualname_hash);
 } catch (...) {
   rethrow_allocation_failure();
 }

@@ -520,10 +520,9 @@ void Dict::release_large_blocks(detail::Arena& arena) noexcept {
 }
 
 Dict::Entry& Dict::entry_for(Graph& g, Value key, bool& added) {
-  std::uint64_t hash = key_hash(key);
-  if (is_nan_key(key) && !detail::Access::float_id(key)) {
-    hash = nan_entry_hash(entries_.size);
-  } else if (std::size_t i = lookup(key, hash); i != kNotFound) {
+  const bool equals_nothing = is_nan_key(key) && !detail::Access::float_id(key);
+  const std::uint64_t hash = equals_nothing ? nan_entry_hash(entries_.size) : key_hash(key);
+  if (std::size_t i = equals_nothing ? kNotFound : lookup(key, hash); i != kNotFound) {
     added = false;
     return entries_.data[i];
   }
