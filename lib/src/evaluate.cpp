@@ -364,10 +364,15 @@ bool Evaluator::is_getattr_of_global(Value callable, Value args) {
 Value Evaluator::attribute_of(const Global& owner, std::string_view attr) {
   built_ = Value();
   check_attribute_name(owner, attr);
-  if (attr == "__class__" && owner.module() == "builtins") {
-    // type(C) of a builtin class C is type, so a chain of __class__ stays one global.
-    const BuiltinName* b = find_builtin(owner.qualname());
-    if (b && b->is_type) return g_->global("builtins", "type");
+  if (owner.module() == "builtins") {
+    // Attributes that lead back to a builtin class are that class, so a chain of them
+    // (str.__class__.__class__..., str.join.__objclass__.join...) stays one global.
+    if (attr == "__class__") {
+      const BuiltinName* b = find_builtin(owner.qualname());
+      if (b && b->is_type) return g_->global("builtins", "type");
+    } else if (std::string_view cls = builtin_attribute_class(owner.qualname(), attr); !cls.empty()) {
+      return g_->global("builtins", cls);
+    }
   }
   Value result = Access::global_attribute(*g_, owner, attr);
   // Protocol 4+ picklers name nested classes and functions directly, so getattr there

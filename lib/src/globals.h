@@ -23,6 +23,11 @@ struct BuiltinName {
 /// The builtins attribute called `name`, or nullptr when CPython's builtins has none.
 const BuiltinName* find_builtin(std::string_view name) noexcept;
 
+/// getattr(builtins.<qualname>, looked_up) for looked_up "__objclass__" or "__self__",
+/// where qualname is class.attr of a builtin class: the name of the builtins class CPython
+/// gives (str.join.__objclass__ is str, dict.fromkeys.__self__ is dict), else empty.
+std::string_view builtin_attribute_class(std::string_view qualname, std::string_view looked_up) noexcept;
+
 /// type(g).__name__ as CPython would print it: "type" for classes (and, by assumption, for
 /// unknown globals), "builtin_function_or_method" for builtin functions, ...
 std::string_view global_type_name(const Global& g) noexcept;

@@ -7,6 +7,7 @@
 #include "pickle/copyreg.h"
 #include "pickle/error.h"
 #include "pickle/unpickler.h"
+#include "text_golden.h"
 
 namespace pickle {
 namespace {
@@ -154,6 +155,59 @@ TEST(Unpickler, ClassOfABuiltinClassIsType) {
   strict.strict_globals = true;
   strict.allowed_globals = {"builtins.getattr", "builtins.int"};
   EXPECT_EQ(load_error(data + ".", strict).message(), "global 'builtins.int.__class__' is forbidden");
+}
+
+TEST(Unpickler, AttributesLeadingBackToABuiltinClassAreThatClass) {
+  // For every attribute of every builtin class: (getattr(getattr(C, attr), looked_up), K)
+  // where K is the class CPython gives, which must be the same node; else not a class of
+  // builtins. Cases from lib/src/gen/gen_builtin_attributes.py.
+  const std::vector<text_golden::Row> rows = text_golden::read_rows("builtin_attribute_cases.tsv");
+  ASSERT_GT(rows.size(), 5000u);
+  const char* looked_up[] = {"__objclass__", "__self__"};
+  int classes = 0;
+  for (const text_golden::Row& row : rows) {
+    ASSERT_EQ(row.fields.size(), 4u) << "line " << row.line;
+    for (int i = 0; i < 2; ++i) {
+      const std::string& want = row.fields[2 + i];
+      SCOPED_TRACE(row.fields[0] + "." + row.fields[1] + "." + looked_up[i] + " -> " + want);
+      const std::string data = "(cbuiltins\n" + (want == "-" ? "int"s : want) +
+                               "\ncbuiltins\ngetattr\n(cbuiltins\ngetattr\n(cbuiltins\n" + row.fields[0] + "\nV" +
+                               row.fields[1] + "\ntRV" + looked_up[i] + "\ntRt.";
+      Graph g = loads(data);
+      const Tuple& t = g.root().as_tuple();
+      if (want == "-") {
+        EXPECT_TRUE(!t[1].is_global() || t[1].as_global().qualname().find('.') != std::string_view::npos);
+      } else {
+        EXPECT_TRUE(t[0].is(t[1]));
+        ++classes;
+      }
+    }
+  }
+  EXPECT_GT(classes, 3000);
+}
+
+TEST(Unpickler, AChainOfMethodsAndTheirClassesStaysTwoGlobals) {
+  // getattr(getattr(str, 'join'), '__objclass__') ... 10000 times: in CPython str and
+  // str.join each time, in constant memory.
+  std::string data =
+      "\x80\x04"
+      "cbuiltins\ngetattr\n\x94"
+      "0"
+      "cbuiltins\nstr\n";
+  const std::string level =
+      "q\x01"
+      "0"
+      "h\x00h\x01\x8c\x04join\x86R"
+      "q\x01"
+      "0"
+      "h\x00h\x01\x8c\x0c__objclass__\x86R"s;
+  Graph one = loads(data + level + ".");
+  const std::size_t one_level = one.bytes_allocated();
+  for (int i = 0; i < 10000; ++i) data += level;
+  Graph g = loads(data + ".");
+  ASSERT_TRUE(g.root().is_global());
+  EXPECT_EQ(g.root().as_global().qualname(), "str");
+  EXPECT_LT(g.bytes_allocated() - one_level, 10000u * 64);
 }
 
 // getattr(C, 'ab'), getattr(that, 'ab'), ... `depth` levels, each result kept in memo 1.

@@ -19,6 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # Each generator and the files it writes, relative to the repository.
 GENERATORS = {
     'gen_builtins_table.py': ['lib/src/builtins_table.inc'],
+    'gen_builtin_attributes.py': ['lib/src/builtin_attributes.inc', 'lib/test/golden/builtin_attribute_cases.tsv'],
     'gen_compat_tables.py': ['lib/src/compat_tables.inc'],
     'gen_codec_tables.py': ['lib/src/codec_tables.inc'],
     'gen_opcodes.py': ['lib/include/pickle/opcode_enums.h', 'lib/src/opcode_tables.inc'],
