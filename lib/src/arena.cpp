@@ -25,6 +25,7 @@ Arena& Arena::operator=(Arena&& other) noexcept {
     cur_ = std::exchange(other.cur_, nullptr);
     end_ = std::exchange(other.end_, nullptr);
     head_ = std::exchange(other.head_, nullptr);
+    epoch_ = std::exchange(other.epoch_, 0) + 1;
     next_chunk_ = std::exchange(other.next_chunk_, 4096);
     allocated_ = std::exchange(other.allocated_, 0);
     reserved_ = std::exchange(other.reserved_, 0);
@@ -76,6 +77,7 @@ void Arena::link_behind_head(Chunk* c) noexcept {
 }
 
 void* Arena::allocate_slow(std::size_t size, std::size_t align) {
+  ++epoch_;  // outside the bump pointer: no rewind() across this
   check_budget(size);
   const std::size_t header = (sizeof(Chunk) + align - 1) & ~(align - 1);
   if (size + header < size) throw_out_of_memory();
@@ -99,6 +101,7 @@ void* Arena::allocate_slow(std::size_t size, std::size_t align) {
 }
 
 void* Arena::allocate_large(std::size_t size, bool zeroed) {
+  ++epoch_;  // outside the bump pointer: no rewind() across this
   check_budget(size);
   if (size + kLargeHeader < size) throw_out_of_memory();
   Chunk* c = new_chunk(size + kLargeHeader, zeroed);
@@ -108,6 +111,7 @@ void* Arena::allocate_large(std::size_t size, bool zeroed) {
 }
 
 void* Arena::reallocate_large(void* block, std::size_t old_size, std::size_t new_size) {
+  ++epoch_;  // outside the bump pointer: no rewind() across this
   if (new_size > old_size) check_budget(new_size - old_size);
   if (new_size + kLargeHeader < new_size) throw_out_of_memory();
   auto* c = reinterpret_cast<Chunk*>(static_cast<char*>(block) - kLargeHeader);
@@ -129,6 +133,7 @@ void* Arena::reallocate_large(void* block, std::size_t old_size, std::size_t new
 }
 
 void Arena::free_large(void* block, std::size_t size) noexcept {
+  ++epoch_;  // outside the bump pointer: no rewind() across this
   auto* c = reinterpret_cast<Chunk*>(static_cast<char*>(block) - kLargeHeader);
   if (c->prev) c->prev->next = c->next;
   if (c->next) {

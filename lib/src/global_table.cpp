@@ -98,6 +98,7 @@ Global* GlobalTable::add(Arena& arena, Global** slot, std::string_view module, s
   g->qualname_hash_ = qualname_hash;
   *slot = g;
   ++count_;
+  arena.pin();  // the table refers to it (and to its name)
   return g;
 }
 

@@ -5,6 +5,7 @@
 // instead (see call() and find_class()).
 #include "pickle/unpickler.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -116,6 +117,14 @@ struct Unpickler::Impl {
   // consumed. Popped there, its large blocks go back at once, as CPython frees it.
   Value unescaped;
   std::size_t unescaped_at = 0;
+  // Memory the arena handed out since `fresh_mark` is referred to only from stack slots
+  // `fresh_base` and up: since then nothing was memoized or duplicated, no global named,
+  // nothing called, no value put into an older object. When the stack shrinks to
+  // fresh_base all of it is garbage, and it goes back at once, as CPython frees what it
+  // pops: EMPTY_LIST POP a million times costs no memory.
+  detail::Arena::Mark fresh_mark{};
+  std::size_t fresh_base = 0;
+  bool fresh_active = false;
   int proto = 0;
   detail::Evaluator eval{nullptr, &opts, 0};
 
@@ -391,6 +400,7 @@ struct Unpickler::Impl {
     auto len = static_cast<std::ptrdiff_t>(stack.size());
     if (x > len || x <= static_cast<std::ptrdiff_t>(fence)) underflow();
     if (x == len) return;
+    fresh_into(static_cast<std::size_t>(x - 1));
     Value target = stack[static_cast<std::size_t>(x - 1)];
     eval.append_items(target, std::span(stack.data() + x, static_cast<std::size_t>(len - x)));
     truncate_stack(static_cast<std::size_t>(x));
@@ -401,6 +411,7 @@ struct Unpickler::Impl {
     if (x > len || x <= static_cast<std::ptrdiff_t>(fence)) underflow();
     if (x == len) return;
     if ((len - x) % 2 != 0) unpickling_error("odd number of items for SETITEMS");
+    fresh_into(static_cast<std::size_t>(x - 1));
     Value target = stack[static_cast<std::size_t>(x - 1)];
     if (target.is_dict()) target.as_dict().reserve(*g, static_cast<std::size_t>(len - x) / 2);
     for (std::ptrdiff_t i = x; i < len; i += 2) {
@@ -414,6 +425,7 @@ struct Unpickler::Impl {
     std::size_t len = stack.size();
     if (mark > len || mark <= fence) underflow();
     if (mark == len) return;
+    fresh_into(mark - 1);
     eval.add_items(stack[mark - 1], std::span(stack.data() + mark, len - mark));
     truncate_stack(mark);
   }
@@ -570,6 +582,7 @@ struct Unpickler::Impl {
   void load_counted_tuple(std::size_t n) {
     if (stack.size() < n) underflow();
     push(pop_tuple(stack.size() - n));
+    fresh_result_at(stack.size() - 1);
   }
 
   void load_dict() {
@@ -580,6 +593,7 @@ struct Unpickler::Impl {
     for (std::size_t k = i; k < j; k += 2) d.as_dict().set(*g, stack[k], stack[k + 1]);
     truncate_stack(i);
     push(d);
+    fresh_result_at(i);
   }
 
   void load_list() {
@@ -588,6 +602,7 @@ struct Unpickler::Impl {
     l.as_list().extend(*g, std::span(stack.data() + i, stack.size() - i));
     truncate_stack(i);
     push(l);
+    fresh_result_at(i);
   }
 
   void load_frozenset() {
@@ -597,6 +612,7 @@ struct Unpickler::Impl {
     for (std::size_t k = i; k < stack.size(); ++k) s.as_set().add(*g, stack[k]);
     truncate_stack(i);
     push(s);
+    fresh_result_at(i);
   }
 
   void load_obj() {
@@ -673,6 +689,7 @@ struct Unpickler::Impl {
     } else {
       Value v = pop();
       if (stack.size() == unescaped_at) release_if_unescaped(v);
+      give_back_garbage();
     }
   }
 
@@ -680,6 +697,7 @@ struct Unpickler::Impl {
     std::size_t mark = marker();
     if (unescaped_at >= mark && unescaped_at < stack.size()) release_if_unescaped(stack[unescaped_at]);
     truncate_stack(mark);
+    give_back_garbage();
   }
 
   // getattr(global, name) with arguments the TUPLE just before built: nothing else refers
@@ -701,6 +719,26 @@ struct Unpickler::Impl {
     if (unescaped.is_none() || !v.is(unescaped)) return;
     detail::Access::release_unreferenced(*g, unescaped);
     unescaped = Value();
+  }
+
+  // An opcode that may make fresh memory reachable from elsewhere (the memo, the graph's
+  // globals, a call's result, a value the memo gave back).
+  void forget_fresh() noexcept { fresh_active = false; }
+  // A builder left its result at `slot`, made of the values from there up.
+  void fresh_result_at(std::size_t slot) noexcept { fresh_base = std::min(fresh_base, slot); }
+  // Values go into the object at `slot`: an object older than fresh_mark would refer to them.
+  void fresh_into(std::size_t slot) noexcept {
+    if (slot < fresh_base) fresh_active = false;
+  }
+  // After POP or POP_MARK: give the garbage back, or start tracking from here.
+  void give_back_garbage() noexcept {
+    detail::Arena& arena = detail::Access::arena(*g);
+    if (fresh_active && stack.size() > fresh_base) return;
+    if (!fresh_active || !arena.rewind(fresh_mark)) {
+      fresh_active = true;
+      fresh_mark = arena.mark();
+    }
+    fresh_base = stack.size();
   }
 
   void load_mark() {
@@ -842,8 +880,14 @@ Value Unpickler::Impl::run() {
       case Op::BINBYTES: load_counted_binbytes(4, false); break;
       case Op::BINBYTES8: load_counted_binbytes(8, false); break;
       case Op::BYTEARRAY8: load_counted_binbytes(8, true); break;
-      case Op::NEXT_BUFFER: load_next_buffer(); break;
-      case Op::READONLY_BUFFER: load_readonly_buffer(); break;
+      case Op::NEXT_BUFFER:
+        forget_fresh();
+        load_next_buffer();
+        break;
+      case Op::READONLY_BUFFER:
+        forget_fresh();
+        load_readonly_buffer();
+        break;
       case Op::SHORT_BINSTRING: load_counted_binstring(1); break;
       case Op::BINSTRING: load_counted_binstring(4); break;
       case Op::STRING: load_string(); break;
@@ -882,38 +926,88 @@ Value Unpickler::Impl::run() {
       case Op::EMPTY_SET: push(g->new_set()); break;
       case Op::ADDITEMS: load_additems(); break;
       case Op::FROZENSET: load_frozenset(); break;
-      case Op::OBJ: load_obj(); break;
-      case Op::INST: load_inst(); break;
-      case Op::NEWOBJ: load_newobj(false); break;
-      case Op::NEWOBJ_EX: load_newobj(true); break;
-      case Op::GLOBAL: load_global(); break;
-      case Op::STACK_GLOBAL: load_stack_global(); break;
+      case Op::OBJ:
+        forget_fresh();
+        load_obj();
+        break;
+      case Op::INST:
+        forget_fresh();
+        load_inst();
+        break;
+      case Op::NEWOBJ:
+        forget_fresh();
+        load_newobj(false);
+        break;
+      case Op::NEWOBJ_EX:
+        forget_fresh();
+        load_newobj(true);
+        break;
+      case Op::GLOBAL:
+        forget_fresh();
+        load_global();
+        break;
+      case Op::STACK_GLOBAL:
+        forget_fresh();
+        load_stack_global();
+        break;
       case Op::APPEND: {
         if (stack.size() <= fence + 1) underflow();
         do_append(static_cast<std::ptrdiff_t>(stack.size()) - 1);
         break;
       }
       case Op::APPENDS: do_append(static_cast<std::ptrdiff_t>(marker())); break;
-      case Op::BUILD: load_build(); break;
+      case Op::BUILD:
+        forget_fresh();
+        load_build();
+        break;
       case Op::DUP:
+        forget_fresh();
         if (top().is(unescaped)) unescaped = Value();
         push(top());
         break;
-      case Op::BINGET: load_binget(1); break;
-      case Op::LONG_BINGET: load_binget(4); break;
-      case Op::GET: load_get(); break;
+      case Op::BINGET:
+        forget_fresh();
+        load_binget(1);
+        break;
+      case Op::LONG_BINGET:
+        forget_fresh();
+        load_binget(4);
+        break;
+      case Op::GET:
+        forget_fresh();
+        load_get();
+        break;
       case Op::MARK: load_mark(); break;
-      case Op::BINPUT: load_binput(1); break;
-      case Op::LONG_BINPUT: load_binput(4); break;
-      case Op::PUT: load_put(); break;
-      case Op::MEMOIZE: memo_put(memo_len, top()); break;
+      case Op::BINPUT:
+        forget_fresh();
+        load_binput(1);
+        break;
+      case Op::LONG_BINPUT:
+        forget_fresh();
+        load_binput(4);
+        break;
+      case Op::PUT:
+        forget_fresh();
+        load_put();
+        break;
+      case Op::MEMOIZE:
+        forget_fresh();
+        memo_put(memo_len, top());
+        break;
       case Op::POP: load_pop(); break;
       case Op::POP_MARK: load_pop_mark(); break;
       case Op::SETITEM: do_setitems(static_cast<std::ptrdiff_t>(stack.size()) - 2); break;
       case Op::SETITEMS: do_setitems(static_cast<std::ptrdiff_t>(marker())); break;
-      case Op::PERSID: load_persid(); break;
-      case Op::BINPERSID: load_binpersid(); break;
+      case Op::PERSID:
+        forget_fresh();
+        load_persid();
+        break;
+      case Op::BINPERSID:
+        forget_fresh();
+        load_binpersid();
+        break;
       case Op::REDUCE: {
+        forget_fresh();
         Value args = pop();
         Value callable = pop();
         if (tuple_end == op_start && eval.is_getattr_of_global(callable, args)) {
@@ -938,9 +1032,18 @@ Value Unpickler::Impl::run() {
       }
       case Op::PROTO: load_proto(); break;
       case Op::FRAME: load_frame(); break;
-      case Op::EXT1: load_extension(1); break;
-      case Op::EXT2: load_extension(2); break;
-      case Op::EXT4: load_extension(4); break;
+      case Op::EXT1:
+        forget_fresh();
+        load_extension(1);
+        break;
+      case Op::EXT2:
+        forget_fresh();
+        load_extension(2);
+        break;
+      case Op::EXT4:
+        forget_fresh();
+        load_extension(4);
+        break;
       case Op::STOP: return pop();
       default: invalid_opcode(static_cast<std::uint8_t>(op));
     }
@@ -962,6 +1065,7 @@ Value Unpickler::Impl::load(Graph& graph) {
   op_start = nullptr;
   tuple2_end = tuple_end = nullptr;  // no tuple yet in this pickle
   unescaped = Value();
+  fresh_active = false;
   detail::Arena& arena = detail::Access::arena(graph);
   const std::size_t saved_limit = arena.limit();
   const std::size_t used = arena.bytes_allocated();

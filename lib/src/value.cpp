@@ -285,6 +285,7 @@ Value Graph::shared_or_new_str(std::string_view utf8) {
   if (cache[slot].is_none()) {
     cache[slot] = new_str(utf8);
     cache[slot].node()->flags |= detail::kSharedSingleton;
+    arena_.pin();  // the cache refers to it
   }
   return cache[slot];
 }
@@ -296,12 +297,16 @@ Value Graph::shared_or_new_bytes(std::span<const std::uint8_t> data) {
   if (cache[slot].is_none()) {
     cache[slot] = new_bytes(data);
     cache[slot].node()->flags |= detail::kSharedSingleton;
+    arena_.pin();
   }
   return cache[slot];
 }
 
 Value Graph::empty_tuple() {
-  if (empty_tuple_.is_none()) empty_tuple_ = new_tuple({});
+  if (empty_tuple_.is_none()) {
+    empty_tuple_ = new_tuple({});
+    arena_.pin();
+  }
   return empty_tuple_;
 }
 

@@ -115,6 +115,27 @@ TEST(Unpickler, BuiltValuesPoppedBeforeEscapingGiveTheirMemoryBack) {
   EXPECT_LT(g.bytes_allocated(), std::size_t{8} << 20);
 }
 
+TEST(Unpickler, SmallValuesPoppedAtOnceGiveTheirMemoryBack) {
+  // Containers and strs built and popped 100000 times, nested and filled in place: CPython
+  // frees each at the POP, and the library takes the arena back to where it was.
+  const std::string once =
+      "]0}0\x8c\x05"
+      "abcde0(NNt0"
+      "]]\x8c\x02xya\x8c\x02zwaa0"
+      "}\x8c\x02"
+      "ab]\x8c\x02"
+      "cdas0"
+      "(]N\x8c\x02"
+      "ef1(N\x8c\x02"
+      "efl0"s;
+  std::string data = "\x80\x04";
+  for (int i = 0; i < 100000; ++i) data += once;
+  Graph one = loads("\x80\x04" + once + "N.");
+  Graph many = loads(data + "N.");
+  EXPECT_TRUE(many.root().is_none());
+  EXPECT_LT(many.bytes_allocated(), one.bytes_allocated() + 4096);
+}
+
 TEST(Unpickler, BuiltValuesStillReferencedAreKept) {
   const std::uint32_t n = 1 << 20;
   // Memoized, then popped and fetched again.

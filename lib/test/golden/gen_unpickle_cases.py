@@ -274,6 +274,13 @@ def misc_cases():
         b'}(G\x7f\xf8' + bytes(6) + b'K\x01G\x7f\xf8' + bytes(6) + b'K\x02u.',
         b'}Fnan\np0\nK\x01sg0\nK\x02s.', b'}Fnan\nK\x01sFnan\nK\x02s.',
         b'}G\xff\xf8' + bytes(6) + b'\x94K\x01s(h\x00K\x02h\x00K\x03u.',
+        # Values popped at once go back to the arena; values the memo, an older object or
+        # the stack below still hold stay.
+        b'\x80\x04]0]0]\x8c\x01aa0K\x01.', b'\x80\x04]\x940]0h\x00\x8c\x02bca0h\x00.',
+        b'\x80\x04]]0\x8c\x02xya]0\x8c\x02zwa.', b'\x80\x04K\x07](]]\x8c\x02aba\x8c\x02cdae0.',
+        b'\x80\x04]]2\x8c\x02xya0.', b'\x80\x04](K\x01K\x02(\x8c\x02ab\x8c\x02cd1\x8c\x02efe.',
+        b'\x80\x04(]\x8c\x02xy\x86]0l.', b'\x80\x04}\x8c\x02ab]\x8c\x02cda0]\x8c\x02efas.',
+        b'\x80\x04\x8c\x02ab\x8c\x02cd\x86]0\x8c\x02ef\x86.', b'\x80\x04]\x8c\x02\xc3\xa90\x8c\x02\xc3\xa90\x8c\x02\xc3\xa9a.',
     ]
     for i, data in enumerate(datas):
         yield 'misc.%03d' % i, data, {}

@@ -13,6 +13,20 @@
 #include <new>
 #include <type_traits>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define PICKLE_CPP_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PICKLE_CPP_ASAN 1
+#endif
+#endif
+#ifndef PICKLE_CPP_ASAN
+#define PICKLE_CPP_ASAN 0
+#endif
+#if PICKLE_CPP_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace pickle::detail {
 
 /// Throws pickle::Error(MemoryError).
@@ -34,6 +48,7 @@ class Arena {
     if (p + size <= reinterpret_cast<std::uintptr_t>(end_) && size <= budget_left()) {
       cur_ = reinterpret_cast<char*>(p + size);
       allocated_ += size;
+      unpoison(reinterpret_cast<void*>(p), size);
       return reinterpret_cast<void*>(p);
     }
     return allocate_slow(size, align);
@@ -67,10 +82,35 @@ class Arena {
   /// nothing refers to it any more); false, and nothing done, otherwise.
   bool release_last(void* p, std::size_t size) noexcept {
     if (static_cast<char*>(p) + size != cur_) return false;
+    poison(p, size);
     cur_ = static_cast<char*>(p);
     allocated_ -= size;
+    ++epoch_;
     return true;
   }
+
+  /// A point in the arena's history that rewind() can go back to.
+  struct Mark {
+    char* cur;
+    const void* head;
+    std::uint64_t epoch;
+    std::size_t allocated;
+  };
+  Mark mark() const noexcept { return {cur_, head_, epoch_, allocated_}; }
+  /// Takes back every block handed out since `m`, for a caller that knows nothing refers
+  /// to any of them. Only small blocks from the chunk being filled at `m` can be taken
+  /// back: false, and nothing done, when a chunk was started, a large block allocated,
+  /// moved or freed, a block released, or pin() called since.
+  bool rewind(const Mark& m) noexcept {
+    if (m.head != head_ || m.epoch != epoch_ || m.cur > cur_) return false;
+    poison(m.cur, static_cast<std::size_t>(cur_ - m.cur));
+    cur_ = m.cur;
+    allocated_ = m.allocated;
+    return true;
+  }
+  /// Blocks handed out so far are referred to from outside (a graph's caches): no
+  /// rewind() goes back past this point.
+  void pin() noexcept { ++epoch_; }
 
   /// Bytes handed out so far (what the limit is checked against).
   std::size_t bytes_allocated() const noexcept { return allocated_; }
@@ -98,9 +138,20 @@ class Arena {
   void* allocate_slow(std::size_t size, std::size_t align);
   void release() noexcept;
 
+  // Under AddressSanitizer, blocks taken back stay poisoned until handed out again, so
+  // that a use of one after rewind() or release_last() is reported.
+#if PICKLE_CPP_ASAN
+  static void poison(const void* p, std::size_t size) noexcept { __asan_poison_memory_region(p, size); }
+  static void unpoison(const void* p, std::size_t size) noexcept { __asan_unpoison_memory_region(p, size); }
+#else
+  static void poison(const void*, std::size_t) noexcept {}
+  static void unpoison(const void*, std::size_t) noexcept {}
+#endif
+
   char* cur_ = nullptr;
   char* end_ = nullptr;
   Chunk* head_ = nullptr;
+  std::uint64_t epoch_ = 0;  // counts what rewind() cannot go back across
   std::size_t next_chunk_ = 4096;
   std::size_t allocated_ = 0;
   std::size_t reserved_ = 0;
