@@ -254,6 +254,13 @@ def encode_then_pop(n):
     return PROTO4 + s + one * n + NONE + STOP
 
 
+def small_then_pop(n):
+    """n times: small containers and strs built, nested, and popped at once."""
+    one = EMPTY_LIST + POP + EMPTY_DICT + text('ab') + EMPTY_LIST + NONE + APPEND + text('cd') + APPEND
+    one += b's' + POP + MARK + NONE + text('gh') + TUPLE + POP
+    return PROTO4 + one * n + NONE + STOP
+
+
 def memo_ladder(n):
     """None stored at memo indexes 1, 2, 4, ... 2**(n-1)."""
     return PROTO4 + NONE + b''.join(put(1 << k) for k in range(n)) + STOP
@@ -295,6 +302,7 @@ CLASSES = {
     'bytes_then_pop': ('load', 4, bytes_then_pop, 'bytes(32 MiB) created and popped'),
     'set_then_pop': ('load', 16, set_then_pop, 'set(list) created and popped'),
     'encode_then_pop': ('load', 16, encode_then_pop, '_codecs.encode created and popped'),
+    'small_then_pop': ('load', 1 << 14, small_then_pop, 'small values built and popped'),
     'memo_ladder': ('load', 16, memo_ladder, 'LONG_BINPUT at doubling indexes'),
     'wide_list_load': ('load', 1 << 20, wide_list, 'a wide list'),
     'deep_list_load': ('load', 1 << 14, deep_list, 'deeply nested lists'),
