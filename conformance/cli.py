@@ -3,6 +3,9 @@ their own: their common arguments, and one check from cases to saved disagreemen
 
 import argparse
 import os
+import re
+import shutil
+import subprocess
 import sys
 
 from conformance.cases import build_cases
@@ -12,13 +15,58 @@ from conformance.paths import DEFAULT_TOOL, OUT_DIR
 from conformance.tools import Tool
 
 
-def with_hash_seed_zero():
+def with_hash_seed_zero(python=None):
     """Re-execute this script with PYTHONHASHSEED=0 unless it already runs so: the seed
     whose set order the tool reproduces, and what makes pickled sets of strs (so the
-    corpus) the same on every run."""
-    if os.environ.get('PYTHONHASHSEED') != '0':
+    corpus) the same on every run.  With `python` (an interpreter's path), re-execute it
+    under that interpreter, the oracle of the run, unless it already is this one."""
+    target = python or sys.executable
+    same = os.path.realpath(target) == os.path.realpath(sys.executable)
+    if os.environ.get('PYTHONHASHSEED') != '0' or not same:
         env = dict(os.environ, PYTHONHASHSEED='0')
-        os.execve(sys.executable, [sys.executable] + sys.argv, env)
+        os.execve(target, [target] + sys.argv, env)
+
+
+def pyenv_root():
+    root = os.environ.get('PYENV_ROOT')
+    if root:
+        return root
+    try:
+        out = subprocess.run(['pyenv', 'root'], capture_output=True, text=True, timeout=30)
+        if out.returncode == 0 and out.stdout.strip():
+            return out.stdout.strip()
+    except OSError:
+        pass
+    return os.path.expanduser('~/.pyenv')
+
+
+def _version_key(name):
+    return tuple(int(n) for n in re.findall(r'\d+', name))
+
+
+def find_python(spec):
+    """The interpreter `spec` names, or None: a path; a version X.Y or X.Y.Z, looked up
+    among pyenv's versions (the newest that matches), then as pythonX.Y on PATH; or a
+    command on PATH."""
+    if os.sep in spec:
+        return os.path.abspath(spec) if os.access(spec, os.X_OK) else None
+    if re.fullmatch(r'\d+\.\d+(\.\d+)?', spec):
+        versions = os.path.join(pyenv_root(), 'versions')
+        names = os.listdir(versions) if os.path.isdir(versions) else []
+        matches = sorted((n for n in names if n == spec or n.startswith(spec + '.')),
+                         key=_version_key)
+        for name in reversed(matches):
+            for exe in ('python3', 'python'):
+                path = os.path.join(versions, name, 'bin', exe)
+                if os.access(path, os.X_OK):
+                    return path
+        spec = 'python' + '.'.join(spec.split('.')[:2])
+    return shutil.which(spec)
+
+
+def oracle_version():
+    """'3.11.7': the CPython this process runs, the oracle of its outcomes."""
+    return '%d.%d.%d' % sys.version_info[:3]
 
 
 def add_common_arguments(ap):

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The conformance suite: the library against CPython 3.11, every area, one report.
+"""The conformance suite: the library against CPython, every area, one report.
 
 Areas (--areas, default all):
 
@@ -53,7 +53,8 @@ if __package__ in (None, ''):
 from conformance.cases import Case, build_cases  # noqa: E402
 from conformance.checkers import (Tally, check_case, checker, disagrees,  # noqa: E402
                                   init_worker, run_pool)
-from conformance.cli import check_tool, with_hash_seed_zero  # noqa: E402
+from conformance.cli import (check_tool, find_python, oracle_version,  # noqa: E402
+                              with_hash_seed_zero)
 from conformance.disagreements import (minimize_task, python_command,  # noqa: E402
                                        repro_dir, save_disagreement)
 from conformance.oracle import error_text  # noqa: E402
@@ -227,7 +228,7 @@ def run_cases(suite, areas, progress):
             progress.show('[suite] seed %d: generating cases' % seed, force=True)
             cases = [c for c in build_cases(seed, args.count, None, args.mutations,
                                             not args.no_vectors, with_kwargs=True)
-                     if _first_time(seen, c)]
+                     if _first_time(seen, c, args.shard)]
             suite.seeds.append(seed)
             results = pool.imap(work, cases)     # chunksize 1: an iterator with next(timeout)
             for case in cases:
@@ -257,14 +258,24 @@ def run_cases(suite, areas, progress):
     progress.end()
 
 
-def _first_time(seen, case):
-    """False for an input (with its loads() arguments) checked in an earlier batch."""
+def _first_time(seen, case, shard):
+    """False for an input (with its loads() arguments) checked in an earlier batch, or
+    that belongs to another shard.  The shard is a function of the input alone, so the
+    shards of one run split its cases whatever order they come in."""
     import hashlib
     key = hashlib.sha1(case.data + repr(sorted(case.kwargs.items())).encode()).digest()
-    if key in seen:
+    part, parts = shard
+    if key in seen or int.from_bytes(key[:8], 'little') % parts != part - 1:
         return False
     seen.add(key)
     return True
+
+
+def parse_shard(text):
+    m = re.fullmatch(r'(\d+)/(\d+)', text)
+    if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
+        raise argparse.ArgumentTypeError('expected K/N with 1 <= K <= N, not %r' % text)
+    return int(m.group(1)), int(m.group(2))
 
 
 def minimize_all(suite, progress):
@@ -512,12 +523,13 @@ def markdown_table(rows):
 def describe_run(suite):
     args = suite.args
     seeds = suite.seeds
-    return ('seed%s %s, %s, %d mutation(s) per input, %d cases, %s%s; tool %s'
-            % ('s' if len(seeds) > 1 else '',
+    shard = ', shard %d/%d' % args.shard if args.shard != (1, 1) else ''
+    return ('CPython %s; seed%s %s, %s, %d mutation(s) per input%s, %d cases, %s%s; tool %s'
+            % (oracle_version(), 's' if len(seeds) > 1 else '',
                '%d..%d' % (seeds[0], seeds[-1]) if len(seeds) > 1 else
                (str(seeds[0]) if seeds else str(args.seed)),
                'count %d' % args.count,
-               args.mutations, suite.cases, clock(time.time() - suite.start),
+               args.mutations, shard, suite.cases, clock(time.time() - suite.start),
                ' (%s)' % suite.stopped_early if suite.stopped_early else '', args.pickletool))
 
 
@@ -555,7 +567,9 @@ def write_reports(suite, rows):
         md.append('* %s: %d more disagreements not saved (--save)' % (area, n))
     with open(os.path.join(out, 'report.md'), 'w', encoding='utf-8') as f:
         f.write('\n'.join(md) + '\n')
-    report = {'command': sys.argv, 'seeds': suite.seeds, 'count': suite.args.count,
+    report = {'command': sys.argv, 'python': oracle_version(),
+              'python_path': sys.executable, 'shard': list(suite.args.shard),
+              'seeds': suite.seeds, 'count': suite.args.count,
               'mutations': suite.args.mutations, 'cases': suite.cases,
               'seconds': round(time.time() - suite.start, 1),
               'stopped_early': suite.stopped_early, 'tool': suite.args.pickletool,
@@ -630,6 +644,14 @@ def main():
     ap.add_argument('--no-vectors', action='store_true', help="skip pickletester's vectors")
     ap.add_argument('--time', type=float, default=None, metavar='SECONDS',
                     help='keep checking new seeds until SECONDS have passed')
+    ap.add_argument('--python', metavar='PATH|X.Y',
+                    help='the CPython that is the oracle: a path, a command, or a version '
+                         'found among pyenv\'s or as pythonX.Y on PATH (default: the one '
+                         'running this script)')
+    ap.add_argument('--shard', metavar='K/N', type=parse_shard, default=(1, 1),
+                    help='check only part K of N (1 <= K <= N) of the cases; the N parts '
+                         'together check every case once, and the areas that run once '
+                         '(reducers, copy, testsuite) run in part 1')
     ap.add_argument('--jobs', '-j', type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument('--timeout', type=float, default=60, help='seconds per tool run')
     ap.add_argument('--minimize', type=int, default=20, metavar='N',
@@ -647,6 +669,12 @@ def main():
     ap.add_argument('--no-fix-imports', action='store_true',
                     help='with --replay: pickle.loads fix_imports=False')
     args = ap.parse_args()
+    if args.python:
+        python = find_python(args.python)
+        if python is None:
+            ap.error('--python %s: no such interpreter (a path, a command on PATH, or a '
+                     'version listed by `pyenv versions`)' % args.python)
+        with_hash_seed_zero(python)
     args.out = os.path.abspath(args.out)
     check_tool(ap, args.pickletool)
     if args.replay:
@@ -670,7 +698,7 @@ def main():
         suite.area(name, checker(name).UNIT)
     for name, run in (('reducers', reducers_area), ('copy', copy_area),
                       ('testsuite', testsuite_area)):
-        if name in areas:
+        if name in areas and args.shard[0] == 1:
             progress.show('[suite] %s' % name, force=True)
             run(suite, build_dir)
     if case_areas:

@@ -1,10 +1,19 @@
-"""Running the tool under test (`pickletool SUBCOMMAND FILE`) and reading its outcome."""
+"""Running the tool under test (`pickletool SUBCOMMAND FILE`) and reading its outcome.
+
+A built tool is run as one long-lived `pickletool serve` per process that asks (each
+request: a command, its arguments, the input; each answer: exit status, stdout, stderr,
+what the same command run on its own would give); a process started per input would
+cost more than the checks. A server that dies or takes too long is a crash of that
+input, and the next request starts a new one. A .py tool (the fake) runs once per input.
+"""
 
 import collections
 import os
+import select
 import subprocess
 import sys
 import tempfile
+import time
 
 ToolResult = collections.namedtuple('ToolResult', 'status stdout stderr')
 ToolResult.__doc__ = """status: 'ok' (exit 0), 'err' (exit 1) or 'crash: ...' (anything else)."""
@@ -39,13 +48,96 @@ def run_tool(cmd, sub, data, extra_args=(), timeout=60, workdir=None):
     return ToolResult('crash: exit status %d' % proc.returncode, proc.stdout, stderr)
 
 
+class ToolServer:
+    """One `pickletool serve` process, started on the first request."""
+
+    def __init__(self, path):
+        self.path = path
+        self.proc = None
+        self.stderr = None
+        self.buffer = bytearray()
+
+    def start(self):
+        self.stderr = tempfile.TemporaryFile()
+        self.buffer = bytearray()
+        self.proc = subprocess.Popen([self.path, 'serve'], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.stderr)
+
+    def stop(self):
+        """Kills the server; its exit status and what it wrote to stderr."""
+        proc, self.proc = self.proc, None
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdin.close()
+        proc.stdout.close()
+        status = proc.wait()
+        self.stderr.seek(0)
+        text = self.stderr.read()[-65536:].decode('utf-8', 'backslashreplace')
+        self.stderr.close()
+        return status, text
+
+    def _fill(self, deadline):
+        """Appends what the server has written to self.buffer, waiting until the deadline."""
+        fd = self.proc.stdout.fileno()
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise TimeoutError
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            raise EOFError
+        self.buffer += chunk
+
+    def _take(self, n, deadline):
+        while len(self.buffer) < n:
+            self._fill(deadline)
+        out = bytes(self.buffer[:n])
+        del self.buffer[:n]
+        return out
+
+    def _take_line(self, deadline):
+        while b'\n' not in self.buffer:
+            self._fill(deadline)
+        return self._take(self.buffer.index(b'\n') + 1, deadline)
+
+    def run(self, sub, data, extra_args, timeout):
+        if self.proc is None:
+            self.start()
+        args = [sub.encode()] + [a.encode() for a in extra_args]
+        request = b'%d\n' % len(args) + b''.join(b'%d\n%s' % (len(a), a) for a in args + [data])
+        deadline = time.monotonic() + timeout
+        try:
+            self.proc.stdin.write(request)
+            self.proc.stdin.flush()
+            status, out_len, err_len = map(int, self._take_line(deadline).split())
+            stdout = self._take(out_len, deadline)
+            stderr = self._take(err_len, deadline).decode('utf-8', 'backslashreplace')
+        except TimeoutError:
+            _, stderr = self.stop()
+            return ToolResult('crash: timeout after %ss' % timeout, b'', stderr)
+        except (OSError, EOFError, ValueError):     # the server died with this input
+            code, stderr = self.stop()
+            if code < 0:
+                return ToolResult('crash: signal %d' % -code, b'', stderr)
+            return ToolResult('crash: exit status %d' % code, b'', stderr)
+        return ToolResult('ok' if status == 0 else 'err', stdout, stderr)
+
+
+_servers = {}       # (process id, tool path) -> ToolServer: forked workers start their own
+
+
 class Tool(collections.namedtuple('Tool', 'path timeout')):
     """The tool under test: its path (a .py fake runs with this python) and the
     seconds one run may take."""
     __slots__ = ()
 
     def run(self, sub, data, extra_args=()):
-        return run_tool(tool_command(self.path), sub, data, extra_args, timeout=self.timeout)
+        if self.path.endswith('.py'):
+            return run_tool(tool_command(self.path), sub, data, extra_args,
+                            timeout=self.timeout)
+        key = (os.getpid(), self.path)
+        if key not in _servers:
+            _servers[key] = ToolServer(self.path)
+        return _servers[key].run(sub, data, extra_args, self.timeout)
 
     def command(self):
         return ' '.join(tool_command(self.path))

@@ -1,4 +1,4 @@
-"""CPython's pickletester (3.11.7) unpickling vectors, as data.
+"""CPython's pickletester unpickling vectors (of the running CPython), as data.
 
 Module-level vectors (DATA0..DATA4, DATA_SET, ...) are imported from
 test.pickletester.  The vectors that live inside test methods are read from the
@@ -18,6 +18,7 @@ import collections
 import inspect
 import pickle
 import struct
+import sys
 import textwrap
 
 from test import pickletester as pt
@@ -173,7 +174,8 @@ def _build_groups():
         'badly_escaped_string',
         _call_literals('test_badly_escaped_string', 'check_unpickling_error', 1), expect=1)
     g['misc_get'] = _group('misc_get',
-                           _call_literals('test_misc_get', 'check_unpickling_error', 1), expect=3)
+                           _call_literals('test_misc_get', 'check_unpickling_error', 1),
+                           expect=1 if sys.version_info < (3, 9) else 3)
     g['negative_put'] = _group('negative_put', [_list_literal('test_negative_put', 'dumped')])
     g['maxint64'] = _group('maxint64',
                            [b'I' + str((1 << 63) - 1).encode('ascii') + b'JUNK\n.'])

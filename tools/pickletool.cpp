@@ -8,11 +8,20 @@
 //   pickletool roundtrip [--protocol N] [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]
 //                                pickle.dumps(pickle.loads(data), N) to stdout
 //   pickletool optimize [FILE|-] pickletools.optimize(data) to stdout
+//   pickletool serve             the commands above, one per request read from stdin,
+//                                each answered on stdout (below): many inputs, one process
 //
 // Contract (scripts rely on it): exit status 0 on success; on any failure exit status 1
 // and the last line on stderr is "ErrorClass: message", where ErrorClass names the
 // Python exception CPython raises for the same input and each newline of the message
 // is written as the two characters \n, so the error is always one line.
+//
+// serve: a request is the decimal count of arguments, a newline, then each argument and
+// then the input as a decimal length, a newline and that many bytes:
+//     2\n4\nshow\n10\n--encoding\n...   (no FILE argument: the input is the last field)
+// The answer is "STATUS OUTLEN ERRLEN\n", then what the command would have written to
+// stdout and to stderr, and the exit status it would have had. The loop ends at the end
+// of stdin.
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -32,25 +41,40 @@ constexpr const char* kUsage =
     "       pickletool show [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]\n"
     "       pickletool load [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]\n"
     "       pickletool roundtrip [--protocol N] [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]\n"
-    "       pickletool optimize [FILE|-]\n";
+    "       pickletool optimize [FILE|-]\n"
+    "       pickletool serve\n";
 
 struct UsageError {
   std::string message;
 };
 
-void write_stdout(std::string_view s) {
-  std::fwrite(s.data(), 1, s.size(), stdout);
-  std::fflush(stdout);
+void write(pickle::Sink& out, std::string_view s) {
+  out.write(std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
 }
 
-int run(const std::vector<std::string>& args) {
-  if (args.empty()) throw UsageError{"missing command"};
-  const std::string& command = args[0];
+class StringSink final : public pickle::Sink {
+ public:
+  void write(std::span<const std::uint8_t> data) override { text.append(data.begin(), data.end()); }
+  std::string text;
+};
+
+/// A command with its arguments: what one run, or one served request, does.
+struct Command {
+  std::string name;
   pickle::UnpicklerOptions options;
   pickle::PicklerOptions dump_options;
-  const bool loads_input = command == "show" || command == "load" || command == "roundtrip";
   std::string path = "-";
   bool have_path = false;
+};
+
+Command parse(const std::vector<std::string>& args) {
+  if (args.empty()) throw UsageError{"missing command"};
+  Command c;
+  const std::string& command = args[0];
+  c.name = command;
+  pickle::UnpicklerOptions& options = c.options;
+  pickle::PicklerOptions& dump_options = c.dump_options;
+  const bool loads_input = command == "show" || command == "load" || command == "roundtrip";
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&]() -> const std::string& {
@@ -69,73 +93,143 @@ int run(const std::vector<std::string>& args) {
       long p = std::strtol(v.c_str(), &end, 10);
       if (v.empty() || *end) throw UsageError{"--protocol needs an integer"};
       dump_options.protocol = static_cast<int>(p);
-    } else if (!have_path && (a == "-" || !a.starts_with("-"))) {
-      path = a;
-      have_path = true;
+    } else if (!c.have_path && (a == "-" || !a.starts_with("-"))) {
+      c.path = a;
+      c.have_path = true;
     } else {
       throw UsageError{"unexpected argument " + a};
     }
   }
+  if (command != "dis" && command != "show" && command != "load" && command != "optimize" && command != "roundtrip") {
+    throw UsageError{"unknown command " + command};
+  }
+  return c;
+}
 
-  // Mapped when it is a regular file, read to its end otherwise (a pipe on stdin).
-  const pickle::MappedFile input(path == "-" ? "/dev/stdin" : path);
-  const std::span<const std::uint8_t> bytes = input.bytes();
-  if (command == "dis") {
+/// Runs the command on `bytes`, writing what goes to stdout to `out`; failures throw.
+void execute(const Command& c, std::span<const std::uint8_t> bytes, pickle::Sink& out) {
+  if (c.name == "dis") {
+    pickle::dis(bytes, out);
+  } else if (c.name == "show") {
+    pickle::Graph g = pickle::loads(bytes, c.options);
+    std::string text = pickle::repr(g.root());
+    text += '\n';
+    write(out, text);
+  } else if (c.name == "load") {
+    (void)pickle::loads(bytes, c.options);
+  } else if (c.name == "optimize") {
+    write(out, pickle::optimize(bytes));
+  } else if (c.name == "roundtrip") {
+    pickle::Graph g = pickle::loads(bytes, c.options);
+    write(out, pickle::dumps(g.root(), c.dump_options));
+  }
+}
+
+/// What the current exception makes the tool write to stderr (the contract's last line).
+std::string error_text() {
+  try {
+    throw;
+  } catch (const UsageError& e) {
+    return std::string(kUsage) + "UsageError: " + e.message + "\n";
+  } catch (const pickle::Error& e) {
+    std::string text;
+    if (e.offset()) text = "pickletool: error at byte " + std::to_string(*e.offset()) + "\n";
+    text += e.python_type_name();
+    text += ": ";
+    for (char ch : e.message()) {
+      if (ch == '\n') text += "\\n";
+      else text += ch;
+    }
+    return text + "\n";
+  } catch (const std::bad_alloc&) {
+    return "MemoryError: out of memory\n";
+  } catch (const std::exception& e) {
+    return std::string("RuntimeError: ") + e.what() + "\n";
+  }
+}
+
+int run_once(const std::vector<std::string>& args) {
+  std::string error;
+  try {
+    const Command c = parse(args);
+    // Mapped when it is a regular file, read to its end otherwise (a pipe on stdin).
+    const pickle::MappedFile input(c.path == "-" ? "/dev/stdin" : c.path);
     pickle::FileSink out(stdout);
     try {
-      pickle::dis(bytes, out);
+      execute(c, input.bytes(), out);
     } catch (...) {
-      std::fflush(stdout);
+      std::fflush(stdout);  // what was written before the failure, as CPython prints it
       throw;
     }
     out.flush();
     return 0;
+  } catch (...) {
+    error = error_text();
   }
-  if (command == "show") {
-    pickle::Graph g = pickle::loads(bytes, options);
-    std::string text = pickle::repr(g.root());
-    text += '\n';
-    write_stdout(text);
-    return 0;
+  std::fwrite(error.data(), 1, error.size(), stderr);
+  return 1;
+}
+
+// ---- serve ----------------------------------------------------------------------------
+
+/// A decimal length and its newline; false at the end of stdin.
+bool read_length(std::size_t& n) {
+  n = 0;
+  int digits = 0;
+  for (int ch; (ch = std::getchar()) != '\n'; ++digits) {
+    if (ch == EOF && digits == 0) return false;
+    if (ch < '0' || ch > '9' || digits == 19) throw UsageError{"serve: malformed request"};
+    n = n * 10 + static_cast<std::size_t>(ch - '0');
   }
-  if (command == "load") {
-    (void)pickle::loads(bytes, options);
-    return 0;
+  return true;
+}
+
+std::string read_field() {
+  std::size_t n = 0;
+  if (!read_length(n)) throw UsageError{"serve: truncated request"};
+  std::string field(n, '\0');
+  if (n && std::fread(field.data(), 1, n, stdin) != n) throw UsageError{"serve: truncated request"};
+  return field;
+}
+
+int serve() {
+  for (std::size_t argc = 0; read_length(argc);) {
+    std::vector<std::string> args(argc);
+    for (auto& a : args) a = read_field();
+    const std::string input = read_field();
+    StringSink out;
+    std::string error;
+    int status = 0;
+    try {
+      const Command c = parse(args);
+      if (c.have_path) throw UsageError{"serve: the input is the request's last field, not a FILE"};
+      execute(c, std::span(reinterpret_cast<const std::uint8_t*>(input.data()), input.size()), out);
+    } catch (...) {
+      error = error_text();
+      status = 1;
+    }
+    const std::string header =
+        std::to_string(status) + " " + std::to_string(out.text.size()) + " " + std::to_string(error.size()) + "\n";
+    for (const std::string* part : std::initializer_list<const std::string*>{&header, &out.text, &error}) {
+      if (std::fwrite(part->data(), 1, part->size(), stdout) != part->size()) return 1;
+    }
+    if (std::fflush(stdout) != 0) return 1;
   }
-  if (command == "optimize") {
-    write_stdout(pickle::optimize(bytes));
-    return 0;
-  }
-  if (command == "roundtrip") {
-    pickle::Graph g = pickle::loads(bytes, options);
-    write_stdout(pickle::dumps(g.root(), dump_options));
-    return 0;
-  }
-  throw UsageError{"unknown command " + command};
+  return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  try {
-    return run(args);
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "%sUsageError: %s\n", kUsage, e.message.c_str());
-  } catch (const pickle::Error& e) {
-    if (e.offset()) std::fprintf(stderr, "pickletool: error at byte %zu\n", *e.offset());
-    std::string line(e.python_type_name());
-    line += ": ";
-    for (char c : e.message()) {
-      if (c == '\n') line += "\\n";
-      else line += c;
+  if (args.size() == 1 && args[0] == "serve") {
+    try {
+      return serve();
+    } catch (...) {
+      const std::string error = error_text();
+      std::fwrite(error.data(), 1, error.size(), stderr);
+      return 1;
     }
-    line += '\n';
-    std::fwrite(line.data(), 1, line.size(), stderr);
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "MemoryError: out of memory\n");
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "RuntimeError: %s\n", e.what());
   }
-  return 1;
+  return run_once(args);
 }
