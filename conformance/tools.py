@@ -20,8 +20,11 @@ ToolResult.__doc__ = """status: 'ok' (exit 0), 'err' (exit 1) or 'crash: ...' (a
 
 
 def tool_command(path):
-    """argv prefix for the tool: python3 for a .py fake, the executable otherwise."""
-    return [sys.executable, path] if path.endswith('.py') else [path]
+    """argv prefix for the tool: python3 for a .py fake (CPython itself, the running
+    version), the executable otherwise, told to behave as the running CPython."""
+    if path.endswith('.py'):
+        return [sys.executable, path]
+    return [path, '--python-version', '%d.%d' % sys.version_info[:2]]
 
 
 def run_tool(cmd, sub, data, extra_args=(), timeout=60, workdir=None):
@@ -137,7 +140,8 @@ class Tool(collections.namedtuple('Tool', 'path timeout')):
         key = (os.getpid(), self.path)
         if key not in _servers:
             _servers[key] = ToolServer(self.path)
-        return _servers[key].run(sub, data, extra_args, self.timeout)
+        return _servers[key].run(sub, data, tool_command(self.path)[1:] + list(extra_args),
+                                 self.timeout)
 
     def command(self):
         return ' '.join(tool_command(self.path))

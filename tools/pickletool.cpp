@@ -8,6 +8,8 @@
 //   pickletool roundtrip [--protocol N] [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]
 //                                pickle.dumps(pickle.loads(data), N) to stdout
 //   pickletool optimize [FILE|-] pickletools.optimize(data) to stdout
+//   --python-version X.Y         (any command, before or after it) behave as CPython X.Y,
+//                                3.8 to 3.13 (default 3.11)
 //   pickletool serve             the commands above, one per request read from stdin,
 //                                each answered on stdout (below): many inputs, one process
 //
@@ -22,6 +24,7 @@
 // The answer is "STATUS OUTLEN ERRLEN\n", then what the command would have written to
 // stdout and to stderr, and the exit status it would have had. The loop ends at the end
 // of stdin.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -37,7 +40,8 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: pickletool dis [FILE|-]\n"
+    "usage: pickletool [--python-version X.Y] COMMAND ...\n"
+    "       pickletool dis [FILE|-]\n"
     "       pickletool show [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]\n"
     "       pickletool load [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]\n"
     "       pickletool roundtrip [--protocol N] [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]\n"
@@ -63,11 +67,15 @@ struct Command {
   std::string name;
   pickle::UnpicklerOptions options;
   pickle::PicklerOptions dump_options;
+  pickle::DisOptions dis_options;
+  pickle::ReprOptions repr_options;
   std::string path = "-";
   bool have_path = false;
 };
 
-Command parse(const std::vector<std::string>& args) {
+Command parse(std::vector<std::string> args) {
+  // --python-version may also come before the command.
+  if (args.size() >= 3 && args[0] == "--python-version") std::rotate(args.begin(), args.begin() + 2, args.begin() + 3);
   if (args.empty()) throw UsageError{"missing command"};
   Command c;
   const std::string& command = args[0];
@@ -81,7 +89,13 @@ Command parse(const std::vector<std::string>& args) {
       if (i + 1 >= args.size()) throw UsageError{a + " needs a value"};
       return args[++i];
     };
-    if (loads_input && a == "--encoding") {
+    if (a == "--python-version") {
+      const pickle::PythonVersion python = pickle::parse_python_version(value());
+      options.python = python;
+      dump_options.python = python;
+      c.dis_options.python = python;
+      c.repr_options.python = python;
+    } else if (loads_input && a == "--encoding") {
       options.encoding = value();
     } else if (loads_input && a == "--errors") {
       options.errors = value();
@@ -109,10 +123,10 @@ Command parse(const std::vector<std::string>& args) {
 /// Runs the command on `bytes`, writing what goes to stdout to `out`; failures throw.
 void execute(const Command& c, std::span<const std::uint8_t> bytes, pickle::Sink& out) {
   if (c.name == "dis") {
-    pickle::dis(bytes, out);
+    pickle::dis(bytes, out, c.dis_options);
   } else if (c.name == "show") {
     pickle::Graph g = pickle::loads(bytes, c.options);
-    std::string text = pickle::repr(g.root());
+    std::string text = pickle::repr(g.root(), c.repr_options);
     text += '\n';
     write(out, text);
   } else if (c.name == "load") {

@@ -67,15 +67,19 @@ std::uint32_t div_small(Limbs& mag, std::uint32_t div) {
   return static_cast<std::uint32_t>(rem);
 }
 
-[[noreturn]] void throw_too_many_digits(std::size_t limit) {
-  throw Error(ErrorType::ValueError, "Exceeds the limit (" + std::to_string(limit) +
-                                         " digits) for integer string conversion; use "
-                                         "sys.set_int_max_str_digits() to increase the limit");
+[[noreturn]] void throw_too_many_digits(std::size_t limit, PythonVersion python) {
+  throw Error(ErrorType::ValueError,
+              digit_limit_text(limit, python) + "; use sys.set_int_max_str_digits() to increase the limit");
 }
 
 }  // namespace
 
-void append_decimal(std::string& out, const IntRef& value, std::size_t max_digits) {
+std::string digit_limit_text(std::size_t limit, PythonVersion python) {
+  return "Exceeds the limit (" + std::to_string(limit) + (python < PythonVersion{3, 11} ? "" : " digits") +
+         ") for integer string conversion";
+}
+
+void append_decimal(std::string& out, const IntRef& value, std::size_t max_digits, PythonVersion python) {
   auto mag = value.magnitude();
   if (mag.empty()) {
     out += '0';
@@ -89,7 +93,8 @@ void append_decimal(std::string& out, const IntRef& value, std::size_t max_digit
   }
   // A number of b bits has at least floor((b-1) * log10(2)) + 1 digits: refuse the hopeless
   // cases before doing quadratic work, then check the exact count as CPython does.
-  if (max_digits && (bit_length(mag) - 1) * 0.30102999566398114 > max_digits + 1) throw_too_many_digits(max_digits);
+  if (max_digits && (bit_length(mag) - 1) * 0.30102999566398114 > max_digits + 1)
+    throw_too_many_digits(max_digits, python);
   Limbs work(mag.begin(), mag.end());
   std::vector<std::uint32_t> chunks;  // base 10^9, least significant first
   while (!work.empty()) chunks.push_back(div_small(work, 1000000000u));
@@ -99,7 +104,7 @@ void append_decimal(std::string& out, const IntRef& value, std::size_t max_digit
     std::snprintf(buf, sizeof buf, "%09u", chunks[i]);
     digits += buf;
   }
-  if (max_digits && digits.size() > max_digits) throw_too_many_digits(max_digits);
+  if (max_digits && digits.size() > max_digits) throw_too_many_digits(max_digits, python);
   if (value.negative()) out += '-';
   out += digits;
 }

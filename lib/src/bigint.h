@@ -36,10 +36,15 @@ Value make_int(Graph& g, bool negative, std::span<const std::uint32_t> magnitude
 /// CPython's limit on int <-> decimal string conversion (sys.int_info.default_max_str_digits).
 inline constexpr std::size_t kMaxStrDigits = 4300;
 
+/// "Exceeds the limit (4300 digits) for integer string conversion", the start of the
+/// digit-limit errors; before 3.11 the limit is written "(4300)".
+std::string digit_limit_text(std::size_t limit, PythonVersion python);
+
 /// Decimal text of an int, as repr(int). Throws ValueError ("Exceeds the limit (4300 digits)
 /// for integer string conversion; ...") like CPython when it has more than max_digits
 /// digits (0: no limit).
-void append_decimal(std::string& out, const IntRef& value, std::size_t max_digits = kMaxStrDigits);
+void append_decimal(std::string& out, const IntRef& value, std::size_t max_digits = kMaxStrDigits,
+                    PythonVersion python = {});
 std::string to_decimal(Value int_value);
 
 /// Minimal little-endian two's complement encoding, as pickle's LONG1/LONG4 (and Python's

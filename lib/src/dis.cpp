@@ -253,7 +253,7 @@ std::uint64_t read_size8(Reader& r, const char* what) {
 
 /// opcode.arg.reader(f): fills `a` (a.text is reused storage). `g` receives ints parsed
 /// from text.
-void read_arg(Reader& r, ArgKind kind, Graph& g, Arg& a) {
+void read_arg(Reader& r, ArgKind kind, Graph& g, Arg& a, PythonVersion python) {
   using T = Arg::Type;
   a.text.clear();
   switch (kind) {
@@ -297,14 +297,14 @@ void read_arg(Reader& r, ArgKind kind, Graph& g, Arg& a) {
         return;
       }
       a.type = T::IntValue;
-      a.v = detail::py_int_from_bytes(g, s, 10);
+      a.v = detail::py_int_from_bytes(g, s, 10, python);
       return;
     }
     case ArgKind::DecimalnlLong: {
       std::string_view s = read_stringnl_raw(r, false);
       if (!s.empty() && s.back() == 'L') s.remove_suffix(1);
       a.type = T::IntValue;
-      a.v = detail::py_int_from_bytes(g, s, 10);
+      a.v = detail::py_int_from_bytes(g, s, 10, python);
       return;
     }
     case ArgKind::Floatnl: {
@@ -415,7 +415,7 @@ void read_arg(Reader& r, ArgKind kind, Graph& g, Arg& a) {
 
 /// One step of _genops: reads the opcode at the reader's position and its argument.
 /// Returns STOP's info last; throws pickletools' errors, at the opcode's offset.
-const OpInfo* next_op(Reader& r, Graph& g, Arg& a) {
+const OpInfo* next_op(Reader& r, Graph& g, Arg& a, PythonVersion python = {}) {
   const std::size_t pos = r.pos();
   try {
     if (r.at_end()) value_error("pickle exhausted before seeing STOP");
@@ -428,7 +428,7 @@ const OpInfo* next_op(Reader& r, Graph& g, Arg& a) {
       msg += " unknown";
       value_error(std::move(msg));
     }
-    read_arg(r, info->arg, g, a);
+    read_arg(r, info->arg, g, a, python);
     return info;
   } catch (Error& e) {
     e.set_offset(pos);
@@ -458,13 +458,13 @@ Value arg_value(Graph& g, const Arg& a) {
 }
 
 /// repr(arg).
-void append_arg_repr(std::string& out, Graph& g, const Arg& a) {
+void append_arg_repr(std::string& out, Graph& g, const Arg& a, PythonVersion python) {
   using T = Arg::Type;
   switch (a.type) {
     case T::None: out += "None"; return;
     case T::Int: out += std::to_string(a.i); return;
     case T::UInt: out += std::to_string(a.u); return;
-    case T::IntValue: append_decimal(out, IntRef(a.v)); return;
+    case T::IntValue: append_decimal(out, IntRef(a.v), detail::kMaxStrDigits, python); return;
     case T::Bool: out += a.i ? "True" : "False"; return;
     case T::Float: append_repr_float(out, a.f); return;
     case T::Str: append_repr_str(out, a.text); return;
@@ -472,7 +472,7 @@ void append_arg_repr(std::string& out, Graph& g, const Arg& a) {
     case T::ByteArray: detail::append_repr_bytearray(out, a.bytes); return;
     case T::Long: {
       const Value v = g.new_int_from_bytes(a.bytes);
-      append_decimal(out, IntRef(v));
+      append_decimal(out, IntRef(v), detail::kMaxStrDigits, python);
       return;
     }
   }
@@ -592,7 +592,7 @@ void write_listing(std::span<const std::uint8_t> data, std::string& out, const D
 
   for (;;) {
     const std::size_t pos = r.pos();
-    const OpInfo* op = next_op(r, g, arg);
+    const OpInfo* op = next_op(r, g, arg, options.python);
     const bool has_arg = arg.type != Arg::Type::None;
 
     try {
@@ -663,7 +663,7 @@ void write_listing(std::span<const std::uint8_t> data, std::string& out, const D
           }
           if (memo.find(key)) {
             errorbuf = "memo key ";
-            append_arg_repr(errorbuf, g, arg);
+            append_arg_repr(errorbuf, g, arg, options.python);
             errorbuf += " already defined";
             errormsg = errorbuf.c_str();
           } else if (stack.empty()) {
@@ -683,7 +683,7 @@ void write_listing(std::span<const std::uint8_t> data, std::string& out, const D
             after = std::span<const StackKind>(&got, 1);
           } else {
             errorbuf = "memo key ";
-            append_arg_repr(errorbuf, g, arg);
+            append_arg_repr(errorbuf, g, arg, options.python);
             errorbuf += " has never been stored into";
             errormsg = errorbuf.c_str();
           }
@@ -697,7 +697,7 @@ void write_listing(std::span<const std::uint8_t> data, std::string& out, const D
         append_spaces(line, 10 - static_cast<long long>(op->name.size()));
         if (has_arg) {
           line += ' ';
-          append_arg_repr(line, g, arg);
+          append_arg_repr(line, g, arg, options.python);
         }
         if (!markmsg.empty()) {
           line += ' ';

@@ -466,7 +466,7 @@ struct Pickler::Impl {
   // ---- entry -------------------------------------------------------------------------------
 
   detail::CPythonHashes& hashes_for_set_order() {
-    if (!set_hashes) set_hashes.emplace(opts.hash_seed);
+    if (!set_hashes) set_hashes.emplace(opts.hash_seed, opts.python);
     return *set_hashes;
   }
 

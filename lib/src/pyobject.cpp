@@ -223,13 +223,14 @@ std::uint64_t int_hash(Value v) {
   return hash_int(IntRef(v));
 }
 
-// SipHash-1-3, the hash CPython gives str and bytes (Python/pyhash.c): here for both
-// modes, under CPython's key derived from a seed or under the process's own key.
+// SipHash-c-d (c rounds per 8-byte block, d to finish), the hash CPython gives str and
+// bytes (Python/pyhash.c): SipHash-1-3 from 3.11, SipHash-2-4 before. SipHash-1-3 serves
+// both modes, under CPython's key derived from a seed or under the process's own key.
 struct SipKey {
   std::uint64_t k0, k1;
 };
 
-std::uint64_t siphash13(SipKey key, const unsigned char* in, std::size_t size) {
+std::uint64_t siphash(SipKey key, const unsigned char* in, std::size_t size, int c_rounds, int d_rounds) {
   std::uint64_t v0 = key.k0 ^ 0x736f6d6570736575ULL;
   std::uint64_t v1 = key.k1 ^ 0x646f72616e646f6dULL;
   std::uint64_t v2 = key.k0 ^ 0x6c7967656e657261ULL;
@@ -251,7 +252,7 @@ std::uint64_t siphash13(SipKey key, const unsigned char* in, std::size_t size) {
     std::uint64_t m;
     std::memcpy(&m, in, 8);
     v3 ^= m;
-    round();
+    for (int i = 0; i < c_rounds; ++i) round();
     v0 ^= m;
     in += 8;
     size -= 8;
@@ -260,14 +261,14 @@ std::uint64_t siphash13(SipKey key, const unsigned char* in, std::size_t size) {
   std::memcpy(&tail, in, size);
   b |= tail;
   v3 ^= b;
-  round();
+  for (int i = 0; i < c_rounds; ++i) round();
   v0 ^= b;
   v2 ^= 0xff;
-  round();
-  round();
-  round();
+  for (int i = 0; i < d_rounds; ++i) round();
   return (v0 ^ v1) ^ (v2 ^ v3);
 }
+
+std::uint64_t siphash13(SipKey key, const unsigned char* in, std::size_t size) { return siphash(key, in, size, 1, 3); }
 
 // ---- the dict-key mode: str and bytes by SipHash-1-3 under a key drawn once per process
 // (so that no input can be built to collide in it), cached; identity for instances
@@ -347,8 +348,8 @@ struct KeyMode {
   }
 };
 
-// ---- the CPython mode: CPython 3.11's hash() with PYTHONHASHSEED=seed (SipHash-1-3 over
-// str and bytes)
+// ---- the CPython mode: CPython's hash() with PYTHONHASHSEED=seed (SipHash over str and
+// bytes)
 
 // CPython derives the key from PYTHONHASHSEED with a linear congruential generator
 // (Python/bootstrap_hash.c, lcg_urandom); seed 0 means an all-zero key.
@@ -367,18 +368,19 @@ SipKey sip_key(std::uint32_t seed) {
   return key;
 }
 
-std::int64_t sip_hash_bytes(std::uint32_t seed, const unsigned char* data, std::size_t size) {
+std::int64_t sip_hash_bytes(const CPythonHashes& hashes, const unsigned char* data, std::size_t size) {
   if (size == 0) return 0;
-  auto x = static_cast<std::int64_t>(siphash13(sip_key(seed), data, size));
+  const bool sip24 = hashes.python() < PythonVersion{3, 11};
+  auto x = static_cast<std::int64_t>(siphash(sip_key(hashes.seed()), data, size, sip24 ? 2 : 1, sip24 ? 4 : 3));
   return x == -1 ? -2 : x;
 }
 
 // A str is hashed over its PEP 393 representation: 1, 2 or 4 bytes per code point
 // depending on the largest one.
-std::int64_t sip_hash_str(std::uint32_t seed, std::string_view wtf8) {
+std::int64_t sip_hash_str(const CPythonHashes& hashes, std::string_view wtf8) {
   if (std::all_of(wtf8.begin(), wtf8.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
     // ASCII: its UTF-8 is its one-byte representation.
-    return sip_hash_bytes(seed, reinterpret_cast<const unsigned char*>(wtf8.data()), wtf8.size());
+    return sip_hash_bytes(hashes, reinterpret_cast<const unsigned char*>(wtf8.data()), wtf8.size());
   }
   std::vector<char32_t> cps;
   char32_t max = 0;
@@ -392,7 +394,7 @@ std::int64_t sip_hash_str(std::uint32_t seed, std::string_view wtf8) {
   for (std::size_t i = 0; i < cps.size(); ++i) {
     for (std::size_t k = 0; k < width; ++k) data[i * width + k] = static_cast<char>((cps[i] >> (8 * k)) & 0xff);
   }
-  return sip_hash_bytes(seed, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  return sip_hash_bytes(hashes, reinterpret_cast<const unsigned char*>(data.data()), data.size());
 }
 
 struct CPythonMode {
@@ -412,12 +414,12 @@ struct CPythonMode {
     return hash_double(d);
   }
   std::uint64_t str(const Str& s) const {
-    return remembered(s, [&] { return static_cast<std::uint64_t>(sip_hash_str(hashes.seed(), s.utf8())); });
+    return remembered(s, [&] { return static_cast<std::uint64_t>(sip_hash_str(hashes, s.utf8())); });
   }
   std::uint64_t bytes(const Bytes& b) const {
     return remembered(b, [&] {
       const auto v = b.view();
-      return static_cast<std::uint64_t>(sip_hash_bytes(hashes.seed(), v.data(), v.size()));
+      return static_cast<std::uint64_t>(sip_hash_bytes(hashes, v.data(), v.size()));
     });
   }
   template <class F>

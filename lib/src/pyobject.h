@@ -43,16 +43,18 @@ inline std::uint64_t name_hash(std::string_view text) noexcept { return name_has
 /// one operation on a graph (a dump, a repr): nodes must not change or go meanwhile.
 class CPythonHashes {
  public:
-  explicit CPythonHashes(std::uint32_t seed) : seed_(seed) {}
+  explicit CPythonHashes(std::uint32_t seed, PythonVersion python = {}) : seed_(seed), python_(python) {}
   std::uint32_t seed() const noexcept { return seed_; }
+  PythonVersion python() const noexcept { return python_; }
   std::unordered_map<const Node*, std::uint64_t>& known() noexcept { return known_; }
 
  private:
   std::uint32_t seed_;
+  PythonVersion python_;
   std::unordered_map<const Node*, std::uint64_t> known_;
 };
 
-/// hash(v) in a CPython 3.11 process started with PYTHONHASHSEED=hashes.seed() (0: no
+/// hash(v) in a CPython hashes.python() process started with PYTHONHASHSEED=hashes.seed() (0: no
 /// randomization), or nullopt when it depends on object addresses or would take more than
 /// 2**20 steps (a graph of shared tuples, whose paths CPython walks one by one).
 std::optional<std::int64_t> cpython_hash(Value v, CPythonHashes& hashes);

@@ -114,9 +114,8 @@ void append_str_repr(std::string& out, std::string_view s, bool ascii_only) {
 
 // ---- int parsing --------------------------------------------------------------------
 
-[[noreturn]] void throw_digit_limit(std::size_t digits) {
-  throw Error(ErrorType::ValueError, "Exceeds the limit (" + std::to_string(kMaxStrDigits) +
-                                         " digits) for integer string conversion: value has " + std::to_string(digits) +
+[[noreturn]] void throw_digit_limit(std::size_t digits, PythonVersion python) {
+  throw Error(ErrorType::ValueError, digit_limit_text(kMaxStrDigits, python) + ": value has " + std::to_string(digits) +
                                          " digits; use sys.set_int_max_str_digits() to increase the limit");
 }
 
@@ -133,7 +132,7 @@ struct LongLiteral {
 // The parsing half of PyLong_FromString on the C string s (no NUL inside). Throws the
 // errors that CPython raises directly (base range, digit limit); syntax errors are
 // reported in the result because the message depends on the caller.
-LongLiteral scan_long(std::string_view s, int base) {
+LongLiteral scan_long(std::string_view s, int base, PythonVersion python = {}) {
   if ((base != 0 && base < 2) || base > 36) {
     throw Error(ErrorType::ValueError, "int() arg 2 must be >= 2 and <= 36");
   }
@@ -191,7 +190,7 @@ LongLiteral scan_long(std::string_view s, int base) {
   }
   if (prev == '_') return syntax_error(base);
   const bool power_of_two = (base & (base - 1)) == 0;
-  if (!power_of_two && digits > kMaxStrDigits) throw_digit_limit(digits);
+  if (!power_of_two && digits > kMaxStrDigits) throw_digit_limit(digits, python);
   const std::size_t stop = i;
   if (error_if_nonzero) {
     base = 0;  // CPython names base 0 in the messages from here on
@@ -488,9 +487,9 @@ StrtolResult c_strtol(std::string_view s) noexcept {
   return {negative ? static_cast<long long>(0 - acc) : static_cast<long long>(acc), i, false};
 }
 
-Value py_long_from_cstring(Graph& g, std::string_view s, int base) {
+Value py_long_from_cstring(Graph& g, std::string_view s, int base, PythonVersion python) {
   s = cut_at_nul(s);
-  const LongLiteral lit = scan_long(s, base);
+  const LongLiteral lit = scan_long(s, base, python);
   if (lit.ok) return build_long(g, s, lit);
   // The message shows the first 200 bytes decoded as UTF-8 (which may fail), in a repr cut
   // at 200 characters.
@@ -548,13 +547,13 @@ Value py_int_from_str(Graph& g, std::string_view wtf8, int base) {
   throw Error(ErrorType::ValueError, std::move(msg));
 }
 
-Value py_int_from_bytes(Graph& g, std::string_view b, int base) {
+Value py_int_from_bytes(Graph& g, std::string_view b, int base, PythonVersion python) {
   // int() checks its base argument before parsing, with a message of its own.
   if ((base != 0 && base < 2) || base > 36) {
     throw Error(ErrorType::ValueError, "int() base must be >= 2 and <= 36, or 0");
   }
   const std::string_view s = cut_at_nul(b);
-  const LongLiteral lit = scan_long(s, base);
+  const LongLiteral lit = scan_long(s, base, python);
   if (lit.ok && s.size() == b.size()) return build_long(g, s, lit);
   std::string msg = "invalid literal for int() with base " + std::to_string(base) + ": ";
   const std::size_t mark = msg.size();

@@ -52,7 +52,8 @@ StrtolResult c_strtol(std::string_view s) noexcept;
 /// not UTF-8), ValueError "Exceeds the limit (4300 digits) for integer string conversion:
 /// value has %zd digits; ..." for more than 4300 digits in a non-power-of-2 base,
 /// ValueError "int() arg 2 must be >= 2 and <= 36".
-Value py_long_from_cstring(Graph& g, std::string_view s, int base);
+/// `python` picks the digit-limit message of that release.
+Value py_long_from_cstring(Graph& g, std::string_view s, int base, PythonVersion python = {});
 
 /// int(s, base) for a str s (WTF-8), as PyLong_FromUnicodeObject: Unicode whitespace and
 /// decimal digits count as their ASCII forms; errors as py_long_from_cstring but with the
@@ -63,7 +64,7 @@ Value py_int_from_str(Graph& g, std::string_view wtf8, int base);
 /// py_long_from_cstring but the whole of b (embedded NULs included) must parse, and the
 /// error message shows repr(b): "invalid literal for int() with base 10: b'12x'". A base
 /// outside 0, 2..36 fails as int() checks it: "int() base must be >= 2 and <= 36, or 0".
-Value py_int_from_bytes(Graph& g, std::string_view b, int base);
+Value py_int_from_bytes(Graph& g, std::string_view b, int base, PythonVersion python = {});
 
 struct StrtodResult {
   double value;

@@ -142,7 +142,7 @@ class Printer {
     switch (v.kind()) {
       case Kind::None: out_ += "None"; return;
       case Kind::Bool: out_ += v.as_bool() ? "True" : "False"; return;
-      case Kind::Int: detail::append_decimal(out_, detail::IntRef(v), options_.max_int_digits); return;
+      case Kind::Int: detail::append_decimal(out_, detail::IntRef(v), options_.max_int_digits, options_.python); return;
       case Kind::Float: detail::append_repr_float(out_, v.as_float()); return;
       case Kind::Complex: append_complex(out_, v.as_complex()); return;
       case Kind::Str: detail::append_repr_str(out_, v.as_str().utf8()); return;
@@ -316,7 +316,7 @@ class Printer {
   std::unordered_set<detail::Node*> active_;
   std::deque<std::string> owned_;  // text pieces built while printing (stable addresses)
   std::deque<std::vector<Value>> owned_sets_;
-  detail::CPythonHashes set_hashes_{0};  // CPython's order: the process with hash seed 0
+  detail::CPythonHashes set_hashes_{0, options_.python};  // CPython's order: the process with hash seed 0
 };
 
 }  // namespace

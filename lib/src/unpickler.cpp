@@ -380,6 +380,15 @@ struct Unpickler::Impl {
   // ---- calls, items and state (evaluate.h) ---------------------------------------------
 
   void load_newobj(bool ex) {
+    if (!ex && opts.python < PythonVersion{3, 10}) {
+      // Before 3.10 NEWOBJ checked its arguments one by one as it popped them.
+      Value args = pop();
+      if (!args.is_tuple()) unpickling_error("NEWOBJ expected an arg tuple.");
+      Value cls = pop();
+      if (!detail::is_class_value(cls)) unpickling_error("NEWOBJ class argument isn't a type object");
+      push(eval.make_new(cls, args, Value()));
+      return;
+    }
     Value kwargs;
     if (ex) kwargs = pop();
     Value args = pop();
@@ -447,7 +456,7 @@ struct Unpickler::Impl {
     if (r.overflow || (stop != '\n' && stop != '\0')) {
       Value v;
       try {
-        v = detail::py_long_from_cstring(*g, s, 0);
+        v = detail::py_long_from_cstring(*g, s, 0, opts.python);
       } catch (const Error& e) {
         if (e.type() == ErrorType::MemoryError) throw;
         fail(ErrorType::ValueError, "could not convert string to int");
@@ -465,7 +474,7 @@ struct Unpickler::Impl {
     if (line.size() < 2) truncated();
     std::string_view s = line;
     if (line[line.size() - 2] == 'L') s = line.substr(0, line.size() - 2);
-    push(detail::py_long_from_cstring(*g, c_string(s), 0));
+    push(detail::py_long_from_cstring(*g, c_string(s), 0, opts.python));
   }
 
   void load_counted_long(int nbytes) {
@@ -649,20 +658,27 @@ struct Unpickler::Impl {
   }
 
   void load_stack_global() {
+    // Before 3.11 a stack too short for the two strs failed with the same message.
+    if (opts.python < PythonVersion{3, 11} && stack.size() < fence + 2) unpickling_error("STACK_GLOBAL requires str");
     Value name = pop();
     Value module = pop();
     if (!module.is_str() || !name.is_str()) unpickling_error("STACK_GLOBAL requires str");
     push(find_class(module.as_str().utf8(), name.as_str().utf8()));
   }
 
-  [[noreturn]] static void no_persistent_load() {
-    unpickling_error(
-        "A load persistent id instruction was encountered,\n"
-        "but no persistent_load function was specified.");
+  [[noreturn]] void no_persistent_load() const {
+    unpickling_error(opts.python < PythonVersion{3, 12} ? "A load persistent id instruction was encountered,\n"
+                                                          "but no persistent_load function was specified."
+                                                        : "A load persistent id instruction was encountered, "
+                                                          "but no persistent_load function was specified.");
   }
 
+  // From 3.13 the id is read (PERSID) or popped (BINPERSID) before persistent_load is
+  // looked for, so a truncated or non-ASCII id fails first.
+  bool persistent_load_checked_first() const { return opts.python < PythonVersion{3, 13}; }
+
   void load_persid() {
-    if (!opts.persistent_load) no_persistent_load();
+    if (persistent_load_checked_first() && !opts.persistent_load) no_persistent_load();
     std::string_view line = readline();
     std::string pid_buf;
     try {
@@ -673,12 +689,14 @@ struct Unpickler::Impl {
       }
       throw;
     }
+    if (!opts.persistent_load) no_persistent_load();
     push(opts.persistent_load(*g, g->shared_or_new_str(pid_buf)));
   }
 
   void load_binpersid() {
-    if (!opts.persistent_load) no_persistent_load();
+    if (persistent_load_checked_first() && !opts.persistent_load) no_persistent_load();
     Value pid = pop();
+    if (!opts.persistent_load) no_persistent_load();
     push(opts.persistent_load(*g, pid));
   }
 
@@ -751,12 +769,13 @@ struct Unpickler::Impl {
   }
 
   std::int64_t parse_memo_index(std::string_view line) {
-    Value key = detail::py_long_from_cstring(*g, c_string(line), 10);
+    Value key = detail::py_long_from_cstring(*g, c_string(line), 10, opts.python);
     if (!key.is_small_int()) fail(ErrorType::OverflowError, "Python int too large to convert to C ssize_t");
     return key.as_int();
   }
 
-  [[noreturn]] static void memo_missing(std::int64_t idx) {
+  [[noreturn]] void memo_missing(std::int64_t idx) const {
+    if (opts.python < PythonVersion{3, 9}) fail(ErrorType::KeyError, std::to_string(idx));
     unpickling_error("Memo value not found at index " + std::to_string(idx));
   }
 

@@ -26,6 +26,8 @@ struct DisOptions {
   int indentlevel = 4;
   /// pickletools' annotate: 0 for none, else the column hint for one-line opcode docs.
   int annotate = 0;
+  /// The CPython release whose pickletools the listing and its errors reproduce.
+  PythonVersion python{};
 };
 
 /// pickletools.dis(data, out, None, indentlevel, annotate): appends the listing to `out`.

@@ -26,7 +26,8 @@
 // and numpy.h (typed views of datetime, decimal, collections and numpy values), copyreg.h
 // (C++ classes, reducers, dispatch tables, the extension registry), copy.h (copy and
 // deepcopy), dis.h (pickletools-identical disassembly), error.h (the exception type),
-// version.h (PICKLE_CPP_VERSION_STRING and friends).
+// version.h (PICKLE_CPP_VERSION_STRING and friends), python_version.h (the CPython
+// release the library behaves as).
 #pragma once
 
 #include "pickle/convert.h"
@@ -42,4 +43,5 @@
 #include "pickle/stdlib.h"
 #include "pickle/unpickler.h"
 #include "pickle/value.h"
+#include "pickle/python_version.h"
 #include "pickle/version.h"

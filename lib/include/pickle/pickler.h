@@ -65,6 +65,9 @@ struct PicklerOptions {
   /// reproduce (PYTHONHASHSEED; 0 = randomization off). Sets of str/bytes iterate in an
   /// order that depends on it; sets of numbers do not.
   std::uint32_t hash_seed = 0;
+  /// The CPython release whose output and errors dumping reproduces where releases
+  /// differ (the str hash behind set order: SipHash-2-4 before 3.11): python_version.h.
+  PythonVersion python{};
 };
 
 /// A reusable pickler, like pickle.Pickler: the memo persists across dump() calls until

@@ -83,6 +83,9 @@ struct UnpicklerOptions {
   std::size_t borrow_threshold = 4096;
 
   Limits limits{};
+  /// The CPython release whose behaviour loading reproduces where releases differ
+  /// (error messages and the order of checks on malformed input): python_version.h.
+  PythonVersion python{};
 };
 
 /// A persistent_load that keeps persistent ids as PersistentId nodes.

@@ -32,6 +32,7 @@
 #include <unordered_map>
 
 #include "pickle/detail/arena.h"
+#include "pickle/python_version.h"
 
 namespace pickle {
 
@@ -813,6 +814,8 @@ struct ReprOptions {
   /// Ints of more decimal digits make repr throw ValueError, as CPython's int->str limit
   /// does (sys.get_int_max_str_digits()); 0 prints every digit.
   std::size_t max_int_digits = 4300;
+  /// The CPython whose messages repr's errors use (python_version.h).
+  PythonVersion python{};
 };
 /// repr(v), Python style; cycles print as `...`, `[...]`, `{...}`; sets in CPython's
 /// iteration order.
