@@ -30,7 +30,7 @@ if __package__ in (None, ''):
 
 from conformance.checkers import print_agreement  # noqa: E402
 from conformance.cli import cli_main, parse_checker_arguments  # noqa: E402
-from conformance.disagreements import short  # noqa: E402
+from conformance.disagreements import python_command, short  # noqa: E402
 from conformance.oracle import reference_dis  # noqa: E402
 from conformance.tools import same_error, same_error_class, stderr_error  # noqa: E402
 
@@ -114,7 +114,7 @@ def still_fails(v, case, tool):
 
 
 def by_hand(tool, kwargs):
-    return '%s dis FILE   vs   python3 -m pickletools FILE' % tool.command()
+    return '%s dis FILE   vs   %s -m pickletools FILE' % (tool.command(), python_command())
 
 
 def print_summary(verdicts):

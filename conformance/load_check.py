@@ -45,7 +45,7 @@ if __package__ in (None, ''):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from conformance.cli import cli_main, parse_checker_arguments  # noqa: E402
-from conformance.disagreements import short  # noqa: E402
+from conformance.disagreements import python_command, short  # noqa: E402
 from conformance.oracle import reference_load  # noqa: E402
 from conformance.sandbox import raise_recursion_limit  # noqa: E402
 from conformance.tools import loads_flags, same_error, same_error_class, stderr_error  # noqa: E402
@@ -205,9 +205,9 @@ def still_fails(v, case, tool):
 
 
 def by_hand(tool, kwargs):
-    return ('%s show %sFILE   vs   python3 -c "import pickle,sys; '
+    return ('%s show %sFILE   vs   %s -c "import pickle,sys; '
             'print(repr(pickle.loads(open(sys.argv[1],\'rb\').read()%s)))" FILE'
-            % (tool.command(), ''.join(f + ' ' for f in loads_flags(kwargs)),
+            % (tool.command(), ''.join(f + ' ' for f in loads_flags(kwargs)), python_command(),
                ''.join(', %s=%r' % kv for kv in kwargs.items())))
 
 

@@ -22,7 +22,7 @@ if __package__ in (None, ''):
 
 from conformance.checkers import print_agreement  # noqa: E402
 from conformance.cli import cli_main, parse_checker_arguments  # noqa: E402
-from conformance.disagreements import short  # noqa: E402
+from conformance.disagreements import python_command, short  # noqa: E402
 from conformance.oracle import error_text  # noqa: E402
 from conformance.sandbox import memory_limit  # noqa: E402
 from conformance.tools import same_error, same_error_class, tool_outcome  # noqa: E402
@@ -73,8 +73,9 @@ def still_fails(v, case, tool):
 
 
 def by_hand(tool, kwargs):
-    return ('%s optimize FILE   vs   python3 -c "import pickletools,sys; sys.stdout.buffer.write('
-            'pickletools.optimize(open(sys.argv[1],\'rb\').read()))" FILE' % tool.command())
+    return ('%s optimize FILE   vs   %s -c "import pickletools,sys; sys.stdout.buffer.write('
+            'pickletools.optimize(open(sys.argv[1],\'rb\').read()))" FILE'
+            % (tool.command(), python_command()))
 
 
 def print_summary(verdicts):

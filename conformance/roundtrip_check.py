@@ -39,7 +39,7 @@ if __package__ in (None, ''):
 
 from conformance.cases import Case  # noqa: E402
 from conformance.cli import cli_main, parse_checker_arguments, with_hash_seed_zero  # noqa: E402
-from conformance.disagreements import short  # noqa: E402
+from conformance.disagreements import python_command, short  # noqa: E402
 from conformance.oracle import container_items, each_reachable, error_text, is_builtin_value  # noqa: E402
 from conformance.sandbox import (GLOBALS_SEEN, SAFE_GLOBALS, compat_name, guarded,  # noqa: E402
                                  memory_limit, raise_recursion_limit)
@@ -260,9 +260,9 @@ def still_fails(v, case, tool):
 
 def by_hand(tool, kwargs):
     return ('%s roundtrip --protocol Q FILE   vs   '
-            'PYTHONHASHSEED=0 python3 -c "import pickle,sys; sys.stdout.buffer.write('
+            'PYTHONHASHSEED=0 %s -c "import pickle,sys; sys.stdout.buffer.write('
             'pickle.dumps(pickle.loads(open(sys.argv[1],\'rb\').read()), Q))" FILE'
-            % tool.command())
+            % (tool.command(), python_command()))
 
 
 def print_summary(verdicts):

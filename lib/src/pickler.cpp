@@ -241,7 +241,8 @@ struct Pickler::Impl {
   //  * a class or function is one object per module.qualname (key: its name);
   //  * the empty str, the one-character Latin-1 strs decoders return, b'' and the
   //    one-byte bytes the bytes constructors share are one object each (key: the value);
-  //  * the instance-dict keys BUILD interned are one object per value;
+  //  * the instance-dict keys BUILD interned are one object per value (a one-character
+  //    one is the shared str, except in 3.11);
   //  * the strs naming a global's module and qualified name are one object per name
   //    (scratch nodes created once; a one-character one is CPython's shared str);
   //  * temporaries (argument tuples, latin1 strs of bytes) are fresh scratch nodes.
@@ -293,8 +294,11 @@ struct Pickler::Impl {
     auto it = name_strs.find(k);
     if (it == name_strs.end()) {
       // A module or class name of one Latin-1 character is the str CPython shares
-      // (checked against CPython: pickle.dumps((m.K, 'K')) memoizes 'K' once).
-      bool shared = role == "module" || role == "module-of-C-function" || role == "qualname";
+      // (checked against CPython: pickle.dumps((m.K, 'K')) memoizes 'K' once). So is an
+      // interned one, except in 3.11, whose shared one-character strs are not the ones
+      // interned.
+      bool shared = role == "module" || role == "module-of-C-function" || role == "qualname" ||
+                    (role == "interned" && opts.python != PythonVersion{3, 11});
       it = name_strs.emplace(k, shared ? scratch.shared_or_new_str(content) : scratch.new_str(content)).first;
     }
     return it->second;
@@ -1174,6 +1178,10 @@ struct Pickler::Impl {
       flush();
       return;
     }
+    if (nested && opts.python >= PythonVersion{3, 13}) {
+      save_getattr_chain(g.module(), qualname, key);
+      return;
+    }
     if (nested) {
       // Below protocol 4 a nested name is getattr(parent, lastname), memoized as itself.
       Value parent = scratch.global(g.module(), qualname.substr(0, dot));
@@ -1183,8 +1191,37 @@ struct Pickler::Impl {
       save_reduce(detail::ReduceValue::call(builtin("getattr"), fresh_tuple(args)), Value(), nullptr);
       return;
     }
-    std::string_view module = g.module();
-    std::string_view name = qualname;
+    write_global_line(g.module(), qualname);
+    memo_put(key);
+  }
+
+  // From 3.13, below protocol 4, a nested name a.b.c of module m is written as
+  // getattr(getattr(m.a, 'b'), 'c'): getattr saved once per level, m.a as a GLOBAL line of
+  // its own (neither looked up in nor added to the memo), each further name as a new str,
+  // and only the whole result memoized.
+  void save_getattr_chain(std::string_view module, std::string_view qualname, const void* key) {
+    std::vector<std::string_view> names;
+    for (std::size_t start = 0;;) {
+      std::size_t dot = qualname.find('.', start);
+      names.push_back(qualname.substr(start, dot - start));
+      if (dot == std::string_view::npos) break;
+      start = dot + 1;
+    }
+    const Value getattr = builtin("getattr");
+    for (std::size_t i = 1; i < names.size(); ++i) {
+      save(getattr, false);
+      if (proto < 2) write_op(Op::MARK);
+    }
+    write_global_line(module, names[0]);
+    for (std::size_t i = 1; i < names.size(); ++i) {
+      save(fresh_str(names[i]), false);
+      write_op(proto < 2 ? Op::TUPLE : Op::TUPLE2);
+      write_op(Op::REDUCE);
+    }
+    memo_put(key);
+  }
+
+  void write_global_line(std::string_view module, std::string_view name) {
     if (proto < 3 && opts.fix_imports) {
       detail::QualifiedName mapped = detail::map_3to2(module, name);
       module = mapped.module;
@@ -1194,7 +1231,6 @@ struct Pickler::Impl {
     append_identifier(line, module, "module");
     append_identifier(line, name, "global");
     write(line);
-    memo_put(key);
   }
 
   // GLOBAL names are ASCII before protocol 3 and UTF-8 at protocol 3, and end at a newline:
