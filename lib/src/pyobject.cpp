@@ -409,8 +409,9 @@ struct CPythonMode {
     return true;
   }
   static void enter_container(int) {}
-  static std::optional<std::uint64_t> floating(double d) {
-    if (std::isnan(d)) return std::nullopt;  // hashed by identity since 3.10
+  std::optional<std::uint64_t> floating(double d) const {
+    // A NaN hashes by identity since 3.10, to 0 before.
+    if (std::isnan(d)) return hashes.python() < PythonVersion{3, 10} ? std::optional<std::uint64_t>(0) : std::nullopt;
     return hash_double(d);
   }
   std::uint64_t str(const Str& s) const {
@@ -440,8 +441,11 @@ struct CPythonMode {
     hashes.known().emplace(&s, h);
     return h;
   }
-  // None, classes and instances hash by address in CPython 3.11.
-  static std::optional<std::uint64_t> other(Value) { return std::nullopt; }
+  // Classes and instances hash by address; so does None before 3.12, a constant since.
+  std::optional<std::uint64_t> other(Value v) const {
+    if (v.is_none() && hashes.python() >= PythonVersion{3, 12}) return 0xFCA86420;
+    return std::nullopt;
+  }
 };
 
 template <class Mode>
