@@ -10,6 +10,8 @@
 //   pickletool optimize [FILE|-] pickletools.optimize(data) to stdout
 //   --python-version X.Y         (any command, before or after it) behave as CPython X.Y,
 //                                3.8 to 3.13 (default 3.11)
+//   --extension CODE=MODULE:NAME (show, load, roundtrip; repeatable) an entry of the
+//                                extension registry (copyreg.add_extension) for EXT1/2/4
 //   pickletool serve             the commands above, one per request read from stdin,
 //                                each answered on stdout (below): many inputs, one process
 //
@@ -25,6 +27,8 @@
 // stdout and to stderr, and the exit status it would have had. The loop ends at the end
 // of stdin.
 #include <algorithm>
+#include <charconv>
+#include <memory>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -42,9 +46,10 @@ namespace {
 constexpr const char* kUsage =
     "usage: pickletool [--python-version X.Y] COMMAND ...\n"
     "       pickletool dis [FILE|-]\n"
-    "       pickletool show [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]\n"
-    "       pickletool load [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]\n"
-    "       pickletool roundtrip [--protocol N] [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]\n"
+    "       pickletool show [--encoding E] [--errors E] [--no-fix-imports] [--extension C=M:N] [FILE|-]\n"
+    "       pickletool load [--encoding E] [--errors E] [--no-fix-imports] [--extension C=M:N] [FILE|-]\n"
+    "       pickletool roundtrip [--protocol N] [--encoding E] [--errors E] [--no-fix-imports]\n"
+    "                            [--extension C=M:N] [FILE|-]\n"
     "       pickletool optimize [FILE|-]\n"
     "       pickletool serve\n";
 
@@ -69,9 +74,28 @@ struct Command {
   pickle::PicklerOptions dump_options;
   pickle::DisOptions dis_options;
   pickle::ReprOptions repr_options;
+  // copyreg.add_extension entries of the process that wrote or will read the pickle.
+  std::unique_ptr<pickle::ExtensionRegistry> extensions;
   std::string path = "-";
   bool have_path = false;
 };
+
+/// --extension CODE=MODULE:NAME, as copyreg.add_extension(MODULE, NAME, CODE).
+void add_extension(Command& c, const std::string& spec) {
+  const std::size_t eq = spec.find('='), colon = spec.find(':', eq);
+  std::int64_t code = 0;
+  const char* end = spec.data() + (eq == std::string::npos ? 0 : eq);
+  auto [ptr, ec] = std::from_chars(spec.data(), end, code);
+  if (eq == std::string::npos || colon == std::string::npos || ec != std::errc() || ptr != end) {
+    throw UsageError{"--extension needs CODE=MODULE:NAME, not " + spec};
+  }
+  if (!c.extensions) {
+    c.extensions = std::make_unique<pickle::ExtensionRegistry>();
+    c.options.extensions = c.extensions.get();
+    c.dump_options.extensions = c.extensions.get();
+  }
+  c.extensions->add(spec.substr(eq + 1, colon - eq - 1), spec.substr(colon + 1), code);
+}
 
 Command parse(std::vector<std::string> args) {
   // --python-version may also come before the command.
@@ -95,6 +119,8 @@ Command parse(std::vector<std::string> args) {
       dump_options.python = python;
       c.dis_options.python = python;
       c.repr_options.python = python;
+    } else if (loads_input && a == "--extension") {
+      add_extension(c, value());
     } else if (loads_input && a == "--encoding") {
       options.encoding = value();
     } else if (loads_input && a == "--errors") {
