@@ -226,7 +226,7 @@ def run_cases(suite, areas, progress):
     try:
         while True:
             progress.show('[suite] seed %d: generating cases' % seed, force=True)
-            cases = [c for c in build_cases(seed, args.count, None, args.mutations,
+            cases = [c for c in build_cases(seed, args.count, args.dir, args.mutations,
                                             not args.no_vectors, with_kwargs=True)
                      if _first_time(seen, c, args.shard)]
             suite.seeds.append(seed)
@@ -528,7 +528,7 @@ def describe_run(suite):
             % (oracle_version(), 's' if len(seeds) > 1 else '',
                '%d..%d' % (seeds[0], seeds[-1]) if len(seeds) > 1 else
                (str(seeds[0]) if seeds else str(args.seed)),
-               'count %d' % args.count,
+               'dir %s' % args.dir if args.dir else 'count %d' % args.count,
                args.mutations, shard, suite.cases, clock(time.time() - suite.start),
                ' (%s)' % suite.stopped_early if suite.stopped_early else '', args.pickletool))
 
@@ -640,6 +640,9 @@ def main():
     size.add_argument('--random', type=int, default=DEFAULT_RANDOM, metavar='N',
                       help='corpus objects per seed: the whole catalogue, then N random graphs '
                            '(default %(default)s)')
+    ap.add_argument('--dir', help='check the pickles in DIR (and their mutations) instead of '
+                                  'a generated corpus; e.g. those conformance/old_pickles.py '
+                                  'writes with an older Python')
     ap.add_argument('--mutations', type=int, default=1, help='random mutations per input')
     ap.add_argument('--no-vectors', action='store_true', help="skip pickletester's vectors")
     ap.add_argument('--time', type=float, default=None, metavar='SECONDS',
