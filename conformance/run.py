@@ -643,6 +643,11 @@ def main():
     ap.add_argument('--dir', help='check the pickles in DIR (and their mutations) instead of '
                                   'a generated corpus; e.g. those conformance/old_pickles.py '
                                   'writes with an older Python')
+    ap.add_argument('--trust', metavar='PACKAGES',
+                    help='comma-separated top-level packages (numpy,pandas,...) whose globals '
+                         'CPython may import while loading: for --dir files a trusted program '
+                         'wrote (library_pickles.py); needs --mutations 0, and minimizes '
+                         'nothing')
     ap.add_argument('--mutations', type=int, default=1, help='random mutations per input')
     ap.add_argument('--no-vectors', action='store_true', help="skip pickletester's vectors")
     ap.add_argument('--time', type=float, default=None, metavar='SECONDS',
@@ -680,6 +685,12 @@ def main():
         with_hash_seed_zero(python)
     args.out = os.path.abspath(args.out)
     check_tool(ap, args.pickletool)
+    if args.trust:
+        if args.mutations:
+            ap.error('--trust needs --mutations 0: mutated input must not import anything')
+        args.minimize = 0           # nor may the shrunk inputs minimizing would load
+        from conformance import sandbox
+        sandbox.trust(p.strip() for p in args.trust.split(',') if p.strip())
     if args.replay:
         return replay(args)
     if args.count is None:
