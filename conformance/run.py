@@ -67,7 +67,7 @@ GOLDEN = os.path.join(ROOT, 'lib', 'test', 'golden')
 TESTSUITE_SCRIPT = os.path.join(ROOT, 'conformance', 'testsuite_check.py')
 
 # The default size, what the main job runs: the catalogue plus this many random graphs,
-# one mutation each (about 7800 inputs: 2 minutes on 2 busy cores, conformance/README.md).
+# one mutation each (about 7800 inputs: 90 seconds on 2 cores, conformance/README.md).
 DEFAULT_RANDOM = 200
 
 
