@@ -16,7 +16,11 @@ import os
 import pickle
 import sys
 
-DIST_PACKAGES = '/usr/lib/python3/dist-packages'
+if __package__ in (None, ''):
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from conformance.sandbox import DIST_PACKAGES  # noqa: E402
+
 MISSING = 77
 
 

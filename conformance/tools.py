@@ -19,12 +19,18 @@ ToolResult = collections.namedtuple('ToolResult', 'status stdout stderr')
 ToolResult.__doc__ = """status: 'ok' (exit 0), 'err' (exit 1) or 'crash: ...' (anything else)."""
 
 
+def version_flags(path):
+    """What tells a built tool to behave as the running CPython, the oracle (a .py fake
+    is CPython itself)."""
+    return [] if path.endswith('.py') else ['--python-version', '%d.%d' % sys.version_info[:2]]
+
+
 def tool_command(path):
-    """argv prefix for the tool: python3 for a .py fake (CPython itself, the running
-    version), the executable otherwise, told to behave as the running CPython."""
+    """argv prefix for the tool: python3 for a .py fake, the executable otherwise (with
+    its version_flags)."""
     if path.endswith('.py'):
         return [sys.executable, path]
-    return [path, '--python-version', '%d.%d' % sys.version_info[:2]]
+    return [path] + version_flags(path)
 
 
 def run_tool(cmd, sub, data, extra_args=(), timeout=60, workdir=None):
@@ -140,7 +146,7 @@ class Tool(collections.namedtuple('Tool', 'path timeout')):
         key = (os.getpid(), self.path)
         if key not in _servers:
             _servers[key] = ToolServer(self.path)
-        return _servers[key].run(sub, data, tool_command(self.path)[1:] + list(extra_args),
+        return _servers[key].run(sub, data, version_flags(self.path) + list(extra_args),
                                  self.timeout)
 
     def command(self):

@@ -102,10 +102,7 @@ Command parse(std::vector<std::string> args) {
   if (args.size() >= 3 && args[0] == "--python-version") std::rotate(args.begin(), args.begin() + 2, args.begin() + 3);
   if (args.empty()) throw UsageError{"missing command"};
   Command c;
-  const std::string& command = args[0];
-  c.name = command;
-  pickle::UnpicklerOptions& options = c.options;
-  pickle::PicklerOptions& dump_options = c.dump_options;
+  const std::string& command = c.name = args[0];
   const bool loads_input = command == "show" || command == "load" || command == "roundtrip";
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -115,24 +112,24 @@ Command parse(std::vector<std::string> args) {
     };
     if (a == "--python-version") {
       const pickle::PythonVersion python = pickle::parse_python_version(value());
-      options.python = python;
-      dump_options.python = python;
+      c.options.python = python;
+      c.dump_options.python = python;
       c.dis_options.python = python;
       c.repr_options.python = python;
     } else if (loads_input && a == "--extension") {
       add_extension(c, value());
     } else if (loads_input && a == "--encoding") {
-      options.encoding = value();
+      c.options.encoding = value();
     } else if (loads_input && a == "--errors") {
-      options.errors = value();
+      c.options.errors = value();
     } else if (loads_input && a == "--no-fix-imports") {
-      options.fix_imports = false;
+      c.options.fix_imports = false;
     } else if (command == "roundtrip" && a == "--protocol") {
       const std::string& v = value();
       char* end = nullptr;
       long p = std::strtol(v.c_str(), &end, 10);
       if (v.empty() || *end) throw UsageError{"--protocol needs an integer"};
-      dump_options.protocol = static_cast<int>(p);
+      c.dump_options.protocol = static_cast<int>(p);
     } else if (!c.have_path && (a == "-" || !a.starts_with("-"))) {
       c.path = a;
       c.have_path = true;
