@@ -24,7 +24,8 @@ apart: 'imports' when find_class was asked for a global outside the safe set
 (see sandbox.SAFE_GLOBALS) or importing failed; 'call' when CPython's error came
 from running code: raised inside a called object, or by an operation on an
 instance whose class decides the outcome (found by re-running the pure-Python
-unpickler with those operations instrumented, oracle._CallProbe); 'memory' when
+unpickler with those operations instrumented, oracle._CallProbe), or when it names
+the metaclass of a class the pickle names (EnumType); 'memory' when
 CPython raised MemoryError (e.g. it allocates what a length field announces
 before reading, or a memo as large as a PUT index), which depends on the machine.
 

@@ -94,7 +94,8 @@ category  'plain'   only safe globals were involved: compare with the tool
           'imports' an unsafe global was named, or importing failed
           'call'    the error came from running code: raised inside a called
                     object, or by an operation on an instance whose class decides
-                    the outcome (appending to it, calling it, hashing it, ...)
+                    the outcome (appending to it, calling it, hashing it, ...); or
+                    it names the metaclass of a class the pickle names
           'memory'  CPython raised MemoryError (depends on the machine)
 globals   the (module, name) pairs find_class was asked for
 """
@@ -278,6 +279,44 @@ def _raised_inside_call(data, kwargs, text):
     return bool(_C_OPAQUE_CHECKS.match(text)) and probe.opaque_targets > 0
 
 
+_last_load = [None, None]    # [(data, kwargs), (value, exception, globals seen)]
+
+
+def cpython_loads(data, kwargs=None):
+    """(value, None, globals) or (None, exception, globals): pickle.loads(data, **kwargs)
+    under the sandbox's guard and memory limit, with the (module, name) pairs find_class
+    was asked for. The last input's outcome is kept: the checkers of one input (load,
+    roundtrip) share one load, since neither changes the value."""
+    kwargs = kwargs or {}
+    key = (data, sorted(kwargs.items()))
+    if _last_load[0] == key:
+        return _last_load[1]
+    _last_load[:] = [None, None]
+    value, err = None, None
+    try:
+        with guarded(), memory_limit():
+            value = pickle.loads(data, **kwargs)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:    # noqa: B902 -- whatever CPython raises is its outcome
+        err = exc
+    _last_load[:] = [key, (value, err, list(GLOBALS_SEEN))]
+    return _last_load[1]
+
+
+def _names_metaclass(text, seen):
+    """True if the error text names the metaclass of a class the pickle named (an Enum
+    is an instance of EnumType): no pickle records a class's metaclass."""
+    for module, name in seen:
+        obj = sys.modules.get(module)
+        for part in name.split('.'):
+            obj = getattr(obj, part, None)
+        meta = type(obj)
+        if isinstance(obj, type) and meta is not type and "'%s'" % meta.__name__ in text:
+            return True
+    return False
+
+
 def reference_load(data, kwargs=None, repr_digits_limit=True):
     """CPython's outcome for `pickletool show` on data (pickle.loads, in memory).
 
@@ -286,13 +325,7 @@ def reference_load(data, kwargs=None, repr_digits_limit=True):
     than 4300 digits is an error (ValueError) unless repr_digits_limit is False.
     """
     kwargs = kwargs or {}
-    err = None
-    try:
-        with guarded(), memory_limit():
-            value = pickle.loads(data, **kwargs)
-    except Exception as exc:
-        err = exc
-    seen = list(GLOBALS_SEEN)
+    value, err, seen = cpython_loads(data, kwargs)
     imports = any(not is_safe_global(m, n) for m, n in seen)
     if err is None:
         if not is_builtin_value(value):
@@ -313,7 +346,7 @@ def reference_load(data, kwargs=None, repr_digits_limit=True):
         category = 'imports'
     elif isinstance(err, MemoryError):
         category = 'memory'
-    elif seen and _raised_inside_call(data, kwargs, text):
+    elif seen and (_raised_inside_call(data, kwargs, text) or _names_metaclass(text, seen)):
         category = 'call'
     else:
         category = 'plain'

@@ -40,9 +40,9 @@ if __package__ in (None, ''):
 from conformance.cases import Case  # noqa: E402
 from conformance.cli import cli_main, parse_checker_arguments, with_hash_seed_zero  # noqa: E402
 from conformance.disagreements import python_command, short  # noqa: E402
-from conformance.oracle import container_items, each_reachable, error_text, is_builtin_value  # noqa: E402
-from conformance.sandbox import (GLOBALS_SEEN, SAFE_GLOBALS, compat_name, guarded,  # noqa: E402
-                                 memory_limit, raise_recursion_limit)
+from conformance.oracle import (container_items, cpython_loads, each_reachable,  # noqa: E402
+                               error_text, is_builtin_value)
+from conformance.sandbox import SAFE_GLOBALS, compat_name, raise_recursion_limit  # noqa: E402
 from conformance.tools import same_error_class, tool_outcome  # noqa: E402
 
 AREA = 'roundtrip'
@@ -143,21 +143,29 @@ def calls_unemulated_builtin(globals_seen):
     return False
 
 
-def reference(data, q):
-    """('ok', bytes) or ('err', 'Class: message') for dumps(loads(data), q), or None
-    when CPython does not load data (nothing to compare)."""
+def reference_load(data):
+    """pickle.loads(data) as the roundtrip sees it (oracle.cpython_loads), or _NOT_LOADED
+    when CPython refuses data (nothing to compare); sets reference_load.executes."""
+    value, err, seen = cpython_loads(data)
+    if err is not None:
+        return _NOT_LOADED
+    reference_load.executes = calls_unemulated_builtin(seen)
+    return value
+
+
+_NOT_LOADED = object()
+
+
+def reference_dump(obj, q):
+    """('ok', bytes) or ('err', 'Class: message') for dumps(obj, q). Pickling has no
+    effect on the objects a pickle loads to (no class of the corpus or the safe set
+    changes itself when reduced), so one load serves every protocol."""
     try:
-        with guarded(), memory_limit():
-            obj = pickle.loads(data)
-    except BaseException:   # noqa: B902 -- anything CPython refuses is out of scope
-        return None, None
-    reference.executes = calls_unemulated_builtin(GLOBALS_SEEN)
-    try:
-        return obj, ('ok', pickle.dumps(obj, q))
+        return ('ok', pickle.dumps(obj, q))
     except RecursionError as e:
-        return obj, ('err', error_text(e))
+        return ('err', error_text(e))
     except Exception as e:
-        return obj, ('err', error_text(e))
+        return ('err', error_text(e))
 
 
 def input_protocol(data):
@@ -174,13 +182,12 @@ def check(case, tool, protocols=PROTOCOLS):
     if case.kwargs:       # `pickletool roundtrip` has no flags for loads() arguments
         v['units'] = {'skip': len(protocols)}
         return v
-    obj = None
+    obj = reference_load(case.data)
+    if obj is _NOT_LOADED:
+        v['units'] = {'skip': len(protocols)}
+        return v
     for q in protocols:
-        loaded, expected = reference(case.data, q)
-        if expected is None:
-            v['units'] = {'skip': len(protocols)}
-            return v
-        obj = loaded
+        expected = reference_dump(obj, q)
         got = tool_outcome(tool.run('roundtrip', case.data, ['--protocol', str(q)]))
         if got == expected or (got[0] == expected[0] == 'err'
                                and same_error_class(got[1], expected[1])):
@@ -196,7 +203,7 @@ def check(case, tool, protocols=PROTOCOLS):
             v['category'] = 'set-order'
         elif uses_class_code(obj, mutated=case.group.endswith('-mutated')):
             v['category'] = 'class-code'
-        elif reference.executes:
+        elif reference_load.executes:
             v['category'] = 'executes'
     # A crash is never counted apart.
     v['units'] = dict(collections.Counter(units_by_pair(v).values()))

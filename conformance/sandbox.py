@@ -148,8 +148,10 @@ def guarded():
 
 
 @contextlib.contextmanager
-def memory_limit(nbytes=8 << 30):
-    """Cap this process's address space while running CPython on fuzzed input."""
+def memory_limit(nbytes=512 << 20):
+    """Cap this process's address space while running CPython on fuzzed input: 512 MB
+    holds every generated value, and a mutated PUT index that would make CPython clear a
+    memo of gigabytes (seconds of work) fails at once with MemoryError instead."""
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         nbytes = min(nbytes, hard)

@@ -64,11 +64,13 @@ class ToolServer:
         self.path = path
         self.proc = None
         self.stderr = None
-        self.buffer = bytearray()
+        self.buffer = bytearray()   # what the server wrote; self.pos: how much is taken
+        self.pos = 0
 
     def start(self):
         self.stderr = tempfile.TemporaryFile()
         self.buffer = bytearray()
+        self.pos = 0
         self.proc = subprocess.Popen([self.path, 'serve'], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self.stderr)
 
@@ -94,19 +96,22 @@ class ToolServer:
         chunk = os.read(fd, 1 << 20)
         if not chunk:
             raise EOFError
+        if self.pos == len(self.buffer):    # all taken: start over rather than grow
+            self.buffer.clear()
+            self.pos = 0
         self.buffer += chunk
 
     def _take(self, n, deadline):
-        while len(self.buffer) < n:
+        while len(self.buffer) - self.pos < n:
             self._fill(deadline)
-        out = bytes(self.buffer[:n])
-        del self.buffer[:n]
+        out = bytes(self.buffer[self.pos:self.pos + n])
+        self.pos += n
         return out
 
     def _take_line(self, deadline):
-        while b'\n' not in self.buffer:
+        while self.buffer.find(b'\n', self.pos) < 0:
             self._fill(deadline)
-        return self._take(self.buffer.index(b'\n') + 1, deadline)
+        return self._take(self.buffer.find(b'\n', self.pos) + 1 - self.pos, deadline)
 
     def run(self, sub, data, extra_args, timeout):
         if self.proc is None:
