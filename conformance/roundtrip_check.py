@@ -115,12 +115,14 @@ def uses_class_code(obj, mutated=False):
     base `object`, design.md section 5). For a mutated input, also an instance of a class
     with its own reduction: its constructor may normalize arguments that the mutation
     changed (Decimal('sNAN') reduces as 'sNaN', timedelta(-1, -1795081830) as
-    (-20778, 50970)), which the library, keeping the recorded call, cannot know."""
+    (-20778, 50970)), which the library, keeping the recorded call, cannot know; or of
+    a class whose __init__ is Python code (a mutation that makes REDUCE call the class
+    runs __init__, whose attributes no pickle records)."""
     for x in reachable(obj):
         t = type(x)
         if isinstance(x, type) or t.__module__ == 'builtins':
             continue
-        if mutated and reduces_itself(t):
+        if mutated and (reduces_itself(t) or hasattr(t.__init__, '__code__')):
             return True
         if isinstance(x, BUILTIN_BASES_RUN):
             return True

@@ -12,8 +12,9 @@ Areas (--areas, default all):
              (lib/test/golden/gen_reducer_cases.py): CPython run now vs the
              committed table, and the C++ side (reducer_golden_test) vs that table
   copy       the ports of test_copy.py and test_copyreg.py (copy_test, copyreg_test)
-  testsuite  CPython's own pickle tests run against the library through its Python
-             extension (conformance/testsuite_check.py), when both exist
+  testsuite  CPython's own pickle tests (of the oracle's version) run against the library
+             through the command-line tool, and through its Python extension when that
+             is built for the oracle (conformance/testsuite_check.py)
 
 The first four run on the same cases: a seeded corpus of object graphs pickled
 at protocols 0-5, pickletester's vectors, and mutations of all of them
@@ -67,8 +68,8 @@ GOLDEN = os.path.join(ROOT, 'lib', 'test', 'golden')
 TESTSUITE_SCRIPT = os.path.join(ROOT, 'conformance', 'testsuite_check.py')
 
 # The default size, what the main job runs: the catalogue plus this many random graphs,
-# one mutation each (about 7800 inputs: 90 seconds on 2 cores, conformance/README.md).
-DEFAULT_RANDOM = 200
+# one mutation each (about 52,000 inputs: about a minute on 2 cores, conformance/README.md).
+DEFAULT_RANDOM = 4500
 
 
 class Area:
@@ -218,7 +219,7 @@ def run_cases(suite, areas, progress):
     is done, or with --time until the time is spent."""
     args = suite.args
     deadline = suite.start + args.time if args.time else None
-    seen = set()
+    seen = SeenInputs()
     pool = multiprocessing.get_context('fork').Pool(
         args.jobs, initializer=init_worker, initargs=(areas,))
     work = functools.partial(check_all, tuple(areas), suite.tool)
@@ -258,6 +259,30 @@ def run_cases(suite, areas, progress):
     progress.end()
 
 
+class SeenInputs:
+    """The inputs a run has checked, as a Bloom filter of 2**29 bits (64 MB, its pages
+    touched only as they fill): an overnight run checks tens of millions of inputs, whose
+    digests in a set would take gigabytes. At 20 million inputs about one new input in
+    a thousand is taken for one already checked, and skipped."""
+
+    BITS = 1 << 29
+
+    def __init__(self):
+        import mmap
+        self.bits = mmap.mmap(-1, self.BITS // 8)     # anonymous: zero pages, given lazily
+
+    def add(self, digest):
+        """Records a 20-byte digest; False if it was (probably) recorded before."""
+        new = False
+        for i in range(3):      # three 29-bit positions from bytes 8-19 (0-7 pick the shard)
+            bit = int.from_bytes(digest[8 + 4 * i:12 + 4 * i], 'little') % self.BITS
+            byte, mask = bit >> 3, 1 << (bit & 7)
+            if not self.bits[byte] & mask:
+                self.bits[byte] |= mask
+                new = True
+        return new
+
+
 def _first_time(seen, case, shard):
     """False for an input (with its loads() arguments) checked in an earlier batch, or
     that belongs to another shard.  The shard is a function of the input alone, so the
@@ -265,10 +290,9 @@ def _first_time(seen, case, shard):
     import hashlib
     key = hashlib.sha1(case.data + repr(sorted(case.kwargs.items())).encode()).digest()
     part, parts = shard
-    if key in seen or int.from_bytes(key[:8], 'little') % parts != part - 1:
+    if int.from_bytes(key[:8], 'little') % parts != part - 1:
         return False
-    seen.add(key)
-    return True
+    return seen.add(key)
 
 
 def parse_shard(text):
@@ -431,56 +455,70 @@ def copy_area(suite, build_dir):
 
 
 def testsuite_area(suite, build_dir):
-    """CPython's own pickle test classes (pickletester) run against the library through
-    its extension module _pickle_cpp, by conformance/testsuite_check.py: one count per
-    test; failures its KNOWN_DIFFERENCES explains are counted apart."""
+    """CPython's own pickle test classes (pickletester, of the oracle's version) run against
+    the library by conformance/testsuite_check.py: through the command-line tool
+    (cli_pickle.py, any version) and, when it is built for this CPython, through the
+    extension module _pickle_cpp. One count per test; failures its KNOWN_DIFFERENCES
+    explains are counted apart."""
     import glob
     import importlib.machinery
     area = suite.area('testsuite', 'tests')
     if not os.path.exists(TESTSUITE_SCRIPT):
         return area.unavailable('no conformance/testsuite_check.py')
+    runs = [[sys.executable, TESTSUITE_SCRIPT, '--cli', os.path.abspath(suite.args.pickletool)]]
     ext_dir = os.path.join(build_dir, 'conformance', 'pyext')
-    if not any(glob.glob(os.path.join(ext_dir, '_pickle_cpp' + suffix))
-               for suffix in importlib.machinery.EXTENSION_SUFFIXES):
-        return area.unavailable('no _pickle_cpp module in %s (build the _pickle_cpp target)'
-                                % ext_dir)
+    if any(glob.glob(os.path.join(ext_dir, '_pickle_cpp' + suffix))
+           for suffix in importlib.machinery.EXTENSION_SUFFIXES):
+        runs.append([sys.executable, TESTSUITE_SCRIPT, '--ext', ext_dir])
+    else:
+        area.notes.append('no _pickle_cpp module for this CPython in %s: the tests ran through '
+                          'the command-line tool only' % ext_dir)
+    ran = 0
+    for cmd in runs:
+        data = _testsuite_report(area, cmd, suite.args.timeout * 30)
+        if data is None:
+            continue
+        replay = ' '.join([python_command()] + cmd[1:])
+        for test in data.get('tests', []):
+            outcome = test['outcome']
+            if outcome == 'passed':
+                unit = 'agree'
+            elif outcome == 'skipped':
+                unit = 'skip'
+            elif test.get('known_difference'):
+                unit = 'apart:known-difference'
+            else:
+                unit = 'disagree'
+                name = '%s.%s' % (test['class'], test['test'])
+                save_note(suite, 'testsuite', name, '%s: %s' % (outcome, test.get('reason', '')),
+                          [outcome, str(test.get('reason', ''))],
+                          '%s --class %s -k %s -v' % (replay, test['class'], test['test']))
+            area.tally.add(test['class'], {unit: 1})
+            ran += 1
+    if not ran:
+        area.unavailable('testsuite_check.py ran no tests')
+
+
+def _testsuite_report(area, cmd, timeout):
+    """testsuite_check.py's JSON report of one run, or None (with a note saying why)."""
     fd, path = tempfile.mkstemp(suffix='.json')
     os.close(fd)
-    cmd = [sys.executable, TESTSUITE_SCRIPT, '--ext', ext_dir]
-    data = None
+    data, proc = None, None
     try:
         proc = subprocess.run(cmd + ['--json', path], capture_output=True, text=True,
-                              timeout=suite.args.timeout * 30)
+                              timeout=timeout)
         if os.path.getsize(path):
             with open(path, encoding='utf-8') as f:
                 data = json.load(f)
     except (subprocess.TimeoutExpired, OSError, ValueError) as exc:
-        proc = None
         area.notes.append('testsuite_check.py: %s' % error_text(exc))
     finally:
         os.unlink(path)
     if data is None:
         tail = proc.stderr.strip().splitlines()[-1:] if proc else []
-        return area.unavailable('testsuite_check.py gave no report%s'
-                                % (': ' + tail[0] if tail else ''))
-    replay = ' '.join([python_command()] + cmd[1:])
-    for test in data.get('tests', []):
-        outcome = test['outcome']
-        if outcome == 'passed':
-            unit = 'agree'
-        elif outcome == 'skipped':
-            unit = 'skip'
-        elif test.get('known_difference'):
-            unit = 'apart:known-difference'
-        else:
-            unit = 'disagree'
-            name = '%s.%s' % (test['class'], test['test'])
-            save_note(suite, 'testsuite', name, '%s: %s' % (outcome, test.get('reason', '')),
-                      [outcome, str(test.get('reason', ''))],
-                      '%s --class %s -k %s -v' % (replay, test['class'], test['test']))
-        area.tally.add(test['class'], {unit: 1})
-    if not data.get('tests'):
-        area.unavailable('testsuite_check.py ran no tests')
+        area.notes.append('%s gave no report%s' % (' '.join(cmd[1:]),
+                                                  ': ' + tail[0] if tail else ''))
+    return data
 
 
 # ---------------------------------------------------------------------------

@@ -48,6 +48,16 @@ KNOWN_DIFFERENCES = {
 }
 
 
+# The same for the tests run through the command-line tool (--cli).
+CLI_KNOWN_DIFFERENCES = {
+    "test_oob_buffers_writable_to_readonly":
+        "through the CLI, loads re-pickles what the library loaded: here the inert call "
+        "ZeroCopyBytes._reconstruct(memoryview) (READONLY_BUFFER over a writable buffer), "
+        "and a memoryview cannot be pickled, in CPython either; only running the call, as "
+        "the extension module does, turns it into bytes",
+}
+
+
 def find_extension(path):
     """The _pickle_cpp shared object: `path` itself, or the one inside directory `path`."""
     suffixes = importlib.machinery.EXTENSION_SUFFIXES
@@ -167,6 +177,34 @@ def make_test_classes(P):
     return {cls.__name__: cls for cls in classes}
 
 
+def make_cli_test_classes(P):
+    """The TestCase classes that run through the command-line tool: P is a
+    cli_pickle.CliPickle (module-level dumps, loads and optimize; the Pickler and
+    Unpickler classes, with their Python callbacks, have no command-line form)."""
+    import pickletools
+    from test import test_pickle as tp
+    from test import test_pickletools
+
+    class CliInMemoryPickleTests(tp.InMemoryPickleTests):
+        # The C unpickler's error contract, as this CPython's test_pickle states it.
+        bad_stack_errors = tp.CUnpicklerTests.bad_stack_errors
+        truncated_errors = tp.CUnpicklerTests.truncated_errors
+
+        def dumps(self, arg, protocol=None, **kwargs):
+            return P.dumps(arg, protocol, **kwargs)
+
+        def loads(self, buf, **kwds):
+            return P.loads(buf, **kwds)
+
+    class CliOptimizedPickleTests(test_pickletools.OptimizedPickleTests):
+        # CPython's pickles through `pickletool optimize`, read back by CPython.
+        def dumps(self, arg, proto=None, **kwargs):
+            return P.optimize(pickle.dumps(arg, proto, **kwargs))
+
+    classes = [CliInMemoryPickleTests, CliOptimizedPickleTests]
+    return {cls.__name__: cls for cls in classes}
+
+
 class Recorder(unittest.TestResult):
     """One outcome per test method (a failed subtest fails its test)."""
 
@@ -236,7 +274,8 @@ class Recorder(unittest.TestResult):
 
 
 def known_reason(cls, method):
-    return KNOWN_DIFFERENCES.get(f"{cls}.{method}") or KNOWN_DIFFERENCES.get(method)
+    known = CLI_KNOWN_DIFFERENCES if cls.startswith("Cli") else KNOWN_DIFFERENCES
+    return known.get(f"{cls}.{method}") or known.get(method)
 
 
 def main(argv=None):
@@ -244,6 +283,9 @@ def main(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ext", help="the built _pickle_cpp module, or its directory "
                                   "(default: build*/conformance/pyext)")
+    ap.add_argument("--cli", metavar="PICKLETOOL",
+                    help="run the tests through the command-line tool instead "
+                         "(cli_pickle.py), told to behave as the running CPython")
     ap.add_argument("--json", metavar="PATH", help="write the results as JSON")
     ap.add_argument("--class", dest="classes", action="append", metavar="NAME",
                     help="run only this class (repeatable)")
@@ -252,13 +294,25 @@ def main(argv=None):
     ap.add_argument("-v", "--verbose", action="store_true", help="print each test as it ends")
     args = ap.parse_args(argv)
 
-    ext = args.ext or os.environ.get("PICKLE_CPP_EXT") or default_extension()
-    if not ext:
-        ap.error("no --ext given and no build*/conformance/pyext found")
-    P = load_extension(ext)
+    sys.path.insert(0, ROOT)
+    from conformance.sandbox import DIST_PACKAGES
+    # pickletester's numpy tests (test_buffers_numpy) run when Debian's python3-numpy is
+    # installed for this CPython's minor release (its dist-packages, searched last).
+    if os.path.isdir("/usr/lib/python3.%d" % sys.version_info[1]) \
+            and os.path.isdir(DIST_PACKAGES) and DIST_PACKAGES not in sys.path:
+        sys.path.append(DIST_PACKAGES)
+    if args.cli:
+        from conformance.cli_pickle import CliPickle
+        from conformance.tools import Tool
+        P = CliPickle(Tool(os.path.abspath(args.cli), 60))
+        classes = make_cli_test_classes(P)
+    else:
+        ext = args.ext or os.environ.get("PICKLE_CPP_EXT") or default_extension()
+        if not ext:
+            ap.error("no --ext given and no build*/conformance/pyext found")
+        P = load_extension(ext)
+        classes = make_test_classes(P)
     print(f"pickle implementation: {P.__file__}")
-
-    classes = make_test_classes(P)
     if args.classes:
         unknown = set(args.classes) - set(classes)
         if unknown:

@@ -12,6 +12,15 @@
 //                                3.8 to 3.13 (default 3.11)
 //   --extension CODE=MODULE:NAME (show, load, roundtrip; repeatable) an entry of the
 //                                extension registry (copyreg.add_extension) for EXT1/2/4
+//   --buffers DIR                (show, load, roundtrip) the out-of-band buffers for
+//                                NEXT_BUFFER, pickle.loads(..., buffers=...): the files
+//                                DIR/0, DIR/1, ... in order; a name ending in .readonly
+//                                (DIR/0.readonly) is a read-only buffer (bytes), any
+//                                other a writable one (bytearray); an empty DIR is []
+//   --buffers-out DIR            (roundtrip, protocol 5) every buffer written out of band,
+//                                as a buffer_callback returning False: NEXT_BUFFER in the
+//                                pickle and the bytes in DIR/0, DIR/1, ... (named as for
+//                                --buffers); DIR is created if need be
 //   pickletool serve             the commands above, one per request read from stdin,
 //                                each answered on stdout (below): many inputs, one process
 //
@@ -27,16 +36,20 @@
 // stdout and to stderr, and the exit status it would have had. The loop ends at the end
 // of stdin.
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
-#include <memory>
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pickle/pickle.h"
@@ -46,10 +59,12 @@ namespace {
 constexpr const char* kUsage =
     "usage: pickletool [--python-version X.Y] COMMAND ...\n"
     "       pickletool dis [FILE|-]\n"
-    "       pickletool show [--encoding E] [--errors E] [--no-fix-imports] [--extension C=M:N] [FILE|-]\n"
-    "       pickletool load [--encoding E] [--errors E] [--no-fix-imports] [--extension C=M:N] [FILE|-]\n"
+    "       pickletool show [--encoding E] [--errors E] [--no-fix-imports] [--extension C=M:N]\n"
+    "                       [--buffers DIR] [FILE|-]\n"
+    "       pickletool load [--encoding E] [--errors E] [--no-fix-imports] [--extension C=M:N]\n"
+    "                       [--buffers DIR] [FILE|-]\n"
     "       pickletool roundtrip [--protocol N] [--encoding E] [--errors E] [--no-fix-imports]\n"
-    "                            [--extension C=M:N] [FILE|-]\n"
+    "                            [--extension C=M:N] [--buffers DIR] [--buffers-out DIR] [FILE|-]\n"
     "       pickletool optimize [FILE|-]\n"
     "       pickletool serve\n";
 
@@ -76,6 +91,9 @@ struct Command {
   pickle::ReprOptions repr_options;
   // copyreg.add_extension entries of the process that wrote or will read the pickle.
   std::unique_ptr<pickle::ExtensionRegistry> extensions;
+  // Out-of-band buffers: the folder they are read from (NEXT_BUFFER), and written to.
+  std::optional<std::string> buffers_in;
+  std::optional<std::string> buffers_out;
   std::string path = "-";
   bool have_path = false;
 };
@@ -124,6 +142,10 @@ Command parse(std::vector<std::string> args) {
       c.options.errors = value();
     } else if (loads_input && a == "--no-fix-imports") {
       c.options.fix_imports = false;
+    } else if (loads_input && a == "--buffers") {
+      c.buffers_in = value();
+    } else if (command == "roundtrip" && a == "--buffers-out") {
+      c.buffers_out = value();
     } else if (command == "roundtrip" && a == "--protocol") {
       const std::string& v = value();
       char* end = nullptr;
@@ -143,22 +165,96 @@ Command parse(std::vector<std::string> args) {
   return c;
 }
 
+/// OSError as CPython words a failed open() or write of `path`.
+[[noreturn]] void file_error(const std::filesystem::path& path, int error) {
+  throw pickle::Error(pickle::ErrorType::OSError,
+                      "[Errno " + std::to_string(error) + "] " + std::strerror(error) + ": '" + path.string() + "'");
+}
+
+/// The file name of out-of-band buffer `index` in a --buffers folder.
+std::string buffer_file_name(std::size_t index, bool readonly) {
+  return std::to_string(index) + (readonly ? ".readonly" : "");
+}
+
+/// The files of a --buffers folder, in order: DIR/0 or DIR/0.readonly, DIR/1 ...
+std::vector<std::pair<pickle::MappedFile, bool>> read_buffers(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec);
+  if (ec) file_error(dir, ec.value());
+  std::vector<std::pair<fs::path, bool>> found;  // by index
+  for (const fs::directory_entry& entry : it) {
+    std::string name = entry.path().filename().string();
+    const bool readonly = name.ends_with(".readonly");
+    if (readonly) name.resize(name.size() - std::strlen(".readonly"));
+    std::size_t index = 0;
+    auto [ptr, err] = std::from_chars(name.data(), name.data() + name.size(), index);
+    if (name.empty() || err != std::errc() || ptr != name.data() + name.size() || index > 1000000) {
+      throw UsageError{"--buffers " + dir + ": unexpected file " + entry.path().filename().string()};
+    }
+    if (index >= found.size()) found.resize(index + 1);
+    if (!found[index].first.empty()) throw UsageError{"--buffers " + dir + ": two files for buffer " + name};
+    found[index] = {entry.path(), readonly};
+  }
+  std::vector<std::pair<pickle::MappedFile, bool>> buffers;
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    if (found[i].first.empty()) throw UsageError{"--buffers " + dir + ": no file for buffer " + std::to_string(i)};
+    buffers.emplace_back(pickle::MappedFile(found[i].first), found[i].second);
+  }
+  return buffers;
+}
+
+/// Writes `data` to the file `path`, or throws OSError.
+void write_file(const std::filesystem::path& path, std::span<const std::uint8_t> data) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) file_error(path, errno);
+  const bool written = data.empty() || std::fwrite(data.data(), 1, data.size(), f) == data.size();
+  const int error = errno;
+  if (std::fclose(f) != 0 || !written) file_error(path, written ? errno : error);
+}
+
 /// Runs the command on `bytes`, writing what goes to stdout to `out`; failures throw.
 void execute(const Command& c, std::span<const std::uint8_t> bytes, pickle::Sink& out) {
   if (c.name == "dis") {
     pickle::dis(bytes, out, c.dis_options);
-  } else if (c.name == "show") {
-    pickle::Graph g = pickle::loads(bytes, c.options);
+    return;
+  }
+  if (c.name == "optimize") {
+    write(out, pickle::optimize(bytes));
+    return;
+  }
+  pickle::UnpicklerOptions options = c.options;
+  std::vector<std::pair<pickle::MappedFile, bool>> buffer_files;  // outlive the graph
+  if (c.buffers_in) {
+    buffer_files = read_buffers(*c.buffers_in);
+    options.buffers.emplace();
+    for (const auto& [file, readonly] : buffer_files) options.buffers->push_back({file.bytes(), readonly});
+  }
+  pickle::Graph g = pickle::loads(bytes, options);
+  if (c.name == "show") {
     std::string text = pickle::repr(g.root(), c.repr_options);
     text += '\n';
     write(out, text);
-  } else if (c.name == "load") {
-    (void)pickle::loads(bytes, c.options);
-  } else if (c.name == "optimize") {
-    write(out, pickle::optimize(bytes));
   } else if (c.name == "roundtrip") {
-    pickle::Graph g = pickle::loads(bytes, c.options);
-    write(out, pickle::dumps(g.root(), c.dump_options));
+    pickle::PicklerOptions dump_options = c.dump_options;
+    std::vector<pickle::Value> out_of_band;
+    if (c.buffers_out) {
+      dump_options.buffer_callback = [&](pickle::Value buffer) {
+        out_of_band.push_back(buffer);
+        return false;
+      };
+    }
+    const std::string pickled = pickle::dumps(g.root(), dump_options);
+    if (c.buffers_out) {
+      std::error_code ec;
+      std::filesystem::create_directories(*c.buffers_out, ec);
+      if (ec) file_error(*c.buffers_out, ec.value());
+      for (std::size_t i = 0; i < out_of_band.size(); ++i) {
+        const pickle::Buffer& b = out_of_band[i].as_buffer();
+        write_file(std::filesystem::path(*c.buffers_out) / buffer_file_name(i, b.readonly()), b.view());
+      }
+    }
+    write(out, pickled);
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <string_view>
 
+#include "pickle/python_version.h"
 #include "pickle/value.h"
 
 namespace pickle::detail {
@@ -12,13 +13,18 @@ namespace pickle::detail {
 /// What the library knows natively about the global module.qualname.
 Global::Builtin classify_global(std::string_view module, std::string_view qualname) noexcept;
 
-/// One attribute of CPython's builtins module (table generated from CPython 3.11).
+/// One attribute of CPython's builtins module (table generated from CPython 3.8-3.13).
 struct BuiltinName {
   std::string_view name;
   bool is_type;
   std::string_view type_name;  ///< type(builtins.<name>).__name__
   bool is_exception;           ///< a subclass of BaseException
   bool has_setstate;           ///< a class with a __setstate__ method
+  int since_minor;             ///< the first CPython 3.x (of those supported) that has it
+  int until_minor;             ///< the last one
+  bool exists_in(PythonVersion v) const noexcept {
+    return v.major == 3 && v.minor >= since_minor && v.minor <= until_minor;
+  }
 };
 /// The builtins attribute called `name`, or nullptr when CPython's builtins has none.
 const BuiltinName* find_builtin(std::string_view name) noexcept;

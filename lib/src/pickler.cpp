@@ -619,7 +619,11 @@ struct Pickler::Impl {
       return;
     }
     switch (v.kind()) {
-      case Kind::Object: save_reduce(detail::reduce_object(v, proto, scratch), v, key); return;
+      case Kind::Object: {
+        const bool again = key && reducing.count(key);  // reached from its own arguments
+        save_reduce(detail::reduce_object(v, proto, scratch, again), v, key);
+        return;
+      }
       case Kind::Native: save_reduce(detail::reduce_native(v, proto, scratch), v, key); return;
       case Kind::Iterator: save_reduce(detail::reduce_iterator(v, scratch), v, key); return;
       case Kind::Complex: save_reduce(detail::reduce_complex(v, proto, scratch), v, key); return;

@@ -24,8 +24,8 @@ Value fresh_tuple(Graph& scratch, std::span<const Value> items) {
   return items.empty() ? scratch.empty_tuple() : scratch.new_tuple(items);
 }
 
-// A copy with a new identity, as str(self), bytes(self), tuple(self) give for instances
-// of subclasses of those types.
+// A copy with a new identity, as str(self), bytes(self), tuple(self), list(self) and
+// dict(self) give for instances of subclasses of those types.
 Value fresh_copy(Value v, Graph& scratch) {
   switch (v.kind()) {
     case Kind::Str: return scratch.shared_or_new_str(v.as_str().utf8());
@@ -34,8 +34,28 @@ Value fresh_copy(Value v, Graph& scratch) {
       const Tuple& t = v.as_tuple();
       return fresh_tuple(scratch, std::span(t.begin(), t.size()));
     }
+    case Kind::List: {
+      Value list = scratch.new_list();
+      for (Value item : v.as_list()) list.as_list().append(scratch, item);
+      return list;
+    }
+    case Kind::Dict: {
+      Value dict = scratch.new_dict();
+      for (const Dict::Entry& e : v.as_dict()) dict.as_dict().set(scratch, e.key, e.value);
+      return dict;
+    }
     default: return v;
   }
+}
+
+// The arguments a second __reduce_ex__ call returns: a new tuple holding new copies of
+// the lists, dicts and tuples in it.
+Value fresh_arguments(Value args, Graph& scratch) {
+  if (!args.is_tuple()) return args;
+  std::vector<Value> items;
+  for (Value a : args.as_tuple())
+    items.push_back(a.is_list() || a.is_dict() || a.is_tuple() ? fresh_copy(a, scratch) : a);
+  return fresh_tuple(scratch, items);
 }
 
 // Builtin types whose __getnewargs__ returns (value,): an instance of a subclass of one
@@ -158,21 +178,25 @@ ReduceValue reconstructor_reduce(Value cls, Value base, Value base_state, Value 
 
 }  // namespace
 
-ReduceValue reduce_object(Value obj, int proto, Graph& scratch) {
+ReduceValue reduce_object(Value obj, int proto, Graph& scratch, bool again) {
   const Object& o = obj.as_object();
+  auto args_of = [&](Value args) { return again ? fresh_arguments(args, scratch) : args; };
   switch (o.how()) {
     case Object::How::Reduce: {
-      ReduceValue rv = ReduceValue::call(o.callable(), adjust_datetime_args(o, proto, scratch));
+      ReduceValue rv = ReduceValue::call(o.callable(), args_of(adjust_datetime_args(o, proto, scratch)));
       set_state(rv, o);
       set_items(rv, o);
       return rv;
     }
     case Object::How::NewObj: {
-      // An unevaluated cls.__new__(cls, ...) of complex, set, ...: no base class to infer,
-      // the call itself (copyreg.__newobj__ by REDUCE below protocol 2) loads back the same.
-      const bool value_type = o.callable().is_global() && is_value_type(o.callable().as_global().builtin());
-      if (proto >= 2 || value_type) {
-        ReduceValue rv = newobj_reduce(o.callable(), o.args(), o.kwargs(), scratch);
+      // An unevaluated cls.__new__(cls, ...) of a builtin type (int, complex, set, ...):
+      // no base class to infer, and object.__new__ cannot make one (copyreg._reconstructor
+      // would fail to load); the call itself (copyreg.__newobj__ by REDUCE below protocol
+      // 2) loads back the same.
+      const bool builtin_type = o.callable().is_global() && o.callable().as_global().module() == "builtins" &&
+                                o.callable().as_global().qualname() != "object";
+      if (proto >= 2 || builtin_type) {
+        ReduceValue rv = newobj_reduce(o.callable(), args_of(o.args()), o.kwargs(), scratch);
         if (o.state_setter().is_none()) {
           set_default_state(rv, o, scratch);
         } else {
@@ -211,6 +235,8 @@ ReduceValue reduce_object(Value obj, int proto, Graph& scratch) {
       Value base = o.args().as_tuple()[0], base_state = o.args().as_tuple()[1];
       if (proto < 2) {
         if (has_slots(state_of(o))) slots_error();
+        // copyreg._reduce_ex builds base(self) anew on every call.
+        base_state = fresh_copy(base_state, scratch);
         ReduceValue rv = reconstructor_reduce(o.callable(), base, base_state, state_of(o), scratch);
         rv.state_is_instance_dict = is_instance_state(rv.state);
         return rv;

@@ -44,8 +44,11 @@ struct ReduceValue {
 ///    bytes/tuple __new__ argument that builtin; otherwise object);
 ///  * copyreg._reconstructor with a builtin base: the same below protocol 2, __newobj__
 ///    with the base's __getnewargs__ and items at 2+.
-/// Temporaries CPython would create fresh are allocated in `scratch`.
-ReduceValue reduce_object(Value obj, int proto, Graph& scratch);
+/// Temporaries CPython would create fresh are allocated in `scratch`: copyreg's base(self)
+/// always; and, when `again` (the object is reached while its own reduction is under way,
+/// so CPython calls __reduce_ex__ a second time), the argument tuple and the lists, dicts
+/// and tuples directly in it, as list(self), tuple(self) and the like build them anew.
+ReduceValue reduce_object(Value obj, int proto, Graph& scratch, bool again = false);
 
 /// The name CPython's save_reduce reads from a callable (its __name__), empty if unknown.
 std::string_view callable_name(Value callable);

@@ -343,6 +343,12 @@ struct Unpickler::Impl {
     }
     if (module.empty()) fail(ErrorType::ValueError, "Empty module name");
     if (module == "builtins") return builtins_attribute(name);
+    // getattr(module, ''): no module has an attribute with an empty name (CPython's message
+    // goes on with the module's repr, which names its file).
+    const bool dotted = proto >= 4;
+    if (name.empty() || (dotted && (name.front() == '.' || name.back() == '.' || name.find("..") != name.npos))) {
+      fail(ErrorType::AttributeError, "Can't get attribute " + quote(name) + " on <module " + quote(module) + ">");
+    }
     detail::QualifiedName canonical = detail::canonical_name(module, name);
     return g->global(canonical.module, canonical.name);
   }
@@ -363,7 +369,7 @@ struct Unpickler::Impl {
       head = name.substr(0, name.find('.'));
     }
     const detail::BuiltinName* b = detail::find_builtin(head);
-    if (!b || (head.size() < name.size() && head.empty())) {
+    if (!b || !b->exists_in(opts.python) || (head.size() < name.size() && head.empty())) {
       fail(ErrorType::AttributeError, "Can't get attribute " + quote(name) + " on <module 'builtins' (built-in)>");
     }
     if (head.size() == name.size()) {
