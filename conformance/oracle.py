@@ -154,21 +154,36 @@ def _below_mark(self):
     return self.metastack[-1][-1]
 
 
-def _c_string_line(load):
+def _c_string_line(load, empty_is_zero=False):
     """The load of a text number, reading its line as the C unpickler parses it: as a C
     string, which ends at the first NUL (b'L12\\x00junk\\n' is 12 there, and an error
-    in pickle.py, which would hide a later error from a call)."""
+    in pickle.py, which would hide a later error from a call). For INT (empty_is_zero)
+    an empty C string is 0: strtol reads no digit and stops at the NUL."""
     def wrapped(self):
         readline = self.readline
 
         def c_line():
             line = readline()
-            return line[:line.index(b'\0')] + b'\n' if b'\0' in line else line
+            if b'\0' not in line:
+                return line
+            line = line[:line.index(b'\0')]
+            return (line or (b'0' if empty_is_zero else b'')) + b'\n'
         self.readline = c_line
         try:
             load(self)
         finally:
             self.readline = readline
+    return wrapped
+
+
+def _c_empty_batch(load):
+    """APPENDS or ADDITEMS as the C unpickler does them: with no items after the mark,
+    nothing happens to the target (pickle.py looks up its extend or add first)."""
+    def wrapped(self):
+        if not self.stack and self.metastack:
+            self.pop_mark()
+            return
+        load(self)
     return wrapped
 
 
@@ -230,25 +245,27 @@ class _CallProbe(pickle._Unpickler):
             self.append(self._call(klass.__new__, klass))
 
     def load_build(self):
-        inst = self.stack[-2]
+        # An opaque state too: whether it counts as a dict (a dict subclass) is its class's.
+        inst, state = self.stack[-2], self.stack[-1]
         self.opaque_targets += _unknown_target(inst)
-        if _unknown_target(inst):
+        if _unknown_target(inst) or _unknown_target(state):
             self._call(pickle._Unpickler.load_build, self)
         else:
             pickle._Unpickler.load_build(self)
     dispatch[pickle.BUILD[0]] = load_build
 
     dispatch[pickle.APPEND[0]] = _guard_operands(pickle.APPEND, lambda u: [u.stack[-2]])
-    dispatch[pickle.APPENDS[0]] = _guard_operands(pickle.APPENDS, lambda u: [_below_mark(u)])
+    dispatch[pickle.APPENDS[0]] = _c_empty_batch(
+        _guard_operands(pickle.APPENDS, lambda u: [_below_mark(u)]))
     dispatch[pickle.SETITEM[0]] = _guard_operands(pickle.SETITEM,
                                                   lambda u: [u.stack[-3], u.stack[-2]])
     dispatch[pickle.SETITEMS[0]] = _guard_operands(
         pickle.SETITEMS, lambda u: [_below_mark(u)] + u.stack[0::2])
     dispatch[pickle.DICT[0]] = _guard_operands(pickle.DICT, lambda u: u.stack[0::2])
-    dispatch[pickle.ADDITEMS[0]] = _guard_operands(
-        pickle.ADDITEMS, lambda u: [_below_mark(u)] + u.stack)
+    dispatch[pickle.ADDITEMS[0]] = _c_empty_batch(_guard_operands(
+        pickle.ADDITEMS, lambda u: [_below_mark(u)] + u.stack))
     dispatch[pickle.FROZENSET[0]] = _guard_operands(pickle.FROZENSET, lambda u: list(u.stack))
-    dispatch[pickle.INT[0]] = _c_string_line(pickle._Unpickler.load_int)
+    dispatch[pickle.INT[0]] = _c_string_line(pickle._Unpickler.load_int, empty_is_zero=True)
     dispatch[pickle.LONG[0]] = _c_string_line(pickle._Unpickler.load_long)
 
 

@@ -33,6 +33,7 @@ import collections
 import os
 import pickle
 import sys
+import types
 
 if __package__ in (None, ''):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -117,9 +118,15 @@ def uses_class_code(obj, mutated=False):
     changed (Decimal('sNAN') reduces as 'sNaN', timedelta(-1, -1795081830) as
     (-20778, 50970)), which the library, keeping the recorded call, cannot know; or of
     a class whose __init__ is Python code (a mutation that makes REDUCE call the class
-    runs __init__, whose attributes no pickle records)."""
+    runs __init__, whose attributes no pickle records). And a special method reached as
+    an attribute of a class (getattr(Class, '__new__')): CPython pickles the class's own
+    function by its qualified name, and the builtin it inherits through getattr on the
+    builtin class; which one the class has, no pickle records."""
     for x in reachable(obj):
         t = type(x)
+        if isinstance(x, types.FunctionType) and '.' in x.__qualname__ \
+                and x.__name__.startswith('__') and x.__name__.endswith('__'):
+            return True     # Class.__new__: the class's own (by name) or object's (getattr)?
         if isinstance(x, type) or t.__module__ == 'builtins':
             continue
         if mutated and (reduces_itself(t) or hasattr(t.__init__, '__code__')):

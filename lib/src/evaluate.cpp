@@ -193,7 +193,31 @@ bool Evaluator::for_each_item(Value v, F&& f) {
 
 /// cls.__new__(cls, *args, **kwargs): a registered C++ class builds a native object;
 /// any other class an inert instance.
+// cls.__new__(cls) without arguments for a builtin value type: its empty value (int 0,
+// str '', list [], ...), made without running any code. Null for other classes.
+Value Evaluator::empty_builtin_value(const Global& cls) {
+  if (cls.module() != "builtins") return Value();
+  const std::string_view name = cls.qualname();
+  if (name == "int") return Value::integer(0);
+  if (name == "bool") return Value::boolean(false);
+  if (name == "float") return Value::floating(0.0);
+  if (name == "complex") return g_->new_complex(0.0, 0.0);
+  if (name == "str") return g_->shared_or_new_str("");
+  if (name == "bytes") return g_->shared_or_new_bytes({});
+  if (name == "bytearray") return g_->new_bytearray({});
+  if (name == "tuple") return g_->empty_tuple();
+  if (name == "list") return g_->new_list();
+  if (name == "dict") return g_->new_dict();
+  if (name == "set") return g_->new_set();
+  if (name == "frozenset") return g_->new_frozenset();
+  return Value();
+}
+
 Value Evaluator::make_new(Value cls, Value args, Value kwargs) {
+  if (cls.is_global() && args.is_tuple() && args.as_tuple().size() == 0 &&
+      (kwargs.is_none() || (kwargs.is_dict() && kwargs.as_dict().size() == 0))) {
+    if (Value empty = empty_builtin_value(cls.as_global()); !empty.is_none()) return empty;
+  }
   if (cls.is_global()) {
     if (cls.as_global().builtin() == Global::Builtin::Type) check_type_new_args(args);
     if (const NativeClass* native = native_class(cls)) {

@@ -58,6 +58,7 @@ class Evaluator {
   template <class F>
   bool for_each_item(Value v, F&& f);
   Value inert_call(Value callable, Value args);
+  Value empty_builtin_value(const Global& cls);
   /// Under a strict policy, refuses the name owner.attr unless it is allowed.
   void check_attribute_name(const Global& owner, std::string_view attr);
   Value type_of(Value v);

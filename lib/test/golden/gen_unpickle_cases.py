@@ -318,6 +318,10 @@ def emulated_call_cases():
         # bytes(n) and bytearray(n) with n beyond Py_ssize_t (2**63, -2**64).
         b'cbuiltins\nbytes\n(\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x80\x00tR.',
         b'cbuiltins\nbytearray\n(\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\xfftR.',
+        # cls.__new__(cls) of a builtin value type is its empty value (not callable).
+        b'\x80\x02cbuiltins\nint\n)\x81.', b'\x80\x02cbuiltins\nlist\n)\x81.', b'cbuiltins\nstr\n)\x81.',
+        b'\x80\x04cbuiltins\ntuple\n)}\x92.', b'(cbuiltins\nbytearray\no.', b'(cbuiltins\ndict\no.',
+        b'(cbuiltins\nbytearray\no)R.', b'\x80\x02cbuiltins\nfloat\n)\x81)R.',
     ]
     for i, data in enumerate(datas):
         yield 'emulated.%03d' % i, data, {}
