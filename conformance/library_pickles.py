@@ -3,7 +3,10 @@
 values at every protocol, one file per value and protocol, for `run.py --dir`.
 
     python3 conformance/library_pickles.py --out /tmp/libs
-    python3 conformance/run.py --dir /tmp/libs --no-vectors
+    python3 conformance/run.py --dir /tmp/libs --no-vectors --mutations 0 \
+        --trust numpy,pandas,sklearn,scipy --areas dis,load,roundtrip,optimize
+    python3 conformance/library_pickles.py --out /tmp/libs --suite -- --pickletool TOOL
+                                            # both: what ctest runs
 
 Needs the libraries importable: Debian's python3-numpy, python3-pandas, python3-sklearn
 and python3-scipy (their dist-packages folder is added to sys.path). Exits with status
@@ -47,7 +50,18 @@ def numpy_values(np):
            ('np_random_array', rng.standard_normal(10)),
            ('np_generator', np.random.default_rng(1)),
            ('np_randomstate', np.random.RandomState(2)),
-           ('np_shared', (lambda a: [a, a, a[1:]])(np.arange(4)))]
+           ('np_shared', (lambda a: [a, a, a[1:]])(np.arange(4))),
+           # numpy's reductions by dtype and byte order: datetime and object fields, the
+           # other byte order (swapped into the native one on load) for each kind of unit.
+           ('np_struct_datetime', np.zeros(2, dtype=[('t', 'M8[s]'), ('x', 'i4')])),
+           ('np_struct_object', np.array([(1, 'a')], dtype=[('n', 'i4'), ('o', 'O')])),
+           ('np_struct_fortran', np.zeros((2, 2), dtype=[('a', '>i8'), ('b', 'S3')], order='F')),
+           ('np_bigendian_complex', np.array([1 + 2j, 3 - 4j], dtype='>c16')),
+           ('np_bigendian_unicode', np.array(['ab', 'c'], dtype='>U3')),
+           ('np_bigendian_fortran', np.asfortranarray(np.arange(6, dtype='>i4').reshape(2, 3))),
+           ('np_bigendian_datetime', np.array([1, 2], dtype='>M8[ns]')),
+           ('np_bigendian_shared', [np.arange(3, dtype='>i2')] * 2),
+           ('np_fortran_1d', np.asfortranarray(np.arange(3.0)))]
     return out
 
 
@@ -98,6 +112,10 @@ def scipy_values(np):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--out', required=True, help='the folder to write the pickles to')
+    ap.add_argument('--suite', action='store_true',
+                    help='then run the suite on them (run.py --dir OUT --trust ...), with the '
+                         'arguments after --, and exit with its status')
+    ap.add_argument('suite_args', nargs='*', help=argparse.SUPPRESS)
     args = ap.parse_args()
     if DIST_PACKAGES not in sys.path and os.path.isdir(DIST_PACKAGES):
         sys.path.append(DIST_PACKAGES)
@@ -118,7 +136,14 @@ def main():
                 f.write(pickle.dumps(value, proto))
     print('library_pickles.py: %d values, %d files in %s' % (
         len(values), len(values) * (pickle.HIGHEST_PROTOCOL + 1), args.out))
-    return 0
+    if not args.suite:
+        return 0
+    import subprocess
+    run = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'run.py')
+    sys.stdout.flush()
+    return subprocess.call([sys.executable, run, '--dir', args.out, '--no-vectors',
+                            '--mutations', '0', '--trust', 'numpy,pandas,sklearn,scipy',
+                            '--areas', 'dis,load,roundtrip,optimize'] + args.suite_args)
 
 
 if __name__ == '__main__':

@@ -93,6 +93,15 @@ def reduction_parts(x):
     return parts
 
 
+def _dict_state(x):
+    """True if x reduces (at protocol 2) with a dict as its state."""
+    try:
+        rv = x.__reduce_ex__(2)
+    except Exception:
+        return False
+    return isinstance(rv, tuple) and len(rv) > 2 and isinstance(rv[2], dict)
+
+
 def set_with_opaque_members(obj):
     """True if obj reaches a set or frozenset with a member whose hash is not a pure
     function of builtin values."""
@@ -121,7 +130,10 @@ def uses_class_code(obj, mutated=False):
     runs __init__, whose attributes no pickle records). And a special method reached as
     an attribute of a class (getattr(Class, '__new__')): CPython pickles the class's own
     function by its qualified name, and the builtin it inherits through getattr on the
-    builtin class; which one the class has, no pickle records."""
+    builtin class; which one the class has, no pickle records. And an instance of a
+    class with a __setstate__ written in C (numpy's Generator) whose state is a dict: the
+    identity of that dict's keys (interned by the default BUILD, not by such a method,
+    and built by the class's own __reduce__) is its code's."""
     for x in reachable(obj):
         t = type(x)
         if isinstance(x, types.FunctionType) and '.' in x.__qualname__ \
@@ -139,6 +151,9 @@ def uses_class_code(obj, mutated=False):
             f = getattr(t, hook, None)
             if f is not None and hasattr(f, '__code__'):
                 return True
+        if getattr(t, '__setstate__', None) is not None and _dict_state(x):
+            return True     # a __setstate__ in C (Cython) takes a dict state: its keys' identity
+
     return False
 
 

@@ -6,10 +6,12 @@
 // is trusted, every length and size is checked before data is viewed.
 #include "pickle/numpy.h"
 
+#include <algorithm>
 #include <bit>
 #include <string_view>
 
 #include "pickle/error.h"
+#include "reduce.h"
 
 namespace pickle::numpy {
 namespace {
@@ -540,3 +542,187 @@ numpy::Scalar converter<numpy::Scalar>::from_python(Value v) {
 }
 
 }  // namespace pickle
+
+namespace pickle::detail {
+
+bool is_numpy_dtype_class(const Global& g) noexcept { return g.module() == "numpy" && g.qualname() == "dtype"; }
+
+namespace {
+
+// A value as numpy's reduce functions build it anew: strs and tuples fresh (a str of one
+// Latin-1 character is CPython's shared one), numbers and None as they are.
+Value rebuilt(Value v, Graph& scratch) {
+  if (v.is_str()) return scratch.shared_or_new_str(v.as_str().utf8());
+  if (!v.is_tuple()) return v;
+  std::vector<Value> items;
+  for (Value item : v.as_tuple()) items.push_back(rebuilt(item, scratch));
+  return items.empty() ? scratch.empty_tuple() : scratch.new_tuple(items);
+}
+
+// The new dtype array_setstate makes for data of the other byte order: `dtype` (a
+// numpy.dtype(...) + BUILD object that numpy.h read) with the native order in its state.
+Value native_order_dtype(Value dtype, Graph& scratch) {
+  if (!dtype.is_object() || !dtype.as_object().has_state() || !dtype.as_object().state().is_tuple() ||
+      dtype.as_object().state().as_tuple().size() < 2) {
+    return Value();
+  }
+  const Object& d = dtype.as_object();
+  Value native = scratch.new_object(Object::How::Reduce, d.callable(), rebuilt(d.args(), scratch));
+  std::vector<Value> state;
+  for (Value item : d.state().as_tuple()) state.push_back(rebuilt(item, scratch));
+  state[1] = scratch.shared_or_new_str(std::endian::native == std::endian::little ? "<" : ">");
+  native.as_object().set_state(scratch.new_tuple(state));
+  return native;
+}
+
+// An int of a tuple, or -1.
+std::int64_t int_item(const Tuple& t, std::size_t i) {
+  return i < t.size() && t[i].is_small_int() ? t[i].as_int() : -1;
+}
+
+// The parts of a structured array that its reduction needs, read from either form
+// (pickle/numpy.h, which reads only single-type dtypes, refuses these): dtype.kind 'V'
+// ('O' when a field holds objects, 'M' when one is a datetime64 or timedelta64, which
+// export no buffer), itemsize, shape, order and the records' bytes. nullopt for anything
+// else.
+std::optional<numpy::Array> structured_array(const Object& o, bool frombuffer) {
+  if (!o.args().is_tuple()) return std::nullopt;
+  const Tuple& args = o.args().as_tuple();
+  Value dtype, shape, data;
+  bool fortran = false;
+  if (frombuffer) {
+    if (args.size() != 4 || !args[3].is_str()) return std::nullopt;
+    data = args[0];
+    dtype = args[1];
+    shape = args[2];
+    fortran = args[3].as_str().utf8() == "F";
+  } else {
+    if (args.size() != 3 || !numpy::is_global_named(args[0], "numpy", "ndarray") || !o.has_state() ||
+        !o.state().is_tuple() || o.state().as_tuple().size() != 5 || int_item(o.state().as_tuple(), 0) != 1) {
+      return std::nullopt;
+    }
+    const Tuple& state = o.state().as_tuple();
+    shape = state[1];
+    dtype = state[2];
+    if (!state[3].is_bool()) return std::nullopt;
+    fortran = state[3].as_bool();
+    data = state[4];
+  }
+  // numpy.dtype('V<n>', False, True) + BUILD (3, '|', None, names, fields, elsize, alignment, flags).
+  if (!dtype.is_object() || !numpy::is_global_named(dtype.as_object().callable(), "numpy", "dtype") ||
+      !dtype.as_object().has_state() || !dtype.as_object().state().is_tuple()) {
+    return std::nullopt;
+  }
+  const Tuple& ds = dtype.as_object().state().as_tuple();
+  if (ds.size() != 8 || !ds[3].is_tuple() || !ds[4].is_dict() || int_item(ds, 5) <= 0 || int_item(ds, 7) < 0) {
+    return std::nullopt;
+  }
+  numpy::Array a;
+  a.dtype.byte_order = '|';
+  a.dtype.kind = (int_item(ds, 7) & 0x01) ? 'O' : 'V';  // NPY_ITEM_REFCOUNT: a field holds objects
+  a.dtype.itemsize = static_cast<std::size_t>(int_item(ds, 5));
+  for (const Dict::Entry& field : ds[4].as_dict()) {
+    // (dtype, offset[, title]); a field's dtype is numpy.dtype(typestr, ...).
+    if (!field.value.is_tuple() || field.value.as_tuple().size() < 2) return std::nullopt;
+    Value fd = field.value.as_tuple()[0];
+    if (!fd.is_object() || !fd.as_object().args().is_tuple() || fd.as_object().args().as_tuple().size() < 1 ||
+        !fd.as_object().args().as_tuple()[0].is_str()) {
+      return std::nullopt;
+    }
+    std::string_view typestr = fd.as_object().args().as_tuple()[0].as_str().utf8();
+    if (typestr.starts_with("V")) return std::nullopt;  // nested structured or subarray
+    if ((typestr.starts_with("M") || typestr.starts_with("m")) && a.dtype.kind == 'V') a.dtype.kind = 'M';
+  }
+  if (!shape.is_tuple()) return std::nullopt;
+  for (Value d : shape.as_tuple()) {
+    if (!d.is_small_int() || d.as_int() < 0) return std::nullopt;
+    a.shape.push_back(d.as_int());
+  }
+  a.fortran_order = fortran;
+  if (data.is_bytes()) {
+    a.data = data.as_bytes().view();
+  } else if (data.is_bytearray()) {
+    a.data = data.as_bytearray().view();
+  } else {
+    return std::nullopt;
+  }
+  if (a.dtype.kind == 'O' || a.data.size() != numpy::element_count(a.shape) * a.dtype.itemsize) return std::nullopt;
+  return a;
+}
+
+}  // namespace
+
+std::optional<ReduceValue> reduce_numpy_array(Value obj, int proto, Graph& scratch) {
+  const Object& o = obj.as_object();
+  const bool frombuffer = numpy::is_frombuffer(o.callable());
+  if (!frombuffer && !numpy::is_reconstruct(o.callable())) return std::nullopt;
+  numpy::Array a;
+  try {
+    a = to<numpy::Array>(obj);
+  } catch (const Error&) {
+    std::optional<numpy::Array> structured;
+    try {
+      structured = structured_array(o, frombuffer);
+    } catch (const Error&) {  // a shape too large
+    }
+    if (!structured) return std::nullopt;  // not an array read here: written as loaded
+    a = std::move(*structured);
+  }
+  // array_reduce_ex: the PickleBuffer form for contiguous arrays without objects, of a
+  // nonzero itemsize, from protocol 5 (every loaded array is contiguous); datetime64 and
+  // timedelta64 arrays export no buffer, and fall back to the other form.
+  const bool exports_buffer = a.dtype.kind != 'M' && a.dtype.kind != 'm';
+  const bool buffer_form = proto >= 5 && !a.dtype.is_object() && a.dtype.itemsize > 0 && exports_buffer;
+  // ndarray.__setstate__ (methods.c array_setstate) byte-swaps data of the other byte
+  // order into a new dtype of the native one; _frombuffer keeps the order.
+  const char foreign = std::endian::native == std::endian::little ? '>' : '<';
+  const bool swap = !frombuffer && a.dtype.byte_order == foreign;
+  if ((buffer_form == frombuffer && !swap) || (frombuffer && o.has_state() && !o.state().is_none())) {
+    return std::nullopt;
+  }
+  // PyArray_ISFORTRAN: Fortran-contiguous and not C-contiguous, which needs two
+  // dimensions longer than 1 (numpy ignores dimensions of length 1) and some element.
+  const auto longer = std::count_if(a.shape.begin(), a.shape.end(), [](std::int64_t d) { return d > 1; });
+  const bool fortran_only = a.fortran_order && longer >= 2 && a.size() > 0;
+  // The dtype and shape objects in the graph: arguments of _frombuffer, or the state.
+  const Tuple& parts = (frombuffer ? o.args() : o.state()).as_tuple();
+  Value dtype = frombuffer ? parts[1] : parts[2];
+  std::span<const std::uint8_t> data = a.data;
+  std::vector<std::uint8_t> swapped;
+  if (swap) {
+    dtype = native_order_dtype(dtype, scratch);
+    if (dtype.is_none()) return std::nullopt;
+    // Each number swapped: a complex's two halves apart, a str's UCS-4 characters.
+    const std::size_t unit = a.dtype.kind == 'c' ? a.dtype.itemsize / 2 : a.dtype.kind == 'U' ? 4 : a.dtype.itemsize;
+    swapped.assign(data.begin(), data.end());
+    for (std::size_t i = 0; unit > 1 && i + unit <= swapped.size(); i += unit) {
+      std::reverse(swapped.begin() + static_cast<std::ptrdiff_t>(i),
+                   swapped.begin() + static_cast<std::ptrdiff_t>(i + unit));
+    }
+    data = swapped;
+  }
+  std::vector<Value> dims;
+  for (std::int64_t d : a.shape) dims.push_back(Value::integer(d));
+  const Value shape = dims.empty() ? scratch.empty_tuple() : scratch.new_tuple(dims);  // self.shape: new
+  // numpy 1.x and 2.x name the functions after their package (numpy.core, numpy._core).
+  const std::string_view module = o.callable().as_global().module();
+  const std::string package(module.substr(0, module.rfind('.') + 1));
+  ReduceValue rv;
+  if (buffer_form) {
+    rv.callable = scratch.global(package + "numeric", "_frombuffer");
+    // A writable array's PickleBuffer, written in band: a bytearray.
+    Value args[] = {scratch.new_bytearray(data), dtype, shape, scratch.shared_or_new_str(fortran_only ? "F" : "C")};
+    rv.args = scratch.new_tuple(args);
+    return rv;
+  }
+  rv.callable = scratch.global(package + "multiarray", "_reconstruct");
+  const Value zero[] = {Value::integer(0)};
+  const std::uint8_t b = 'b';
+  Value args[] = {scratch.global("numpy", "ndarray"), scratch.new_tuple(zero), scratch.shared_or_new_bytes({&b, 1})};
+  rv.args = scratch.new_tuple(args);
+  Value state[] = {Value::integer(1), shape, dtype, Value::boolean(fortran_only), scratch.shared_or_new_bytes(data)};
+  rv.state = scratch.new_tuple(state);
+  return rv;
+}
+
+}  // namespace pickle::detail

@@ -1108,8 +1108,11 @@ struct Pickler::Impl {
     bool c_function = detail::global_type_name(g) == "builtin_function_or_method";
     return name_str(c_function ? "module-of-C-function" : "module", g.module(), g.module());
   }
-  // A global's __qualname__: one object per global.
-  Value qualname_str(const Global& g) { return name_str("qualname", pair_key(g.module(), g.qualname()), g.qualname()); }
+  // A global's __qualname__: one object per global (numpy.dtype: the interned 'dtype').
+  Value qualname_str(const Global& g) {
+    if (detail::is_numpy_dtype_class(g)) return name_str("interned", g.qualname(), g.qualname());
+    return name_str("qualname", pair_key(g.module(), g.qualname()), g.qualname());
+  }
 
   void save_global_value(Value v, const void* key) {
     const Global& g = v.as_global();

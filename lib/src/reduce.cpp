@@ -183,6 +183,7 @@ ReduceValue reduce_object(Value obj, int proto, Graph& scratch, bool again) {
   auto args_of = [&](Value args) { return again ? fresh_arguments(args, scratch) : args; };
   switch (o.how()) {
     case Object::How::Reduce: {
+      if (std::optional<ReduceValue> array = reduce_numpy_array(obj, proto, scratch)) return *array;
       ReduceValue rv = ReduceValue::call(o.callable(), args_of(adjust_datetime_args(o, proto, scratch)));
       set_state(rv, o);
       set_items(rv, o);

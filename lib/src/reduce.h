@@ -3,6 +3,7 @@
 // emulation of object.__reduce_ex__(protocol) for objects this library keeps inert.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -49,6 +50,18 @@ struct ReduceValue {
 /// so CPython calls __reduce_ex__ a second time), the argument tuple and the lists, dicts
 /// and tuples directly in it, as list(self), tuple(self) and the like build them anew.
 ReduceValue reduce_object(Value obj, int proto, Graph& scratch, bool again = false);
+
+/// ndarray.__reduce_ex__(proto) for a numpy array loaded from either of numpy's forms
+/// (numpy.cpp): from protocol 5, a contiguous array of a dtype without objects pickles as
+/// `numeric._frombuffer(PickleBuffer, dtype, shape, order)`, below it (and for the other
+/// arrays) as `multiarray._reconstruct` + BUILD state. The other form when the protocol
+/// asks for it, nullopt to write the object as it was loaded (the same form, or an array
+/// the views of pickle/numpy.h do not read).
+std::optional<ReduceValue> reduce_numpy_array(Value obj, int proto, Graph& scratch);
+
+/// numpy.dtype, which numpy's copyreg reducer for its DType classes names by the literal
+/// "dtype": an interned str, the same object as an interned instance-dict key 'dtype'.
+bool is_numpy_dtype_class(const Global& g) noexcept;
 
 /// The name CPython's save_reduce reads from a callable (its __name__), empty if unknown.
 std::string_view callable_name(Value callable);
