@@ -13,8 +13,8 @@ import re
 import sys
 import types
 
-from conformance.sandbox import (BlockedGlobal, GLOBALS_SEEN, guarded, is_safe_global,
-                                 memory_limit)
+from conformance.sandbox import (BlockedGlobal, GLOBALS_SEEN, compat_name, guarded,
+                                 is_safe_global, memory_limit)
 from conformance.tools import same_error_class
 
 
@@ -198,7 +198,9 @@ class _CallProbe(pickle._Unpickler):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._source = args[0]      # the io.BytesIO read
         self.opaque_targets = 0     # BUILD, NEWOBJ, NEWOBJ_EX on opaque objects
+        self.defaulted_getattrs = 0     # getattr(opaque, name, default)
 
     @staticmethod
     def _call(func, *args, **kwargs):
@@ -210,6 +212,8 @@ class _CallProbe(pickle._Unpickler):
     def load_reduce(self):
         args = self.stack.pop()
         func = self.stack[-1]
+        if func is getattr and type(args) is tuple and len(args) == 3 and _opaque(args[0]):
+            self.defaulted_getattrs += 1    # the default, or the attribute: class code
         if (callable(func) and type(args) is tuple) or _opaque(func):
             self.stack[-1] = self._call(lambda: func(*args))
         else:
@@ -265,6 +269,14 @@ class _CallProbe(pickle._Unpickler):
     dispatch[pickle.ADDITEMS[0]] = _c_empty_batch(_guard_operands(
         pickle.ADDITEMS, lambda u: [_below_mark(u)] + u.stack))
     dispatch[pickle.FROZENSET[0]] = _guard_operands(pickle.FROZENSET, lambda u: list(u.stack))
+    def load_frame(self):
+        # The C unpickler only checks that the frame's bytes are there; reads then go on
+        # across its end (pickle.py holds each frame apart and fails at its end).
+        size = self.read(8)
+        if len(size) < 8 or int.from_bytes(size, 'little') > len(self._source.getbuffer()) - self._source.tell():
+            raise pickle.UnpicklingError('pickle data was truncated')
+    dispatch[pickle.FRAME[0]] = load_frame
+
     dispatch[pickle.INT[0]] = _c_string_line(pickle._Unpickler.load_int, empty_is_zero=True)
     dispatch[pickle.LONG[0]] = _c_string_line(pickle._Unpickler.load_long)
 
@@ -321,6 +333,20 @@ def cpython_loads(data, kwargs=None):
     return _last_load[1]
 
 
+def getattr_with_default(data, kwargs, seen):
+    """True if loading called getattr(obj, name, default) on an object whose attributes
+    its class decides (which of the two getattr returned, no pickle records)."""
+    if not any(compat_name(m, n) == ('builtins', 'getattr') for m, n in seen):
+        return False
+    probe = _CallProbe(io.BytesIO(data), **kwargs)
+    try:
+        with guarded(), memory_limit():
+            probe.load()
+    except Exception:
+        pass
+    return probe.defaulted_getattrs > 0
+
+
 def _names_metaclass(text, seen):
     """True if the error text names the metaclass of a class the pickle named (an Enum
     is an instance of EnumType): no pickle records a class's metaclass."""
@@ -352,7 +378,9 @@ def reference_load(data, kwargs=None, repr_digits_limit=True):
         try:
             if not repr_digits_limit:
                 sys.set_int_max_str_digits(0)
-            return Outcome('ok', repr(value), 'imports' if imports else 'plain', seen)
+            category = 'imports' if imports else \
+                'call' if getattr_with_default(data, kwargs, seen) else 'plain'
+            return Outcome('ok', repr(value), category, seen)
         except Exception as exc:     # ValueError: the int digit limit
             return Outcome('err', error_text(exc), 'imports' if imports else 'plain', seen)
         finally:

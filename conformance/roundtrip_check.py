@@ -41,8 +41,8 @@ if __package__ in (None, ''):
 from conformance.cases import Case  # noqa: E402
 from conformance.cli import cli_main, parse_checker_arguments, with_hash_seed_zero  # noqa: E402
 from conformance.disagreements import python_command, short  # noqa: E402
-from conformance.oracle import (container_items, cpython_loads, each_reachable,  # noqa: E402
-                               error_text, is_builtin_value)
+from conformance.oracle import (getattr_with_default, container_items,  # noqa: E402
+                               cpython_loads, each_reachable, error_text, is_builtin_value)
 from conformance.sandbox import SAFE_GLOBALS, compat_name, raise_recursion_limit  # noqa: E402
 from conformance.tools import same_error_class, tool_outcome  # noqa: E402
 
@@ -102,11 +102,24 @@ def _dict_state(x):
     return isinstance(rv, tuple) and len(rv) > 2 and isinstance(rv[2], dict)
 
 
+def _hashed_by_address(m):
+    """True for a NaN float (from CPython 3.10 its hash is its address), a complex with a
+    NaN part, or a tuple or frozenset holding one."""
+    if isinstance(m, float):
+        return m != m and sys.version_info >= (3, 10)
+    if isinstance(m, complex):
+        return _hashed_by_address(m.real) or _hashed_by_address(m.imag)
+    if isinstance(m, (tuple, frozenset)):
+        return any(_hashed_by_address(x) for x in m)
+    return False
+
+
 def set_with_opaque_members(obj):
     """True if obj reaches a set or frozenset with a member whose hash is not a pure
     function of builtin values."""
     return any(isinstance(x, (set, frozenset))
-               and not all(is_builtin_value(m) and m is not None for m in x)
+               and not all(is_builtin_value(m) and m is not None and not _hashed_by_address(m)
+                           for m in x)
                for x in reachable(obj))
 
 
@@ -133,7 +146,9 @@ def uses_class_code(obj, mutated=False):
     builtin class; which one the class has, no pickle records. And an instance of a
     class with a __setstate__ written in C (numpy's Generator) whose state is a dict: the
     identity of that dict's keys (interned by the default BUILD, not by such a method,
-    and built by the class's own __reduce__) is its code's."""
+    and built by the class's own __reduce__) is its code's. (check() also counts here a
+    value that getattr(obj, name, default) made on such an object: the attribute or the
+    default, as the class has it or not.)"""
     for x in reachable(obj):
         t = type(x)
         if isinstance(x, types.FunctionType) and '.' in x.__qualname__ \
@@ -174,6 +189,7 @@ def reference_load(data):
     if err is not None:
         return _NOT_LOADED
     reference_load.executes = calls_unemulated_builtin(seen)
+    reference_load.seen = seen
     return value
 
 
@@ -225,7 +241,8 @@ def check(case, tool, protocols=PROTOCOLS):
     if any(r[1] == 'differ' for r in v['results']):
         if set_with_opaque_members(obj):
             v['category'] = 'set-order'
-        elif uses_class_code(obj, mutated=case.group.endswith('-mutated')):
+        elif uses_class_code(obj, mutated=case.group.endswith('-mutated')) or \
+                getattr_with_default(case.data, {}, reference_load.seen):
             v['category'] = 'class-code'
         elif reference_load.executes:
             v['category'] = 'executes'

@@ -357,6 +357,12 @@ Value Evaluator::call(Value callable, Value args) {
       if (!a[1].is_str()) {
         fail(ErrorType::TypeError, "attribute name must be string, not '" + type_name(a[1]) + "'");
       }
+      if (a[1].as_str().utf8().empty() && !a[0].is_object() && !a[0].is_native()) {
+        // No class, function or builtin value has an attribute named '' (an instance
+        // could, through its __dict__).
+        if (a.size() == 3) return a[2];
+        no_attribute(a[0], "");
+      }
       if (a.size() != 2 || !a[0].is_global()) return inert_call(callable, args);
       return attribute_of(a[0].as_global(), a[1].as_str().utf8());
     }
