@@ -467,7 +467,7 @@ void append_arg_repr(std::string& out, Graph& g, const Arg& a, PythonVersion pyt
     case T::IntValue: append_decimal(out, IntRef(a.v), detail::kMaxStrDigits, python); return;
     case T::Bool: out += a.i ? "True" : "False"; return;
     case T::Float: append_repr_float(out, a.f); return;
-    case T::Str: append_repr_str(out, a.text); return;
+    case T::Str: append_repr_str(out, a.text, python); return;
     case T::Bytes: append_repr_bytes(out, a.bytes); return;
     case T::ByteArray: detail::append_repr_bytearray(out, a.bytes); return;
     case T::Long: {

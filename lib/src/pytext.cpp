@@ -85,7 +85,7 @@ inline void append_ascii_repr_char(std::string& out, unsigned char c, char quote
   }
 }
 
-void append_str_repr(std::string& out, std::string_view s, bool ascii_only) {
+void append_str_repr(std::string& out, std::string_view s, bool ascii_only, PythonVersion python) {
   const char quote = choose_quote(s);
   const unsigned char* p = bytes_of(s);
   const std::size_t n = s.size();
@@ -101,7 +101,7 @@ void append_str_repr(std::string& out, std::string_view s, bool ascii_only) {
     }
     const std::size_t at = i;
     const char32_t cp = wtf8::next(s, i);
-    if (ascii_only || !is_printable(cp)) {
+    if (ascii_only || !is_printable(cp, python)) {
       wtf8::append_backslash_escape(out, cp);
     } else if (cp == wtf8::kReplacement && i - at != 3) {
       wtf8::append(out, cp);  // a malformed byte
@@ -354,9 +354,11 @@ DoubleParse parse_double(std::string_view s) {
 
 // ---- repr ---------------------------------------------------------------------------
 
-void append_repr_str(std::string& out, std::string_view wtf8_text) { append_str_repr(out, wtf8_text, false); }
+void append_repr_str(std::string& out, std::string_view wtf8_text, PythonVersion python) {
+  append_str_repr(out, wtf8_text, false, python);
+}
 
-void append_ascii_str(std::string& out, std::string_view wtf8_text) { append_str_repr(out, wtf8_text, true); }
+void append_ascii_str(std::string& out, std::string_view wtf8_text) { append_str_repr(out, wtf8_text, true, {}); }
 
 void append_repr_bytes(std::string& out, std::span<const std::uint8_t> data) {
   const std::string_view s(reinterpret_cast<const char*>(data.data()), data.size());
@@ -436,7 +438,7 @@ void append_repr_float(std::string& out, double x) {
   }
 }
 
-bool is_printable(char32_t cp) noexcept {
+bool is_printable(char32_t cp, PythonVersion python) noexcept {
   if (cp < 0x80) return cp >= 0x20 && cp < 0x7F;
   // The last range starting at or below cp.
   std::size_t lo = 0, hi = kPrintableRangeCount;
@@ -445,7 +447,17 @@ bool is_printable(char32_t cp) noexcept {
     if (kPrintableRanges[mid][0] <= cp) lo = mid + 1;
     else hi = mid;
   }
-  return lo > 0 && cp <= kPrintableRanges[lo - 1][1];
+  bool printable = lo > 0 && cp <= kPrintableRanges[lo - 1][1];
+  // Another release's Unicode database (the table is 3.11's): the code points it
+  // classifies otherwise.
+  if (python == PythonVersion{3, 11}) return printable;
+  for (const auto& d : kPrintableDifferences) {
+    if (python.major == 3 && static_cast<int>(d[0]) == python.minor && d[1] <= cp && cp <= d[2]) {
+      printable = !printable;
+      break;
+    }
+  }
+  return printable;
 }
 
 // ---- parsing numbers ----------------------------------------------------------------

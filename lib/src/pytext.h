@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "pickle/python_version.h"
 #include "pickle/value.h"
 
 namespace pickle::detail {
@@ -15,8 +16,8 @@ namespace pickle::detail {
 // ---- repr ---------------------------------------------------------------------------
 
 /// repr(s) for a str held as WTF-8 (see pickle::Str): quote choice, escapes, and
-/// str.isprintable() per the Unicode 14.0 database of CPython 3.11.
-void append_repr_str(std::string& out, std::string_view wtf8);
+/// str.isprintable() per the Unicode database of CPython `python`.
+void append_repr_str(std::string& out, std::string_view wtf8, PythonVersion python = {});
 /// ascii(s): like repr but every non-ASCII code point escaped.
 void append_ascii_str(std::string& out, std::string_view wtf8);
 /// repr(b) for bytes: b'...' (also the body of bytearray(b'...')).
@@ -30,8 +31,9 @@ void append_repr_bytearray(std::string& out, std::span<const std::uint8_t> data)
 /// repr(x) for a float: shortest round-trip digits, Python's choice of fixed or
 /// exponent notation ('1e+16', '1e-05', '0.0001', '-0.0', 'inf', 'nan').
 void append_repr_float(std::string& out, double x);
-/// str.isprintable() for one code point (Python 3.11 / Unicode 14.0).
-bool is_printable(char32_t code_point) noexcept;
+/// str.isprintable() for one code point, per the Unicode database of CPython `python`
+/// (3.11: Unicode 14.0; 3.8: 12.1; 3.9 and 3.10: 13.0; 3.12: 15.0; 3.13: 15.1).
+bool is_printable(char32_t code_point, PythonVersion python = {}) noexcept;
 
 // ---- parsing numbers ----------------------------------------------------------------
 // Inputs are views that end where the C string would hit its NUL terminator; the callers

@@ -145,7 +145,7 @@ class Printer {
       case Kind::Int: detail::append_decimal(out_, detail::IntRef(v), options_.max_int_digits, options_.python); return;
       case Kind::Float: detail::append_repr_float(out_, v.as_float()); return;
       case Kind::Complex: append_complex(out_, v.as_complex()); return;
-      case Kind::Str: detail::append_repr_str(out_, v.as_str().utf8()); return;
+      case Kind::Str: detail::append_repr_str(out_, v.as_str().utf8(), options_.python); return;
       case Kind::Bytes: detail::append_repr_bytes(out_, v.as_bytes().view()); return;
       case Kind::ByteArray: detail::append_repr_bytearray(out_, v.as_bytes().view()); return;
       case Kind::Global: append_global(out_, v.as_global()); return;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "pickle/error.h"
+#include "pickle/pickle.h"
 #include "pickle/python_version.h"
 
 namespace pickle {
@@ -33,6 +34,21 @@ TEST(PythonVersion, RefusesWhatItDoesNotModel) {
       EXPECT_EQ(e.type(), ErrorType::ValueError);
       EXPECT_EQ(e.message(), "unsupported Python version '" + std::string(text) + "' (supported: 3.8 to 3.13)");
     }
+  }
+}
+
+// Each release's Unicode database decides which code points repr() escapes. U+1E030
+// (assigned in Unicode 15.0) under each CPython:
+//   pythonX.Y -c "print(ascii(repr('\U0001e030')))"
+// 3.8-3.11: "'\\U0001e030'"; 3.12, 3.13: "'\U0001e030'" (printed as is).
+TEST(PythonVersion, StrReprFollowsThatReleasesUnicodeDatabase) {
+  Graph g;
+  Value s = g.new_str("\U0001e030");
+  for (const char* version : {"3.8", "3.11"}) {
+    EXPECT_EQ(repr(s, {.python = parse_python_version(version)}), "'\\U0001e030'") << version;
+  }
+  for (const char* version : {"3.12", "3.13"}) {
+    EXPECT_EQ(repr(s, {.python = parse_python_version(version)}), "'\U0001e030'") << version;
   }
 }
 

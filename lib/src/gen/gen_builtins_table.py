@@ -4,29 +4,10 @@ would without importing anything. Run with the CPython the library targets (3.11
 names of the other supported releases (3.8-3.13) are asked of their interpreters (pyenv's,
 or pythonX.Y on PATH), so that each row says in which releases the name exists."""
 import json
-import os
-import shutil
 import subprocess
 import sys
 
-from gen_paths import output_path
-
-SUPPORTED = [(3, minor) for minor in range(8, 14)]
-
-
-def interpreter(version):
-    """The CPython X.Y to ask: pyenv's newest X.Y.Z, else pythonX.Y on PATH."""
-    root = os.environ.get('PYENV_ROOT') or os.path.expanduser('~/.pyenv')
-    versions = os.path.join(root, 'versions')
-    prefix = '%d.%d.' % version
-    names = sorted((n for n in (os.listdir(versions) if os.path.isdir(versions) else [])
-                    if n.startswith(prefix) and n[len(prefix):].isdigit()),
-                   key=lambda n: int(n[len(prefix):]))
-    for name in reversed(names):
-        path = os.path.join(versions, name, 'bin', 'python3')
-        if os.access(path, os.X_OK):
-            return path
-    return shutil.which('python%d.%d' % version)
+from gen_paths import SUPPORTED, interpreter, output_path
 
 
 DESCRIBE = """
@@ -45,9 +26,6 @@ def describe(version):
     """{name: (is_type, type name, is an exception class, has __setstate__)} of the
     builtins of CPython `version`."""
     python = sys.executable if version == sys.version_info[:2] else interpreter(version)
-    if python is None:
-        print('gen_builtins_table.py needs CPython %d.%d (pyenv or PATH)' % version)
-        sys.exit(77)
     out = subprocess.run([python, '-c', DESCRIBE], check=True, capture_output=True,
                          text=True).stdout
     return {name: tuple(row) for name, row in json.loads(out).items()}

@@ -11,11 +11,13 @@ against str.isprintable() for every code point.
 
 Usage: python3 lib/src/gen/gen_unicode_tables.py   (rewrites lib/src/unicode_tables.inc)
 """
+import json
 import os
+import subprocess
 import sys
 import unicodedata
 
-from gen_paths import output_path
+from gen_paths import SUPPORTED, interpreter, output_path
 
 NON_PRINTABLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"}
 
@@ -38,6 +40,43 @@ def ranges():
             else:
                 result.append([cp, cp])
     return result
+
+
+PRINTABLE_RANGES = """
+import json
+out = []
+for cp in range(0x110000):
+    if chr(cp).isprintable():
+        if out and out[-1][1] == cp - 1:
+            out[-1][1] = cp
+        else:
+            out.append([cp, cp])
+print(json.dumps(out))
+"""
+
+
+def flags(rs):
+    """The set of code points in the ranges."""
+    return {cp for first, last in rs for cp in range(first, last + 1)}
+
+
+def release_differences(base):
+    """[(minor, first, last)]: the ranges of code points whose str.isprintable() in CPython
+    3.minor (another Unicode database) is not the one of this CPython's, whose are `base`."""
+    here = flags(base)
+    out = []
+    for version in SUPPORTED:
+        if version == sys.version_info[:2]:
+            continue
+        text = subprocess.run([interpreter(version), "-c", PRINTABLE_RANGES], check=True,
+                              capture_output=True, text=True).stdout
+        differ = sorted(here ^ flags(json.loads(text)))
+        for cp in differ:
+            if out and out[-1][0] == version[1] and out[-1][2] == cp - 1:
+                out[-1][2] = cp
+            else:
+                out.append([version[1], cp, cp])
+    return out
 
 
 def decimal_zeros():
@@ -71,6 +110,12 @@ def main():
         lines.append("    " + " ".join(row))
     lines.append("};")
     lines.append("inline constexpr std::size_t kPrintableRangeCount = %d;" % len(rs))
+    lines.append("// {minor, first, last}: code points whose str.isprintable() in CPython 3.minor")
+    lines.append("// (its Unicode database) is the opposite of the table above.")
+    lines.append("inline constexpr std::uint32_t kPrintableDifferences[][3] = {")
+    for minor, first, last in release_differences(rs):
+        lines.append("    {%d, 0x%X, 0x%X}," % (minor, first, last))
+    lines.append("};")
     zeros, spaces = decimal_zeros(), [cp for cp in range(0x80, 0x110000) if chr(cp).isspace()]
     lines.append("// The zeros of the runs of ten decimal digits (unicodedata.decimal 0..9).")
     lines.append("inline constexpr std::uint32_t kDecimalZeros[] = {")
