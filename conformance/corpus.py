@@ -97,7 +97,9 @@ def edge_strs():
            ('str.surrogates', '\ud800 \udbff \udc00 \udfff a\udc80b'),
            ('str.lone_high', '\ud800'), ('str.lone_low', '\udfff'),
            ('str.pair_as_surrogates', '\ud83d\ude00'),
-           ('str.non_bmp', '\U0001f600\U0010ffff'), ('str.py_source', "print('hi')\n")]
+           ('str.non_bmp', '\U0001f600\U0010ffff'), ('str.py_source', "print('hi')\n"),
+           # Code points that repr escapes in some releases only (Unicode 12.1 to 15.1).
+           ('str.unicode_releases', '\u061d\u0d04\u1715\u0870\u0cf3\U00013440\U00011f3e\U0001e030')]
     for i, ch in enumerate('\\\n\r\t\x00\'"\x85\u2028\x1a'):
         out.append(('str.char%d' % i, ch))
         out.append(('str.char%d_in_text' % i, 'a%sb%s' % (ch, ch)))

@@ -214,7 +214,8 @@ class _CallProbe(pickle._Unpickler):
         func = self.stack[-1]
         if func is getattr and type(args) is tuple and len(args) == 3 and _opaque(args[0]):
             self.defaulted_getattrs += 1    # the default, or the attribute: class code
-        if (callable(func) and type(args) is tuple) or _opaque(func):
+        # An opaque argument list: whether it is a tuple (a namedtuple) is its class's.
+        if (callable(func) and type(args) is tuple) or _opaque(func) or _unknown_target(args):
             self.stack[-1] = self._call(lambda: func(*args))
         else:
             self.stack[-1] = func(*args)

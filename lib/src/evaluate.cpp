@@ -214,9 +214,15 @@ Value Evaluator::empty_builtin_value(const Global& cls) {
 }
 
 Value Evaluator::make_new(Value cls, Value args, Value kwargs) {
-  if (cls.is_global() && args.is_tuple() && args.as_tuple().size() == 0 &&
-      (kwargs.is_none() || (kwargs.is_dict() && kwargs.as_dict().size() == 0))) {
-    if (Value empty = empty_builtin_value(cls.as_global()); !empty.is_none()) return empty;
+  if (cls.is_global() && args.is_tuple() && (kwargs.is_none() || (kwargs.is_dict() && kwargs.as_dict().size() == 0))) {
+    // set, list, dict and bytearray make an empty object whatever the arguments (their
+    // __init__ fills it); the other builtin value types read them.
+    const std::string_view name = cls.as_global().qualname();
+    const bool ignores_args = cls.as_global().module() == "builtins" &&
+                              (name == "set" || name == "list" || name == "dict" || name == "bytearray");
+    if (args.as_tuple().size() == 0 || ignores_args) {
+      if (Value empty = empty_builtin_value(cls.as_global()); !empty.is_none()) return empty;
+    }
   }
   if (cls.is_global()) {
     if (cls.as_global().builtin() == Global::Builtin::Type) check_type_new_args(args);

@@ -322,6 +322,9 @@ def emulated_call_cases():
         b'\x80\x02cbuiltins\nint\n)\x81.', b'\x80\x02cbuiltins\nlist\n)\x81.', b'cbuiltins\nstr\n)\x81.',
         b'\x80\x04cbuiltins\ntuple\n)}\x92.', b'(cbuiltins\nbytearray\no.', b'(cbuiltins\ndict\no.',
         b'(cbuiltins\nbytearray\no)R.', b'\x80\x02cbuiltins\nfloat\n)\x81)R.',
+        # set, list, dict and bytearray.__new__ ignore their arguments.
+        b'\x80\x02cbuiltins\nset\n]K\x01a\x85\x81.', b'\x80\x02cbuiltins\nlist\nK\x01\x85\x81.',
+        b'\x80\x02cbuiltins\ndict\nK\x01\x85\x81.', b'\x80\x02cbuiltins\nbytearray\nK\x05\x85\x81.',
     ]
     for i, data in enumerate(datas):
         yield 'emulated.%03d' % i, data, {}
