@@ -223,8 +223,15 @@ class _CallProbe(pickle._Unpickler):
 
     def load_newobj(self):
         args = self.stack.pop()
-        cls = self.stack.pop()
-        self.opaque_targets += _opaque(cls)
+        try:
+            cls = self.stack.pop()
+        except IndexError as exc:
+            # Before 3.10 the C unpickler pops and checks the arguments first: whether an
+            # instance is a tuple (a namedtuple) decides which error comes.
+            if _unknown_target(args):
+                raise InsideCall(exc) from exc
+            raise
+        self.opaque_targets += _opaque(cls) or _unknown_target(args)
         if (isinstance(cls, type) and type(args) is tuple) or _opaque(cls):
             self.append(self._call(lambda: cls.__new__(cls, *args)))
         else:
@@ -284,7 +291,7 @@ class _CallProbe(pickle._Unpickler):
 
 # C messages for checks whose answer depends on an object the probe calls opaque.
 _C_OPAQUE_CHECKS = re.compile(r'^UnpicklingError: (NEWOBJ(_EX)? \w+ argument must be a |'
-                              r'(slot )?state is not a dictionary)')
+                              r'NEWOBJ expected an arg tuple|(slot )?state is not a dictionary)')
 
 
 def _raised_inside_call(data, kwargs, text):
@@ -302,7 +309,10 @@ def _raised_inside_call(data, kwargs, text):
         with guarded(), memory_limit():
             probe.load()
     except InsideCall as exc:
-        if same_error_class(error_text(exc.args[0]), text):
+        inner = exc.args[0]
+        # pickle.py's stack underflow is an IndexError, the C unpickler's an UnpicklingError.
+        got = 'UnpicklingError' if isinstance(inner, IndexError) else error_text(inner)
+        if same_error_class(got, text):
             return True
     except Exception:
         pass
