@@ -25,6 +25,7 @@ import pickle
 import shutil
 import tempfile
 
+from conformance.roundtrip_check import input_protocol
 from conformance.tools import loads_flags, stderr_error
 
 
@@ -70,12 +71,6 @@ def _read_buffers(folder):
         with open(os.path.join(folder, name), 'rb') as f:
             found[index] = (f.read(), name.endswith('.readonly'))
     return [found[i] for i in range(len(found))]
-
-
-def input_protocol(data):
-    """The protocol a pickle declares (PROTO), 0 when it declares none or an unknown one."""
-    p = data[1] if data[:1] == b'\x80' and len(data) > 1 else 0
-    return p if p <= pickle.HIGHEST_PROTOCOL else 0
 
 
 def _same_buffer(original, data, readonly):

@@ -191,8 +191,6 @@ bool Evaluator::for_each_item(Value v, F&& f) {
   }
 }
 
-/// cls.__new__(cls, *args, **kwargs): a registered C++ class builds a native object;
-/// any other class an inert instance.
 // cls.__new__(cls) without arguments for a builtin value type: its empty value (int 0,
 // str '', list [], ...), made without running any code. Null for other classes.
 Value Evaluator::empty_builtin_value(const Global& cls) {
@@ -213,13 +211,14 @@ Value Evaluator::empty_builtin_value(const Global& cls) {
   return Value();
 }
 
+/// cls.__new__(cls, *args, **kwargs): a builtin value type its value where no code runs,
+/// a registered C++ class a native object, any other class an inert instance.
 Value Evaluator::make_new(Value cls, Value args, Value kwargs) {
   if (cls.is_global() && args.is_tuple() && (kwargs.is_none() || (kwargs.is_dict() && kwargs.as_dict().size() == 0))) {
     // set, list, dict and bytearray make an empty object whatever the arguments (their
     // __init__ fills it); the other builtin value types read them.
     const std::string_view name = cls.as_global().qualname();
-    const bool ignores_args = cls.as_global().module() == "builtins" &&
-                              (name == "set" || name == "list" || name == "dict" || name == "bytearray");
+    const bool ignores_args = name == "set" || name == "list" || name == "dict" || name == "bytearray";
     if (args.as_tuple().size() == 0 || ignores_args) {
       if (Value empty = empty_builtin_value(cls.as_global()); !empty.is_none()) return empty;
     }

@@ -582,9 +582,9 @@ std::int64_t int_item(const Tuple& t, std::size_t i) {
 
 // The parts of a structured array that its reduction needs, read from either form
 // (pickle/numpy.h, which reads only single-type dtypes, refuses these): dtype.kind 'V'
-// ('O' when a field holds objects, 'M' when one is a datetime64 or timedelta64, which
-// export no buffer), itemsize, shape, order and the records' bytes. nullopt for anything
-// else.
+// ('M' when a field is a datetime64 or timedelta64, which export no buffer), itemsize,
+// shape, order and the records' bytes. nullopt for anything else, fields holding objects
+// included (their arrays keep the _reconstruct form at every protocol).
 std::optional<numpy::Array> structured_array(const Object& o, bool frombuffer) {
   if (!o.args().is_tuple()) return std::nullopt;
   const Tuple& args = o.args().as_tuple();
@@ -614,12 +614,14 @@ std::optional<numpy::Array> structured_array(const Object& o, bool frombuffer) {
     return std::nullopt;
   }
   const Tuple& ds = dtype.as_object().state().as_tuple();
-  if (ds.size() != 8 || !ds[3].is_tuple() || !ds[4].is_dict() || int_item(ds, 5) <= 0 || int_item(ds, 7) < 0) {
+  // flags & NPY_ITEM_REFCOUNT: a field holds objects.
+  if (ds.size() != 8 || !ds[3].is_tuple() || !ds[4].is_dict() || int_item(ds, 5) <= 0 || int_item(ds, 7) < 0 ||
+      (int_item(ds, 7) & 0x01)) {
     return std::nullopt;
   }
   numpy::Array a;
   a.dtype.byte_order = '|';
-  a.dtype.kind = (int_item(ds, 7) & 0x01) ? 'O' : 'V';  // NPY_ITEM_REFCOUNT: a field holds objects
+  a.dtype.kind = 'V';
   a.dtype.itemsize = static_cast<std::size_t>(int_item(ds, 5));
   for (const Dict::Entry& field : ds[4].as_dict()) {
     // (dtype, offset[, title]); a field's dtype is numpy.dtype(typestr, ...).
@@ -646,7 +648,7 @@ std::optional<numpy::Array> structured_array(const Object& o, bool frombuffer) {
   } else {
     return std::nullopt;
   }
-  if (a.dtype.kind == 'O' || a.data.size() != numpy::element_count(a.shape) * a.dtype.itemsize) return std::nullopt;
+  if (a.data.size() != numpy::element_count(a.shape) * a.dtype.itemsize) return std::nullopt;
   return a;
 }
 

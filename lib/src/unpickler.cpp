@@ -343,10 +343,10 @@ struct Unpickler::Impl {
     }
     if (module.empty()) fail(ErrorType::ValueError, "Empty module name");
     if (module == "builtins") return builtins_attribute(name);
-    // getattr(module, ''): no module has an attribute with an empty name (CPython's message
-    // goes on with the module's repr, which names its file).
-    const bool dotted = proto >= 4;
-    if (name.empty() || (dotted && (name.front() == '.' || name.back() == '.' || name.find("..") != name.npos))) {
+    // getattr(module, ''): no module has an attribute with an empty name, nor an empty
+    // component of a dotted one from protocol 4 (CPython's message goes on with the
+    // module's repr, which names its file).
+    if (name.empty() || (proto >= 4 && (name.front() == '.' || name.back() == '.' || name.find("..") != name.npos))) {
       fail(ErrorType::AttributeError, "Can't get attribute " + quote(name) + " on <module " + quote(module) + ">");
     }
     detail::QualifiedName canonical = detail::canonical_name(module, name);
