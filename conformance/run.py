@@ -10,7 +10,8 @@ Areas (--areas, default all):
   optimize   `pickletool optimize` vs pickletools.optimize         (optimize_check.py)
   reducers   the table of valid and malformed reducer returns
              (lib/test/golden/gen_reducer_cases.py): CPython run now vs the
-             committed table, and the C++ side (reducer_golden_test) vs that table
+             committed outcomes of its release, and the C++ side
+             (reducer_golden_test, as that release) vs the same outcomes
   copy       the ports of test_copy.py and test_copyreg.py (copy_test, copyreg_test)
   testsuite  CPython's own pickle tests (of the oracle's version) run against the library
              through the command-line tool, and through its Python extension when that
@@ -362,13 +363,19 @@ def save_note(suite, area, name, what, lines, replay):
 
 
 def reducers_area(suite, build_dir):
-    """The reducer-return table: CPython, run now, against the committed table
-    (outcome by outcome), then the C++ test against the same table."""
+    """The reducer-return table: CPython, run now, against the committed outcomes of its
+    release (reducer_cases.tsv with reducer_cases_by_version.tsv), outcome by outcome,
+    then the C++ test of that release against the same table."""
     area = suite.area('reducers', 'outcomes')
+    version = '%d.%d' % sys.version_info[:2]
     generator = os.path.join(GOLDEN, 'gen_reducer_cases.py')
     check_table = python_command() + ' ' + generator + ' --check'
     committed = _reducer_rows(open(os.path.join(GOLDEN, 'reducer_cases.tsv'),
                                    encoding='utf-8').read())
+    for line in open(os.path.join(GOLDEN, 'reducer_cases_by_version.tsv'), encoding='utf-8'):
+        release, name, mode, column, outcome = line.rstrip('\n').split('\t')
+        if release == version:
+            committed[(name, mode)][REDUCER_COLUMNS.index(column)] = outcome
     proc = subprocess.run(
         [sys.executable, '-c', 'import sys; sys.path.insert(0, sys.argv[1]); '
          'import gen_reducer_cases as g; sys.stdout.write("\\n".join(g.rows()) + "\\n")',
@@ -383,7 +390,7 @@ def reducers_area(suite, build_dir):
         differ = []
         for key in list(committed) + [k for k in live if k not in committed]:
             old, new = committed.get(key), live.get(key)
-            for col, label in enumerate(('p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'copy', 'deepcopy')):
+            for col, label in enumerate(REDUCER_COLUMNS):
                 a = old[col] if old else None
                 b = new[col] if new else None
                 if a == b == '-':
@@ -402,20 +409,24 @@ def reducers_area(suite, build_dir):
         area.notes.append('C++ side not run: no %s (build the reducer_golden_test target)'
                           % binary)
         return
-    status, out, data = run_gtest(binary, suite.args.timeout * 10, 'ReducerGolden.*')
+    gtest_filter = '*ReducerGolden*/Python%s' % version.replace('.', '_')
+    status, out, data = run_gtest(binary, suite.args.timeout * 10, gtest_filter)
     m = re.search(r'\[ reducer \] (\d+) outcomes checked', out)
     failures = [f for _, fs, _ in gtest_tests(data) for f in fs] if data else []
+    replay = '%s --gtest_filter=%s' % (binary, gtest_filter)
     if not m:
         area.tally.add('c++', {'disagree': 1})
         save_note(suite, 'reducers', 'cxx-test-did-not-finish', 'exit status %s' % status,
-                  out.splitlines()[-20:], binary + ' --gtest_filter=ReducerGolden.*')
+                  out.splitlines()[-20:], replay)
         return
     checked = int(m.group(1))
     area.tally.add('c++', {'agree': checked - len(failures), 'disagree': len(failures)})
     if failures:
         save_note(suite, 'reducers', 'cxx-vs-table', failures[0].splitlines()[0],
-                  [line for f in failures for line in f.splitlines()],
-                  binary + ' --gtest_filter=ReducerGolden.*')
+                  [line for f in failures for line in f.splitlines()], replay)
+
+
+REDUCER_COLUMNS = ('p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'copy', 'deepcopy')
 
 
 def _reducer_rows(text):

@@ -1,4 +1,5 @@
-// copy.copy and copy.deepcopy, following CPython 3.11's Lib/copy.py step by step: the
+// copy.copy and copy.deepcopy, following Lib/copy.py (3.11's, and the release that
+// CopyOptions::python names where they differ) step by step: the
 // per-type copiers, then the reduction (dispatch table, else __reduce_ex__(4)) and
 // _reconstruct, with the errors Python raises for malformed reductions.
 #include "pickle/copy.h"
@@ -30,8 +31,18 @@ std::vector<Value> iterate_or_throw(Graph& g, Value v) {
   return *std::move(items);
 }
 
-// _PyObject_FunctionStr: how "f() argument after * ..." names the callable.
-std::string function_str(Value f) {
+// How "f() argument after * ..." names the callable: from 3.9 _PyObject_FunctionStr,
+// before it PyEval_GetFuncName + PyEval_GetFuncDesc ("f()" for a function, "type object"
+// for a class).
+std::string function_str(Value f, PythonVersion python) {
+  if (python < PythonVersion{3, 9}) {
+    const std::string type = type_name(f);
+    if (f.is_global() && (type == "function" || type == "builtin_function_or_method")) {
+      std::string_view qualname = f.as_global().qualname();
+      return std::string(qualname.substr(qualname.rfind('.') + 1)) + "()";
+    }
+    return type + " object";
+  }
   if (f.is_global()) {
     const Global& gl = f.as_global();
     if (gl.module() == "builtins") return std::string(gl.qualname()) + "()";
@@ -63,40 +74,49 @@ struct Recipe {
   // The object's own recorded state: one BUILD accepted, so a state other than a dict
   // means the class has a __setstate__ (the default one takes dicts only).
   bool recorded_state = false;
+  // Before 3.10 _reconstruct's last positional parameter is `deepcopy`, so a reduction's
+  // sixth item (a state setter) lands there and deepcopy calls it (None: copy.deepcopy).
+  Value deepcopy_fn;
 };
 
+// _reconstruct(x, memo, *rv): the positional arguments it accepts, with x and memo.
+std::size_t max_reconstruct_arguments(PythonVersion python) { return python < PythonVersion{3, 10} ? 8 : 7; }
+
+[[noreturn]] void fail_reconstruct_arity(std::size_t given, PythonVersion python) {
+  fail(ErrorType::TypeError, "_reconstruct() takes from 4 to " + std::to_string(max_reconstruct_arguments(python)) +
+                                 " positional arguments but " + std::to_string(given) + " were given");
+}
+
 // _reconstruct(x, memo, *rv): the arity check of the call.
-Recipe recipe_from_value(Graph& g, Value rv) {
+Recipe recipe_from_value(Graph& g, Value rv, PythonVersion python) {
   std::vector<Value> items;
   if (rv.is_tuple()) {
     items.assign(rv.as_tuple().begin(), rv.as_tuple().end());
   } else if (std::optional<std::vector<Value>> it = iterate(g, rv)) {
     items = *std::move(it);
   } else {
-    fail(ErrorType::TypeError, "Value after * must be an iterable, not " + type_name(rv));
+    fail(ErrorType::TypeError, (python < PythonVersion{3, 9} ? "_reconstruct() argument" : "Value") +
+                                   std::string(" after * must be an iterable, not ") + type_name(rv));
   }
   std::size_t given = items.size() + 2;  // with x and memo
   if (given < 4) {
     fail_arity("_reconstruct", {"x", "memo", "func", "args"}, given);
   }
-  if (given > 7) {
-    fail(ErrorType::TypeError,
-         "_reconstruct() takes from 4 to 7 positional arguments but " + std::to_string(given) + " were given");
-  }
+  if (given > max_reconstruct_arguments(python)) fail_reconstruct_arity(given, python);
   Recipe r;
   r.func = items[0];
   r.args = items[1];
   if (items.size() > 2) r.state = items[2];
   if (items.size() > 3) r.listiter = items[3];
   if (items.size() > 4) r.dictiter = items[4];
+  if (items.size() > 5) r.deepcopy_fn = items[5];
   return r;
 }
 
-Recipe recipe_from_reduction(const detail::ReduceValue& rv) {
-  if (!rv.state_setter.is_none()) {
-    fail(ErrorType::TypeError, "_reconstruct() takes from 4 to 7 positional arguments but 8 were given");
-  }
+Recipe recipe_from_reduction(const detail::ReduceValue& rv, PythonVersion python) {
+  if (!rv.state_setter.is_none() && max_reconstruct_arguments(python) < 8) fail_reconstruct_arity(8, python);
   Recipe r;
+  r.deepcopy_fn = rv.state_setter;
   r.func = rv.callable;
   r.args = rv.args;
   r.state = rv.state;
@@ -254,51 +274,67 @@ class Copier {
     if (std::shared_ptr<const Reducer> reducer = dispatch_table().find(x)) {
       Value rv = (*reducer)(g_, x);
       if (rv.is_str()) return x;
-      return reconstruct(x, recipe_from_value(g_, rv));
+      return reconstruct(x, recipe_from_value(g_, rv, options_.python));
     }
     if (x.kind() == Kind::Buffer) detail::refuse_to_reduce_buffer(x, 4);
     detail::ReduceValue rv =
         x.kind() == Kind::Native ? detail::reduce_native(x, 4, g_) : detail::reduce_object(x, 4, g_);
-    return reconstruct(x, recipe_from_reduction(rv));
+    return reconstruct(x, recipe_from_reduction(rv, options_.python));
   }
 
   // copy._reconstruct.
   Value reconstruct(Value x, const Recipe& r) {
+    // deepcopy(v, memo) as _reconstruct spells it: copy.deepcopy, or what a sixth item
+    // put in its place before 3.10.
+    auto copy_item = [&](Value v) {
+      if (!deep_mode()) return v;
+      if (!r.deepcopy_fn.is_none()) call_in_place_of_deepcopy(r.deepcopy_fn);
+      return deep(v);
+    };
     Value args = r.args;
     if (deep_mode() && detail::truthy(args)) {
       std::vector<Value> copies;
-      for (Value a : iterate_or_throw(g_, args)) copies.push_back(deep(a));
+      for (Value a : iterate_or_throw(g_, args)) copies.push_back(copy_item(a));
       args = g_.new_tuple(copies);
     } else if (!args.is_tuple()) {
       std::optional<std::vector<Value>> items = iterate(g_, args);
       if (!items)
         fail(ErrorType::TypeError,
-             function_str(r.func) + " argument after * must be an iterable, not " + type_name(args));
+             function_str(r.func, options_.python) + " argument after * must be an iterable, not " + type_name(args));
       args = items->empty() ? g_.empty_tuple() : g_.new_tuple(*items);
     }
     Value y = calls_own_class(x, r.func, args) ? eval_.make_new(r.func, args, Value()) : eval_.call(r.func, args);
     if (deep_mode()) (*memo_)[x.node()] = y;
 
-    if (!r.state.is_none()) set_state(y, maybe_deep(r.state), r.recorded_state);
+    if (!r.state.is_none()) set_state(y, copy_item(r.state), r.recorded_state);
 
     if (r.list_items) {
-      for (Value item : *r.list_items) append(y, maybe_deep(item));
+      for (Value item : *r.list_items) append(y, copy_item(item));
     } else if (!r.listiter.is_none()) {
-      for (Value item : iterate_or_throw(g_, r.listiter)) append(y, maybe_deep(item));
+      for (Value item : iterate_or_throw(g_, r.listiter)) append(y, copy_item(item));
     }
     if (r.dict_items) {
       for (const Dict::Entry& e : *r.dict_items) {
-        Value key = maybe_deep(e.key);
-        eval_.set_item(y, key, maybe_deep(e.value));
+        Value key = copy_item(e.key);
+        eval_.set_item(y, key, copy_item(e.value));
       }
     } else if (!r.dictiter.is_none()) {
       for (Value item : iterate_or_throw(g_, r.dictiter)) {
         auto [key, value] = unpack_pair(g_, item);
-        key = maybe_deep(key);
-        eval_.set_item(y, key, maybe_deep(value));
+        key = copy_item(key);
+        eval_.set_item(y, key, copy_item(value));
       }
     }
     return y;
+  }
+
+  // A state setter standing where copy.deepcopy should be (3.8, 3.9): CPython calls it
+  // with (value, memo), which the library cannot do.
+  [[noreturn]] static void call_in_place_of_deepcopy(Value fn) {
+    if (!detail::is_callable_value(fn)) fail(ErrorType::TypeError, "'" + type_name(fn) + "' object is not callable");
+    fail(ErrorType::NotImplementedError,
+         "before Python 3.10 deepcopy calls a reduction's state setter in place of copy.deepcopy; "
+         "the library does not run it");
   }
 
   // C() for an inert x of class C: an instance of C, as its default reduction (NEWOBJ)
@@ -392,8 +428,7 @@ class Copier {
 
 }  // namespace
 
-Value copy(Graph& g, Value x) try {
-  CopyOptions options;
+Value copy(Graph& g, Value x, const CopyOptions& options) try {
   return Copier(g, nullptr, options).shallow(x);
 } catch (...) {
   detail::rethrow_allocation_failure();

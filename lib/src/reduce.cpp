@@ -416,12 +416,14 @@ ReduceValue reduce_value_from_tuple(Value rv, Graph& scratch) {
 
 Value partial_for_newobj_ex(Value cls, Value args, Value kwargs, Graph& scratch) {
   // cls.__new__: a class pickled through __newobj_ex__ takes keyword arguments in __new__,
-  // so it is taken to define its own (CPython reduces it to getattr(cls, '__new__')); for
-  // a class the library cannot name, object.__new__.
+  // so it is taken to define its own, a Python function named cls.__new__ (pickled by
+  // name, nested) unless cls is a builtin type, whose __new__ is a builtin method like
+  // object.__new__ (used for a class the library cannot name): getattr(owner, '__new__').
+  const bool python_function = cls.is_global() && cls.as_global().module() != "builtins";
   Value func = cls.is_global()
                    ? scratch.global(cls.as_global().module(), std::string(cls.as_global().qualname()) + ".__new__")
                    : scratch.global("builtins", "object.__new__");
-  scratch.mark_attribute(func);
+  if (!python_function) scratch.mark_attribute(func);
   std::vector<Value> pargs{cls};
   for (Value a : args.as_tuple()) pargs.push_back(a);
   Value kw = scratch.new_dict();

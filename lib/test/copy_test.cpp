@@ -716,6 +716,28 @@ TEST(Reconstruct, test_reduce_6tuple) {
   }
 }
 
+// Before 3.10 _reconstruct's eighth positional parameter is `deepcopy`: a sixth item is
+// accepted, copy ignores it, and deepcopy calls it where it would call copy.deepcopy
+// (CPython then runs the setter with (state, memo); the library refuses to).
+TEST(Reconstruct, SixthItemStandsForDeepcopyBefore310) {
+  ScopedReducer r("__main__", "C", [](Graph& g, Value obj) {
+    return tuple_of(g, {g.global("__main__", "C"), g.empty_tuple(), obj.as_object().state(), Value(), Value(),
+                        g.global("__main__", "state_setter")});
+  });
+  Graph g;
+  Value x = instance(g, "C", dict_of(g, {{str(g, "a"), Value::integer(1)}}));
+  CopyOptions python39;
+  python39.python = PythonVersion{3, 9};
+  Value y = copy(g, x, python39);
+  EXPECT_FALSE(y.is(x));
+  EXPECT_EQ(attr(y, "a").as_int(), 1);
+  Error e = error_of([&] { deepcopy(g, x, python39); });
+  EXPECT_EQ(e.type(), ErrorType::NotImplementedError);
+
+  Value empty = instance(g, "C");  // no state: nothing for deepcopy to copy
+  EXPECT_TRUE(deepcopy(g, empty, python39).is_object());
+}
+
 TEST(Reconstruct, test_copy_slots) {
   Graph g;
   Value foo = list_of(g, {Value::integer(42)});

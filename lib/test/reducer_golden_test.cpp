@@ -1,11 +1,13 @@
 // Reducer returns, valid and malformed: the pickler (through a dispatch table and through
-// reducer_override) and copy/deepcopy agree with CPython 3.11 on every case of
-// golden/reducer_cases.tsv, written by golden/gen_reducer_cases.py (its docstring gives
-// the format). The C++ reducer returns what the Python reducer returns, rebuilt from the
+// reducer_override) and copy/deepcopy agree with CPython on every case of
+// golden/reducer_cases.tsv (3.11), with golden/reducer_cases_by_version.tsv's outcomes
+// for the other releases, both written by golden/gen_reducer_cases.py (its docstring gives
+// the formats). The C++ reducer returns what the Python reducer returns, rebuilt from the
 // case's spec; the object reduced is an instance of the case's class, as loaded from a
 // pickle (an inert object).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -15,6 +17,7 @@
 #include "pickle/copyreg.h"
 #include "pickle/error.h"
 #include "pickle/pickler.h"
+#include "pickle/python_version.h"
 #include "pickle/unpickler.h"
 #include "text_golden.h"
 
@@ -27,7 +30,8 @@ struct Case {
   std::string copy, deepcopy;
 };
 
-std::vector<Case> read_cases() {
+// The cases with the outcomes of `python`'s CPython.
+std::vector<Case> read_cases(PythonVersion python) {
   std::vector<Case> cases;
   for (const text_golden::Row& row : text_golden::read_rows("reducer_cases.tsv")) {
     const auto& f = row.fields;
@@ -36,6 +40,29 @@ std::vector<Case> read_cases() {
       continue;
     }
     cases.push_back({f[0], f[1], f[2], text_golden::unhex(f[3]), {f.begin() + 4, f.begin() + 10}, f[10], f[11]});
+  }
+  for (const text_golden::Row& row : text_golden::read_rows("reducer_cases_by_version.tsv")) {
+    const auto& f = row.fields;
+    if (f.size() != 5) {
+      ADD_FAILURE() << "reducer_cases_by_version.tsv:" << row.line << ": expected 5 fields";
+      continue;
+    }
+    if (parse_python_version(f[0]) != python) continue;
+    auto c = std::find_if(cases.begin(), cases.end(), [&](const Case& c) { return c.name == f[1] && c.mode == f[2]; });
+    if (c == cases.end()) {
+      ADD_FAILURE() << "reducer_cases_by_version.tsv:" << row.line << ": no case " << f[1] << " (" << f[2] << ")";
+      continue;
+    }
+    const std::string& column = f[3];
+    std::string* outcome = column == "copy"                         ? &c->copy
+                           : column == "deepcopy"                   ? &c->deepcopy
+                           : column.size() == 2 && column[0] == 'p' ? &c->protocols.at(column[1] - '0')
+                                                                    : nullptr;
+    if (!outcome) {
+      ADD_FAILURE() << "reducer_cases_by_version.tsv:" << row.line << ": bad column " << column;
+      continue;
+    }
+    *outcome = f[4];
   }
   return cases;
 }
@@ -94,8 +121,11 @@ std::string outcome(F&& f) {
   }
 }
 
-TEST(ReducerGolden, PicklerAndCopyAgreeWithCPython) {
-  std::vector<Case> cases = read_cases();
+class ReducerGolden : public ::testing::TestWithParam<PythonVersion> {};
+
+TEST_P(ReducerGolden, PicklerAndCopyAgreeWithCPython) {
+  const PythonVersion python = GetParam();
+  std::vector<Case> cases = read_cases(python);
   ASSERT_GT(cases.size(), 90u) << "golden file missing or short";
   int checked = 0;
   for (const Case& c : cases) {
@@ -109,6 +139,7 @@ TEST(ReducerGolden, PicklerAndCopyAgreeWithCPython) {
     for (int proto = 0; proto <= 5; ++proto) {
       PicklerOptions opts;
       opts.protocol = proto;
+      opts.python = python;
       if (c.mode == "dispatch") {
         opts.dispatch_table = &table;
       } else {
@@ -123,6 +154,8 @@ TEST(ReducerGolden, PicklerAndCopyAgreeWithCPython) {
     // copy and deepcopy consult the process-wide table; the result is then pickled by
     // its default reduction.
     const DispatchTable none;
+    CopyOptions copy_options;
+    copy_options.python = python;
     for (bool deep : {false, true}) {
       const std::string& expected = deep ? c.deepcopy : c.copy;
       if (expected == "-") continue;
@@ -130,7 +163,7 @@ TEST(ReducerGolden, PicklerAndCopyAgreeWithCPython) {
       std::string got = outcome([&] {
         Value y;
         try {
-          y = deep ? deepcopy(g, x) : copy(g, x);
+          y = deep ? deepcopy(g, x, copy_options) : copy(g, x, copy_options);
         } catch (...) {
           dispatch_table().remove("reducer_cases", c.cls);
           throw;
@@ -144,8 +177,15 @@ TEST(ReducerGolden, PicklerAndCopyAgreeWithCPython) {
       ++checked;
     }
   }
-  std::printf("[ reducer ] %d outcomes checked against CPython\n", checked);
+  std::printf("[ reducer ] %d outcomes checked against CPython %s\n", checked, to_string(python).c_str());
 }
+
+INSTANTIATE_TEST_SUITE_P(Python, ReducerGolden,
+                         ::testing::Values(PythonVersion{3, 8}, PythonVersion{3, 9}, PythonVersion{3, 10},
+                                           PythonVersion{3, 11}, PythonVersion{3, 12}, PythonVersion{3, 13}),
+                         [](const ::testing::TestParamInfo<PythonVersion>& info) {
+                           return "Python3_" + std::to_string(info.param.minor);
+                         });
 
 }  // namespace
 }  // namespace pickle

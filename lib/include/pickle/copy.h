@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <unordered_map>
 
+#include "pickle/python_version.h"
 #include "pickle/value.h"
 
 namespace pickle {
@@ -41,10 +42,12 @@ struct CopyOptions {
   /// Nesting depth at which deepcopy stops with RecursionError (it recurses, as Python's
   /// does, and this keeps the C++ stack bounded).
   std::size_t max_depth = 2000;
+  /// The release whose Lib/copy.py to follow (3.8 and 3.9 differ: see doc/design.md §7).
+  PythonVersion python{};
 };
 
 /// copy.copy(x). `x` must belong to `g`, where the copy is allocated.
-Value copy(Graph& g, Value x);
+Value copy(Graph& g, Value x, const CopyOptions& options = {});
 
 /// copy.deepcopy(x). `x` must belong to `g`, where the copy is allocated.
 Value deepcopy(Graph& g, Value x, const CopyOptions& options = {});

@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Generate reducer_cases.tsv: what CPython 3.11 does with each of a table of reducer
-returns, valid and malformed, registered for a class through copyreg.
+returns, valid and malformed, registered for a class through copyreg; and
+reducer_cases_by_version.tsv: where CPython 3.8-3.13 do otherwise.
 
-    python3 lib/test/golden/gen_reducer_cases.py          # rewrites reducer_cases.tsv
-    python3 lib/test/golden/gen_reducer_cases.py --check  # fails if the file is stale
+    python3 lib/test/golden/gen_reducer_cases.py          # rewrites both files
+    python3 lib/test/golden/gen_reducer_cases.py --check  # fails if either is stale
+
+The rows come from each release itself (pyenv's newest X.Y.Z, else pythonX.Y on PATH;
+without one the script exits with status 77): `rows()` runs under the interpreter asked.
 
 For every case the reducer of a class `reducer_cases.<cls>` (C, or the list and dict
 subclasses L and Dd) returns the case's value `rv`; CPython pickles an instance
@@ -26,6 +30,11 @@ copy,     `ok:<hex of pickle.dumps(result, 4)>` once the reducer is unregistered
 deepcopy  `err:<Class>: <message>`, or `-` where CPython's result depends on what
           a Python class does when called (the library calls it inertly) or in
           override mode (copy ignores reducer_override).
+
+reducer_cases_by_version.tsv has one line per outcome in which a release differs from
+3.11's table:
+
+    X.Y <TAB> name <TAB> mode <TAB> column <TAB> outcome      (column: p0..p5, copy, deepcopy)
 """
 
 import argparse
@@ -33,12 +42,20 @@ import copy
 import copyreg
 import os
 import pickle
+import subprocess
 import sys
 import types
-from golden_file import write_or_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, '..', '..', 'src', 'gen'))
+from gen_paths import SUPPORTED, interpreter  # noqa: E402
+from golden_file import write_or_check  # noqa: E402
+
 OUTPUT = os.path.join(HERE, 'reducer_cases.tsv')
+BY_VERSION = os.path.join(HERE, 'reducer_cases_by_version.tsv')
+BASE_VERSION = (3, 11)
+COLUMNS = ('p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'copy', 'deepcopy')
 
 # ---------------------------------------------------------------------------
 # The module the classes live in, importable by name as pickling requires.
@@ -119,6 +136,7 @@ def __newobj__(cls, *args):
 for _cls in (C, D, L, Dd, K, It, ItItems, _Self):
     _define(_cls, _cls.__name__.lstrip('_'))
 K.__new__.__qualname__ = 'K.__new__'
+K.__new__.__module__ = 'reducer_cases'  # as a method defined in the class body
 for _fn in (f, setter):
     _define(_fn, _fn.__name__)
 __newobj__.__module__ = 'reducer_cases'
@@ -133,7 +151,9 @@ newobj_ex = copyreg.__newobj_ex__
 # The table: name -> (rv, copy_comparable[, cls]).  The reducer is registered for cls (C
 # by default) and an instance cls() is reduced.  copy_comparable is False where the copy
 # result depends on a Python class's __init__ or on a function's return value (the
-# library records such calls inertly), or on whether a class defines __new__.
+# library records such calls inertly), or on whether a class defines __new__; 'copy'
+# where only deepcopy's does (before 3.10 deepcopy calls a sixth item, the state setter,
+# in place of copy.deepcopy).
 
 CASES = {
     # valid returns
@@ -150,9 +170,9 @@ CASES = {
     'dictitems_batched': ((Dd, (), None, None, ItItems({i: -i for i in range(1001)})), True, Dd),
     'dictitems_from_list': ((Dd, (), None, None, It([('x', 1), ('y', 2)])), True, Dd),
     'all_six': ((L, (), {'s': 1}, It([1]), ItItems({}), setter), False),
-    'state_setter': ((C, (), {'a': 1}, None, None, setter), False),
-    'state_setter_no_state': ((C, (), None, None, None, setter), False),
-    'none_items': ((C, (), None, None, None, None), False),
+    'state_setter': ((C, (), {'a': 1}, None, None, setter), 'copy'),
+    'state_setter_no_state': ((C, (), None, None, None, setter), True),
+    'none_items': ((C, (), None, None, None, None), True),
     'newobj': ((newobj, (C,)), True),
     'newobj_args': ((newobj, (C, 1, 2)), False),
     'newobj_state': ((newobj, (C,), {'x': 'y'}), True),
@@ -174,6 +194,7 @@ CASES = {
     'func_str': (('C', ()), True),
     'args_list': ((C, [1]), False),
     'args_none': ((C, None), True),
+    'args_none_builtin': ((len, None), True),
     'listitems_list': ((L, (), None, [1, 2]), False),
     'listitems_int': ((L, (), None, 5), True, L),
     'dictitems_dict': ((Dd, (), None, None, {'a': 1}), False),
@@ -262,16 +283,43 @@ def rows():
                     cols.append('-')
                     continue
                 out = copy_outcome(fn, cls, lambda o: realize(spec, o))
-                cols.append(out if copy_comparable else '-')
+                comparable = copy_comparable is True or (copy_comparable == 'copy' and fn is copy.copy)
+                cols.append(out if comparable else '-')
             yield '\t'.join(cols)
+
+
+def rows_of(version):
+    """The rows of `version`'s CPython, run apart."""
+    out = subprocess.run([interpreter(version), '-c',
+                          'import sys; sys.path.insert(0, sys.argv[1]); import gen_reducer_cases as g; '
+                          'sys.stdout.write("\\n".join(g.rows()) + "\\n")', HERE],
+                         check=True, capture_output=True, text=True).stdout
+    return out.splitlines()
+
+
+def version_differences(version, base_rows, rows_v):
+    """Lines of reducer_cases_by_version.tsv: where `version`'s rows differ from 3.11's."""
+    lines = []
+    for base, other in zip(base_rows, rows_v, strict=True):
+        b, o = base.split('\t'), other.split('\t')
+        assert b[:4] == o[:4], (b[:2], o[:2])
+        for column, old, new in zip(COLUMNS, b[4:], o[4:], strict=True):
+            if old != new:
+                lines.append('\t'.join(['%d.%d' % version, b[0], b[1], column, new]))
+    return lines
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--check', action='store_true', help='fail if the file is stale')
+    parser.add_argument('--check', action='store_true', help='fail if a file is stale')
     args = parser.parse_args()
-    text = '\n'.join(rows()) + '\n'
-    return write_or_check(OUTPUT, text, args.check)
+    base = rows_of(BASE_VERSION)
+    differences = []
+    for version in SUPPORTED:
+        if version != BASE_VERSION:
+            differences += version_differences(version, base, rows_of(version))
+    status = write_or_check(OUTPUT, '\n'.join(base) + '\n', args.check)
+    return write_or_check(BY_VERSION, ''.join(line + '\n' for line in differences), args.check) or status
 
 
 if __name__ == '__main__':
