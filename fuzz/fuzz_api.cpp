@@ -3,7 +3,8 @@
 // and its try_ form, out-of-range indexes, dict lookups by C++ key, pickle::to<T> for many
 // T, the typed views of stdlib and numpy types. Any pickle::Error is fine; a crash, a
 // sanitizer report, another exception type, or an accessor and its try_ form disagreeing is
-// a finding. What converts must convert back to an equal value.
+// a finding. What converts must convert back to an equal value. Last, the root is copied
+// and deep-copied as one of the supported releases would, and the deep copy pickled.
 #include <array>
 #include <map>
 #include <optional>
@@ -181,6 +182,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (v.node() && !seen.insert(v.node()).second) continue;
     probe(g, v, input);
     fuzz::for_each_child(v, [&](Value child) { work.push_back(child); });
+  }
+  pickle::CopyOptions copy_options;
+  copy_options.python = {3, 8 + (flags >> 3) % 6};
+  copy_options.max_depth = 200;
+  try {
+    (void)pickle::copy(g, g.root(), copy_options);
+    Value twin = pickle::deepcopy(g, g.root(), copy_options);
+    (void)pickle::dumps(twin, {.protocol = flags % 6, .python = copy_options.python});
+  } catch (const pickle::Error&) {
   }
   return 0;
 }
