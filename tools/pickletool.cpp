@@ -8,6 +8,13 @@
 //   pickletool roundtrip [--protocol N] [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]
 //                                pickle.dumps(pickle.loads(data), N) to stdout
 //   pickletool optimize [FILE|-] pickletools.optimize(data) to stdout
+//   pickletool scan [--policy NAME|FILE] [--format text|json] [--encoding E] [--no-fix-imports]
+//                   [--extension C=M:N] FILE...
+//                                what loading each file would import and call, judged by a
+//                                policy (builtins, weights-only, ml, or a policy file;
+//                                default builtins): exit status 0 when every file is clean,
+//                                3 when one is flagged, else 1 when one could not be scanned
+//                                completely (doc/scan.md)
 //   --python-version X.Y         (any command, before or after it) behave as CPython X.Y,
 //                                3.8 to 3.13 (default 3.11)
 //   --extension CODE=MODULE:NAME (show, load, roundtrip; repeatable) an entry of the
@@ -66,6 +73,8 @@ constexpr const char* kUsage =
     "       pickletool roundtrip [--protocol N] [--encoding E] [--errors E] [--no-fix-imports]\n"
     "                            [--extension C=M:N] [--buffers DIR] [--buffers-out DIR] [FILE|-]\n"
     "       pickletool optimize [FILE|-]\n"
+    "       pickletool scan [--policy NAME|FILE] [--format text|json] [--encoding E] [--no-fix-imports]\n"
+    "                       [--extension C=M:N] FILE...\n"
     "       pickletool serve\n";
 
 struct UsageError {
@@ -96,7 +105,14 @@ struct Command {
   std::optional<std::string> buffers_out;
   std::string path = "-";
   bool have_path = false;
+  // scan: the files, the policy (a name or a file) and the report's format.
+  std::vector<std::string> paths;
+  std::string policy = "builtins";
+  std::string format = "text";
 };
+
+// Exit statuses of scan.
+constexpr int kScanClean = 0, kScanError = 1, kScanFlagged = 3;
 
 /// --extension CODE=MODULE:NAME, as copyreg.add_extension(MODULE, NAME, CODE).
 void add_extension(Command& c, const std::string& spec) {
@@ -121,7 +137,8 @@ Command parse(std::vector<std::string> args) {
   if (args.empty()) throw UsageError{"missing command"};
   Command c;
   const std::string& command = c.name = args[0];
-  const bool loads_input = command == "show" || command == "load" || command == "roundtrip";
+  const bool scan = command == "scan";
+  const bool loads_input = command == "show" || command == "load" || command == "roundtrip" || scan;
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&]() -> const std::string& {
@@ -146,6 +163,13 @@ Command parse(std::vector<std::string> args) {
       c.buffers_in = value();
     } else if (command == "roundtrip" && a == "--buffers-out") {
       c.buffers_out = value();
+    } else if (scan && a == "--policy") {
+      c.policy = value();
+    } else if (scan && a == "--format") {
+      c.format = value();
+      if (c.format != "text" && c.format != "json") throw UsageError{"--format takes text or json"};
+    } else if (scan && (a == "-" || !a.starts_with("-"))) {
+      c.paths.push_back(a);
     } else if (command == "roundtrip" && a == "--protocol") {
       const std::string& v = value();
       char* end = nullptr;
@@ -159,7 +183,9 @@ Command parse(std::vector<std::string> args) {
       throw UsageError{"unexpected argument " + a};
     }
   }
-  if (command != "dis" && command != "show" && command != "load" && command != "optimize" && command != "roundtrip") {
+  if (scan && c.paths.empty()) c.paths.push_back("-");
+  if (command != "dis" && command != "show" && command != "load" && command != "optimize" && command != "roundtrip" &&
+      !scan) {
     throw UsageError{"unknown command " + command};
   }
   return c;
@@ -213,15 +239,50 @@ void write_file(const std::filesystem::path& path, std::span<const std::uint8_t>
   if (std::fclose(f) != 0 || !written) file_error(path, written ? errno : error);
 }
 
+/// The policy --policy names: a built-in one, or a policy file.
+pickle::ScanPolicy scan_policy(const std::string& policy) {
+  if (policy == "builtins" || policy == "weights-only" || policy == "ml") return pickle::ScanPolicy::named(policy);
+  const pickle::MappedFile file(policy);
+  const std::span<const std::uint8_t> text = file.bytes();
+  return pickle::ScanPolicy::parse({reinterpret_cast<const char*>(text.data()), text.size()}, policy);
+}
+
+/// scan of one input: its report in the command's format; returns the exit status.
+int scan_one(const Command& c, const pickle::ScanPolicy& policy, std::span<const std::uint8_t> bytes,
+             std::string_view name, std::string& report) {
+  pickle::ScanOptions options;
+  options.policy = policy;
+  options.fix_imports = c.options.fix_imports;
+  options.encoding = c.options.encoding;
+  options.errors = c.options.errors;
+  options.python = c.options.python;
+  options.extensions = c.options.extensions;
+  const pickle::ScanReport r = pickle::scan(bytes, options);
+  report = c.format == "json" ? pickle::to_json(r, name) : pickle::to_text(r, name);
+  return r.verdict == pickle::Verdict::Clean     ? kScanClean
+         : r.verdict == pickle::Verdict::Flagged ? kScanFlagged
+                                                 : kScanError;
+}
+
+/// The more severe of two scan statuses: flagged, then error, then clean.
+int worse(int a, int b) { return a == kScanFlagged || b == kScanFlagged ? kScanFlagged : std::max(a, b); }
+
 /// Runs the command on `bytes`, writing what goes to stdout to `out`; failures throw.
-void execute(const Command& c, std::span<const std::uint8_t> bytes, pickle::Sink& out) {
+/// Returns the exit status (0 but for scan).
+int execute(const Command& c, std::span<const std::uint8_t> bytes, pickle::Sink& out) {
   if (c.name == "dis") {
     pickle::dis(bytes, out, c.dis_options);
-    return;
+    return 0;
   }
   if (c.name == "optimize") {
     write(out, pickle::optimize(bytes));
-    return;
+    return 0;
+  }
+  if (c.name == "scan") {
+    std::string report;
+    const int status = scan_one(c, scan_policy(c.policy), bytes, {}, report);
+    write(out, report);
+    return status;
   }
   pickle::UnpicklerOptions options = c.options;
   std::vector<std::pair<pickle::MappedFile, bool>> buffer_files;  // outlive the graph
@@ -256,6 +317,43 @@ void execute(const Command& c, std::span<const std::uint8_t> bytes, pickle::Sink
     }
     write(out, pickled);
   }
+  return 0;
+}
+
+/// scan FILE...: each file's report in turn (a JSON array of them for several files);
+/// a file that cannot be read is reported on stderr and counts as an error.
+int scan_files(const Command& c) {
+  const pickle::ScanPolicy policy = scan_policy(c.policy);
+  pickle::FileSink out(stdout);
+  const bool json_array = c.format == "json" && c.paths.size() > 1;
+  if (json_array) write(out, "[\n");
+  int status = kScanClean;
+  for (std::size_t i = 0; i < c.paths.size(); ++i) {
+    const std::string& path = c.paths[i];
+    std::string report;
+    try {
+      const pickle::MappedFile input(path == "-" ? "/dev/stdin" : path);
+      status = worse(status, scan_one(c, policy, input.bytes(), path, report));
+    } catch (const pickle::Error& e) {
+      const std::string line =
+          "pickletool: " + path + ": " + std::string(e.python_type_name()) + ": " + e.message() + "\n";
+      std::fwrite(line.data(), 1, line.size(), stderr);
+      status = worse(status, kScanError);
+      if (c.format == "json") {  // an entry for it all the same, with the error
+        pickle::ScanReport unread;
+        unread.error = e;
+        unread.status = pickle::ScanStatus::Error;
+        unread.verdict = pickle::Verdict::Error;
+        unread.policy = policy.name();
+        report = pickle::to_json(unread, path);
+      }
+    }
+    if (json_array && i + 1 < c.paths.size() && !report.empty()) report.insert(report.size() - 1, ",");
+    write(out, report);
+  }
+  if (json_array) write(out, "]\n");
+  out.flush();
+  return status;
 }
 
 /// What the current exception makes the tool write to stderr (the contract's last line).
@@ -285,6 +383,7 @@ int run_once(const std::vector<std::string>& args) {
   std::string error;
   try {
     const Command c = parse(args);
+    if (c.name == "scan") return scan_files(c);
     // Mapped when it is a regular file, read to its end otherwise (a pipe on stdin).
     const pickle::MappedFile input(c.path == "-" ? "/dev/stdin" : c.path);
     pickle::FileSink out(stdout);
@@ -336,7 +435,7 @@ int serve() {
     try {
       const Command c = parse(args);
       if (c.have_path) throw UsageError{"serve: the input is the request's last field, not a FILE"};
-      execute(c, std::span(reinterpret_cast<const std::uint8_t*>(input.data()), input.size()), out);
+      status = execute(c, std::span(reinterpret_cast<const std::uint8_t*>(input.data()), input.size()), out);
     } catch (...) {
       error = error_text();
       status = 1;

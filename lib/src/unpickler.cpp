@@ -24,6 +24,7 @@
 #include "reduce.h"
 #include "access.h"
 #include "globals.h"
+#include "load_observer.h"
 #include "value_internal.h"
 
 namespace pickle {
@@ -127,6 +128,7 @@ struct Unpickler::Impl {
   bool fresh_active = false;
   int proto = 0;
   detail::Evaluator eval{nullptr, &opts, 0};
+  detail::LoadObserver* observer = nullptr;  // pickle::scan's recorder, when scanning
 
   // The memo: dense for the indexes picklers write (0, 1, 2, ...), sparse for far
   // outliers, so that an index named by the input never sizes an array. A dense slot
@@ -331,11 +333,13 @@ struct Unpickler::Impl {
   /// Unpickler.find_class without importing: fix_imports, the caller's policy, then the
   /// builtins module (whose contents are known) or an inert global.
   Value find_class(std::string_view module, std::string_view name) {
+    const std::string_view raw_module = module, raw_name = name;
     if (proto < 3 && opts.fix_imports) {
       detail::QualifiedName mapped = detail::map_2to3(module, name);
       module = mapped.module;
       name = mapped.name;
     }
+    if (observer) observer->on_import(offset(), static_cast<Op>(*op_start), raw_module, raw_name, module, name);
     if (opts.find_class) return opts.find_class(*g, module, name);
     if (opts.strict_globals && !natively_safe(detail::classify_global(module, name))) {
       std::string full = std::string(module) + "." + std::string(name);
@@ -385,6 +389,25 @@ struct Unpickler::Impl {
 
   // ---- calls, items and state (evaluate.h) ---------------------------------------------
 
+  std::size_t offset() const noexcept { return static_cast<std::size_t>(op_start - begin); }
+  void observe(ScanEvent::Kind kind, Value target, Value args) {
+    if (observer) observer->on_action(offset(), static_cast<Op>(*op_start), kind, target, args);
+  }
+  // Items go into a list, dict, set or bytearray in place; into anything else through
+  // its methods.
+  void observe_items(Value target) {
+    const Kind k = target.kind();
+    if (observer && k != Kind::List && k != Kind::Dict && k != Kind::Set && k != Kind::ByteArray) {
+      observe(ScanEvent::Kind::Items, target, Value());
+    }
+  }
+  // As Evaluator::instantiate decides between cls.__new__(cls) and cls(*args).
+  void observe_instantiate(Value cls, Value args) {
+    const bool is_new = args.as_tuple().size() == 0 && detail::is_class_value(cls) && !cls.is_object() &&
+                        cls.kind() != Kind::PersistentId;
+    observe(is_new ? ScanEvent::Kind::New : ScanEvent::Kind::Call, cls, args);
+  }
+
   void load_newobj(bool ex) {
     if (!ex && opts.python < PythonVersion{3, 10}) {
       // Before 3.10 NEWOBJ checked its arguments one by one as it popped them.
@@ -392,6 +415,7 @@ struct Unpickler::Impl {
       if (!args.is_tuple()) unpickling_error("NEWOBJ expected an arg tuple.");
       Value cls = pop();
       if (!detail::is_class_value(cls)) unpickling_error("NEWOBJ class argument isn't a type object");
+      observe(ScanEvent::Kind::New, cls, args);
       push(eval.make_new(cls, args, Value()));
       return;
     }
@@ -409,6 +433,7 @@ struct Unpickler::Impl {
     if (ex && !kwargs.is_dict()) {
       unpickling_error(std::string(op) + " kwargs argument must be a dict, not " + type_name(kwargs));
     }
+    observe(ScanEvent::Kind::New, cls, args);
     push(eval.make_new(cls, args, ex ? kwargs : Value()));
   }
   void do_append(std::ptrdiff_t x) {
@@ -417,6 +442,7 @@ struct Unpickler::Impl {
     if (x == len) return;
     fresh_into(static_cast<std::size_t>(x - 1));
     Value target = stack[static_cast<std::size_t>(x - 1)];
+    observe_items(target);
     eval.append_items(target, std::span(stack.data() + x, static_cast<std::size_t>(len - x)));
     truncate_stack(static_cast<std::size_t>(x));
   }
@@ -428,6 +454,7 @@ struct Unpickler::Impl {
     if ((len - x) % 2 != 0) unpickling_error("odd number of items for SETITEMS");
     fresh_into(static_cast<std::size_t>(x - 1));
     Value target = stack[static_cast<std::size_t>(x - 1)];
+    observe_items(target);
     if (target.is_dict()) target.as_dict().reserve(*g, static_cast<std::size_t>(len - x) / 2);
     for (std::ptrdiff_t i = x; i < len; i += 2) {
       eval.set_item(target, stack[static_cast<std::size_t>(i)], stack[static_cast<std::size_t>(i + 1)]);
@@ -441,6 +468,7 @@ struct Unpickler::Impl {
     if (mark > len || mark <= fence) underflow();
     if (mark == len) return;
     fresh_into(mark - 1);
+    observe_items(stack[mark - 1]);
     eval.add_items(stack[mark - 1], std::span(stack.data() + mark, len - mark));
     truncate_stack(mark);
   }
@@ -448,6 +476,10 @@ struct Unpickler::Impl {
   void load_build() {
     if (stack.size() < fence + 2) underflow();
     Value state = pop();
+    if (observer) {
+      Value inst = stack.back();
+      observe(inst.is_global() ? ScanEvent::Kind::SetAttributes : ScanEvent::Kind::SetState, inst, state);
+    }
     eval.build(stack.back(), state);
   }
 
@@ -635,6 +667,7 @@ struct Unpickler::Impl {
     if (stack.size() < i + 1) underflow();
     Value args = pop_tuple(i + 1);
     Value cls = pop();
+    observe_instantiate(cls, args);
     push(eval.instantiate(cls, args));
   }
 
@@ -649,6 +682,7 @@ struct Unpickler::Impl {
     std::string_view name = ascii_strict(line.substr(0, line.size() - 1), name_buf);
     Value cls = find_class(module, name);
     Value args = pop_tuple(i);
+    observe_instantiate(cls, args);
     push(eval.instantiate(cls, args));
   }
 
@@ -668,6 +702,7 @@ struct Unpickler::Impl {
     if (opts.python < PythonVersion{3, 11} && stack.size() < fence + 2) unpickling_error("STACK_GLOBAL requires str");
     Value name = pop();
     Value module = pop();
+    if (observer) observer->on_stack_global(offset(), module, name);
     if (!module.is_str() || !name.is_str()) unpickling_error("STACK_GLOBAL requires str");
     push(find_class(module.as_str().utf8(), name.as_str().utf8()));
   }
@@ -696,13 +731,16 @@ struct Unpickler::Impl {
       throw;
     }
     if (!opts.persistent_load) no_persistent_load();
-    push(opts.persistent_load(*g, g->shared_or_new_str(pid_buf)));
+    Value pid = g->shared_or_new_str(pid_buf);
+    if (observer) observer->on_persistent_id(offset(), Op::PERSID, pid);
+    push(opts.persistent_load(*g, pid));
   }
 
   void load_binpersid() {
     if (persistent_load_checked_first() && !opts.persistent_load) no_persistent_load();
     Value pid = pop();
     if (!opts.persistent_load) no_persistent_load();
+    if (observer) observer->on_persistent_id(offset(), Op::BINPERSID, pid);
     push(opts.persistent_load(*g, pid));
   }
 
@@ -821,6 +859,7 @@ struct Unpickler::Impl {
     if (code <= 0) unpickling_error("EXT specifies code <= 0");
     const ExtensionRegistry& registry = opts.extensions ? *opts.extensions : default_extensions();
     std::optional<ExtensionRegistry::Key> key = registry.lookup_code(code);
+    if (observer) observer->on_extension(offset(), static_cast<Op>(*op_start), code, key.has_value());
     if (!key) fail(ErrorType::ValueError, "unregistered extension code " + std::to_string(code));
     push(find_class(key->first, key->second));
   }
@@ -829,6 +868,7 @@ struct Unpickler::Impl {
     if (!opts.buffers) {
       unpickling_error("pickle stream refers to out-of-band data but no *buffers* argument was given");
     }
+    if (observer) observer->on_buffer(offset(), next_buffer);
     if (next_buffer >= opts.buffers->size()) unpickling_error("not enough out-of-band buffers");
     const OutOfBandBuffer& b = (*opts.buffers)[next_buffer++];
     push(g->new_buffer(b.data, b.readonly));
@@ -879,10 +919,12 @@ struct Unpickler::Impl {
     unpickling_error(buf);
   }
 
+  template <bool kObserved>
   Value run();
   Value load(Graph& graph);
 };
 
+template <bool kObserved>
 Value Unpickler::Impl::run() {
   for (;;) {
     op_start = p;
@@ -1035,6 +1077,7 @@ Value Unpickler::Impl::run() {
         forget_fresh();
         Value args = pop();
         Value callable = pop();
+        observe(ScanEvent::Kind::Call, callable, args);
         if (tuple_end == op_start && eval.is_getattr_of_global(callable, args)) {
           push(attribute_of_fresh_arguments(args));
           break;
@@ -1069,9 +1112,14 @@ Value Unpickler::Impl::run() {
         forget_fresh();
         load_extension(4);
         break;
-      case Op::STOP: return pop();
+      case Op::STOP: {
+        Value v = pop();
+        if constexpr (kObserved) observer->after_op(offset(), op, v);
+        return v;
+      }
       default: invalid_opcode(static_cast<std::uint8_t>(op));
     }
+    if constexpr (kObserved) observer->after_op(offset(), op, stack.size() == 0 ? Value() : stack.back());
   }
 }
 
@@ -1098,7 +1146,7 @@ Value Unpickler::Impl::load(Graph& graph) {
                       ? std::numeric_limits<std::size_t>::max()
                       : used + opts.limits.max_memory);
   try {
-    Value v = run();
+    Value v = observer ? run<true>() : run<false>();
     arena.set_limit(saved_limit);
     graph.set_root(v);
     return v;
@@ -1130,6 +1178,8 @@ std::size_t Unpickler::position() const noexcept { return static_cast<std::size_
 bool Unpickler::at_end() const noexcept { return impl_->p == impl_->end; }
 void Unpickler::clear_memo() { impl_->clear_memo(); }
 const UnpicklerOptions& Unpickler::options() const noexcept { return impl_->opts; }
+
+void detail::set_observer(Unpickler& u, LoadObserver* observer) { u.impl_->observer = observer; }
 
 Graph loads(std::span<const std::uint8_t> data, const UnpicklerOptions& options) {
   Graph g;

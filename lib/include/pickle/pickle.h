@@ -41,6 +41,7 @@
 #include "pickle/optimize.h"
 #include "pickle/pickler.h"
 #include "pickle/python_version.h"
+#include "pickle/scan.h"
 #include "pickle/stdlib.h"
 #include "pickle/unpickler.h"
 #include "pickle/value.h"

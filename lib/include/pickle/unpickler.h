@@ -31,6 +31,11 @@
 namespace pickle {
 
 class ExtensionRegistry;
+class Unpickler;
+namespace detail {
+class LoadObserver;
+void set_observer(Unpickler& u, LoadObserver* observer);
+}  // namespace detail
 
 /// Resource limits for one load. Exceeding one is an Error of type MemoryError (sizes)
 /// or RecursionError (depth); nothing is allocated before its size is checked.
@@ -116,6 +121,7 @@ class Unpickler {
   const UnpicklerOptions& options() const noexcept;
 
  private:
+  friend void detail::set_observer(Unpickler& u, detail::LoadObserver* observer);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

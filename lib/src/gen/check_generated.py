@@ -24,6 +24,7 @@ GENERATORS = {
     'gen_codec_tables.py': ['lib/src/codec_tables.inc'],
     'gen_opcodes.py': ['lib/include/pickle/opcode_enums.h', 'lib/src/opcode_tables.inc'],
     'gen_unicode_tables.py': ['lib/src/unicode_tables.inc'],
+    'gen_ml_policy.py': ['lib/src/ml_policy_sklearn.inc'],
 }
 SKIPPED = 77
 

@@ -1,0 +1,430 @@
+// pickle::scan: an Unpickler run with an observer that records what CPython would do.
+#include "pickle/scan.h"
+
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "load_observer.h"
+#include "pickle/copyreg.h"
+#include "pickle/dis.h"
+#include "pickle/opcodes.h"
+#include "pyobject.h"
+
+namespace pickle {
+
+namespace {
+
+using Kind_ = ScanEvent::Kind;
+using Source = ScanEvent::Source;
+
+std::string_view op_name(Op op) {
+  const OpInfo* info = op_info(static_cast<std::uint8_t>(op));
+  return info ? info->name : std::string_view("?");
+}
+
+bool is_string_op(Op op) {
+  switch (op) {
+    case Op::STRING:
+    case Op::BINSTRING:
+    case Op::SHORT_BINSTRING:
+    case Op::UNICODE:
+    case Op::BINUNICODE:
+    case Op::SHORT_BINUNICODE:
+    case Op::BINUNICODE8: return true;
+    default: return false;
+  }
+}
+
+// Values whose behaviour is that of a class the pickle names (or of the loading
+// program's persistent_load): what CPython does with them is not known.
+bool is_unknown(Value v) {
+  switch (v.kind()) {
+    case Kind::Object:
+    case Kind::PersistentId: return true;
+    case Kind::Global: return v.as_global().builtin() == Global::Builtin::Unknown;
+    default: return false;
+  }
+}
+
+std::string global_name(const Global& g) { return std::string(g.module()) + "." + std::string(g.qualname()); }
+
+/// Records the events of one scan into a report.
+class Recorder final : public detail::LoadObserver {
+ public:
+  explicit Recorder(ScanReport& report) : report_(report) {}
+
+  void set_pickle(std::size_t index) noexcept { pickle_ = index; }
+  bool touched_unknown() const noexcept { return touched_unknown_; }
+
+  void on_import(std::size_t offset, Op op, std::string_view raw_module, std::string_view raw_name,
+                 std::string_view module, std::string_view name) override {
+    ScanEvent& e = add(Kind_::Import, offset, op);
+    e.module = module;
+    e.name = name;
+    if (raw_module != module || raw_name != name) {
+      e.raw_module = raw_module;
+      e.raw_name = raw_name;
+    }
+    e.target = e.module + "." + e.name;
+    switch (op) {
+      case Op::STACK_GLOBAL:
+        e.source = Source::Stack;
+        e.detail = std::move(operands_);
+        break;
+      case Op::EXT1:
+      case Op::EXT2:
+      case Op::EXT4: e.source = Source::Registry; break;
+      default: e.source = Source::Literal;
+    }
+  }
+
+  void on_stack_global(std::size_t offset, Value module, Value name) override {
+    operands_ = "module str " + made_at(module) + ", name str " + made_at(name);
+    if (module.is_str() && name.is_str()) return;
+    if (!is_unknown(module) && !is_unknown(name)) return;  // CPython's error, whatever the classes
+    // A call the scan cannot evaluate made an operand: CPython's operand may be a str.
+    touched_unknown_ = true;
+    ScanEvent& e = add(Kind_::Import, offset, Op::STACK_GLOBAL);
+    e.source = Source::Unresolved;
+    e.module = module.is_str() ? std::string(module.as_str().utf8()) : "?";
+    e.name = name.is_str() ? std::string(name.as_str().utf8()) : "?";
+    e.target = e.module + "." + e.name;
+    e.detail = "module " + describe(module) + ", name " + describe(name);
+  }
+
+  void on_extension(std::size_t offset, Op op, std::int64_t code, bool registered) override {
+    ScanEvent& e = add(Kind_::Extension, offset, op);
+    e.source = registered ? Source::Registry : Source::Unresolved;
+    e.detail = "code " + std::to_string(code);
+    e.target = registered ? "extension " + std::to_string(code) : "unregistered extension " + std::to_string(code);
+  }
+
+  void on_action(std::size_t offset, Op op, ScanEvent::Kind kind, Value target, Value args) override {
+    if (is_unknown(target)) touched_unknown_ = true;
+    // A BUILD on an instance whose dict holds a __setstate__ (put there by an earlier
+    // BUILD) calls that instead of the class's.
+    if (kind == Kind_::SetState && target.is_object()) {
+      if (Value injected = stored_setstate(target.as_object()); !injected.is_none()) {
+        record_call(add(Kind_::Call, offset, op), injected);
+        report_.events.back().detail = "the __setstate__ stored in " + describe(target);
+        pending_ = report_.events.size() - 1;
+        return;
+      }
+    }
+    ScanEvent& e = add(kind, offset, op);
+    record_call(e, target);
+    if (kind == Kind_::SetAttributes) e.detail = "sets " + state_names(args);
+    pending_ = report_.events.size() - 1;
+  }
+
+  void on_persistent_id(std::size_t offset, Op op, Value pid) override {
+    ScanEvent& e = add(Kind_::PersistentId, offset, op);
+    e.target = "persistent_load";
+    e.detail = short_repr(pid);
+    pending_ = report_.events.size() - 1;
+  }
+
+  void on_buffer(std::size_t offset, std::size_t index) override {
+    ScanEvent& e = add(Kind_::Buffer, offset, Op::NEXT_BUFFER);
+    e.target = "out-of-band buffer " + std::to_string(index);
+  }
+
+  void after_op(std::size_t offset, Op op, Value top) override {
+    touched_unknown_ = false;
+    const std::size_t event = std::exchange(pending_, kNone);
+    if (!top.is_node()) return;
+    if (is_string_op(op)) {
+      origins_[top.node()] = {offset, op, kNone};
+      return;
+    }
+    switch (op) {
+      case Op::REDUCE:
+        if (event != kNone && top.is_global() && report_.events[event].module == "builtins" &&
+            report_.events[event].name == "getattr") {
+          const Global& g = top.as_global();
+          ScanEvent& e = add(Kind_::Attribute, offset, op);
+          e.source = Source::Computed;
+          e.module = g.module();
+          e.name = g.qualname();
+          e.target = global_name(g);
+        }
+        [[fallthrough]];
+      case Op::NEWOBJ:
+      case Op::NEWOBJ_EX:
+      case Op::OBJ:
+      case Op::INST:
+      case Op::PERSID:
+      case Op::BINPERSID: origins_[top.node()] = {offset, op, event}; break;
+      default: break;
+    }
+  }
+
+  ScanEvent& add(ScanEvent::Kind kind, std::size_t offset, Op op) {
+    ScanEvent& e = report_.events.emplace_back();
+    e.kind = kind;
+    e.pickle = pickle_;
+    e.offset = offset;
+    e.opcode = op;
+    return e;
+  }
+
+ private:
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  struct Origin {
+    std::size_t offset;
+    Op op;
+    std::size_t event;
+  };
+
+  void record_call(ScanEvent& e, Value target) {
+    if (target.is_global()) {
+      e.module = target.as_global().module();
+      e.name = target.as_global().qualname();
+    }
+    e.target = describe(target);
+  }
+
+  std::string describe(Value v) const {
+    if (v.is_global()) return global_name(v.as_global());
+    if (v.is_node()) {
+      if (auto it = origins_.find(v.node()); it != origins_.end()) {
+        const Origin& o = it->second;
+        std::string made = "from " + std::string(op_name(o.op)) + " at " + std::to_string(o.offset);
+        if (v.is_persistent_id()) return "persistent object " + made;
+        if (o.event != kNone && !report_.events[o.event].target.empty() && !is_string_op(o.op)) {
+          return type_name(v) == "str" ? "str " + made : "object " + made + " (" + report_.events[o.event].target + ")";
+        }
+        return type_name(v) + " " + made;
+      }
+    }
+    if (v.is_persistent_id()) return "persistent object";
+    if (v.is_object()) return "object";
+    return type_name(v);
+  }
+
+  std::string made_at(Value v) const {
+    if (!v.is_str()) return "missing: " + describe(v);
+    if (auto it = origins_.find(v.node()); v.is_node() && it != origins_.end()) {
+      return "from " + std::string(op_name(it->second.op)) + " at " + std::to_string(it->second.offset);
+    }
+    return "made by the unpickler";
+  }
+
+  static Value stored_setstate(const Object& o) {
+    if (!o.has_state()) return Value();
+    Value state = o.state();
+    auto lookup = [](Value d) -> Value {
+      if (!d.is_dict()) return Value();
+      const Value* f = d.as_dict().find("__setstate__");
+      return f ? *f : Value();
+    };
+    if (state.is_tuple() && state.as_tuple().size() == 2) {
+      Value slots = lookup(state.as_tuple()[1]);
+      return slots.is_none() ? lookup(state.as_tuple()[0]) : slots;
+    }
+    return lookup(state);
+  }
+
+  // The attribute names a BUILD state sets: the dict's keys, and the slot dict's.
+  static std::string state_names(Value state) {
+    std::string names;
+    auto add_keys = [&](Value d) {
+      if (!d.is_dict()) return;
+      for (const Dict::Entry& entry : d.as_dict()) {
+        if (!names.empty()) names += ", ";
+        names += entry.key.is_str() ? std::string(entry.key.as_str().utf8()) : type_name(entry.key);
+        if (names.size() > 200) return;
+      }
+    };
+    if (state.is_tuple() && state.as_tuple().size() == 2) {
+      add_keys(state.as_tuple()[0]);
+      add_keys(state.as_tuple()[1]);
+    } else {
+      add_keys(state);
+    }
+    return names.empty() ? "nothing" : names;
+  }
+
+  static std::string short_repr(Value v) {
+    std::string text;
+    try {
+      text = repr(v);
+    } catch (const Error&) {
+      text = "<" + type_name(v) + ">";
+    }
+    if (text.size() > 200) text = text.substr(0, 197) + "...";
+    return text;
+  }
+
+  ScanReport& report_;
+  std::size_t pickle_ = 0;
+  std::size_t pending_ = kNone;
+  bool touched_unknown_ = false;
+  std::string operands_;
+  std::unordered_map<const detail::Node*, Origin> origins_;
+};
+
+/// What the bytes from `from` on still contain, as pickletools reads them: the names
+/// GLOBAL and INST would import, and the opcodes that would call.
+void walk_unreached(std::span<const std::uint8_t> data, std::size_t from, Recorder& recorder) {
+  Graph scratch;
+  bool skip_first = true;  // the opcode CPython stopped at was recorded when it ran
+  while (from < data.size()) {
+    std::size_t next = data.size();
+    try {
+      genops(data.subspan(from), scratch, [&](const GenOp& op) {
+        next = from + op.end;
+        if (std::exchange(skip_first, false)) return;
+        const Op code = op.info->op;
+        const std::size_t offset = from + op.pos;
+        ScanEvent::Kind kind;
+        switch (code) {
+          case Op::GLOBAL:
+          case Op::INST: {
+            std::string_view text = op.arg.as_str().utf8();
+            const std::size_t space = text.find(' ');
+            ScanEvent& e = recorder.add(Kind_::Import, offset, code);
+            e.reached = false;
+            e.source = Source::Literal;
+            e.module = text.substr(0, space);
+            e.name = space == text.npos ? std::string_view() : text.substr(space + 1);
+            e.target = e.module + "." + e.name;
+            if (code == Op::GLOBAL) return;
+            kind = Kind_::Call;
+            break;
+          }
+          case Op::STACK_GLOBAL: {
+            ScanEvent& e = recorder.add(Kind_::Import, offset, code);
+            e.reached = false;
+            e.source = Source::Unresolved;
+            e.target = "?.?";
+            return;
+          }
+          case Op::EXT1:
+          case Op::EXT2:
+          case Op::EXT4: {
+            ScanEvent& e = recorder.add(Kind_::Extension, offset, code);
+            e.reached = false;
+            e.detail = "code " + std::to_string(op.arg.as_int());
+            e.target = "extension " + std::to_string(op.arg.as_int());
+            return;
+          }
+          case Op::REDUCE:
+          case Op::OBJ: kind = Kind_::Call; break;
+          case Op::NEWOBJ:
+          case Op::NEWOBJ_EX: kind = Kind_::New; break;
+          case Op::BUILD: kind = Kind_::SetState; break;
+          case Op::PERSID:
+          case Op::BINPERSID: kind = Kind_::PersistentId; break;
+          default: return;
+        }
+        ScanEvent& e = recorder.add(kind, offset, code);
+        e.reached = false;
+        e.target = "?";
+      });
+    } catch (const Error&) {
+      return;  // pickletools cannot read on from here either
+    }
+    if (next <= from) return;
+    from = next;
+  }
+}
+
+}  // namespace
+
+ScanReport scan(std::span<const std::uint8_t> data, const ScanOptions& options) {
+  ScanReport report;
+  report.policy = options.policy.name();
+  ExtensionRegistry empty_registry;
+  UnpicklerOptions uo;
+  uo.fix_imports = options.fix_imports;
+  uo.encoding = options.encoding;
+  uo.errors = options.errors;
+  uo.python = options.python;
+  uo.extensions = options.extensions ? options.extensions : &empty_registry;
+  if (options.persistent_load) uo.persistent_load = keep_persistent_ids;
+  uo.limits = options.limits;
+
+  Recorder recorder(report);
+  Unpickler unpickler(std::move(uo));
+  detail::set_observer(unpickler, &recorder);
+  unpickler.set_input(data);
+  Graph g;
+  while (report.pickles == 0 || (options.all_pickles && !unpickler.at_end())) {
+    const std::size_t start = unpickler.position();
+    recorder.set_pickle(report.pickles);
+    try {
+      unpickler.load(g);
+      ++report.pickles;
+      unpickler.clear_memo();  // each pickle is read by its own pickle.load
+    } catch (const Error& e) {
+      if (report.pickles == 0) {
+        report.error = e;
+        report.status = recorder.touched_unknown() ? ScanStatus::Inconclusive : ScanStatus::Error;
+        walk_unreached(data, e.offset().value_or(start), recorder);
+      } else {
+        report.trailing_bytes = data.size() - start;
+      }
+      break;
+    }
+  }
+
+  for (std::size_t i = 0; i < report.events.size(); ++i) {
+    if (std::optional<std::string> reason = options.policy.judge(report.events[i])) {
+      report.findings.push_back({i, std::move(*reason)});
+    }
+  }
+  report.verdict = !report.findings.empty()                ? Verdict::Flagged
+                   : report.status != ScanStatus::Complete ? Verdict::Error
+                                                           : Verdict::Clean;
+  return report;
+}
+
+std::string_view to_string(ScanEvent::Kind kind) noexcept {
+  switch (kind) {
+    case Kind_::Import: return "import";
+    case Kind_::Attribute: return "attribute";
+    case Kind_::Call: return "call";
+    case Kind_::New: return "new";
+    case Kind_::SetState: return "setstate";
+    case Kind_::SetAttributes: return "setattributes";
+    case Kind_::Items: return "items";
+    case Kind_::PersistentId: return "persistent_id";
+    case Kind_::Extension: return "extension";
+    case Kind_::Buffer: return "buffer";
+  }
+  return "?";
+}
+
+std::string_view to_string(ScanEvent::Source source) noexcept {
+  switch (source) {
+    case Source::None: return "";
+    case Source::Literal: return "literal";
+    case Source::Stack: return "stack";
+    case Source::Registry: return "registry";
+    case Source::Computed: return "computed";
+    case Source::Unresolved: return "unresolved";
+  }
+  return "?";
+}
+
+std::string_view to_string(ScanStatus status) noexcept {
+  switch (status) {
+    case ScanStatus::Complete: return "complete";
+    case ScanStatus::Error: return "error";
+    case ScanStatus::Inconclusive: return "inconclusive";
+  }
+  return "?";
+}
+
+std::string_view to_string(Verdict verdict) noexcept {
+  switch (verdict) {
+    case Verdict::Clean: return "clean";
+    case Verdict::Flagged: return "flagged";
+    case Verdict::Error: return "error";
+  }
+  return "?";
+}
+
+}  // namespace pickle
