@@ -343,7 +343,7 @@ inline bool strict_messages() {
 
 #include <filesystem>
 
-#include "oracle_py.h"  // kOracleSource, kLsanSuppressions: generated from oracle.py, lsan.supp
+#include "oracle_py.h"  // kOracleSource, kScanOracleSource, kLsanSuppressions (fuzz/embed.cmake)
 
 // The interpreter is never finalized and keeps caches across inputs: LeakSanitizer
 // must not report libpython's own allocations (the library's are still checked).
@@ -462,6 +462,10 @@ inline void start(const char* argv0) {
   PyStatus status = Py_InitializeFromConfig(&config);
   PyConfig_Clear(&config);
   if (PyStatus_Exception(status)) Py_ExitStatusException(status);
+  // scan_oracle first: oracle.py imports it.
+  Ref scan_code = check(Py_CompileString(kScanOracleSource, "conformance/scan_oracle.py", Py_file_input),
+                        "compiling scan_oracle.py");
+  check(PyImport_ExecCodeModule("scan_oracle", scan_code.get()), "loading scan_oracle.py");
   Ref code = check(Py_CompileString(kOracleSource, "fuzz/oracle.py", Py_file_input), "compiling oracle.py");
   // oracle.NATIVE_GLOBALS: the library's own table, set before the module's code runs.
   static constexpr const char* kNativeGlobals[][2] = {

@@ -1,5 +1,5 @@
 """The CPython side of the fuzz targets that embed CPython 3.11 (fuzz_diff_loads,
-fuzz_dis, fuzz_copyreg, fuzz_reducers). fuzz/embed.cmake compiles this file into them,
+fuzz_dis, fuzz_copyreg, fuzz_reducers, fuzz_scan). fuzz/embed.cmake compiles this file into them,
 where it runs as the module `oracle` (fuzz.h, fuzz::py).
 
 Fuzz input cannot run code here. While fuzz input is loaded, find_class returns only a
@@ -21,6 +21,7 @@ reproduce by design (doc/design.md section 4):
 import builtins
 import copyreg
 import io
+import json
 import pickle
 import pickletools
 import sys
@@ -28,6 +29,8 @@ import time
 import tracemalloc
 import types
 import _compat_pickle
+
+import scan_oracle  # conformance/scan_oracle.py, loaded before this module (fuzz.h)
 
 
 class Blocked(Exception):
@@ -172,6 +175,19 @@ def _load(data, safe=SAFE):
 # Code whose calls of getattr a pickle decides (see builtin_function_or_method).
 _ASKED_BY_PICKLE = frozenset([_load.__code__, copyreg._reconstructor.__code__,
                               copyreg.__newobj__.__code__, copyreg.__newobj_ex__.__code__])
+
+# ---------------------------------------------------------------------------
+# fuzz_scan
+
+
+def scan_compare(data, report_json):
+    """Why the scan report (JSON) misstates what CPython does loading data with stand-ins
+    for its globals, or None."""
+    try:
+        return scan_oracle.compare(scan_oracle.record(data), json.loads(report_json))
+    finally:
+        _restore_functions()    # BUILD may have set attributes of copyreg's functions
+
 
 # ---------------------------------------------------------------------------
 # fuzz_diff_loads

@@ -3,7 +3,7 @@
 
     cmake --workflow --preset fuzz                                # build-fuzz/, sanitizers
     python3 fuzz/run_fuzzers.py --time 28800                      # overnight: 8 hours
-    python3 fuzz/run_fuzzers.py --time 360 --seed 1 --no-merge    # CI: 45 s for each of 8 targets
+    python3 fuzz/run_fuzzers.py --time 360 --seed 1 --no-merge    # CI: 40 s for each of 9 targets
 
 The time is shared equally by the targets, run one after the other, each with
 -fork=JOBS workers (or, with --seed, as one process from that seed: what CI runs, so
@@ -31,11 +31,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-TARGETS = ('loads', 'roundtrip', 'diff_loads', 'reducers', 'dis', 'copyreg', 'api', 'cost')
+TARGETS = ('loads', 'roundtrip', 'diff_loads', 'reducers', 'dis', 'copyreg', 'api', 'cost', 'scan')
 # Targets that read a pickle get the opcode dictionary.
-DICT_TARGETS = ('loads', 'roundtrip', 'diff_loads', 'dis', 'api', 'cost')
+DICT_TARGETS = ('loads', 'roundtrip', 'diff_loads', 'dis', 'api', 'cost', 'scan')
 # Targets that embed CPython: its caches look like leaks to a per-input check.
-PYTHON_TARGETS = ('diff_loads', 'reducers', 'dis', 'copyreg', 'cost')
+PYTHON_TARGETS = ('diff_loads', 'reducers', 'dis', 'copyreg', 'cost', 'scan')
 FINDING_PREFIXES = ('crash-', 'leak-', 'timeout-', 'oom-', 'slow-unit-')
 
 STATUS_RE = re.compile(r'#(\d+):?\s.*?cov: (\d+) ft: (\d+) corp: (\d+)')

@@ -49,10 +49,13 @@ bool is_unknown(Value v) {
 
 std::string global_name(const Global& g) { return std::string(g.module()) + "." + std::string(g.qualname()); }
 
+ScanReport scan_at_depth(std::span<const std::uint8_t> data, const ScanOptions& options, std::size_t depth);
+
 /// Records the events of one scan into a report.
 class Recorder final : public detail::LoadObserver {
  public:
-  explicit Recorder(ScanReport& report) : report_(report) {}
+  Recorder(ScanReport& report, const ScanOptions& options, std::size_t depth)
+      : report_(report), options_(options), depth_(depth) {}
 
   void set_pickle(std::size_t index) noexcept { pickle_ = index; }
   bool touched_unknown() const noexcept { return touched_unknown_; }
@@ -101,7 +104,13 @@ class Recorder final : public detail::LoadObserver {
   }
 
   void on_action(std::size_t offset, Op op, ScanEvent::Kind kind, Value target, Value args) override {
-    if (is_unknown(target)) touched_unknown_ = true;
+    // An error in this opcode depends on class code when an unknown value takes part,
+    // as the callee or as an argument (copyreg._reconstructor checks that its class is
+    // a type).
+    if (is_unknown(target) || is_unknown(args)) touched_unknown_ = true;
+    if (args.is_tuple()) {
+      for (Value a : args.as_tuple()) touched_unknown_ = touched_unknown_ || is_unknown(a);
+    }
     // A BUILD on an instance whose dict holds a __setstate__ (put there by an earlier
     // BUILD) calls that instead of the class's.
     if (kind == Kind_::SetState && target.is_object()) {
@@ -116,6 +125,7 @@ class Recorder final : public detail::LoadObserver {
     record_call(e, target);
     if (kind == Kind_::SetAttributes) e.detail = "sets " + state_names(args);
     pending_ = report_.events.size() - 1;
+    if (kind == Kind_::Call) scan_nested(offset, target, args);
   }
 
   void on_persistent_id(std::size_t offset, Op op, Value pid) override {
@@ -164,6 +174,7 @@ class Recorder final : public detail::LoadObserver {
     ScanEvent& e = report_.events.emplace_back();
     e.kind = kind;
     e.pickle = pickle_;
+    e.depth = depth_;
     e.offset = offset;
     e.opcode = op;
     return e;
@@ -176,6 +187,23 @@ class Recorder final : public detail::LoadObserver {
     Op op;
     std::size_t event;
   };
+
+  // pickle.loads(data): the events of the pickle in `data`, when the scan knows its bytes.
+  void scan_nested(std::size_t offset, Value target, Value args) {
+    if (!target.is_global() || !args.is_tuple() || args.as_tuple().size() == 0) return;
+    const Global& g = target.as_global();
+    const bool loads =
+        (g.module() == "pickle" || g.module() == "_pickle") && (g.qualname() == "loads" || g.qualname() == "_loads");
+    const Bytes* data = args.as_tuple()[0].try_as_bytes();
+    if (!loads || !data || depth_ >= kMaxNesting) return;
+    ScanReport nested = scan_at_depth(data->view(), options_, depth_ + 1);
+    const std::string where = "in the pickle passed to " + global_name(g) + " at " + std::to_string(offset);
+    for (ScanEvent& e : nested.events) {
+      e.detail = e.detail.empty() ? where : where + "; " + e.detail;
+      e.pickle = pickle_;
+      report_.events.push_back(std::move(e));
+    }
+  }
 
   void record_call(ScanEvent& e, Value target) {
     if (target.is_global()) {
@@ -257,7 +285,11 @@ class Recorder final : public detail::LoadObserver {
     return text;
   }
 
+  static constexpr std::size_t kMaxNesting = 8;
+
   ScanReport& report_;
+  const ScanOptions& options_;
+  const std::size_t depth_;
   std::size_t pickle_ = 0;
   std::size_t pending_ = kNone;
   bool touched_unknown_ = false;
@@ -331,9 +363,7 @@ void walk_unreached(std::span<const std::uint8_t> data, std::size_t from, Record
   }
 }
 
-}  // namespace
-
-ScanReport scan(std::span<const std::uint8_t> data, const ScanOptions& options) {
+ScanReport scan_at_depth(std::span<const std::uint8_t> data, const ScanOptions& options, std::size_t depth) {
   ScanReport report;
   report.policy = options.policy.name();
   ExtensionRegistry empty_registry;
@@ -346,7 +376,7 @@ ScanReport scan(std::span<const std::uint8_t> data, const ScanOptions& options) 
   if (options.persistent_load) uo.persistent_load = keep_persistent_ids;
   uo.limits = options.limits;
 
-  Recorder recorder(report);
+  Recorder recorder(report, options, depth);
   Unpickler unpickler(std::move(uo));
   detail::set_observer(unpickler, &recorder);
   unpickler.set_input(data);
@@ -370,6 +400,13 @@ ScanReport scan(std::span<const std::uint8_t> data, const ScanOptions& options) 
     }
   }
 
+  return report;
+}
+
+}  // namespace
+
+ScanReport scan(std::span<const std::uint8_t> data, const ScanOptions& options) {
+  ScanReport report = scan_at_depth(data, options, 0);
   for (std::size_t i = 0; i < report.events.size(); ++i) {
     if (std::optional<std::string> reason = options.policy.judge(report.events[i])) {
       report.findings.push_back({i, std::move(*reason)});

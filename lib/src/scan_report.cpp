@@ -1,9 +1,9 @@
 // The scan report as text for people and as JSON for programs.
-#include <cstdio>
 #include <string>
 
 #include "pickle/opcodes.h"
 #include "pickle/scan.h"
+#include "wtf8.h"
 
 namespace pickle {
 
@@ -14,45 +14,25 @@ std::string_view op_name(Op op) {
   return info ? info->name : std::string_view("?");
 }
 
-// A JSON string. Names may hold any bytes the pickle wrote (lone surrogates kept as
-// WTF-8, invalid UTF-8 from latin-1 text): control characters and bytes that are not
-// valid UTF-8 are escaped, the latter as \u00XX of the byte's value.
+// A JSON string. Strs are WTF-8: a lone surrogate is written as its \uXXXX escape (as
+// Python's json module does). A byte that starts no sequence cannot come from a str, but
+// is escaped as \u00XX of its value rather than written invalid.
 void json_string(std::string& out, std::string_view s) {
   out += '"';
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    char buf[8];
-    if (c == '"' || c == '\\') {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t start = i;
+    const char32_t cp = detail::wtf8::next(s, i);
+    if (cp == '"' || cp == '\\') {
       out += '\\';
-      out += static_cast<char>(c);
-    } else if (c == '\n') {
+      out += static_cast<char>(cp);
+    } else if (cp == '\n') {
       out += "\\n";
-    } else if (c < 0x20 || c == 0x7f) {
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else if (c < 0x80) {
-      out += static_cast<char>(c);
+    } else if (cp < 0x20 || cp == 0x7f || (cp >= 0xd800 && cp <= 0xdfff)) {
+      detail::wtf8::append_hex(out += "\\u", cp, 4);
+    } else if (cp == detail::wtf8::kReplacement && i - start == 1) {
+      detail::wtf8::append_hex(out += "\\u", static_cast<unsigned char>(s[start]), 4);
     } else {
-      // The length of a well-formed UTF-8 sequence starting here, surrogates excluded.
-      std::size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-      if (n && i + n <= s.size()) {
-        for (std::size_t k = 1; k < n; ++k) {
-          if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) n = 0;
-        }
-        if (n == 3 && c == 0xed && static_cast<unsigned char>(s[i + 1]) >= 0xa0) n = 0;  // surrogate
-        if (n == 3 && c == 0xe0 && static_cast<unsigned char>(s[i + 1]) < 0xa0) n = 0;   // overlong
-        if (n == 4 && c == 0xf0 && static_cast<unsigned char>(s[i + 1]) < 0x90) n = 0;   // overlong
-        if (n == 4 && c == 0xf4 && static_cast<unsigned char>(s[i + 1]) >= 0x90) n = 0;  // > U+10FFFF
-      } else {
-        n = 0;
-      }
-      if (n) {
-        out.append(s.substr(i, n));
-        i += n - 1;
-      } else {
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        out += buf;
-      }
+      out.append(s.substr(start, i - start));
     }
   }
   out += '"';
@@ -98,7 +78,7 @@ std::string to_text(const ScanReport& r, std::string_view file) {
       out += "  -- not reached: CPython stops before the bytes below, which still contain --\n";
       said_unreached = true;
     }
-    out += "  " + std::to_string(e.offset) + " " + std::string(op_name(e.opcode)) + ": " +
+    out += std::string(2 + 2 * e.depth, ' ') + std::to_string(e.offset) + " " + std::string(op_name(e.opcode)) + ": " +
            std::string(to_string(e.kind)) + " " + e.target;
     if (!e.raw_module.empty()) out += " (written " + e.raw_module + "." + e.raw_name + ")";
     if (e.source != ScanEvent::Source::None && e.source != ScanEvent::Source::Literal) {
@@ -146,6 +126,7 @@ std::string to_json(const ScanReport& r, std::string_view file) {
     json_field(events, "offset", e.offset, f);
     json_field(events, "pickle", e.pickle, f);
     json_raw(events, "reached", e.reached ? "true" : "false", f);
+    if (e.depth) json_field(events, "depth", e.depth, f);
     json_field(events, "target", e.target, f);
     if (!e.module.empty()) json_field(events, "module", e.module, f);
     if (!e.module.empty()) json_field(events, "name", e.name, f);

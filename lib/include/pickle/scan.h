@@ -62,6 +62,9 @@ struct ScanEvent {
   bool reached = true;
   /// Which pickle of the input (0 for the first; the rest follow it in the same bytes).
   std::size_t pickle = 0;
+  /// 0 for the input; n for a pickle that a call at depth n-1 passes to pickle.loads
+  /// (or _pickle.loads): its events follow that call's, offsets within its own bytes.
+  std::size_t depth = 0;
   /// Byte offset of the opcode in the whole input.
   std::size_t offset = 0;
   Op opcode = Op::STOP;
