@@ -180,13 +180,20 @@ _ASKED_BY_PICKLE = frozenset([_load.__code__, copyreg._reconstructor.__code__,
 # fuzz_scan
 
 
-def scan_compare(data, report_json):
-    """Why the scan report (JSON) misstates what CPython does loading data with stand-ins
-    for its globals, or None."""
+def scan_record(data):
+    """scan_oracle.record(data), or None when CPython ran out of its allocation cap
+    (after which the record itself may be incomplete)."""
     try:
-        return scan_oracle.compare(scan_oracle.record(data), json.loads(report_json))
+        return scan_oracle.record(data)
+    except MemoryError:
+        return None
     finally:
         _restore_functions()    # BUILD may have set attributes of copyreg's functions
+
+
+def scan_compare(recorded, report_json):
+    """Why the scan report (JSON) misstates what CPython does, or None."""
+    return scan_oracle.compare(recorded, json.loads(report_json))
 
 
 # ---------------------------------------------------------------------------
