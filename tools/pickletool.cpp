@@ -12,7 +12,9 @@
 //                   [--extension C=M:N] FILE...
 //                                what loading each file would import and call, judged by a
 //                                policy (builtins, weights-only, ml, or a policy file;
-//                                default builtins): exit status 0 when every file is clean,
+//                                default builtins); a zip archive (PyTorch checkpoint) is
+//                                scanned member by member, a .npy file's object array as
+//                                the pickle it is: exit status 0 when every file is clean,
 //                                3 when one is flagged, else 1 when one could not be scanned
 //                                completely (doc/scan.md)
 //   --python-version X.Y         (any command, before or after it) behave as CPython X.Y,
@@ -59,6 +61,7 @@
 #include <utility>
 #include <vector>
 
+#include "containers.h"
 #include "pickle/pickle.h"
 
 namespace {
@@ -267,6 +270,43 @@ int scan_one(const Command& c, const pickle::ScanPolicy& policy, std::span<const
 /// The more severe of two scan statuses: flagged, then error, then clean.
 int worse(int a, int b) { return a == kScanFlagged || b == kScanFlagged ? kScanFlagged : std::max(a, b); }
 
+std::string_view verdict_name(int status) {
+  return status == kScanClean ? "clean" : status == kScanFlagged ? "flagged" : "error";
+}
+
+/// scan of an archive or .npy file: each pickle in it, and what the container itself
+/// does that loaders may read differently (each such issue flags the file).
+int scan_container(const Command& c, const pickle::ScanPolicy& policy, const pickletool::Container& box,
+                   const std::string& path, std::string& report) {
+  int status = box.issues.empty() ? kScanClean : kScanFlagged;
+  std::vector<std::string> members;
+  for (const pickletool::ContainedPickle& p : box.pickles) {
+    std::string r;
+    status = worse(status, scan_one(c, policy, p.bytes, path + (p.name.empty() ? " (object array)" : ":" + p.name), r));
+    if (!r.empty() && r.back() == '\n') r.pop_back();
+    members.push_back(std::move(r));
+  }
+  const std::string counts = std::to_string(box.pickles.size()) + " pickle" + (box.pickles.size() == 1 ? "" : "s") +
+                             ", " + std::to_string(box.other_members) + " other member" +
+                             (box.other_members == 1 ? "" : "s");
+  if (c.format == "json") {
+    report = "{\"file\": " + pickle::json_quote(path) + ", \"container\": " + pickle::json_quote(box.kind) +
+             ", \"verdict\": \"" + std::string(verdict_name(status)) +
+             "\", \"policy\": " + pickle::json_quote(policy.name()) +
+             ", \"other_members\": " + std::to_string(box.other_members) + ", \"issues\": [";
+    for (std::size_t i = 0; i < box.issues.size(); ++i) report += (i ? ", " : "") + pickle::json_quote(box.issues[i]);
+    report += "], \"pickles\": [";
+    for (std::size_t i = 0; i < members.size(); ++i) report += (i ? ",\n" : "\n") + members[i];
+    report += "]}\n";
+  } else {
+    report = path + ": " + std::string(verdict_name(status)) + " (" + box.kind + ", " + counts + ", policy " +
+             policy.name() + ")\n";
+    for (const std::string& issue : box.issues) report += "  FLAGGED: " + issue + "\n";
+    for (const std::string& m : members) report += m + "\n";
+  }
+  return status;
+}
+
 /// Runs the command on `bytes`, writing what goes to stdout to `out`; failures throw.
 /// Returns the exit status (0 but for scan).
 int execute(const Command& c, std::span<const std::uint8_t> bytes, pickle::Sink& out) {
@@ -333,7 +373,9 @@ int scan_files(const Command& c) {
     std::string report;
     try {
       const pickle::MappedFile input(path == "-" ? "/dev/stdin" : path);
-      status = worse(status, scan_one(c, policy, input.bytes(), path, report));
+      const pickletool::Container box = pickletool::open_container(input.bytes(), pickle::Limits{}.max_memory);
+      status = worse(status, box.kind == "pickle" ? scan_one(c, policy, input.bytes(), path, report)
+                                                  : scan_container(c, policy, box, path, report));
     } catch (const pickle::Error& e) {
       const std::string line =
           "pickletool: " + path + ": " + std::string(e.python_type_name()) + ": " + e.message() + "\n";

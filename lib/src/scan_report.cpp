@@ -9,11 +9,6 @@ namespace pickle {
 
 namespace {
 
-std::string_view op_name(Op op) {
-  const OpInfo* info = op_info(static_cast<std::uint8_t>(op));
-  return info ? info->name : std::string_view("?");
-}
-
 // A JSON string. Strs are WTF-8: a lone surrogate is written as its \uXXXX escape (as
 // Python's json module does). A byte that starts no sequence cannot come from a str, but
 // is escaped as \u00XX of its value rather than written invalid.
@@ -36,6 +31,11 @@ void json_string(std::string& out, std::string_view s) {
     }
   }
   out += '"';
+}
+
+std::string_view op_name(Op op) {
+  const OpInfo* info = op_info(static_cast<std::uint8_t>(op));
+  return info ? info->name : std::string_view("?");
 }
 
 void json_field(std::string& out, std::string_view key, std::string_view value, bool& first) {
@@ -147,6 +147,12 @@ std::string to_json(const ScanReport& r, std::string_view file) {
   }
   json_raw(out, "findings", findings + (r.findings.empty() ? "]" : "\n]"), first);
   out += "}\n";
+  return out;
+}
+
+std::string json_quote(std::string_view s) {
+  std::string out;
+  json_string(out, s);
   return out;
 }
 

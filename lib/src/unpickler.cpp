@@ -477,8 +477,11 @@ struct Unpickler::Impl {
     if (stack.size() < fence + 2) underflow();
     Value state = pop();
     if (observer) {
+      // A value of a built-in type has no __setstate__ of a class's: CPython's default
+      // state update runs no code the pickle chooses.
       Value inst = stack.back();
-      observe(inst.is_global() ? ScanEvent::Kind::SetAttributes : ScanEvent::Kind::SetState, inst, state);
+      if (inst.is_global()) observe(ScanEvent::Kind::SetAttributes, inst, state);
+      else if (inst.is_object() || inst.kind() == Kind::PersistentId) observe(ScanEvent::Kind::SetState, inst, state);
     }
     eval.build(stack.back(), state);
   }

@@ -198,5 +198,8 @@ std::string_view to_string(Verdict verdict) noexcept;
 std::string to_text(const ScanReport& report, std::string_view file = {});
 /// The report as one JSON object (doc/scan.md gives its fields).
 std::string to_json(const ScanReport& report, std::string_view file = {});
+/// `s` as a JSON string, quotes included, as to_json() writes names: a lone surrogate as
+/// its \udXXX escape, a byte that is not UTF-8 as \u00XX.
+std::string json_quote(std::string_view s);
 
 }  // namespace pickle
