@@ -72,7 +72,13 @@ def _resolve(unpickler, module, name):
         raise ValueError('Empty module name')
     if not name or (proto >= 4 and '' in name.split('.')):
         raise AttributeError(name)
-    return REAL.get((module, name)) or unpickler.stand_in(name)
+    real = REAL.get((module, name))
+    if real is None and module in sys.modules:
+        # Another name of a REAL global (codecs.encode is _codecs.encode), in a module
+        # loaded already: its dict says so, without running any code.
+        found = vars(sys.modules[module]).get(name)
+        real = next((r for r in REAL.values() if r is found), None)
+    return real or unpickler.stand_in(name)
 
 
 class _WholeInput(io.BytesIO):
