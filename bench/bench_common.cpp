@@ -131,6 +131,7 @@ int main(int argc, char** argv) {
   bench::init_python();
   bench::register_loads_benchmarks();
   bench::register_dumps_benchmarks();
+  bench::register_scan_benchmarks();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -60,5 +60,6 @@ std::size_t count_objects(pickle::Value v);
 
 void register_loads_benchmarks();
 void register_dumps_benchmarks();
+void register_scan_benchmarks();
 
 }  // namespace bench

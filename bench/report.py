@@ -175,7 +175,8 @@ def main():
     ap.add_argument('--smoke', action='store_true', help='tiny run, small workloads only (CI)')
     ap.add_argument('--repetitions', type=int, default=5)
     ap.add_argument('--min-time', type=float, default=0.5)
-    ap.add_argument('--filter', help='benchmark filter (regex)')
+    ap.add_argument('--filter', default='BM_(Loads|Dumps)_',
+                    help='benchmark filter (regex; default: loads and dumps, scan_report.py runs the scans)')
     ap.add_argument('--no-memory', action='store_true', help='skip the peak-memory table')
     ap.add_argument('--out', default=os.path.join(HERE, 'results.md'))
     ap.add_argument('--svg', default=os.path.join(ROOT, 'doc', 'bench.svg'))

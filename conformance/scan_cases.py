@@ -115,6 +115,13 @@ CASES = [
     # unpickler reads on in memory.
     ('frame_straddle__cpython154848', P4 + b'\x95' + struct.pack('<Q', 4) + g('os', 'system') + s('echo hi') +
      TUPLE1 + REDUCE + STOP, 'flagged', 'flagged'),
+    # The same bytes read two ways: a frame ends inside a str's payload. pickle.loads reads
+    # the payload on and then a SHORT_BINBYTES that hides the rest; CPython reading a file
+    # without peek() (torch.load's io.BytesIO) takes the payload from after the frame,
+    # dropping a byte, and runs the GLOBAL os.system the bytes hid.
+    ('frame_file_reads_differ', P4 + b'\x95' + struct.pack('<Q', 3) + b'\x8c\x04abcd' + b'C' +
+     g('os', 'system') + s('id') + TUPLE1 + REDUCE + POP + NONE + STOP + b'x' * 79 + POP + NONE + STOP,
+     'flagged', 'flagged'),
     # Benign pickles, for the other side of the verdict.
     ('benign_builtins', P2 + b'}' + s('a') + call(g('__builtin__', 'set'), b']' + b'K\x01a') + b's' +
      s('b') + g('collections', 'OrderedDict') + b')R' + b's.', 'clean', 'clean'),

@@ -181,19 +181,19 @@ _ASKED_BY_PICKLE = frozenset([_load.__code__, copyreg._reconstructor.__code__,
 
 
 def scan_record(data):
-    """scan_oracle.record(data), or None when CPython ran out of its allocation cap
-    (after which the record itself may be incomplete)."""
+    """scan_oracle.record(data) (under fuzz.h's allocation cap), or None when CPython ran
+    out of it (the record may then be incomplete)."""
     try:
         return scan_oracle.record(data)
     except MemoryError:
         return None
-    finally:
-        _restore_functions()    # BUILD may have set attributes of copyreg's functions
 
 
 def scan_compare(recorded, report_json):
-    """Why the scan report (JSON) misstates what CPython does, or None."""
-    return scan_oracle.compare(recorded, json.loads(report_json))
+    """Why the scan report (JSON) misstates what CPython does as recorded, or None (also
+    when nothing was recorded). Puts back what BUILD may have set on copyreg's functions."""
+    _restore_functions()
+    return None if recorded is None else scan_oracle.compare(recorded, json.loads(report_json))
 
 
 # ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // pickle::scan: an Unpickler run with an observer that records what CPython would do.
 #include "pickle/scan.h"
 
+#include <algorithm>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -57,7 +58,13 @@ class Recorder final : public detail::LoadObserver {
   Recorder(ScanReport& report, const ScanOptions& options, std::size_t depth)
       : report_(report), options_(options), depth_(depth) {}
 
-  void set_pickle(std::size_t index) noexcept { pickle_ = index; }
+  /// The pickle that starts at `start` of `data` is about to be loaded.
+  void set_pickle(std::size_t index, std::span<const std::uint8_t> data, std::size_t start) noexcept {
+    pickle_ = index;
+    data_ = data;
+    buffer_end_ = start;
+    file_reads_agree_ = true;
+  }
   bool touched_unknown() const noexcept { return touched_unknown_; }
 
   void on_import(std::size_t offset, Op op, std::string_view raw_module, std::string_view raw_name,
@@ -141,6 +148,7 @@ class Recorder final : public detail::LoadObserver {
   }
 
   void after_op(std::size_t offset, Op op, Value top) override {
+    if (file_reads_agree_) follow_file_reads(offset, op);
     touched_unknown_ = false;
     const std::size_t event = std::exchange(pending_, kNone);
     if (!top.is_node()) return;
@@ -168,6 +176,95 @@ class Recorder final : public detail::LoadObserver {
       case Op::BINPERSID: origins_[top.node()] = {offset, op, event}; break;
       default: break;
     }
+  }
+
+  // CPython's unpickler reading a file without peek() (torch.load reads data.pkl through
+  // an io.BytesIO, as pickle.load of one does) fills its buffer with exactly the bytes an
+  // opcode asks for when the buffer is empty, and with a whole frame at a FRAME. A read
+  // that starts inside the buffer but needs bytes past its end takes them from the file
+  // after the buffer, dropping the buffer's rest: from there it runs other opcodes than
+  // loads() of the same bytes, which the scan follows. buffer_end_ is the file position.
+  void follow_file_reads(std::size_t offset, Op op) {
+    const OpInfo* info = op_info(static_cast<std::uint8_t>(op));
+    op_offset_ = offset;
+    op_ = op;
+    std::size_t at = offset;
+    read_from_file(at, 1);  // the opcode
+    auto fixed = [&](std::size_t n) {
+      const std::size_t begin = at;
+      read_from_file(at, n);
+      std::uint64_t v = 0;
+      for (std::size_t i = 0; i < n && begin + i < data_.size(); ++i) v |= std::uint64_t{data_[begin + i]} << (8 * i);
+      return v;
+    };
+    auto line = [&] {
+      const std::size_t nl = std::find(data_.begin() + static_cast<std::ptrdiff_t>(std::min(at, data_.size())),
+                                       data_.end(), std::uint8_t{'\n'}) -
+                             data_.begin();
+      read_from_file(at, static_cast<std::size_t>(nl) + 1 - at);
+    };
+    using A = ArgKind;
+    switch (info ? info->arg : A::None) {
+      case A::None: break;
+      case A::Uint1: fixed(1); break;
+      case A::Uint2: fixed(2); break;
+      case A::Int4:
+      case A::Uint4: fixed(4); break;
+      case A::Float8: fixed(8); break;
+      case A::Uint8:
+        if (op == Op::FRAME) {
+          const std::uint64_t n = fixed(8);
+          // The frame is read at once, then parsed from the buffer (the position rewinds).
+          if (at == buffer_end_) buffer_end_ = at + static_cast<std::size_t>(n);
+          else if (n > buffer_end_ - at) diverge(at);
+        } else {
+          fixed(8);
+        }
+        break;
+      case A::Long1:
+      case A::String1:
+      case A::Unicodestring1: read_from_file(at, static_cast<std::size_t>(fixed(1))); break;
+      case A::Long4:
+      case A::String4:
+      case A::Unicodestring4: read_from_file(at, static_cast<std::size_t>(fixed(4) & 0x7fffffff)); break;
+      case A::Unicodestring8: read_from_file(at, static_cast<std::size_t>(fixed(8))); break;
+      // A bytes or bytearray payload is read into the new object: what the buffer holds
+      // of it first, the rest from the file, as loads() reads it.
+      case A::Bytes1: read_into(at, static_cast<std::size_t>(fixed(1))); break;
+      case A::Bytes4: read_into(at, static_cast<std::size_t>(fixed(4))); break;
+      case A::Bytes8:
+      case A::Bytearray8: read_into(at, static_cast<std::size_t>(fixed(8))); break;
+      case A::StringnlNoescapePair:
+        line();
+        line();
+        break;
+      default: line(); break;  // the other text arguments: one line
+    }
+    if (op == Op::STOP && buffer_end_ > at && at < data_.size()) {
+      // The frame runs past STOP: a file reader starts the next load after the frame.
+      diverge(at);
+    }
+  }
+
+  void read_from_file(std::size_t& at, std::size_t n) {
+    if (at == buffer_end_) buffer_end_ = at + n;
+    else if (n > buffer_end_ - at) diverge(at);
+    at += n;
+  }
+
+  void read_into(std::size_t& at, std::size_t n) {
+    at += n;
+    buffer_end_ = std::max(buffer_end_, at);
+  }
+
+  void diverge(std::size_t read_at) {
+    if (!file_reads_agree_) return;
+    file_reads_agree_ = false;
+    ScanEvent& e = add(Kind_::Framing, op_offset_, op_);
+    e.target = "frame ending at " + std::to_string(buffer_end_);
+    e.detail = "a read at " + std::to_string(read_at) +
+               " needs bytes past the frame's end: CPython reading a file (torch.load, pickle.load of an "
+               "io.BytesIO) runs other opcodes from here than loads() of the same bytes";
   }
 
   ScanEvent& add(ScanEvent::Kind kind, std::size_t offset, Op op) {
@@ -287,6 +384,12 @@ class Recorder final : public detail::LoadObserver {
 
   static constexpr std::size_t kMaxNesting = 8;
 
+  std::span<const std::uint8_t> data_;
+  std::size_t buffer_end_ = 0;
+  bool file_reads_agree_ = true;
+  std::size_t op_offset_ = 0;
+  Op op_ = Op::STOP;
+
   ScanReport& report_;
   const ScanOptions& options_;
   const std::size_t depth_;
@@ -383,7 +486,7 @@ ScanReport scan_at_depth(std::span<const std::uint8_t> data, const ScanOptions& 
   Graph g;
   while (report.pickles == 0 || (options.all_pickles && !unpickler.at_end())) {
     const std::size_t start = unpickler.position();
-    recorder.set_pickle(report.pickles);
+    recorder.set_pickle(report.pickles, data, start);
     try {
       unpickler.load(g);
       ++report.pickles;
@@ -430,6 +533,7 @@ std::string_view to_string(ScanEvent::Kind kind) noexcept {
     case Kind_::PersistentId: return "persistent_id";
     case Kind_::Extension: return "extension";
     case Kind_::Buffer: return "buffer";
+    case Kind_::Framing: return "framing";
   }
   return "?";
 }

@@ -333,6 +333,7 @@ std::optional<std::string> ScanPolicy::judge(const ScanEvent& e) const {
     case K::PersistentId:
       if (allow_persistent_ids_ || !e.reached) return std::nullopt;
       return "persistent ids are not allowed by policy " + name_;
+    case K::Framing: return e.detail;
     case K::SetState:
     case K::Items:
     case K::Buffer: return std::nullopt;

@@ -10,6 +10,10 @@
 // instance of a class the pickle names), each BUILD that sets attributes of a module's
 // global, persistent ids, EXT codes and out-of-band buffers. Nothing is imported or run.
 //
+// A read crossing the end of the frame it starts in is reported (Framing) and flagged:
+// CPython reading the bytes from a file, as torch.load does, runs other opcodes from
+// there than loads(), which the scan follows.
+//
 // Where CPython would stop with an error, the report says so and lists what the rest of
 // the bytes still contain. Where what CPython does next depends on code the pickle names
 // (a STACK_GLOBAL operand computed by a call, an error raised on an object of an unknown
@@ -45,6 +49,7 @@ struct ScanEvent {
     PersistentId,   ///< persistent_load(pid): the loading program's callback
     Extension,      ///< EXT1/2/4: a code the loading process's copyreg registry maps to a global
     Buffer,         ///< NEXT_BUFFER: the loading program's next out-of-band buffer
+    Framing,        ///< a read crossing a frame's end: CPython reading a file runs other opcodes
   };
   /// How the names of an Import or Attribute were obtained.
   enum class Source : std::uint8_t {
