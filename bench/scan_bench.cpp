@@ -1,6 +1,6 @@
-// Scanning: pickle::scan (every import and call, judged by a policy) against what Python
-// scanners run, pickletools.genops walking the opcodes, on the same bytes in the same
-// process. bench/scan_report.py puts them beside the library's plain loads.
+// Scanning: pickle::scan (every import and call, judged by a policy) against the library's
+// own pickle::loads of the same bytes and against what Python scanners run,
+// pickletools.genops walking the opcodes, in the same process (bench/scan_report.py).
 #include "bench_common.h"
 
 namespace bench {
@@ -13,6 +13,18 @@ void scan_cpp(benchmark::State& state, std::string name, int protocol) {
     for (const std::string& data : w.pickle_data) {
       pickle::ScanReport r = pickle::scan(data, options);
       benchmark::DoNotOptimize(r.events.data());
+    }
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * w.total_bytes));
+}
+
+// What scan() does besides observing: pickle::loads with a fresh unpickler and graph.
+void scan_loads(benchmark::State& state, std::string name, int protocol) {
+  const Workload& w = workload(name, protocol);
+  for (auto _ : state) {
+    for (const std::string& data : w.pickle_data) {
+      pickle::Graph g = pickle::loads(data);
+      benchmark::DoNotOptimize(g.root());
     }
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * w.total_bytes));
@@ -62,6 +74,7 @@ void register_scan_benchmarks() {
     for (int proto : protocols) {
       std::string suffix = "/" + std::to_string(proto);
       benchmark::RegisterBenchmark(("BM_Scan_" + name + "/cpp" + suffix).c_str(), scan_cpp, name, proto);
+      benchmark::RegisterBenchmark(("BM_Scan_" + name + "/loads" + suffix).c_str(), scan_loads, name, proto);
       benchmark::RegisterBenchmark(("BM_Scan_" + name + "/genops" + suffix).c_str(), scan_genops, name, proto);
     }
   }

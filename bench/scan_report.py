@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from report import run_benchmarks  # noqa: E402
 
-NAME = re.compile(r'BM_(Scan|Loads)_(\w+?)/(cpp|genops)/(\d)')
+NAME = re.compile(r'BM_Scan_(\w+?)/(cpp|loads|genops)/(\d)')
 GENOPS_WALK = ('import pickletools, sys, zipfile\n'
                'path = sys.argv[1]\n'
                'if zipfile.is_zipfile(path):\n'
@@ -42,7 +42,7 @@ GENOPS_WALK = ('import pickletools, sys, zipfile\n'
 
 def in_process(build, repetitions, min_time):
     data = run_benchmarks(os.path.join(build, 'bench', 'pickle_bench'), [
-        '--benchmark_filter=BM_(Scan_[a-z0-9_]+/(cpp|genops)|Loads_[a-z0-9_]+/cpp)/(2|5)',
+        '--benchmark_filter=BM_Scan_[a-z0-9_]+/(cpp|loads|genops)/(2|5)',
         f'--benchmark_repetitions={repetitions}', '--benchmark_report_aggregates_only=true',
         f'--benchmark_min_time={min_time}'])
     rates = collections.defaultdict(dict)
@@ -50,12 +50,12 @@ def in_process(build, repetitions, min_time):
         m = NAME.match(b['name'])
         if not m or b.get('aggregate_name') != 'median':
             continue
-        op, workload, side, proto = m.groups()
-        rates[(workload, int(proto))][(op, side)] = b['bytes_per_second'] / 1e6
+        workload, side, proto = m.groups()
+        rates[(workload, int(proto))][side] = b['bytes_per_second'] / 1e6
     lines = ['| workload | protocol | scan MB/s | loads MB/s | scan / loads | genops MB/s | scan / genops |',
              '|---|---|---:|---:|---:|---:|---:|']
     for (workload, proto), r in sorted(rates.items()):
-        scan, loads, genops = r.get(('Scan', 'cpp')), r.get(('Loads', 'cpp')), r.get(('Scan', 'genops'))
+        scan, loads, genops = r.get('cpp'), r.get('loads'), r.get('genops')
         if not (scan and loads and genops):
             continue
         lines.append(f'| {workload} | {proto} | {scan:,.0f} | {loads:,.0f} | {scan / loads:.2f} | {genops:,.1f} | '
@@ -177,8 +177,9 @@ def main():
     processes = whole_process(args.build, args.runs, args.archive_bytes)
     report = (f"Machine: {platform.node()} ({ctx.get('num_cpus', '?')} CPUs at {ctx.get('mhz_per_cpu', '?')} MHz, "
               f"{platform.platform()}), {ctx.get('date', '')}. Regenerate: `python3 bench/scan_report.py`.\n\n"
-              "In process (medians of CPU time): `pickle::scan` with the builtins policy, the library's "
-              "`loads` of the same bytes, and `pickletools.genops` walking them in the embedded CPython "
+              "In process (medians of CPU time): `pickle::scan` with the builtins policy, "
+              "`pickle::loads` of the same bytes (a fresh unpickler and graph each time, as a scan has), and "
+              "`pickletools.genops` walking them in the embedded CPython "
               f"{platform.python_version()}.\n\n{table}\n\n"
               "Whole processes (medians of wall time, process start included): `pickletool scan "
               "--policy weights-only FILE` against `python3 -c` walking every pickle of FILE (each `.pkl` "

@@ -2,6 +2,7 @@
 #include "pickle/scan.h"
 
 #include <algorithm>
+#include <deque>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -62,6 +63,9 @@ class Recorder final : public detail::LoadObserver {
   void set_pickle(std::size_t index, std::span<const std::uint8_t> data, std::size_t start) noexcept {
     pickle_ = index;
     data_ = data;
+    // Where strs were made is told for STACK_GLOBAL's operands: without a byte 0x93 in
+    // the input, no STACK_GLOBAL runs, and the strs of a large pickle cost nothing.
+    track_strs_ = std::find(data.begin(), data.end(), static_cast<std::uint8_t>(Op::STACK_GLOBAL)) != data.end();
     buffer_end_ = start;
     file_reads_agree_ = true;
   }
@@ -153,7 +157,7 @@ class Recorder final : public detail::LoadObserver {
     const std::size_t event = std::exchange(pending_, kNone);
     if (!top.is_node()) return;
     if (is_string_op(op)) {
-      origins_[top.node()] = {offset, op, kNone};
+      if (track_strs_) made_.push_back({top.node(), {offset, op, kNone}});
       return;
     }
     switch (op) {
@@ -173,7 +177,7 @@ class Recorder final : public detail::LoadObserver {
       case Op::OBJ:
       case Op::INST:
       case Op::PERSID:
-      case Op::BINPERSID: origins_[top.node()] = {offset, op, event}; break;
+      case Op::BINPERSID: made_.push_back({top.node(), {offset, op, event}}); break;
       default: break;
     }
   }
@@ -310,11 +314,18 @@ class Recorder final : public detail::LoadObserver {
     e.target = describe(target);
   }
 
-  std::string describe(Value v) const {
+  const Origin* origin(Value v) {
+    if (!v.is_node()) return nullptr;
+    for (; indexed_ < made_.size(); ++indexed_) origins_[made_[indexed_].first] = made_[indexed_].second;
+    auto it = origins_.find(v.node());
+    return it == origins_.end() ? nullptr : &it->second;
+  }
+
+  std::string describe(Value v) {
     if (v.is_global()) return global_name(v.as_global());
     if (v.is_node()) {
-      if (auto it = origins_.find(v.node()); it != origins_.end()) {
-        const Origin& o = it->second;
+      if (const Origin* found = origin(v)) {
+        const Origin& o = *found;
         std::string made = "from " + std::string(op_name(o.op)) + " at " + std::to_string(o.offset);
         if (v.is_persistent_id()) return "persistent object " + made;
         if (o.event != kNone && !report_.events[o.event].target.empty() && !is_string_op(o.op)) {
@@ -328,10 +339,10 @@ class Recorder final : public detail::LoadObserver {
     return type_name(v);
   }
 
-  std::string made_at(Value v) const {
+  std::string made_at(Value v) {
     if (!v.is_str()) return "missing: " + describe(v);
-    if (auto it = origins_.find(v.node()); v.is_node() && it != origins_.end()) {
-      return "from " + std::string(op_name(it->second.op)) + " at " + std::to_string(it->second.offset);
+    if (const Origin* o = origin(v)) {
+      return "from " + std::string(op_name(o->op)) + " at " + std::to_string(o->offset);
     }
     return "made by the unpickler";
   }
@@ -397,6 +408,12 @@ class Recorder final : public detail::LoadObserver {
   std::size_t pending_ = kNone;
   bool touched_unknown_ = false;
   std::string operands_;
+  // Where each value was made, looked up only to describe an event: appended cheaply as
+  // the load goes, indexed when a lookup needs it (each entry once; a later entry for a
+  // node, made again after being freed, wins).
+  std::deque<std::pair<const detail::Node*, Origin>> made_;  // grows in small blocks, never moved
+  std::size_t indexed_ = 0;
+  bool track_strs_ = true;
   std::unordered_map<const detail::Node*, Origin> origins_;
 };
 
