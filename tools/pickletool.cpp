@@ -33,10 +33,17 @@
 //   pickletool serve             the commands above, one per request read from stdin,
 //                                each answered on stdout (below): many inputs, one process
 //
+//   pickletool --help | -h       this text's usage lines on stdout; COMMAND --help: its own
+//   pickletool --version         the version on stdout
+//
 // Contract (scripts rely on it): exit status 0 on success; on any failure exit status 1
 // and the last line on stderr is "ErrorClass: message", where ErrorClass names the
 // Python exception CPython raises for the same input and each newline of the message
-// is written as the two characters \n, so the error is always one line.
+// is written as the two characters \n, so the error is always one line. A usage error
+// (an unknown command or option, a missing value) is status 2, "UsageError: ...". Every
+// write is checked: a full disk is "OSError: [Errno 28] No space left on device", status
+// 1; a reader that closed the pipe (`| head`) ends the tool with status 1 and no message,
+// never with a signal.
 //
 // serve: a request is the decimal count of arguments, a newline, then each argument and
 // then the input as a decimal length, a newline and that many bytes:
@@ -46,6 +53,7 @@
 // of stdin.
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -83,6 +91,30 @@ constexpr const char* kUsage =
 struct UsageError {
   std::string message;
 };
+
+// Exit statuses: 0 done, 1 failed (the input, a file, a write), 2 usage; scan's 3 below.
+constexpr int kFailed = 1, kUsageStatus = 2;
+
+/// The lines of kUsage for `command` ("" for all of them), as `--help` prints them.
+std::string usage_of(std::string_view command) {
+  if (command.empty()) return kUsage;
+  std::string out;
+  bool in = false;
+  for (std::string_view rest = kUsage; !rest.empty();) {
+    const std::string_view line = rest.substr(0, rest.find('\n') + 1);
+    rest.remove_prefix(line.size());
+    std::string_view body = line.substr(line.find_first_not_of(' '));
+    if (body.starts_with("usage: ")) body.remove_prefix(7);
+    if (body.starts_with("pickletool ")) {  // a command's first line; others continue it
+      const std::string_view name = body.substr(11);
+      in = name.starts_with(command) && (name[command.size()] == ' ' || name[command.size()] == '\n');
+      if (in) out += (out.empty() ? "usage: " : "       ") + std::string(body);
+    } else if (in) {
+      out += line;
+    }
+  }
+  return out.empty() ? std::string(kUsage) : out;
+}
 
 void write(pickle::Sink& out, std::string_view s) {
   out.write(std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
@@ -405,6 +437,7 @@ std::string error_text() {
   } catch (const UsageError& e) {
     return std::string(kUsage) + "UsageError: " + e.message + "\n";
   } catch (const pickle::Error& e) {
+    if (e.type() == pickle::ErrorType::OSError && e.message().starts_with("[Errno 32]")) return {};  // EPIPE
     std::string text;
     if (e.offset()) text = "pickletool: error at byte " + std::to_string(*e.offset()) + "\n";
     text += e.python_type_name();
@@ -421,8 +454,43 @@ std::string error_text() {
   }
 }
 
+/// The exit status for the current exception: 2 for a usage error, else 1.
+int failure_status() {
+  try {
+    throw;
+  } catch (const UsageError&) {
+    return kUsageStatus;
+  } catch (...) {
+    return kFailed;
+  }
+}
+
+/// Writes `text` to stdout; 0, or 1 with the error on stderr when the write fails.
+int print_stdout(std::string_view text) {
+  try {
+    pickle::FileSink out(stdout);
+    write(out, text);
+    out.flush();
+    return 0;
+  } catch (...) {
+    const std::string error = error_text();
+    std::fwrite(error.data(), 1, error.size(), stderr);
+    return kFailed;
+  }
+}
+
 int run_once(const std::vector<std::string>& args) {
+  // --help (or -h) alone or after a command, and --version: on stdout, status 0.
+  if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) return print_stdout(kUsage);
+  if (args.size() == 1 && args[0] == "--version") {
+    return print_stdout("pickletool " PICKLE_CPP_VERSION_STRING " (pickle-cpp; CPython 3.8 to 3.13)\n");
+  }
+  if (args.size() >= 2 &&
+      std::any_of(args.begin() + 1, args.end(), [](const std::string& a) { return a == "--help" || a == "-h"; })) {
+    return print_stdout(usage_of(args[0]));
+  }
   std::string error;
+  int status = kFailed;
   try {
     const Command c = parse(args);
     if (c.name == "scan") return scan_files(c);
@@ -439,9 +507,10 @@ int run_once(const std::vector<std::string>& args) {
     return 0;
   } catch (...) {
     error = error_text();
+    status = failure_status();
   }
   std::fwrite(error.data(), 1, error.size(), stderr);
-  return 1;
+  return status;
 }
 
 // ---- serve ----------------------------------------------------------------------------
@@ -480,7 +549,7 @@ int serve() {
       status = execute(c, std::span(reinterpret_cast<const std::uint8_t*>(input.data()), input.size()), out);
     } catch (...) {
       error = error_text();
-      status = 1;
+      status = failure_status();
     }
     const std::string header =
         std::to_string(status) + " " + std::to_string(out.text.size()) + " " + std::to_string(error.size()) + "\n";
@@ -495,6 +564,9 @@ int serve() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A reader that closed the pipe (`pickletool dis f | head`) is a failed write, which
+  // ends the tool quietly with status 1, not a signal.
+  std::signal(SIGPIPE, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.size() == 1 && args[0] == "serve") {
     try {
