@@ -158,14 +158,13 @@ class _Loader(pickle.Unpickler):
 
 
 def _run(data, file_reads):
+    """The loader after loading data, and how the load ended: True, or the exception."""
     u = _Loader(data, file_reads)
-    finished = False
     try:
         u.load()
-        finished = True
-    except Exception:
-        pass
-    return u, finished
+        return u, True
+    except Exception as e:
+        return u, e
 
 
 def record(data):
@@ -173,9 +172,13 @@ def record(data):
     whether a stand-in for a builtin took part (then only the actions before either side
     stops are compared), and whether reading the bytes from a file without peek()
     (io.BytesIO, as torch.load does) takes other actions or ends otherwise."""
-    u, finished = _run(data, False)
-    f, file_finished = _run(data, True)
-    return u.actions, finished, u.approximate, (f.actions, file_finished) != (u.actions, finished)
+    u, ended = _run(data, False)
+    f, file_ended = _run(data, True)
+    finished, file_finished = ended is True, file_ended is True
+    # Running out of memory in one reading and not the other says nothing of the bytes.
+    out_of_memory = isinstance(ended, MemoryError) or isinstance(file_ended, MemoryError)
+    differ = not out_of_memory and (f.actions, file_finished) != (u.actions, finished)
+    return u.actions, finished, u.approximate, differ
 
 
 def _made_by_real_type(target):

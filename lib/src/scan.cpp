@@ -151,6 +151,13 @@ class Recorder final : public detail::LoadObserver {
     e.target = "out-of-band buffer " + std::to_string(index);
   }
 
+  /// The load stopped with an error at the opcode at `offset`.
+  void failed_at(std::size_t offset) {
+    if (file_reads_agree_ && offset < data_.size() && op_info(data_[offset])) {
+      follow_file_reads(offset, static_cast<Op>(data_[offset]));
+    }
+  }
+
   void after_op(std::size_t offset, Op op, Value top) override {
     if (file_reads_agree_) follow_file_reads(offset, op);
     touched_unknown_ = false;
@@ -512,6 +519,8 @@ ScanReport scan_at_depth(std::span<const std::uint8_t> data, const ScanOptions& 
       if (report.pickles == 0) {
         report.error = e;
         report.status = recorder.touched_unknown() ? ScanStatus::Inconclusive : ScanStatus::Error;
+        // The opcode that fails for loads() may read on past its frame's end in a file.
+        recorder.failed_at(e.offset().value_or(start));
         walk_unreached(data, e.offset().value_or(start), recorder);
       } else {
         report.trailing_bytes = data.size() - start;
