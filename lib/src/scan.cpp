@@ -196,6 +196,10 @@ class Recorder final : public detail::LoadObserver {
   // after the buffer, dropping the buffer's rest: from there it runs other opcodes than
   // loads() of the same bytes, which the scan follows. buffer_end_ is the file position.
   void follow_file_reads(std::size_t offset, Op op) {
+    // Outside a frame, each read takes exactly the bytes asked for: the file position
+    // is the opcode's, and only a FRAME changes that.
+    if (offset >= buffer_end_ && op != Op::FRAME) return;
+    buffer_end_ = std::max(buffer_end_, offset);
     const OpInfo* info = op_info(static_cast<std::uint8_t>(op));
     op_offset_ = offset;
     op_ = op;
