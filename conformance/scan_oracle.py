@@ -158,13 +158,18 @@ class _Loader(pickle.Unpickler):
 
 
 def _run(data, file_reads):
-    """The loader after loading data, and how the load ended: True, or the exception."""
+    """The actions of loading data, whether a builtin stood in, and how the load ended:
+    'finished', 'memory' (MemoryError) or 'error'. (Neither the loader nor the exception
+    outlives the call, so CPython frees the loader at once.)"""
     u = _Loader(data, file_reads)
     try:
         u.load()
-        return u, True
-    except Exception as e:
-        return u, e
+        ended = 'finished'
+    except MemoryError:
+        ended = 'memory'
+    except Exception:
+        ended = 'error'
+    return u.actions, u.approximate, ended
 
 
 def record(data):
@@ -172,13 +177,11 @@ def record(data):
     whether a stand-in for a builtin took part (then only the actions before either side
     stops are compared), and whether reading the bytes from a file without peek()
     (io.BytesIO, as torch.load does) takes other actions or ends otherwise."""
-    u, ended = _run(data, False)
-    f, file_ended = _run(data, True)
-    finished, file_finished = ended is True, file_ended is True
+    actions, approximate, ended = _run(data, False)
+    file_actions, _, file_ended = _run(data, True)
     # Running out of memory in one reading and not the other says nothing of the bytes.
-    out_of_memory = isinstance(ended, MemoryError) or isinstance(file_ended, MemoryError)
-    differ = not out_of_memory and (f.actions, file_finished) != (u.actions, finished)
-    return u.actions, finished, u.approximate, differ
+    differ = 'memory' not in (ended, file_ended) and (file_actions, file_ended) != (actions, ended)
+    return actions, ended == 'finished', approximate, differ
 
 
 def _made_by_real_type(target):
