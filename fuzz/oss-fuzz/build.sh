@@ -49,10 +49,10 @@ for binary in "$BUILD"/fuzz/fuzz_*; do
   cp "$binary" "$OUT/"
   zip_dir "$OUT/${name}_seed_corpus.zip" "$ROOT/corpus/$target" "$ROOT/corpus/regressions/$target"
   case $target in
-    loads|roundtrip|diff_loads|dis) cp "$ROOT/fuzz/pickle.dict" "$OUT/$name.dict" ;;
+    loads|roundtrip|diff_loads|dis|api|cost|scan) cp "$ROOT/fuzz/pickle.dict" "$OUT/$name.dict" ;;
   esac
   case $target in
-    diff_loads|reducers|dis|copyreg) printf '[libfuzzer]\ndetect_leaks = 0\n' > "$OUT/$name.options" ;;
+    diff_loads|reducers|dis|copyreg|cost|scan) printf '[libfuzzer]\ndetect_leaks = 0\n' > "$OUT/$name.options" ;;
   esac
 done
 echo "installed into $OUT:"
