@@ -188,8 +188,9 @@ def _made_by_real_type(target):
     # "object from REDUCE at 12 (functools.partial)": the call that made the object acted
     # on. An instance of a REAL type is the real thing in CPython; copyreg's helpers make
     # instances of the class they are given.
+    # getattr's callable results stand in (guarded_getattr).
     maker = target[target.rfind('(') + 1:-1] if target.endswith(')') else ''
-    return maker in REAL_TARGETS and not maker.startswith('copyreg.')
+    return maker in REAL_TARGETS and not maker.startswith('copyreg.') and maker != 'builtins.getattr'
 
 
 def scanned_actions(events):
