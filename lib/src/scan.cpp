@@ -56,16 +56,18 @@ ScanReport scan_at_depth(std::span<const std::uint8_t> data, const ScanOptions& 
 /// Records the events of one scan into a report.
 class Recorder final : public detail::LoadObserver {
  public:
-  Recorder(ScanReport& report, const ScanOptions& options, std::size_t depth)
-      : report_(report), options_(options), depth_(depth) {}
+  Recorder(ScanReport& report, const ScanOptions& options, std::size_t depth, std::span<const std::uint8_t> data)
+      : data_(data),
+        // Where strs were made is told for STACK_GLOBAL's operands: without a byte 0x93
+        // in the input, no STACK_GLOBAL runs, and the strs of a large pickle cost nothing.
+        track_strs_(std::find(data.begin(), data.end(), static_cast<std::uint8_t>(Op::STACK_GLOBAL)) != data.end()),
+        report_(report),
+        options_(options),
+        depth_(depth) {}
 
-  /// The pickle that starts at `start` of `data` is about to be loaded.
-  void set_pickle(std::size_t index, std::span<const std::uint8_t> data, std::size_t start) noexcept {
+  /// The pickle that starts at `start` of the input is about to be loaded.
+  void set_pickle(std::size_t index, std::size_t start) noexcept {
     pickle_ = index;
-    data_ = data;
-    // Where strs were made is told for STACK_GLOBAL's operands: without a byte 0x93 in
-    // the input, no STACK_GLOBAL runs, and the strs of a large pickle cost nothing.
-    track_strs_ = std::find(data.begin(), data.end(), static_cast<std::uint8_t>(Op::STACK_GLOBAL)) != data.end();
     buffer_end_ = start;
     file_reads_agree_ = true;
   }
@@ -406,7 +408,8 @@ class Recorder final : public detail::LoadObserver {
 
   static constexpr std::size_t kMaxNesting = 8;
 
-  std::span<const std::uint8_t> data_;
+  const std::span<const std::uint8_t> data_;
+  const bool track_strs_;
   std::size_t buffer_end_ = 0;
   bool file_reads_agree_ = true;
   std::size_t op_offset_ = 0;
@@ -424,7 +427,6 @@ class Recorder final : public detail::LoadObserver {
   // node, made again after being freed, wins).
   std::deque<std::pair<const detail::Node*, Origin>> made_;  // grows in small blocks, never moved
   std::size_t indexed_ = 0;
-  bool track_strs_ = true;
   std::unordered_map<const detail::Node*, Origin> origins_;
 };
 
@@ -507,14 +509,14 @@ ScanReport scan_at_depth(std::span<const std::uint8_t> data, const ScanOptions& 
   if (options.persistent_load) uo.persistent_load = keep_persistent_ids;
   uo.limits = options.limits;
 
-  Recorder recorder(report, options, depth);
+  Recorder recorder(report, options, depth, data);
   Unpickler unpickler(std::move(uo));
   detail::set_observer(unpickler, &recorder);
   unpickler.set_input(data);
   Graph g;
   while (report.pickles == 0 || (options.all_pickles && !unpickler.at_end())) {
     const std::size_t start = unpickler.position();
-    recorder.set_pickle(report.pickles, data, start);
+    recorder.set_pickle(report.pickles, start);
     try {
       unpickler.load(g);
       ++report.pickles;
