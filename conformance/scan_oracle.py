@@ -46,6 +46,8 @@ def _protocol(unpickler):
         try:
             pickle.Unpickler.find_class(unpickler, module, name)
             return True
+        except MemoryError:
+            raise
         except Exception:
             return False
     return 4 if finds('builtins', 'int.__name__') else 2 if finds('__builtin__', 'int') else 3
@@ -157,10 +159,19 @@ class _Loader(pickle.Unpickler):
         return object.__new__(self.stand_in('persistent'))
 
 
-def _run(data, file_reads):
-    """The actions of loading data, whether a builtin stood in, and how the load ended:
-    'finished', 'memory' (MemoryError) or 'error'. (Neither the loader nor the exception
-    outlives the call, so CPython frees the loader at once.)"""
+def record(data):
+    """The actions CPython takes loading the first pickle in data, whether it finishes,
+    whether a stand-in for a builtin took part (then only the actions before either side
+    stops are compared), and whether reading the bytes from a file without peek()
+    (io.BytesIO, as torch.load does) takes other actions or ends otherwise."""
+    return combine(run(data, False), run(data, True))
+
+
+def run(data, file_reads):
+    """One load of data, read as loads() does or from a file without peek(): its actions,
+    whether a builtin stood in, and how it ended: 'finished', 'memory' (MemoryError) or
+    'error'. (Neither the loader nor the exception outlives the call, so CPython frees
+    the loader at once.)"""
     u = _Loader(data, file_reads)
     try:
         u.load()
@@ -172,13 +183,9 @@ def _run(data, file_reads):
     return u.actions, u.approximate, ended
 
 
-def record(data):
-    """The actions CPython takes loading the first pickle in data, whether it finishes,
-    whether a stand-in for a builtin took part (then only the actions before either side
-    stops are compared), and whether reading the bytes from a file without peek()
-    (io.BytesIO, as torch.load does) takes other actions or ends otherwise."""
-    actions, approximate, ended = _run(data, False)
-    file_actions, _, file_ended = _run(data, True)
+def combine(loads_run, file_run):
+    """record() from the two runs."""
+    (actions, approximate, ended), (file_actions, _, file_ended) = loads_run, file_run
     # Running out of memory in one reading and not the other says nothing of the bytes.
     differ = 'memory' not in (ended, file_ended) and (file_actions, file_ended) != (actions, ended)
     return actions, ended == 'finished', approximate, differ

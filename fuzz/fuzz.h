@@ -387,12 +387,13 @@ inline Ref check(PyObject* p, const char* where) {
 
 struct Budget {
   static inline bool armed = false;
+  static inline std::size_t refused = 0;  // requests failed since the cap was armed
   static inline std::size_t left = 0;
   static inline PyMemAllocatorEx raw, mem, obj;  // CPython's own allocators
 
   static bool take(std::size_t n) {
     if (!armed) return true;
-    if (n > left) return false;
+    if (n > left) return ++refused, false;
     left -= n;
     return true;
   }
@@ -432,9 +433,12 @@ class Capped {
  public:
   explicit Capped(std::size_t bytes = std::size_t{512} << 20) {
     Budget::left = bytes;
+    Budget::refused = 0;
     Budget::armed = true;
   }
   ~Capped() { Budget::armed = false; }
+  /// How many requests failed (each raised a MemoryError, which code may have swallowed).
+  std::size_t refusals() const { return Budget::refused; }
 };
 
 // ---- startup ----

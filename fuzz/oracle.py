@@ -180,13 +180,21 @@ _ASKED_BY_PICKLE = frozenset([_load.__code__, copyreg._reconstructor.__code__,
 # fuzz_scan
 
 
-def scan_record(data):
-    """scan_oracle.record(data) (under fuzz.h's allocation cap), or None when CPython ran
-    out of it (the record may then be incomplete)."""
-    try:
-        return scan_oracle.record(data)
-    except MemoryError:
-        return None
+def scan_run(data, file_reads):
+    """scan_oracle.run(data, file_reads), under fuzz.h's allocation cap."""
+    return scan_oracle.run(data, bool(file_reads))
+
+
+def scan_combine(loads_run, loads_refusals, file_run, file_refusals):
+    """scan_oracle.record() from the two runs, given how many allocations the cap refused
+    in each; None when a run says nothing of the bytes. A refusal that did not end the
+    load as its MemoryError was swallowed (by an `except Exception`, a hasattr), and the
+    load may then have taken a path the bytes do not ask for. (Whether the cap is reached
+    at all depends on what CPython's free lists kept from earlier inputs.)"""
+    for (_, _, ended), refusals in ((loads_run, loads_refusals), (file_run, file_refusals)):
+        if refusals > 1 or (refusals == 1 and ended != 'memory'):
+            return None
+    return scan_oracle.combine(loads_run, file_run)
 
 
 def scan_compare(recorded, report_json):
