@@ -1,6 +1,10 @@
 // pickletool: inspect pickles from the command line.
 //
-//   pickletool dis [FILE|-]      same stdout as `python3 -m pickletools FILE`
+//   pickletool dis [-o OUTPUT] [-m] [-l N] [-a] [-p PREAMBLE] [FILE|-]...
+//                                same output as `python3 -m pickletools` with the same
+//                                options and files (before 3.13 every file is opened
+//                                before anything is written, from 3.13 each in its turn);
+//                                no FILE reads stdin; PREAMBLE's fields: {name}, {{, }}
 //   pickletool show [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]
 //                                repr of the loaded value (pickle.loads semantics)
 //   pickletool load [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]
@@ -76,7 +80,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: pickletool [--python-version X.Y] COMMAND ...\n"
-    "       pickletool dis [FILE|-]\n"
+    "       pickletool dis [-o OUTPUT] [-m] [-l N] [-a] [-p PREAMBLE] [FILE|-]...\n"
     "       pickletool show [--encoding E] [--errors E] [--no-fix-imports] [--extension C=M:N]\n"
     "                       [--buffers DIR] [FILE|-]\n"
     "       pickletool load [--encoding E] [--errors E] [--no-fix-imports] [--extension C=M:N]\n"
@@ -140,8 +144,13 @@ struct Command {
   std::optional<std::string> buffers_out;
   std::string path = "-";
   bool have_path = false;
-  // scan: the files, the policy (a name or a file) and the report's format.
+  // scan and dis: the files.
   std::vector<std::string> paths;
+  // dis: pickletools' -o, -m and -p.
+  std::optional<std::string> output;
+  bool keep_memo = false;
+  std::string preamble = "==> {name} <==";
+  // scan: the policy (a name or a file) and the report's format.
   std::string policy = "builtins";
   std::string format = "text";
 };
@@ -172,11 +181,20 @@ Command parse(std::vector<std::string> args) {
   if (args.empty()) throw UsageError{"missing command"};
   Command c;
   const std::string& command = c.name = args[0];
-  const bool scan = command == "scan";
+  const bool scan = command == "scan", dis = command == "dis";
   const bool loads_input = command == "show" || command == "load" || command == "roundtrip" || scan;
   for (std::size_t i = 1; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&]() -> const std::string& {
+    std::string a = args[i];
+    std::optional<std::string> attached;  // --option=VALUE, or -oVALUE for dis's short options
+    if (a.starts_with("--") && a.find('=') != std::string::npos) {
+      attached = a.substr(a.find('=') + 1);
+      a.resize(a.find('='));
+    } else if (dis && a.size() > 2 && a[0] == '-' && std::string_view("olp").find(a[1]) != std::string_view::npos) {
+      attached = a.substr(2);
+      a.resize(2);
+    }
+    auto value = [&]() -> std::string {
+      if (attached) return *std::exchange(attached, std::nullopt);
       if (i + 1 >= args.size()) throw UsageError{a + " needs a value"};
       return args[++i];
     };
@@ -203,8 +221,24 @@ Command parse(std::vector<std::string> args) {
     } else if (scan && a == "--format") {
       c.format = value();
       if (c.format != "text" && c.format != "json") throw UsageError{"--format takes text or json"};
-    } else if (scan && (a == "-" || !a.starts_with("-"))) {
+    } else if ((scan || dis) && (a == "-" || !a.starts_with("-"))) {
       c.paths.push_back(a);
+    } else if (dis && (a == "-o" || a == "--output")) {
+      c.output = value();
+    } else if (dis && (a == "-m" || a == "--memo")) {
+      c.keep_memo = true;
+    } else if (dis && (a == "-l" || a == "--indentlevel")) {
+      const std::string v = value();
+      int n = 0;
+      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (v.empty() || ec != std::errc() || ptr != v.data() + v.size()) {
+        throw UsageError{"argument -l/--indentlevel: invalid int value: '" + v + "'"};
+      }
+      c.dis_options.indentlevel = n;
+    } else if (dis && (a == "-a" || a == "--annotate")) {
+      c.dis_options.annotate = 30;  // pickletools' column for -a
+    } else if (dis && (a == "-p" || a == "--preamble")) {
+      c.preamble = value();
     } else if (command == "roundtrip" && a == "--protocol") {
       const std::string& v = value();
       char* end = nullptr;
@@ -215,8 +249,9 @@ Command parse(std::vector<std::string> args) {
       c.path = a;
       c.have_path = true;
     } else {
-      throw UsageError{"unexpected argument " + a};
+      throw UsageError{"unexpected argument " + args[i]};
     }
+    if (attached) throw UsageError{"unexpected argument " + args[i]};  // a value for a flag
   }
   if (scan && c.paths.empty()) c.paths.push_back("-");
   if (command != "dis" && command != "show" && command != "load" && command != "optimize" && command != "roundtrip" &&
@@ -230,6 +265,25 @@ Command parse(std::vector<std::string> args) {
 [[noreturn]] void file_error(const std::filesystem::path& path, int error) {
   throw pickle::Error(pickle::ErrorType::OSError,
                       "[Errno " + std::to_string(error) + "] " + std::strerror(error) + ": '" + path.string() + "'");
+}
+
+/// The class CPython gives an OSError raised by opening a file: OSError(errno, ...) is
+/// one of its subclasses for these errnos.
+std::string_view os_error_class(std::string_view message) {
+  constexpr std::pair<int, std::string_view> kSubclasses[] = {{ENOENT, "FileNotFoundError"},
+                                                              {EACCES, "PermissionError"},
+                                                              {EPERM, "PermissionError"},
+                                                              {EISDIR, "IsADirectoryError"},
+                                                              {ENOTDIR, "NotADirectoryError"}};
+  for (const auto& [number, name] : kSubclasses) {
+    if (message.starts_with("[Errno " + std::to_string(number) + "]")) return name;
+  }
+  return "OSError";
+}
+
+/// The class of Python exception an error is reported as.
+std::string error_class(const pickle::Error& e) {
+  return std::string(e.type() == pickle::ErrorType::OSError ? os_error_class(e.message()) : e.python_type_name());
 }
 
 /// The file name of out-of-band buffer `index` in a --buffers folder.
@@ -392,6 +446,88 @@ int execute(const Command& c, std::span<const std::uint8_t> bytes, pickle::Sink&
   return 0;
 }
 
+/// pickletools' -p PREAMBLE for the file `name`: str.format(name=name) for the fields
+/// {name}, {{ and }}; other fields fail as str.format does, and a conversion or format
+/// spec ({name!r}, {name:>9}) is refused.
+std::string format_preamble(std::string_view preamble, std::string_view name) {
+  std::string out;
+  for (std::size_t i = 0; i < preamble.size(); ++i) {
+    const char ch = preamble[i];
+    if ((ch == '{' || ch == '}') && i + 1 < preamble.size() && preamble[i + 1] == ch) {
+      out += ch;
+      ++i;
+    } else if (ch == '}') {
+      throw pickle::Error(pickle::ErrorType::ValueError, "Single '}' encountered in format string");
+    } else if (ch == '{') {
+      const std::size_t close = preamble.find('}', i);
+      if (close == std::string_view::npos) {
+        throw pickle::Error(pickle::ErrorType::ValueError, "Single '{' encountered in format string");
+      }
+      const std::string_view field = preamble.substr(i + 1, close - i - 1);
+      if (field == "name") {
+        out += name;
+      } else if (field.find_first_of("!:.[") != std::string_view::npos) {
+        throw UsageError{"-p/--preamble: only the fields {name}, {{ and }} are supported, not {" + std::string(field) +
+                         "}"};
+      } else if (field.empty() || field.find_first_not_of("0123456789") == std::string_view::npos) {
+        throw pickle::Error(pickle::ErrorType::IndexError, "Replacement index " +
+                                                               std::string(field.empty() ? "0" : field) +
+                                                               " out of range for positional args tuple");
+      } else {
+        throw pickle::Error(pickle::ErrorType::KeyError, "'" + std::string(field) + "'");
+      }
+      i = close;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+/// dis [FILE...]: each file's listing in turn, as `python3 -m pickletools` writes them
+/// (with a preamble each when there are several, and one memo for all with -m).
+int dis_files(const Command& c) {
+  std::FILE* file = stdout;
+  if (c.output) {
+    file = std::fopen(c.output->c_str(), "w");
+    if (!file) file_error(*c.output, errno);
+  }
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(c.output ? file : nullptr, std::fclose);
+  pickle::FileSink out(file);
+  const std::vector<std::string> paths = c.paths.empty() ? std::vector<std::string>{"-"} : c.paths;
+  auto open = [](const std::string& path) { return pickle::MappedFile(path == "-" ? "/dev/stdin" : path); };
+  // Before 3.13, argparse opens every file before anything is written: a usage error.
+  std::vector<pickle::MappedFile> opened;
+  if (c.dis_options.python < pickle::PythonVersion{3, 13}) {
+    for (const std::string& path : paths) {
+      try {
+        opened.push_back(open(path));
+      } catch (const pickle::Error& e) {
+        throw UsageError{"argument pickle_file: can't open '" + path + "': " + e.message()};
+      }
+    }
+  }
+  pickle::DisMemo memo;
+  pickle::DisOptions options = c.dis_options;
+  if (c.keep_memo) options.memo = &memo;
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    const std::string name = paths[i] == "-" ? "<stdin>" : paths[i];
+    try {
+      if (paths.size() > 1) write(out, format_preamble(c.preamble, name) + "\n");
+      if (opened.size() <= i) opened.push_back(open(paths[i]));
+      pickle::dis(opened[i].bytes(), out, options);
+    } catch (const pickle::Error& e) {
+      out.flush();  // what was written before the failure, as CPython prints it
+      if (paths.size() > 1 && !(e.type() == pickle::ErrorType::OSError && e.message().starts_with("[Errno 32]"))) {
+        std::fprintf(stderr, "pickletool: in %s\n", name.c_str());
+      }
+      throw;
+    }
+  }
+  out.flush();
+  return 0;
+}
+
 /// scan FILE...: each file's report in turn (a JSON array of them for several files);
 /// a file that cannot be read is reported on stderr and counts as an error.
 int scan_files(const Command& c) {
@@ -409,8 +545,7 @@ int scan_files(const Command& c) {
       status = worse(status, box.kind == "pickle" ? scan_one(c, policy, input.bytes(), path, report)
                                                   : scan_container(c, policy, box, path, report));
     } catch (const pickle::Error& e) {
-      const std::string line =
-          "pickletool: " + path + ": " + std::string(e.python_type_name()) + ": " + e.message() + "\n";
+      const std::string line = "pickletool: " + path + ": " + error_class(e) + ": " + e.message() + "\n";
       std::fwrite(line.data(), 1, line.size(), stderr);
       status = worse(status, kScanError);
       if (c.format == "json") {  // an entry for it all the same, with the error
@@ -440,7 +575,7 @@ std::string error_text() {
     if (e.type() == pickle::ErrorType::OSError && e.message().starts_with("[Errno 32]")) return {};  // EPIPE
     std::string text;
     if (e.offset()) text = "pickletool: error at byte " + std::to_string(*e.offset()) + "\n";
-    text += e.python_type_name();
+    text += error_class(e);
     text += ": ";
     for (char ch : e.message()) {
       if (ch == '\n') text += "\\n";
@@ -494,6 +629,7 @@ int run_once(const std::vector<std::string>& args) {
   try {
     const Command c = parse(args);
     if (c.name == "scan") return scan_files(c);
+    if (c.name == "dis") return dis_files(c);
     // Mapped when it is a regular file, read to its end otherwise (a pipe on stdin).
     const pickle::MappedFile input(c.path == "-" ? "/dev/stdin" : c.path);
     pickle::FileSink out(stdout);
@@ -545,7 +681,10 @@ int serve() {
     int status = 0;
     try {
       const Command c = parse(args);
-      if (c.have_path) throw UsageError{"serve: the input is the request's last field, not a FILE"};
+      if (c.have_path || (c.name == "dis" && !c.paths.empty())) {
+        throw UsageError{"serve: the input is the request's last field, not a FILE"};
+      }
+      if (c.output) throw UsageError{"serve: the output is the answer, not a file"};
       status = execute(c, std::span(reinterpret_cast<const std::uint8_t*>(input.data()), input.size()), out);
     } catch (...) {
       error = error_text();

@@ -577,12 +577,12 @@ void drain(std::string& out, Sink* sink) {
   out.clear();
 }
 
-void write_listing(std::span<const std::uint8_t> data, std::string& out, const DisOptions& options, Sink* sink) {
+void write_listing(std::span<const std::uint8_t> data, std::string& out, const DisOptions& options, Memo& memo,
+                   Sink* sink) {
   Graph g;  // holds ints parsed from text and decoded LONG1/LONG4 arguments
   Reader r(data);
   Arg arg;
   std::vector<StackKind> stack;
-  Memo memo;
   int maxproto = -1;
   std::vector<std::size_t> markstack;
   const std::size_t indent = options.indentlevel > 0 ? static_cast<std::size_t>(options.indentlevel) : 0;
@@ -753,16 +753,30 @@ void write_listing(std::span<const std::uint8_t> data, std::string& out, const D
 
 }  // namespace
 
+struct DisMemo::Impl {
+  Memo memo;
+};
+
+DisMemo::DisMemo() : impl_(std::make_unique<Impl>()) {}
+DisMemo::~DisMemo() = default;
+DisMemo::DisMemo(DisMemo&&) noexcept = default;
+DisMemo& DisMemo::operator=(DisMemo&&) noexcept = default;
+std::size_t DisMemo::size() const noexcept { return impl_ ? impl_->memo.size() : 0; }
+
 void dis(std::span<const std::uint8_t> data, std::string& out, const DisOptions& options) try {
-  write_listing(data, out, options, nullptr);
+  Memo fresh;
+  Memo& memo = options.memo && options.memo->impl_ ? options.memo->impl_->memo : fresh;
+  write_listing(data, out, options, memo, nullptr);
 } catch (...) {
   detail::rethrow_allocation_failure();
 }
 
 void dis(std::span<const std::uint8_t> data, Sink& out, const DisOptions& options) try {
+  Memo fresh;
+  Memo& memo = options.memo && options.memo->impl_ ? options.memo->impl_->memo : fresh;
   std::string pending;
   try {
-    write_listing(data, pending, options, &out);
+    write_listing(data, pending, options, memo, &out);
   } catch (const Error&) {
     drain(pending, &out);  // what pickletools printed before raising
     throw;

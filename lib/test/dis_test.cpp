@@ -280,6 +280,32 @@ TEST(Dis, AppendsToExistingOutput) {
   EXPECT_EQ(out, "prefix\n    0: N    NONE\n    1: .    STOP\nhighest protocol among opcodes = 0\n");
 }
 
+TEST(Dis, SharedMemoCarriesEntriesToTheNextListing) {
+  // pickletools.dis(p, out, memo) with one memo for both: the second pickle GETs what
+  // the first stored; MEMOIZE numbers on from the memo's size.
+  const std::string first = "\x80\x04N\x94N\x94\x86.";       // stores 0 and 1
+  const std::string second = "\x80\x04h\x01\x94\x85.";      // GET 1, stores 2
+  std::string alone;
+  try {
+    pickle::dis(span_of(second), alone);
+    FAIL() << "no error";
+  } catch (const pickle::Error& e) {
+    EXPECT_EQ(e.message(), "memo key 1 has never been stored into");
+  }
+  pickle::DisMemo memo;
+  pickle::DisOptions options;
+  options.memo = &memo;
+  std::string out;
+  pickle::dis(span_of(first), out, options);
+  EXPECT_EQ(memo.size(), 2u);
+  out.clear();
+  pickle::dis(span_of(second), out, options);
+  EXPECT_NE(out.find("MEMOIZE    (as 2)"), std::string::npos) << out;
+  EXPECT_EQ(memo.size(), 3u);
+  // Storing an index the memo holds already is pickletools' error.
+  EXPECT_THROW(pickle::dis(B("\x80\x02Nq\x00."), out, options), pickle::Error);
+}
+
 struct PieceSink final : pickle::Sink {
   std::vector<std::string> pieces;
   void write(std::span<const std::uint8_t> data) override {

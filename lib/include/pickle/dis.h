@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 
@@ -20,6 +21,7 @@
 namespace pickle {
 
 class Sink;
+class DisMemo;
 
 struct DisOptions {
   /// Blanks per pending MARK (pickletools' indentlevel).
@@ -28,6 +30,28 @@ struct DisOptions {
   int annotate = 0;
   /// The CPython release whose pickletools the listing and its errors reproduce.
   PythonVersion python{};
+  /// pickletools' memo argument: when set, the memo entries one listing stores are known
+  /// to the next one given the same DisMemo (`python -m pickletools -m A B`); when null,
+  /// each listing starts with an empty memo.
+  DisMemo* memo = nullptr;
+};
+
+/// A memo kept from one dis() to the next (DisOptions::memo).
+class DisMemo {
+ public:
+  DisMemo();
+  ~DisMemo();
+  DisMemo(DisMemo&&) noexcept;
+  DisMemo& operator=(DisMemo&&) noexcept;
+
+  /// The number of entries stored (MEMOIZE stores at this index next).
+  std::size_t size() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  friend void dis(std::span<const std::uint8_t>, std::string&, const DisOptions&);
+  friend void dis(std::span<const std::uint8_t>, Sink&, const DisOptions&);
 };
 
 /// pickletools.dis(data, out, None, indentlevel, annotate): appends the listing to `out`.
