@@ -4,7 +4,7 @@
 writes (a reader that closed the pipe ends the tool quietly with status 1 and no signal;
 a full disk is an OSError line with status 1), and dis with pickletools' options and
 several files giving `python3 -m pickletools`'s output (this Python's pickletools: the
-tool is run with --python-version of the running interpreter).
+tool is run with --python-version of the running interpreter), and show --persistent-ids.
 
     python3 tools/cli_check.py build/tools/pickletool
 """
@@ -56,6 +56,39 @@ def check_dis_options(tool, d, expect):
         expect('dis %s' % args, runs[0] == runs[1], '\n  pickletool %r\n  pickletools %r' % tuple(runs))
 
 
+class _Placeholder:
+    """What pickletool show --persistent-ids shows for a persistent id."""
+    def __init__(self, pid):
+        self.pid = pid
+
+    def __repr__(self):
+        return 'persistent_load(%r)' % (self.pid,)
+
+
+def check_persistent_ids(tool, d, expect):
+    """show fails on a persistent id as pickle.loads does; with --persistent-ids it shows
+    what CPython shows with a persistent_load returning a placeholder of that repr."""
+    class Writer(pickle.Pickler):
+        def persistent_id(self, obj):
+            return ('storage', 'float', str(obj)) if isinstance(obj, float) else None
+
+    for protocol in (0, 2, 5):
+        path = os.path.join(d, 'persistent%d.pkl' % protocol)
+        with open(path, 'wb') as f:
+            Writer(f, protocol).dump({'weight': [1.5, 2], 'name': ('x', 2.5)})
+        r = subprocess.run([tool, 'show', path], capture_output=True, text=True)
+        expect('show without --persistent-ids', r.returncode == 1 and r.stderr.splitlines()[-1].startswith(
+            'UnpicklingError: A load persistent id instruction was encountered'), repr(r))
+        with open(path, 'rb') as f:
+            reader = pickle.Unpickler(f)
+            reader.persistent_load = _Placeholder
+            shown = repr(reader.load()) + '\n'
+        for command in ('show', 'load'):
+            r = subprocess.run([tool, command, '--persistent-ids', path], capture_output=True, text=True)
+            expect(command + ' --persistent-ids', r.returncode == 0 and r.stdout == (shown if command == 'show' else ''),
+                   '%r, CPython shows %r' % (r, shown))
+
+
 def main(tool):
     problems = []
 
@@ -96,6 +129,7 @@ def main(tool):
             expect('full disk', r.returncode == 1 and
                    r.stderr.splitlines()[-1] == 'OSError: [Errno 28] No space left on device', repr(r))
         check_dis_options(tool, d, expect)
+        check_persistent_ids(tool, d, expect)
     for p in problems:
         print(p)
     print('%d problems' % len(problems))

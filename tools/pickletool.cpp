@@ -5,8 +5,11 @@
 //                                options and files (before 3.13 every file is opened
 //                                before anything is written, from 3.13 each in its turn);
 //                                no FILE reads stdin; PREAMBLE's fields: {name}, {{, }}
-//   pickletool show [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]
-//                                repr of the loaded value (pickle.loads semantics)
+//   pickletool show [--encoding E] [--errors E] [--no-fix-imports] [--persistent-ids] [FILE|-]
+//                                repr of the loaded value (pickle.loads semantics);
+//                                --persistent-ids (show, load): a persistent id is kept as
+//                                the placeholder persistent_load(PID) instead of failing
+//                                (a PyTorch data.pkl can be viewed)
 //   pickletool load [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]
 //                                pickle.loads alone: nothing on stdout, only the status
 //   pickletool roundtrip [--protocol N] [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]
@@ -82,9 +85,9 @@ constexpr const char* kUsage =
     "usage: pickletool [--python-version X.Y] COMMAND ...\n"
     "       pickletool dis [-o OUTPUT] [-m] [-l N] [-a] [-p PREAMBLE] [FILE|-]...\n"
     "       pickletool show [--encoding E] [--errors E] [--no-fix-imports] [--extension C=M:N]\n"
-    "                       [--buffers DIR] [FILE|-]\n"
+    "                       [--buffers DIR] [--persistent-ids] [FILE|-]\n"
     "       pickletool load [--encoding E] [--errors E] [--no-fix-imports] [--extension C=M:N]\n"
-    "                       [--buffers DIR] [FILE|-]\n"
+    "                       [--buffers DIR] [--persistent-ids] [FILE|-]\n"
     "       pickletool roundtrip [--protocol N] [--encoding E] [--errors E] [--no-fix-imports]\n"
     "                            [--extension C=M:N] [--buffers DIR] [--buffers-out DIR] [FILE|-]\n"
     "       pickletool optimize [FILE|-]\n"
@@ -214,6 +217,8 @@ Command parse(std::vector<std::string> args) {
       c.options.fix_imports = false;
     } else if (loads_input && a == "--buffers") {
       c.buffers_in = value();
+    } else if ((command == "show" || command == "load") && a == "--persistent-ids") {
+      c.options.persistent_load = pickle::keep_persistent_ids;
     } else if (command == "roundtrip" && a == "--buffers-out") {
       c.buffers_out = value();
     } else if (scan && a == "--policy") {
