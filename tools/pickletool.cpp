@@ -15,7 +15,7 @@
 //   pickletool roundtrip [--protocol N] [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]
 //                                pickle.dumps(pickle.loads(data), N) to stdout
 //   pickletool optimize [FILE|-] pickletools.optimize(data) to stdout
-//   pickletool scan [--policy NAME|FILE] [--format text|json] [--encoding E] [--no-fix-imports]
+//   pickletool scan [--policy NAME|FILE] [--format text|json|sarif] [--encoding E] [--no-fix-imports]
 //                   [--extension C=M:N] FILE...
 //                                what loading each file would import and call, judged by a
 //                                policy (builtins, weights-only, ml, or a policy file;
@@ -77,6 +77,7 @@
 #include <vector>
 
 #include "containers.h"
+#include "sarif.h"
 #include "pickle/pickle.h"
 
 namespace {
@@ -91,7 +92,7 @@ constexpr const char* kUsage =
     "       pickletool roundtrip [--protocol N] [--encoding E] [--errors E] [--no-fix-imports]\n"
     "                            [--extension C=M:N] [--buffers DIR] [--buffers-out DIR] [FILE|-]\n"
     "       pickletool optimize [FILE|-]\n"
-    "       pickletool scan [--policy NAME|FILE] [--format text|json] [--encoding E] [--no-fix-imports]\n"
+    "       pickletool scan [--policy NAME|FILE] [--format text|json|sarif] [--encoding E] [--no-fix-imports]\n"
     "                       [--extension C=M:N] FILE...\n"
     "       pickletool serve\n";
 
@@ -225,7 +226,9 @@ Command parse(std::vector<std::string> args) {
       c.policy = value();
     } else if (scan && a == "--format") {
       c.format = value();
-      if (c.format != "text" && c.format != "json") throw UsageError{"--format takes text or json"};
+      if (c.format != "text" && c.format != "json" && c.format != "sarif") {
+        throw UsageError{"--format takes text, json or sarif"};
+      }
     } else if ((scan || dis) && (a == "-" || !a.starts_with("-"))) {
       c.paths.push_back(a);
     } else if (dis && (a == "-o" || a == "--output")) {
@@ -343,7 +346,8 @@ pickle::ScanPolicy scan_policy(const std::string& policy) {
 
 /// scan of one input: its report in the command's format; returns the exit status.
 int scan_one(const Command& c, const pickle::ScanPolicy& policy, std::span<const std::uint8_t> bytes,
-             std::string_view name, std::string& report) {
+             std::string_view name, std::string& report, pickletool::SarifLog* sarif = nullptr,
+             std::string_view file = {}, std::string_view member = {}) {
   pickle::ScanOptions options;
   options.policy = policy;
   options.fix_imports = c.options.fix_imports;
@@ -352,7 +356,11 @@ int scan_one(const Command& c, const pickle::ScanPolicy& policy, std::span<const
   options.python = c.options.python;
   options.extensions = c.options.extensions;
   const pickle::ScanReport r = pickle::scan(bytes, options);
-  report = c.format == "json" ? pickle::to_json(r, name) : pickle::to_text(r, name);
+  if (sarif) {
+    sarif->add(r, file, member);
+  } else {
+    report = c.format == "json" ? pickle::to_json(r, name) : pickle::to_text(r, name);
+  }
   return r.verdict == pickle::Verdict::Clean     ? kScanClean
          : r.verdict == pickle::Verdict::Flagged ? kScanFlagged
                                                  : kScanError;
@@ -368,18 +376,23 @@ std::string_view verdict_name(int status) {
 /// scan of an archive or .npy file: each pickle in it, and what the container itself
 /// does that loaders may read differently (each such issue flags the file).
 int scan_container(const Command& c, const pickle::ScanPolicy& policy, const pickletool::Container& box,
-                   const std::string& path, std::string& report) {
+                   const std::string& path, std::string& report, pickletool::SarifLog* sarif) {
   int status = box.issues.empty() ? kScanClean : kScanFlagged;
+  if (sarif) {
+    for (const std::string& issue : box.issues) sarif->add_issue(path, issue);
+  }
   std::vector<std::string> members;
   for (const pickletool::ContainedPickle& p : box.pickles) {
     std::string r;
-    status = worse(status, scan_one(c, policy, p.bytes, path + (p.name.empty() ? " (object array)" : ":" + p.name), r));
+    status = worse(status, scan_one(c, policy, p.bytes, path + (p.name.empty() ? " (object array)" : ":" + p.name), r,
+                                    sarif, path, p.name));
     if (!r.empty() && r.back() == '\n') r.pop_back();
     members.push_back(std::move(r));
   }
   const std::string counts = std::to_string(box.pickles.size()) + " pickle" + (box.pickles.size() == 1 ? "" : "s") +
                              ", " + std::to_string(box.other_members) + " other member" +
                              (box.other_members == 1 ? "" : "s");
+  if (sarif) return status;
   if (c.format == "json") {
     report = "{\"file\": " + pickle::json_quote(path) + ", \"container\": " + pickle::json_quote(box.kind) +
              ", \"verdict\": \"" + std::string(verdict_name(status)) +
@@ -411,8 +424,10 @@ int execute(const Command& c, std::span<const std::uint8_t> bytes, pickle::Sink&
   }
   if (c.name == "scan") {
     std::string report;
-    const int status = scan_one(c, scan_policy(c.policy), bytes, {}, report);
-    write(out, report);
+    pickletool::SarifLog sarif;
+    const bool as_sarif = c.format == "sarif";
+    const int status = scan_one(c, scan_policy(c.policy), bytes, {}, report, as_sarif ? &sarif : nullptr, "<input>");
+    write(out, as_sarif ? sarif.str() : report);
     return status;
   }
   pickle::UnpicklerOptions options = c.options;
@@ -538,6 +553,8 @@ int dis_files(const Command& c) {
 int scan_files(const Command& c) {
   const pickle::ScanPolicy policy = scan_policy(c.policy);
   pickle::FileSink out(stdout);
+  std::optional<pickletool::SarifLog> sarif;  // --format sarif: one log for all files
+  if (c.format == "sarif") sarif.emplace();
   const bool json_array = c.format == "json" && c.paths.size() > 1;
   if (json_array) write(out, "[\n");
   int status = kScanClean;
@@ -547,12 +564,14 @@ int scan_files(const Command& c) {
     try {
       const pickle::MappedFile input(path == "-" ? "/dev/stdin" : path);
       const pickletool::Container box = pickletool::open_container(input.bytes(), pickle::Limits{}.max_memory);
-      status = worse(status, box.kind == "pickle" ? scan_one(c, policy, input.bytes(), path, report)
-                                                  : scan_container(c, policy, box, path, report));
+      pickletool::SarifLog* log = sarif ? &*sarif : nullptr;
+      status = worse(status, box.kind == "pickle" ? scan_one(c, policy, input.bytes(), path, report, log, path)
+                                                  : scan_container(c, policy, box, path, report, log));
     } catch (const pickle::Error& e) {
       const std::string line = "pickletool: " + path + ": " + error_class(e) + ": " + e.message() + "\n";
       std::fwrite(line.data(), 1, line.size(), stderr);
       status = worse(status, kScanError);
+      if (sarif) sarif->add_unreadable(path, e);
       if (c.format == "json") {  // an entry for it all the same, with the error
         pickle::ScanReport unread;
         unread.error = e;
@@ -566,6 +585,7 @@ int scan_files(const Command& c) {
     write(out, report);
   }
   if (json_array) write(out, "]\n");
+  if (sarif) write(out, sarif->str());
   out.flush();
   return status;
 }

@@ -2,7 +2,8 @@
 """`pickletool scan` on containers, driven as a subprocess: PyTorch-style zip archives
 (written here with zipfile, around the checkpoint data.pkl of lib/examples/data) with the
 tricks loaders read differently, and .npy files with and without an object array. Checks
-the exit status, the verdict and the issues of each, in text and JSON.
+the exit status, the verdict and the issues of each, in text and JSON, and that the SARIF
+log says the same.
 
     python3 tools/scan_cli_check.py build/tools/pickletool
 
@@ -72,6 +73,34 @@ CASES = [
 ]
 
 
+def sarif_problems(report, log):
+    """How a SARIF log disagrees with the JSON report of the same file: a result per
+    finding (error when reached) and per archive issue, rules and artifacts that resolve,
+    archive members nested in the archive."""
+    problems = []
+    run = log['runs'][0]
+    rules = [r['id'] for r in run['tool']['driver']['rules']]
+    artifacts = run['artifacts']
+    if log['version'] != '2.1.0':
+        problems.append('version %r' % log['version'])
+    for r in run['results']:
+        if rules[r['ruleIndex']] != r['ruleId']:
+            problems.append('ruleIndex %d is not %s' % (r['ruleIndex'], r['ruleId']))
+        where = r['locations'][0]['physicalLocation']
+        if artifacts[where['artifactLocation']['index']]['location']['uri'] != where['artifactLocation']['uri']:
+            problems.append('artifact index of %s' % where['artifactLocation'])
+    pickles = report.get('pickles', [report])
+    findings = sum(len(p['findings']) for p in pickles)
+    event_results = [r for r in run['results'] if r['ruleId'] not in ('incomplete', 'archive', 'unreadable')]
+    if len(event_results) != findings:
+        problems.append('%d results for %d findings' % (len(event_results), findings))
+    if len([r for r in run['results'] if r['ruleId'] == 'archive']) != len(report.get('issues', [])):
+        problems.append('archive results for issues %s' % report.get('issues'))
+    if report.get('container') == 'zip' and not all('parentIndex' in a for a in artifacts[1:]):
+        problems.append('members not nested in the archive: %s' % artifacts)
+    return problems
+
+
 def main():
     tool = sys.argv[1]
     problems = []
@@ -111,6 +140,12 @@ def main():
                     problems.append('%s: no issue says %r: %s' % (where, word, report['issues']))
             if not issue_words and report['issues']:
                 problems.append('%s: unexpected issues %s' % (where, report['issues']))
+            sarif = subprocess.run([tool, 'scan', '--policy', policy, '--format', 'sarif', p(name)],
+                                   capture_output=True, text=True)
+            if sarif.returncode != status:
+                problems.append('%s: SARIF exit %d' % (where, sarif.returncode))
+            else:
+                problems += ['%s: SARIF %s' % (where, x) for x in sarif_problems(report, json.loads(sarif.stdout))]
             if not text.stdout.startswith('%s: %s (' % (p(name), verdict)):
                 problems.append('%s: text report starts %r' % (where, text.stdout[:80]))
         # Several files: one JSON array, the worst exit status.
@@ -118,6 +153,11 @@ def main():
                               capture_output=True, text=True)
         if both.returncode != 3 or [r['verdict'] for r in json.loads(both.stdout)] != ['clean', 'flagged']:
             problems.append('two files: exit %d, %s' % (both.returncode, both.stdout[:200]))
+        # A file that cannot be read: an "unreadable" result, exit 1.
+        missing = subprocess.run([tool, 'scan', '--format', 'sarif', p('missing.pkl')], capture_output=True, text=True)
+        results = json.loads(missing.stdout)['runs'][0]['results'] if missing.stdout else []
+        if missing.returncode != 1 or [r['ruleId'] for r in results] != ['unreadable']:
+            problems.append('missing file, SARIF: exit %d, %s' % (missing.returncode, missing.stdout[-200:]))
     for problem in problems:
         print(problem)
     print('%d cases, %d problems' % (len(CASES), len(problems)))
