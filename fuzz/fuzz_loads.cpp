@@ -1,8 +1,8 @@
 // loads: arbitrary bytes under small limits. Any outcome is fine -- a value or a
 // pickle::Error -- but a crash, a hang, a leak, unbounded allocation or a sanitizer report.
 // The first byte picks loader options (Python 2 string decoding, fix_imports, a strict
-// global policy), the rest is the pickle. A loaded value is also printed and compared
-// with itself, which walks every node.
+// global policy), the rest is the pickle. A loaded value is also printed (repr and JSON)
+// and compared with itself, which walks every node.
 #include "fuzz.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -21,7 +21,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     pickle::Graph g = pickle::loads(input, options);
     if (!pickle::deep_equal(g.root(), g.root())) fuzz::fail("a value differs from itself", input);
-    if (fuzz::printed_size(g.root(), 1 << 16) < (1 << 16)) (void)pickle::repr(g.root());
+    if (fuzz::printed_size(g.root(), 1 << 16) < (1 << 16)) {
+      (void)pickle::repr(g.root());
+      (void)pickle::to_json(g.root());
+    }
   } catch (const pickle::Error&) {
   }
   return 0;

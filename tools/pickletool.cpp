@@ -12,6 +12,9 @@
 //                                (a PyTorch data.pkl can be viewed)
 //   pickletool load [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]
 //                                pickle.loads alone: nothing on stdout, only the status
+//   pickletool json [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]
+//                                the loaded value as one line of JSON (doc/json.md);
+//                                persistent ids are kept ({"$persistent_id": ...})
 //   pickletool roundtrip [--protocol N] [--encoding E] [--errors E] [--no-fix-imports] [FILE|-]
 //                                pickle.dumps(pickle.loads(data), N) to stdout
 //   pickletool optimize [FILE|-] pickletools.optimize(data) to stdout
@@ -89,6 +92,8 @@ constexpr const char* kUsage =
     "                       [--buffers DIR] [--persistent-ids] [FILE|-]\n"
     "       pickletool load [--encoding E] [--errors E] [--no-fix-imports] [--extension C=M:N]\n"
     "                       [--buffers DIR] [--persistent-ids] [FILE|-]\n"
+    "       pickletool json [--encoding E] [--errors E] [--no-fix-imports] [--extension C=M:N]\n"
+    "                       [--buffers DIR] [FILE|-]\n"
     "       pickletool roundtrip [--protocol N] [--encoding E] [--errors E] [--no-fix-imports]\n"
     "                            [--extension C=M:N] [--buffers DIR] [--buffers-out DIR] [FILE|-]\n"
     "       pickletool optimize [FILE|-]\n"
@@ -186,7 +191,8 @@ Command parse(std::vector<std::string> args) {
   Command c;
   const std::string& command = c.name = args[0];
   const bool scan = command == "scan", dis = command == "dis";
-  const bool loads_input = command == "show" || command == "load" || command == "roundtrip" || scan;
+  const bool loads_input =
+      command == "show" || command == "load" || command == "json" || command == "roundtrip" || scan;
   for (std::size_t i = 1; i < args.size(); ++i) {
     std::string a = args[i];
     std::optional<std::string> attached;  // --option=VALUE, or -oVALUE for dis's short options
@@ -262,8 +268,9 @@ Command parse(std::vector<std::string> args) {
     if (attached) throw UsageError{"unexpected argument " + args[i]};  // a value for a flag
   }
   if (scan && c.paths.empty()) c.paths.push_back("-");
-  if (command != "dis" && command != "show" && command != "load" && command != "optimize" && command != "roundtrip" &&
-      !scan) {
+  if (command == "json") c.options.persistent_load = pickle::keep_persistent_ids;
+  if (command != "dis" && command != "show" && command != "load" && command != "json" && command != "optimize" &&
+      command != "roundtrip" && !scan) {
     throw UsageError{"unknown command " + command};
   }
   return c;
@@ -440,6 +447,10 @@ int execute(const Command& c, std::span<const std::uint8_t> bytes, pickle::Sink&
   pickle::Graph g = pickle::loads(bytes, options);
   if (c.name == "show") {
     std::string text = pickle::repr(g.root(), c.repr_options);
+    text += '\n';
+    write(out, text);
+  } else if (c.name == "json") {
+    std::string text = pickle::to_json(g.root());
     text += '\n';
     write(out, text);
   } else if (c.name == "roundtrip") {

@@ -283,8 +283,8 @@ TEST(Dis, AppendsToExistingOutput) {
 TEST(Dis, SharedMemoCarriesEntriesToTheNextListing) {
   // pickletools.dis(p, out, memo) with one memo for both: the second pickle GETs what
   // the first stored; MEMOIZE numbers on from the memo's size.
-  const std::string first = "\x80\x04N\x94N\x94\x86.";       // stores 0 and 1
-  const std::string second = "\x80\x04h\x01\x94\x85.";      // GET 1, stores 2
+  const std::string first = "\x80\x04N\x94N\x94\x86.";  // stores 0 and 1
+  const std::string second = "\x80\x04h\x01\x94\x85.";  // GET 1, stores 2
   std::string alone;
   try {
     pickle::dis(span_of(second), alone);

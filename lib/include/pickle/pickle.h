@@ -25,7 +25,7 @@
 // types), unpickler.h (loading), pickler.h (dumping), io.h (streams and files), stdlib.h
 // and numpy.h (typed views of datetime, decimal, collections and numpy values), copyreg.h
 // (C++ classes, reducers, dispatch tables, the extension registry), copy.h (copy and
-// deepcopy), dis.h (pickletools-identical disassembly), error.h (the exception type),
+// deepcopy), dis.h (pickletools-identical disassembly), json.h (a value as JSON), error.h (the exception type),
 // version.h (PICKLE_CPP_VERSION_STRING and friends), python_version.h (the CPython
 // release the library behaves as).
 #pragma once
@@ -36,6 +36,7 @@
 #include "pickle/dis.h"
 #include "pickle/error.h"
 #include "pickle/io.h"
+#include "pickle/json.h"
 #include "pickle/numpy.h"
 #include "pickle/opcodes.h"
 #include "pickle/optimize.h"
