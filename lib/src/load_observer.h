@@ -3,8 +3,10 @@
 // observer never reach these hooks (the interpreter loop is compiled twice).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string_view>
 
@@ -29,8 +31,15 @@ class LoadObserver {
   virtual void on_action(std::size_t offset, Op op, ScanEvent::Kind kind, Value target, Value args) = 0;
   virtual void on_persistent_id(std::size_t offset, Op op, Value pid) = 0;
   virtual void on_buffer(std::size_t offset, std::size_t index) = 0;
-  /// After each opcode that completed: `top` is the stack's top value (None if empty).
+  /// After an opcode that completed, when it is one of `after_ops` or its bytes run past
+  /// `watch_end`: `top` is the stack's top value (None if empty). (Most opcodes of a
+  /// large pickle are neither: the interpreter loop then makes no call.)
   virtual void after_op(std::size_t offset, Op op, Value top) = 0;
+
+  /// The opcodes after_op is called for, by code.
+  std::array<bool, 256> after_ops{};
+  /// after_op is called, too, for an opcode that starts before this offset and ends after it.
+  std::size_t watch_end = std::numeric_limits<std::size_t>::max();
 };
 
 /// Makes `u` report to `observer` (null: stop reporting).

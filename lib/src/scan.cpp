@@ -63,15 +63,26 @@ class Recorder final : public detail::LoadObserver {
         track_strs_(std::find(data.begin(), data.end(), static_cast<std::uint8_t>(Op::STACK_GLOBAL)) != data.end()),
         report_(report),
         options_(options),
-        depth_(depth) {}
+        depth_(depth) {
+    // after_op's work: where strs and objects were made, frames (and the reads that cross
+    // a frame's end, through watch_end), the end of a pickle.
+    for (int code = 0; code < 256; ++code) {
+      const auto op = static_cast<Op>(code);
+      after_ops[static_cast<std::size_t>(code)] =
+          (track_strs_ && is_string_op(op)) || makes_tracked_object(op) || op == Op::FRAME || op == Op::STOP;
+    }
+  }
 
   /// The pickle that starts at `start` of the input is about to be loaded.
   void set_pickle(std::size_t index, std::size_t start) noexcept {
     pickle_ = index;
     buffer_end_ = start;
     file_reads_agree_ = true;
+    watch_end = buffer_end_;
   }
-  bool touched_unknown() const noexcept { return touched_unknown_; }
+  /// Whether the opcode at `offset` gave an unknown value to a call or a check (CPython's
+  /// outcome then depends on class code the scan does not have).
+  bool touched_unknown(std::size_t offset) const noexcept { return touched_at_ == offset; }
 
   void on_import(std::size_t offset, Op op, std::string_view raw_module, std::string_view raw_name,
                  std::string_view module, std::string_view name) override {
@@ -100,7 +111,7 @@ class Recorder final : public detail::LoadObserver {
     if (module.is_str() && name.is_str()) return;
     if (!is_unknown(module) && !is_unknown(name)) return;  // CPython's error, whatever the classes
     // A call the scan cannot evaluate made an operand: CPython's operand may be a str.
-    touched_unknown_ = true;
+    touched_at_ = offset;
     ScanEvent& e = add(Kind_::Import, offset, Op::STACK_GLOBAL);
     e.source = Source::Unresolved;
     e.module = module.is_str() ? std::string(module.as_str().utf8()) : "?";
@@ -120,24 +131,25 @@ class Recorder final : public detail::LoadObserver {
     // An error in this opcode depends on class code when an unknown value takes part,
     // as the callee or as an argument (copyreg._reconstructor checks that its class is
     // a type).
-    if (is_unknown(target) || is_unknown(args)) touched_unknown_ = true;
+    bool touched = is_unknown(target) || is_unknown(args);
     if (args.is_tuple()) {
-      for (Value a : args.as_tuple()) touched_unknown_ = touched_unknown_ || is_unknown(a);
+      for (Value a : args.as_tuple()) touched = touched || is_unknown(a);
     }
+    if (touched) touched_at_ = offset;
     // A BUILD on an instance whose dict holds a __setstate__ (put there by an earlier
     // BUILD) calls that instead of the class's.
     if (kind == Kind_::SetState && target.is_object()) {
       if (Value injected = stored_setstate(target.as_object()); !injected.is_none()) {
         record_call(add(Kind_::Call, offset, op), injected);
         report_.events.back().detail = "the __setstate__ stored in " + describe(target);
-        pending_ = report_.events.size() - 1;
+        set_pending(offset);
         return;
       }
     }
     ScanEvent& e = add(kind, offset, op);
     record_call(e, target);
     if (kind == Kind_::SetAttributes) e.detail = "sets " + state_names(args);
-    pending_ = report_.events.size() - 1;
+    set_pending(offset);
     if (kind == Kind_::Call) scan_nested(offset, target, args);
   }
 
@@ -145,7 +157,7 @@ class Recorder final : public detail::LoadObserver {
     ScanEvent& e = add(Kind_::PersistentId, offset, op);
     e.target = "persistent_load";
     e.detail = short_repr(pid);
-    pending_ = report_.events.size() - 1;
+    set_pending(offset);
   }
 
   void on_buffer(std::size_t offset, std::size_t index) override {
@@ -161,9 +173,11 @@ class Recorder final : public detail::LoadObserver {
   }
 
   void after_op(std::size_t offset, Op op, Value top) override {
-    if (file_reads_agree_) follow_file_reads(offset, op);
-    touched_unknown_ = false;
-    const std::size_t event = std::exchange(pending_, kNone);
+    if (file_reads_agree_) {
+      follow_file_reads(offset, op);
+      watch_end = file_reads_agree_ ? buffer_end_ : kNone;
+    }
+    const std::size_t event = pending_at_ == offset ? pending_ : kNone;  // this opcode's event
     if (!top.is_node()) return;
     if (is_string_op(op)) {
       if (track_strs_) made_.push_back({top.node(), {offset, op, kNone}});
@@ -189,6 +203,25 @@ class Recorder final : public detail::LoadObserver {
       case Op::BINPERSID: made_.push_back({top.node(), {offset, op, event}}); break;
       default: break;
     }
+  }
+
+  /// The opcodes whose result's origin after_op keeps (the event that made it).
+  static bool makes_tracked_object(Op op) {
+    switch (op) {
+      case Op::REDUCE:
+      case Op::NEWOBJ:
+      case Op::NEWOBJ_EX:
+      case Op::OBJ:
+      case Op::INST:
+      case Op::PERSID:
+      case Op::BINPERSID: return true;
+      default: return false;
+    }
+  }
+
+  void set_pending(std::size_t offset) {
+    pending_ = report_.events.size() - 1;
+    pending_at_ = offset;
   }
 
   // CPython's unpickler reading a file without peek() (torch.load reads data.pkl through
@@ -419,8 +452,10 @@ class Recorder final : public detail::LoadObserver {
   const ScanOptions& options_;
   const std::size_t depth_;
   std::size_t pickle_ = 0;
-  std::size_t pending_ = kNone;
-  bool touched_unknown_ = false;
+  // The event of the opcode at pending_at_, for after_op; the last opcode that touched
+  // an unknown value.
+  std::size_t pending_ = kNone, pending_at_ = kNone;
+  std::size_t touched_at_ = kNone;
   std::string operands_;
   // Where each value was made, looked up only to describe an event: appended cheaply as
   // the load goes, indexed when a lookup needs it (each entry once; a later entry for a
@@ -524,7 +559,8 @@ ScanReport scan_at_depth(std::span<const std::uint8_t> data, const ScanOptions& 
     } catch (const Error& e) {
       if (report.pickles == 0) {
         report.error = e;
-        report.status = recorder.touched_unknown() ? ScanStatus::Inconclusive : ScanStatus::Error;
+        report.status =
+            recorder.touched_unknown(e.offset().value_or(start)) ? ScanStatus::Inconclusive : ScanStatus::Error;
         // The opcode that fails for loads() may read on past its frame's end in a file.
         recorder.failed_at(e.offset().value_or(start));
         walk_unreached(data, e.offset().value_or(start), recorder);

@@ -1122,7 +1122,12 @@ Value Unpickler::Impl::run() {
       }
       default: invalid_opcode(static_cast<std::uint8_t>(op));
     }
-    if constexpr (kObserved) observer->after_op(offset(), op, stack.size() == 0 ? Value() : stack.back());
+    if constexpr (kObserved) {
+      if (observer->after_ops[static_cast<std::uint8_t>(op)] ||
+          (offset() < observer->watch_end && static_cast<std::size_t>(p - begin) > observer->watch_end)) {
+        observer->after_op(offset(), op, stack.size() == 0 ? Value() : stack.back());
+      }
+    }
   }
 }
 
