@@ -2,7 +2,7 @@
 #include "pickle/scan.h"
 
 #include <algorithm>
-#include <deque>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -180,7 +180,7 @@ class Recorder final : public detail::LoadObserver {
     const std::size_t event = pending_at_ == offset ? pending_ : kNone;  // this opcode's event
     if (!top.is_node()) return;
     if (is_string_op(op)) {
-      if (track_strs_) made_.push_back({top.node(), {offset, op, kNone}});
+      if (track_strs_) made_.push_back({top.node(), offset, static_cast<std::uint8_t>(op)});
       return;
     }
     switch (op) {
@@ -200,7 +200,10 @@ class Recorder final : public detail::LoadObserver {
       case Op::OBJ:
       case Op::INST:
       case Op::PERSID:
-      case Op::BINPERSID: made_.push_back({top.node(), {offset, op, event}}); break;
+      case Op::BINPERSID:
+        if (event != kNone) made_events_[made_.size()] = event;
+        made_.push_back({top.node(), offset, static_cast<std::uint8_t>(op)});
+        break;
       default: break;
     }
   }
@@ -360,17 +363,20 @@ class Recorder final : public detail::LoadObserver {
     e.target = describe(target);
   }
 
-  const Origin* origin(Value v) {
-    if (!v.is_node()) return nullptr;
-    for (; indexed_ < made_.size(); ++indexed_) origins_[made_[indexed_].first] = made_[indexed_].second;
+  std::optional<Origin> origin(Value v) {
+    if (!v.is_node()) return std::nullopt;
+    for (; indexed_ < made_.size(); ++indexed_) origins_[made_[indexed_].node] = indexed_;
     auto it = origins_.find(v.node());
-    return it == origins_.end() ? nullptr : &it->second;
+    if (it == origins_.end()) return std::nullopt;
+    const Made& m = made_[it->second];
+    auto event = made_events_.find(it->second);
+    return Origin{m.offset, static_cast<Op>(m.op), event == made_events_.end() ? kNone : event->second};
   }
 
   std::string describe(Value v) {
     if (v.is_global()) return global_name(v.as_global());
     if (v.is_node()) {
-      if (const Origin* found = origin(v)) {
+      if (const std::optional<Origin> found = origin(v)) {
         const Origin& o = *found;
         std::string made = "from " + std::string(op_name(o.op)) + " at " + std::to_string(o.offset);
         if (v.is_persistent_id()) return "persistent object " + made;
@@ -387,7 +393,7 @@ class Recorder final : public detail::LoadObserver {
 
   std::string made_at(Value v) {
     if (!v.is_str()) return "missing: " + describe(v);
-    if (const Origin* o = origin(v)) {
+    if (const std::optional<Origin> o = origin(v)) {
       return "from " + std::string(op_name(o->op)) + " at " + std::to_string(o->offset);
     }
     return "made by the unpickler";
@@ -460,9 +466,15 @@ class Recorder final : public detail::LoadObserver {
   // Where each value was made, looked up only to describe an event: appended cheaply as
   // the load goes, indexed when a lookup needs it (each entry once; a later entry for a
   // node, made again after being freed, wins).
-  std::deque<std::pair<const detail::Node*, Origin>> made_;  // grows in small blocks, never moved
+  struct Made {  // 16 bytes: a large pickle makes millions of strs
+    const detail::Node* node;
+    std::uint64_t offset : 56;
+    std::uint64_t op : 8;
+  };
+  std::vector<Made> made_;
+  std::unordered_map<std::size_t, std::size_t> made_events_;  // made_ index -> the event that made it
   std::size_t indexed_ = 0;
-  std::unordered_map<const detail::Node*, Origin> origins_;
+  std::unordered_map<const detail::Node*, std::size_t> origins_;  // node -> its latest made_ index
 };
 
 /// What the bytes from `from` on still contain, as pickletools reads them: the names
