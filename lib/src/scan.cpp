@@ -25,6 +25,67 @@ std::string_view op_name(Op op) {
   return info ? info->name : std::string_view("?");
 }
 
+/// Whether a STACK_GLOBAL may run in `data`: one is among its opcodes, read one after
+/// another as the unpickler reads them (it never goes back), or the walk cannot tell
+/// (an unknown opcode, an argument that is not all there: then yes).
+bool may_run_stack_global(std::span<const std::uint8_t> data) {
+  constexpr auto kStackGlobal = static_cast<std::uint8_t>(Op::STACK_GLOBAL);
+  if (std::find(data.begin(), data.end(), kStackGlobal) == data.end()) return false;
+  std::size_t at = 0;
+  // Skips n bytes of argument; false when they are not all there.
+  auto skip = [&](std::uint64_t n) {
+    if (n > data.size() - at) return false;
+    at += static_cast<std::size_t>(n);
+    return true;
+  };
+  // Reads a little-endian count of `width` bytes into n; false when it is not all there.
+  auto count = [&](int width, std::uint64_t& n) {
+    if (static_cast<std::size_t>(width) > data.size() - at) return false;
+    n = 0;
+    for (int i = 0; i < width; ++i) n |= std::uint64_t{data[at + static_cast<std::size_t>(i)]} << (8 * i);
+    at += static_cast<std::size_t>(width);
+    return true;
+  };
+  auto line = [&] {
+    const auto nl = std::find(data.begin() + static_cast<std::ptrdiff_t>(at), data.end(), std::uint8_t{'\n'});
+    if (nl == data.end()) return false;
+    at = static_cast<std::size_t>(nl - data.begin()) + 1;
+    return true;
+  };
+  using A = ArgKind;
+  while (at < data.size()) {
+    const std::uint8_t code = data[at++];
+    const OpInfo* info = op_info(code);
+    if (code == kStackGlobal || !info) return true;
+    std::uint64_t n = 0;
+    bool whole = true;
+    switch (info->arg) {
+      case A::None: break;
+      case A::Uint1: whole = skip(1); break;
+      case A::Uint2: whole = skip(2); break;
+      case A::Int4:
+      case A::Uint4: whole = skip(4); break;
+      case A::Float8:
+      case A::Uint8: whole = skip(8); break;
+      case A::Long1:
+      case A::String1:
+      case A::Bytes1:
+      case A::Unicodestring1: whole = count(1, n) && skip(n); break;
+      case A::Long4:
+      case A::String4: whole = count(4, n) && n < 0x80000000u && skip(n); break;  // signed counts
+      case A::Bytes4:
+      case A::Unicodestring4: whole = count(4, n) && skip(n); break;
+      case A::Bytes8:
+      case A::Bytearray8:
+      case A::Unicodestring8: whole = count(8, n) && skip(n); break;
+      case A::StringnlNoescapePair: whole = line() && line(); break;
+      default: whole = line(); break;  // the other text arguments: one line
+    }
+    if (!whole) return true;
+  }
+  return false;
+}
+
 bool is_string_op(Op op) {
   switch (op) {
     case Op::STRING:
@@ -58,9 +119,9 @@ class Recorder final : public detail::LoadObserver {
  public:
   Recorder(ScanReport& report, const ScanOptions& options, std::size_t depth, std::span<const std::uint8_t> data)
       : data_(data),
-        // Where strs were made is told for STACK_GLOBAL's operands: without a byte 0x93
-        // in the input, no STACK_GLOBAL runs, and the strs of a large pickle cost nothing.
-        track_strs_(std::find(data.begin(), data.end(), static_cast<std::uint8_t>(Op::STACK_GLOBAL)) != data.end()),
+        // Where strs were made is told for STACK_GLOBAL's operands only: when none can
+        // run, the strs of a large pickle cost nothing.
+        track_strs_(may_run_stack_global(data)),
         report_(report),
         options_(options),
         depth_(depth) {
