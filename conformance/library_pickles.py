@@ -7,6 +7,9 @@ values at every protocol, one file per value and protocol, for `run.py --dir`.
         --trust numpy,pandas,sklearn,scipy --areas dis,load,roundtrip,optimize
     python3 conformance/library_pickles.py --out /tmp/libs --suite -- --pickletool TOOL
                                             # both: what ctest runs
+    python3 conformance/library_pickles.py --out /tmp/libs --scan TOOL
+                                            # `TOOL scan --policy ml` finds every numpy,
+                                            # scipy and scikit-learn pickle clean
 
 Needs the libraries importable: Debian's python3-numpy, python3-pandas, python3-sklearn
 and python3-scipy (their dist-packages folder is added to sys.path). Exits with status
@@ -109,12 +112,33 @@ def scipy_values(np):
             ('sp_dok', sparse.dok_matrix(m))]
 
 
+def scan_clean(tool, folder, names):
+    """Every pickle of these values is clean under the ml policy, which allows what
+    numpy, scipy and scikit-learn pickle as (pandas is not in it)."""
+    import json
+    import subprocess
+    files = [os.path.join(folder, '%s-p%d.pickle' % (n, p)) for n in names
+             for p in range(pickle.HIGHEST_PROTOCOL + 1)]
+    r = subprocess.run([tool, 'scan', '--policy', 'ml', '--format', 'json'] + files, capture_output=True, text=True)
+    reports = json.loads(r.stdout) if r.stdout else []
+    flagged = [(rep['file'], [f['reason'] for f in rep['findings']] or rep['error']) for rep in reports
+               if rep['verdict'] != 'clean']
+    for name, why in flagged:
+        print('%s: %s' % (name, why))
+    print('library_pickles.py: %d pickles scanned with --policy ml, %d not clean (exit status %d)'
+          % (len(reports), len(flagged), r.returncode))
+    return 0 if r.returncode == 0 and not flagged and len(reports) == len(files) else 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--out', required=True, help='the folder to write the pickles to')
     ap.add_argument('--suite', action='store_true',
                     help='then run the suite on them (run.py --dir OUT --trust ...), with the '
                          'arguments after --, and exit with its status')
+    ap.add_argument('--scan', metavar='PICKLETOOL',
+                    help='then scan the numpy, scipy and scikit-learn pickles with '
+                         '`PICKLETOOL scan --policy ml` and require each to be clean')
     ap.add_argument('suite_args', nargs='*', help=argparse.SUPPRESS)
     args = ap.parse_args()
     if DIST_PACKAGES not in sys.path and os.path.isdir(DIST_PACKAGES):
@@ -136,6 +160,8 @@ def main():
                 f.write(pickle.dumps(value, proto))
     print('library_pickles.py: %d values, %d files in %s' % (
         len(values), len(values) * (pickle.HIGHEST_PROTOCOL + 1), args.out))
+    if args.scan:
+        return scan_clean(args.scan, args.out, [name for name, _ in values if not name.startswith('pd_')])
     if not args.suite:
         return 0
     import subprocess
