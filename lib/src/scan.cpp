@@ -2,6 +2,8 @@
 #include "pickle/scan.h"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -25,63 +27,91 @@ std::string_view op_name(Op op) {
   return info ? info->name : std::string_view("?");
 }
 
+/// How the walk below skips an opcode's argument.
+struct ArgShape {
+  enum Kind : std::uint8_t { Unknown, Fixed, Counted, SignedCount, Line, TwoLines } kind = Unknown;
+  std::uint8_t size = 0;  // Fixed: the argument's bytes; Counted, SignedCount: the count's
+};
+
+const std::array<ArgShape, 256>& arg_shapes() {
+  static const std::array<ArgShape, 256> shapes = [] {
+    std::array<ArgShape, 256> out{};
+    using A = ArgKind;
+    for (int code = 0; code < 256; ++code) {
+      const OpInfo* info = op_info(static_cast<std::uint8_t>(code));
+      if (!info) continue;
+      ArgShape& s = out[static_cast<std::size_t>(code)];
+      switch (info->arg) {
+        case A::None: s = {ArgShape::Fixed, 0}; break;
+        case A::Uint1: s = {ArgShape::Fixed, 1}; break;
+        case A::Uint2: s = {ArgShape::Fixed, 2}; break;
+        case A::Int4:
+        case A::Uint4: s = {ArgShape::Fixed, 4}; break;
+        case A::Float8:
+        case A::Uint8: s = {ArgShape::Fixed, 8}; break;
+        case A::Long1:
+        case A::String1:
+        case A::Bytes1:
+        case A::Unicodestring1: s = {ArgShape::Counted, 1}; break;
+        case A::Long4:
+        case A::String4: s = {ArgShape::SignedCount, 4}; break;
+        case A::Bytes4:
+        case A::Unicodestring4: s = {ArgShape::Counted, 4}; break;
+        case A::Bytes8:
+        case A::Bytearray8:
+        case A::Unicodestring8: s = {ArgShape::Counted, 8}; break;
+        case A::StringnlNoescapePair: s = {ArgShape::TwoLines, 0}; break;
+        default: s = {ArgShape::Line, 0}; break;  // the other text arguments: one line
+      }
+    }
+    return out;
+  }();
+  return shapes;
+}
+
 /// Whether a STACK_GLOBAL may run in `data`: one is among its opcodes, read one after
 /// another as the unpickler reads them (it never goes back), or the walk cannot tell
 /// (an unknown opcode, an argument that is not all there: then yes).
 bool may_run_stack_global(std::span<const std::uint8_t> data) {
   constexpr auto kStackGlobal = static_cast<std::uint8_t>(Op::STACK_GLOBAL);
   if (std::find(data.begin(), data.end(), kStackGlobal) == data.end()) return false;
-  std::size_t at = 0;
-  // Skips n bytes of argument; false when they are not all there.
-  auto skip = [&](std::uint64_t n) {
-    if (n > data.size() - at) return false;
-    at += static_cast<std::size_t>(n);
-    return true;
-  };
-  // Reads a little-endian count of `width` bytes into n; false when it is not all there.
-  auto count = [&](int width, std::uint64_t& n) {
-    if (static_cast<std::size_t>(width) > data.size() - at) return false;
-    n = 0;
-    for (int i = 0; i < width; ++i) n |= std::uint64_t{data[at + static_cast<std::size_t>(i)]} << (8 * i);
-    at += static_cast<std::size_t>(width);
-    return true;
-  };
+  const std::array<ArgShape, 256>& shapes = arg_shapes();
+  const std::uint8_t* p = data.data();
+  const std::uint8_t* const end = p + data.size();
   auto line = [&] {
-    const auto nl = std::find(data.begin() + static_cast<std::ptrdiff_t>(at), data.end(), std::uint8_t{'\n'});
-    if (nl == data.end()) return false;
-    at = static_cast<std::size_t>(nl - data.begin()) + 1;
+    const auto* nl = static_cast<const std::uint8_t*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+    if (!nl) return false;
+    p = nl + 1;
     return true;
   };
-  using A = ArgKind;
-  while (at < data.size()) {
-    const std::uint8_t code = data[at++];
-    const OpInfo* info = op_info(code);
-    if (code == kStackGlobal || !info) return true;
-    std::uint64_t n = 0;
-    bool whole = true;
-    switch (info->arg) {
-      case A::None: break;
-      case A::Uint1: whole = skip(1); break;
-      case A::Uint2: whole = skip(2); break;
-      case A::Int4:
-      case A::Uint4: whole = skip(4); break;
-      case A::Float8:
-      case A::Uint8: whole = skip(8); break;
-      case A::Long1:
-      case A::String1:
-      case A::Bytes1:
-      case A::Unicodestring1: whole = count(1, n) && skip(n); break;
-      case A::Long4:
-      case A::String4: whole = count(4, n) && n < 0x80000000u && skip(n); break;  // signed counts
-      case A::Bytes4:
-      case A::Unicodestring4: whole = count(4, n) && skip(n); break;
-      case A::Bytes8:
-      case A::Bytearray8:
-      case A::Unicodestring8: whole = count(8, n) && skip(n); break;
-      case A::StringnlNoescapePair: whole = line() && line(); break;
-      default: whole = line(); break;  // the other text arguments: one line
+  while (p < end) {
+    const std::uint8_t code = *p++;
+    const ArgShape shape = shapes[code];
+    if (code == kStackGlobal || shape.kind == ArgShape::Unknown) return true;
+    const auto left = static_cast<std::size_t>(end - p);
+    switch (shape.kind) {
+      case ArgShape::Fixed:
+        if (shape.size > left) return true;
+        p += shape.size;
+        break;
+      case ArgShape::Counted:
+      case ArgShape::SignedCount: {
+        if (shape.size > left) return true;
+        std::uint64_t n = 0;
+        for (int i = 0; i < shape.size; ++i) n |= std::uint64_t{p[i]} << (8 * i);
+        if (shape.kind == ArgShape::SignedCount && n >= 0x80000000u) return true;
+        if (n > left - shape.size) return true;
+        p += shape.size + n;
+        break;
+      }
+      case ArgShape::Line:
+        if (!line()) return true;
+        break;
+      case ArgShape::TwoLines:
+        if (!line() || !line()) return true;
+        break;
+      case ArgShape::Unknown: return true;
     }
-    if (!whole) return true;
   }
   return false;
 }
@@ -168,7 +198,9 @@ class Recorder final : public detail::LoadObserver {
   }
 
   void on_stack_global(std::size_t offset, Value module, Value name) override {
-    operands_ = "module str " + made_at(module) + ", name str " + made_at(name);
+    // (may_run_stack_global() said no STACK_GLOBAL runs: never, unless it is wrong, which
+    // fuzz_scan looks for.)
+    operands_ = track_strs_ ? "module str " + made_at(module) + ", name str " + made_at(name) : std::string(kUntracked);
     if (module.is_str() && name.is_str()) return;
     if (!is_unknown(module) && !is_unknown(name)) return;  // CPython's error, whatever the classes
     // A call the scan cannot evaluate made an operand: CPython's operand may be a str.
@@ -507,6 +539,7 @@ class Recorder final : public detail::LoadObserver {
   }
 
   static constexpr std::size_t kMaxNesting = 8;
+  static constexpr std::string_view kUntracked = "where the strs were made was not tracked";
 
   const std::span<const std::uint8_t> data_;
   const bool track_strs_;

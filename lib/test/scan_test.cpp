@@ -68,6 +68,18 @@ TEST(Scan, StackGlobalOperandsFromTheMemoAreTheOnesCPythonStored) {
   EXPECT_EQ(r.status, pickle::ScanStatus::Complete);
 }
 
+TEST(Scan, StackGlobalOperandsAreTracedPastArgumentsHoldingItsOpcodeByte) {
+  // Byte 0x93 inside arguments (SHORT_BINBYTES, BININT1, a text line) before the real
+  // STACK_GLOBAL: the scan's walk of the opcodes must still find it and trace the strs.
+  std::string p = kProto4 + "C\x01\x93" + "0" + "K\x93" + "0" + "V\x93\n" + "0" + short_str("os") +
+                  short_str("system") + "\x93" + ".";
+  ScanReport r = pickle::scan(p);
+  ASSERT_EQ(r.events.size(), 1u);
+  EXPECT_EQ(r.events[0].name, "system");
+  EXPECT_NE(r.events[0].detail.find("module str from SHORT_BINUNICODE at"), std::string::npos) << r.events[0].detail;
+  EXPECT_NE(r.events[0].detail.find("name str from SHORT_BINUNICODE at"), std::string::npos) << r.events[0].detail;
+}
+
 TEST(Scan, ANameComputedByACallIsUnresolvedAndFlagged) {
   // STACK_GLOBAL's module is the result of os.getcwd(): the scan cannot know it.
   std::string p = kProto4 + global("os", "getcwd") + ")R" + short_str("x") + "\x93.";
