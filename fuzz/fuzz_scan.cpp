@@ -22,10 +22,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   // The library's memory limit (CPython's allocations are capped higher): not compared.
   if (report.error && report.error->type() == pickle::ErrorType::MemoryError) return fuzz::count("memory-library"), 0;
-  for (const pickle::ScanEvent& e : report.events) {
-    // The scan keeps strs' origins only when its walk of the opcodes finds a STACK_GLOBAL.
-    if (e.detail.find("was not tracked") != std::string::npos) fuzz::fail("a STACK_GLOBAL the walk missed", input);
-  }
   const std::string json = pickle::to_json(report);
   // CPython loads the bytes twice, as loads() reads them and from a file, each under its
   // own allocation cap.

@@ -31,10 +31,11 @@ class LoadObserver {
   virtual void on_action(std::size_t offset, Op op, ScanEvent::Kind kind, Value target, Value args) = 0;
   virtual void on_persistent_id(std::size_t offset, Op op, Value pid) = 0;
   virtual void on_buffer(std::size_t offset, std::size_t index) = 0;
-  /// After an opcode that completed, when it is one of `after_ops` or its bytes run past
-  /// `watch_end`: `top` is the stack's top value (None if empty). (Most opcodes of a
+  /// After an opcode that completed (its bytes from `offset` to `end`), when it is one of
+  /// `after_ops` or its bytes run past `watch_end`: `top` is the stack's top value (None
+  /// if empty). (Most opcodes of a
   /// large pickle are neither: the interpreter loop then makes no call.)
-  virtual void after_op(std::size_t offset, Op op, Value top) = 0;
+  virtual void after_op(std::size_t offset, std::size_t end, Op op, Value top) = 0;
 
   /// The opcodes after_op is called for, by code.
   std::array<bool, 256> after_ops{};

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -27,96 +26,7 @@ std::string_view op_name(Op op) {
   return info ? info->name : std::string_view("?");
 }
 
-/// How the walk below skips an opcode's argument.
-struct ArgShape {
-  enum Kind : std::uint8_t { Unknown, Fixed, Counted, SignedCount, Line, TwoLines } kind = Unknown;
-  std::uint8_t size = 0;  // Fixed: the argument's bytes; Counted, SignedCount: the count's
-};
-
-const std::array<ArgShape, 256>& arg_shapes() {
-  static const std::array<ArgShape, 256> shapes = [] {
-    std::array<ArgShape, 256> out{};
-    using A = ArgKind;
-    for (int code = 0; code < 256; ++code) {
-      const OpInfo* info = op_info(static_cast<std::uint8_t>(code));
-      if (!info) continue;
-      ArgShape& s = out[static_cast<std::size_t>(code)];
-      switch (info->arg) {
-        case A::None: s = {ArgShape::Fixed, 0}; break;
-        case A::Uint1: s = {ArgShape::Fixed, 1}; break;
-        case A::Uint2: s = {ArgShape::Fixed, 2}; break;
-        case A::Int4:
-        case A::Uint4: s = {ArgShape::Fixed, 4}; break;
-        case A::Float8:
-        case A::Uint8: s = {ArgShape::Fixed, 8}; break;
-        case A::Long1:
-        case A::String1:
-        case A::Bytes1:
-        case A::Unicodestring1: s = {ArgShape::Counted, 1}; break;
-        case A::Long4:
-        case A::String4: s = {ArgShape::SignedCount, 4}; break;
-        case A::Bytes4:
-        case A::Unicodestring4: s = {ArgShape::Counted, 4}; break;
-        case A::Bytes8:
-        case A::Bytearray8:
-        case A::Unicodestring8: s = {ArgShape::Counted, 8}; break;
-        case A::StringnlNoescapePair: s = {ArgShape::TwoLines, 0}; break;
-        default: s = {ArgShape::Line, 0}; break;  // the other text arguments: one line
-      }
-    }
-    return out;
-  }();
-  return shapes;
-}
-
-/// Whether a STACK_GLOBAL may run in `data`: one is among its opcodes, read one after
-/// another as the unpickler reads them (it never goes back), or the walk cannot tell
-/// (an unknown opcode, an argument that is not all there: then yes).
-bool may_run_stack_global(std::span<const std::uint8_t> data) {
-  constexpr auto kStackGlobal = static_cast<std::uint8_t>(Op::STACK_GLOBAL);
-  if (std::find(data.begin(), data.end(), kStackGlobal) == data.end()) return false;
-  const std::array<ArgShape, 256>& shapes = arg_shapes();
-  const std::uint8_t* p = data.data();
-  const std::uint8_t* const end = p + data.size();
-  auto line = [&] {
-    const auto* nl = static_cast<const std::uint8_t*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
-    if (!nl) return false;
-    p = nl + 1;
-    return true;
-  };
-  while (p < end) {
-    const std::uint8_t code = *p++;
-    const ArgShape shape = shapes[code];
-    if (code == kStackGlobal || shape.kind == ArgShape::Unknown) return true;
-    const auto left = static_cast<std::size_t>(end - p);
-    switch (shape.kind) {
-      case ArgShape::Fixed:
-        if (shape.size > left) return true;
-        p += shape.size;
-        break;
-      case ArgShape::Counted:
-      case ArgShape::SignedCount: {
-        if (shape.size > left) return true;
-        std::uint64_t n = 0;
-        for (int i = 0; i < shape.size; ++i) n |= std::uint64_t{p[i]} << (8 * i);
-        if (shape.kind == ArgShape::SignedCount && n >= 0x80000000u) return true;
-        if (n > left - shape.size) return true;
-        p += shape.size + n;
-        break;
-      }
-      case ArgShape::Line:
-        if (!line()) return true;
-        break;
-      case ArgShape::TwoLines:
-        if (!line() || !line()) return true;
-        break;
-      case ArgShape::Unknown: return true;
-    }
-  }
-  return false;
-}
-
-bool is_string_op(Op op) {
+constexpr bool is_string_op(Op op) {
   switch (op) {
     case Op::STRING:
     case Op::BINSTRING:
@@ -128,6 +38,38 @@ bool is_string_op(Op op) {
     default: return false;
   }
 }
+
+/// The opcodes whose result's origin after_op keeps (the event that made it).
+constexpr bool makes_tracked_object(Op op) {
+  switch (op) {
+    case Op::REDUCE:
+    case Op::NEWOBJ:
+    case Op::NEWOBJ_EX:
+    case Op::OBJ:
+    case Op::INST:
+    case Op::PERSID:
+    case Op::BINPERSID: return true;
+    default: return false;
+  }
+}
+
+/// The opcodes the recorder's after_op works on: where strs (when `strs`) and objects were
+/// made, frames (and reads crossing a frame's end, through watch_end), a pickle's end.
+constexpr std::array<bool, 256> after_ops_table(bool strs) {
+  std::array<bool, 256> out{};
+  for (int code = 0; code < 256; ++code) {
+    const auto op = static_cast<Op>(code);
+    out[static_cast<std::size_t>(code)] =
+        (strs && is_string_op(op)) || makes_tracked_object(op) || op == Op::FRAME || op == Op::STOP;
+  }
+  return out;
+}
+constexpr std::array<bool, 256> kAfterOps = after_ops_table(false), kAfterOpsWithStrs = after_ops_table(true);
+
+/// Thrown by a scan that does not keep where strs were made when a STACK_GLOBAL comes:
+/// the scan starts again, keeping them (most large pickles have no STACK_GLOBAL, and
+/// their strs then cost nothing).
+struct StrOriginsNeeded {};
 
 // Values whose behaviour is that of a class the pickle names (or of the loading
 // program's persistent_load): what CPython does with them is not known.
@@ -142,26 +84,31 @@ bool is_unknown(Value v) {
 
 std::string global_name(const Global& g) { return std::string(g.module()) + "." + std::string(g.qualname()); }
 
-ScanReport scan_at_depth(std::span<const std::uint8_t> data, const ScanOptions& options, std::size_t depth);
+ScanReport scan_at_depth(std::span<const std::uint8_t> data, const ScanOptions& options, std::size_t depth,
+                         bool track_strs);
+/// scan_at_depth, keeping where strs were made only when a STACK_GLOBAL needs to say so
+/// (for a small input, from the start: starting again would cost more).
+ScanReport scan_at_depth(std::span<const std::uint8_t> data, const ScanOptions& options, std::size_t depth) {
+  constexpr std::size_t kSmallInput = 64 * 1024;
+  try {
+    return scan_at_depth(data, options, depth, data.size() <= kSmallInput);
+  } catch (const StrOriginsNeeded&) {
+    return scan_at_depth(data, options, depth, true);
+  }
+}
 
 /// Records the events of one scan into a report.
 class Recorder final : public detail::LoadObserver {
  public:
-  Recorder(ScanReport& report, const ScanOptions& options, std::size_t depth, std::span<const std::uint8_t> data)
+  Recorder(ScanReport& report, const ScanOptions& options, std::size_t depth, std::span<const std::uint8_t> data,
+           bool track_strs)
       : data_(data),
-        // Where strs were made is told for STACK_GLOBAL's operands only: when none can
-        // run, the strs of a large pickle cost nothing.
-        track_strs_(may_run_stack_global(data)),
+        // Where strs were made is told for STACK_GLOBAL's operands only.
+        track_strs_(track_strs),
         report_(report),
         options_(options),
         depth_(depth) {
-    // after_op's work: where strs and objects were made, frames (and the reads that cross
-    // a frame's end, through watch_end), the end of a pickle.
-    for (int code = 0; code < 256; ++code) {
-      const auto op = static_cast<Op>(code);
-      after_ops[static_cast<std::size_t>(code)] =
-          (track_strs_ && is_string_op(op)) || makes_tracked_object(op) || op == Op::FRAME || op == Op::STOP;
-    }
+    after_ops = track_strs_ ? kAfterOpsWithStrs : kAfterOps;
   }
 
   /// The pickle that starts at `start` of the input is about to be loaded.
@@ -198,9 +145,8 @@ class Recorder final : public detail::LoadObserver {
   }
 
   void on_stack_global(std::size_t offset, Value module, Value name) override {
-    // (may_run_stack_global() said no STACK_GLOBAL runs: never, unless it is wrong, which
-    // fuzz_scan looks for.)
-    operands_ = track_strs_ ? "module str " + made_at(module) + ", name str " + made_at(name) : std::string(kUntracked);
+    if (!track_strs_) throw StrOriginsNeeded{};
+    operands_ = "module str " + made_at(module) + ", name str " + made_at(name);
     if (module.is_str() && name.is_str()) return;
     if (!is_unknown(module) && !is_unknown(name)) return;  // CPython's error, whatever the classes
     // A call the scan cannot evaluate made an operand: CPython's operand may be a str.
@@ -265,8 +211,10 @@ class Recorder final : public detail::LoadObserver {
     }
   }
 
-  void after_op(std::size_t offset, Op op, Value top) override {
-    if (file_reads_agree_) {
+  void after_op(std::size_t offset, std::size_t end, Op op, Value top) override {
+    // A file reader's buffer changes at a FRAME, and at a read past its end; STOP checks
+    // that the frame ends there. Other opcodes inside the buffer read what loads() reads.
+    if (file_reads_agree_ && (op == Op::FRAME || op == Op::STOP || (offset < buffer_end_ && end > buffer_end_))) {
       follow_file_reads(offset, op);
       watch_end = file_reads_agree_ ? buffer_end_ : kNone;
     }
@@ -298,20 +246,6 @@ class Recorder final : public detail::LoadObserver {
         made_.push_back({top.node(), offset, static_cast<std::uint8_t>(op)});
         break;
       default: break;
-    }
-  }
-
-  /// The opcodes whose result's origin after_op keeps (the event that made it).
-  static bool makes_tracked_object(Op op) {
-    switch (op) {
-      case Op::REDUCE:
-      case Op::NEWOBJ:
-      case Op::NEWOBJ_EX:
-      case Op::OBJ:
-      case Op::INST:
-      case Op::PERSID:
-      case Op::BINPERSID: return true;
-      default: return false;
     }
   }
 
@@ -539,7 +473,6 @@ class Recorder final : public detail::LoadObserver {
   }
 
   static constexpr std::size_t kMaxNesting = 8;
-  static constexpr std::string_view kUntracked = "where the strs were made was not tracked";
 
   const std::span<const std::uint8_t> data_;
   const bool track_strs_;
@@ -637,7 +570,8 @@ void walk_unreached(std::span<const std::uint8_t> data, std::size_t from, Record
   }
 }
 
-ScanReport scan_at_depth(std::span<const std::uint8_t> data, const ScanOptions& options, std::size_t depth) {
+ScanReport scan_at_depth(std::span<const std::uint8_t> data, const ScanOptions& options, std::size_t depth,
+                         bool track_strs) {
   ScanReport report;
   report.policy = options.policy.name();
   ExtensionRegistry empty_registry;
@@ -650,7 +584,7 @@ ScanReport scan_at_depth(std::span<const std::uint8_t> data, const ScanOptions& 
   if (options.persistent_load) uo.persistent_load = keep_persistent_ids;
   uo.limits = options.limits;
 
-  Recorder recorder(report, options, depth, data);
+  Recorder recorder(report, options, depth, data, track_strs);
   Unpickler unpickler(std::move(uo));
   detail::set_observer(unpickler, &recorder);
   unpickler.set_input(data);

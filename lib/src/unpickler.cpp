@@ -1117,7 +1117,7 @@ Value Unpickler::Impl::run() {
         break;
       case Op::STOP: {
         Value v = pop();
-        if constexpr (kObserved) observer->after_op(offset(), op, v);
+        if constexpr (kObserved) observer->after_op(offset(), static_cast<std::size_t>(p - begin), op, v);
         return v;
       }
       default: invalid_opcode(static_cast<std::uint8_t>(op));
@@ -1125,7 +1125,8 @@ Value Unpickler::Impl::run() {
     if constexpr (kObserved) {
       if (observer->after_ops[static_cast<std::uint8_t>(op)] ||
           (offset() < observer->watch_end && static_cast<std::size_t>(p - begin) > observer->watch_end)) {
-        observer->after_op(offset(), op, stack.size() == 0 ? Value() : stack.back());
+        observer->after_op(offset(), static_cast<std::size_t>(p - begin), op,
+                           stack.size() == 0 ? Value() : stack.back());
       }
     }
   }
