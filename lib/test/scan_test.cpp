@@ -80,6 +80,23 @@ TEST(Scan, StackGlobalOperandsAreTracedPastArgumentsHoldingItsOpcodeByte) {
   EXPECT_NE(r.events[0].detail.find("name str from SHORT_BINUNICODE at"), std::string::npos) << r.events[0].detail;
 }
 
+TEST(Scan, ALargeInputReachingAStackGlobalLateIsReportedOnce) {
+  // Over 64 KiB: the scan starts without keeping where strs were made, and starts again
+  // when the STACK_GLOBAL comes. The events before it are reported once.
+  std::string p = kProto4 + global("builtins", "set") + ")R0";
+  for (int i = 0; i < 20000; ++i) p += short_str("x") + "0";
+  const std::size_t module_at = p.size();
+  p += short_str("os") + short_str("system") + "\x93.";
+  ScanReport r = pickle::scan(p);
+  ASSERT_EQ(r.events.size(), 3u);
+  EXPECT_EQ(r.events[0].kind, Kind::Import);
+  EXPECT_EQ(r.events[1].kind, Kind::Call);
+  EXPECT_EQ(r.events[2].name, "system");
+  EXPECT_NE(r.events[2].detail.find("module str from SHORT_BINUNICODE at " + std::to_string(module_at)),
+            std::string::npos)
+      << r.events[2].detail;
+}
+
 TEST(Scan, ANameComputedByACallIsUnresolvedAndFlagged) {
   // STACK_GLOBAL's module is the result of os.getcwd(): the scan cannot know it.
   std::string p = kProto4 + global("os", "getcwd") + ")R" + short_str("x") + "\x93.";
