@@ -100,7 +100,7 @@ def main(tool):
     expect('--help', r.returncode == 0 and r.stdout.startswith('usage: pickletool') and not r.stderr, repr(r))
     r = subprocess.run([tool, '-h'], capture_output=True, text=True)
     expect('-h', r.returncode == 0 and 'pickletool scan' in r.stdout, repr(r))
-    for command in ('dis', 'show', 'load', 'roundtrip', 'optimize', 'scan'):
+    for command in ('dis', 'show', 'load', 'json', 'roundtrip', 'optimize', 'scan'):
         r = subprocess.run([tool, command, '--help'], capture_output=True, text=True)
         expect(command + ' --help', r.returncode == 0 and r.stdout.startswith('usage: pickletool ' + command + ' ')
                and 'pickletool serve' not in r.stdout, repr(r))
