@@ -43,7 +43,8 @@ bool is_partial(const Object& o) {
 }
 
 [[noreturn]] void no_attribute(Value target, std::string_view attr) {
-  if (target.is_global()) {
+  // A class names itself; a function or other object of a known type names its type.
+  if (target.is_global() && detail::global_type_name(target.as_global()) == "type") {
     std::string_view q = target.as_global().qualname();
     fail(ErrorType::AttributeError,
          "type object '" + std::string(q.substr(q.rfind('.') + 1)) + "' has no attribute '" + std::string(attr) + "'");
@@ -610,7 +611,8 @@ void Evaluator::set_item(Value target, Value key, Value value) {
       data[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(byte);
       return;
     }
-    case Kind::Global: fail(ErrorType::TypeError, "'type' object does not support item assignment");
+    case Kind::Global:  // a class ('type'), or a function or other object of a known type
+      fail(ErrorType::TypeError, "'" + type_name(target) + "' object does not support item assignment");
     case Kind::PersistentId: return;  // whatever persistent_load returned is opaque
     case Kind::Str:
     case Kind::Bytes:

@@ -325,6 +325,10 @@ def emulated_call_cases():
         # set, list, dict and bytearray.__new__ ignore their arguments.
         b'\x80\x02cbuiltins\nset\n]K\x01a\x85\x81.', b'\x80\x02cbuiltins\nlist\nK\x01\x85\x81.',
         b'\x80\x02cbuiltins\ndict\nK\x01\x85\x81.', b'\x80\x02cbuiltins\nbytearray\nK\x05\x85\x81.',
+        # Items on a builtin function (not a class): the error names its type.
+        b'\x80\x02cbuiltins\nlen\n(K\x01e.', b'\x80\x02cbuiltins\nlen\nK\x01a.',
+        b'\x80\x02cbuiltins\nlen\n(K\x01K\x02u.', b'\x80\x02cbuiltins\nlen\nK\x01K\x02s.',
+        b'\x80\x04cbuiltins\nlen\n(K\x01\x90.', b'c__builtin__\nEllipsis\n(K\x01e.',
     ]
     for i, data in enumerate(datas):
         yield 'emulated.%03d' % i, data, {}
