@@ -95,8 +95,8 @@ class _WholeInput(io.BytesIO):
 
 
 class _Loader(pickle.Unpickler):
-    def __init__(self, data, file_reads=False):
-        super().__init__(io.BytesIO(data) if file_reads else _WholeInput(data))
+    def __init__(self, data, file_reads=False, file=None):
+        super().__init__(file or (io.BytesIO(data) if file_reads else _WholeInput(data)))
         self.actions = []
         # Set when a builtin other than REAL's stands in: the library knows which
         # attributes such a builtin has and whether it is a class, a stand-in does not.
@@ -167,12 +167,12 @@ def record(data):
     return combine(run(data, False), run(data, True))
 
 
-def run(data, file_reads):
-    """One load of data, read as loads() does or from a file without peek(): its actions,
-    whether a builtin stood in, and how it ended: 'finished', 'memory' (MemoryError) or
-    'error'. (Neither the loader nor the exception outlives the call, so CPython frees
-    the loader at once.)"""
-    u = _Loader(data, file_reads)
+def run(data, file_reads, file=None):
+    """One load of data, read as loads() does or from a file without peek() (or from
+    `file`): its actions, whether a builtin stood in, and how it ended: 'finished',
+    'memory' (MemoryError) or 'error'. (Neither the loader nor the exception outlives the
+    call, so CPython frees the loader at once.)"""
+    u = _Loader(data, file_reads, file)
     try:
         u.load()
         ended = 'finished'
@@ -181,6 +181,20 @@ def run(data, file_reads):
     except Exception:
         ended = 'error'
     return u.actions, u.approximate, ended
+
+
+def buffered_file_reads_differ(data):
+    """Whether pickle.load(open(path, 'rb')) of data (a buffered reader, with peek())
+    takes other actions or ends otherwise than loads(). The scan's framing event models
+    readers without peek(); this says whether buffered files need a model of their own."""
+    import tempfile
+    with tempfile.TemporaryFile() as f:
+        f.write(data)
+        f.seek(0)
+        with open(f.fileno(), 'rb', closefd=False) as buffered:
+            actions, _, ended = run(data, False, buffered)
+    loads_actions, _, loads_ended = run(data, False)
+    return 'memory' not in (ended, loads_ended) and (actions, ended) != (loads_actions, loads_ended)
 
 
 def combine(loads_run, file_run):
