@@ -296,6 +296,12 @@ std::string_view os_error_class(std::string_view message) {
   return "OSError";
 }
 
+/// Whether a write failed because the reader closed the pipe (EPIPE): the tool then ends
+/// quietly.
+bool is_broken_pipe(const pickle::Error& e) {
+  return e.type() == pickle::ErrorType::OSError && e.message().starts_with("[Errno " + std::to_string(EPIPE) + "]");
+}
+
 /// The class of Python exception an error is reported as.
 std::string error_class(const pickle::Error& e) {
   return std::string(e.type() == pickle::ErrorType::OSError ? os_error_class(e.message()) : e.python_type_name());
@@ -549,7 +555,7 @@ int dis_files(const Command& c) {
       pickle::dis(opened[i].bytes(), out, options);
     } catch (const pickle::Error& e) {
       out.flush();  // what was written before the failure, as CPython prints it
-      if (paths.size() > 1 && !(e.type() == pickle::ErrorType::OSError && e.message().starts_with("[Errno 32]"))) {
+      if (paths.size() > 1 && !is_broken_pipe(e)) {
         std::fprintf(stderr, "pickletool: in %s\n", name.c_str());
       }
       throw;
@@ -608,7 +614,7 @@ std::string error_text() {
   } catch (const UsageError& e) {
     return std::string(kUsage) + "UsageError: " + e.message + "\n";
   } catch (const pickle::Error& e) {
-    if (e.type() == pickle::ErrorType::OSError && e.message().starts_with("[Errno 32]")) return {};  // EPIPE
+    if (is_broken_pipe(e)) return {};
     std::string text;
     if (e.offset()) text = "pickletool: error at byte " + std::to_string(*e.offset()) + "\n";
     text += error_class(e);

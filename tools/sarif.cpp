@@ -60,22 +60,21 @@ std::string uri_of(std::string_view path) {
 }  // namespace
 
 std::size_t SarifLog::artifact(std::string_view file, std::string_view member) {
-  if (!member.empty()) artifact(file, {});  // the archive comes first, as the member's parent
+  // The archive comes first, as the member's parent.
+  const std::optional<std::size_t> parent = member.empty() ? std::nullopt : std::optional(artifact(file, {}));
   for (std::size_t i = 0; i < artifacts_.size(); ++i) {
     if (artifacts_[i].file == file && artifacts_[i].member == member) return i;
   }
-  artifacts_.push_back({std::string(file), std::string(member)});
+  artifacts_.push_back({uri_of(member.empty() ? file : member), std::string(file), std::string(member), parent});
   return artifacts_.size() - 1;
 }
 
 void SarifLog::result(std::string_view rule, std::string_view level, std::string_view message, std::size_t index,
                       std::optional<std::size_t> offset) {
-  const Artifact& a = artifacts_[index];
   std::string r = "{\"ruleId\": " + json_quote(rule) + ", \"ruleIndex\": " + std::to_string(rule_index(rule)) +
                   ", \"level\": " + json_quote(level) + ", \"message\": {\"text\": " + json_quote(message) +
                   "}, \"locations\": [{\"physicalLocation\": {\"artifactLocation\": {\"uri\": " +
-                  json_quote(uri_of(a.member.empty() ? a.file : a.member)) + ", \"index\": " + std::to_string(index) +
-                  "}";
+                  json_quote(artifacts_[index].uri) + ", \"index\": " + std::to_string(index) + "}";
   if (offset) r += ", \"region\": {\"byteOffset\": " + std::to_string(*offset) + ", \"byteLength\": 1}";
   r += "}}]}";
   results_.push_back(std::move(r));
@@ -118,14 +117,8 @@ std::string SarifLog::str() const {
   out += "]}},\n\"artifacts\": [";
   for (std::size_t i = 0; i < artifacts_.size(); ++i) {
     const Artifact& a = artifacts_[i];
-    out += std::string(i ? ",\n  " : "\n  ") +
-           "{\"location\": {\"uri\": " + json_quote(uri_of(a.member.empty() ? a.file : a.member)) + "}";
-    if (!a.member.empty()) {
-      for (std::size_t p = 0; p < artifacts_.size(); ++p) {
-        if (artifacts_[p].member.empty() && artifacts_[p].file == a.file)
-          out += ", \"parentIndex\": " + std::to_string(p);
-      }
-    }
+    out += std::string(i ? ",\n  " : "\n  ") + "{\"location\": {\"uri\": " + json_quote(a.uri) + "}";
+    if (a.parent) out += ", \"parentIndex\": " + std::to_string(*a.parent);
     out += "}";
   }
   out += "],\n\"results\": [";

@@ -31,7 +31,9 @@ class SarifLog {
               std::optional<std::size_t> offset);
 
   struct Artifact {
+    std::string uri;  // the file's, or the archive member's
     std::string file, member;
+    std::optional<std::size_t> parent;  // a member's archive
   };
   std::vector<Artifact> artifacts_;
   std::vector<std::string> results_;  // each a JSON object

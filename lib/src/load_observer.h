@@ -33,8 +33,7 @@ class LoadObserver {
   virtual void on_buffer(std::size_t offset, std::size_t index) = 0;
   /// After an opcode that completed (its bytes from `offset` to `end`), when it is one of
   /// `after_ops` or its bytes run past `watch_end`: `top` is the stack's top value (None
-  /// if empty). (Most opcodes of a
-  /// large pickle are neither: the interpreter loop then makes no call.)
+  /// if empty). Most opcodes of a large pickle are neither: the loop then makes no call.
   virtual void after_op(std::size_t offset, std::size_t end, Op op, Value top) = 0;
 
   /// The opcodes after_op is called for, by code.
