@@ -29,9 +29,9 @@
 //                                completely (doc/scan.md)
 //   --python-version X.Y         (any command, before or after it) behave as CPython X.Y,
 //                                3.8 to 3.13 (default 3.11)
-//   --extension CODE=MODULE:NAME (show, load, roundtrip; repeatable) an entry of the
+//   --extension CODE=MODULE:NAME (show, load, json, roundtrip; repeatable) an entry of the
 //                                extension registry (copyreg.add_extension) for EXT1/2/4
-//   --buffers DIR                (show, load, roundtrip) the out-of-band buffers for
+//   --buffers DIR                (show, load, json, roundtrip) the out-of-band buffers for
 //                                NEXT_BUFFER, pickle.loads(..., buffers=...): the files
 //                                DIR/0, DIR/1, ... in order; a name ending in .readonly
 //                                (DIR/0.readonly) is a read-only buffer (bytes), any
