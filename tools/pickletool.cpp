@@ -444,6 +444,7 @@ int execute(const Command& c, std::span<const std::uint8_t> bytes, pickle::Sink&
     return status;
   }
   pickle::UnpicklerOptions options = c.options;
+  options.borrow_input = true;  // `bytes` outlives the graph: large payloads are not copied
   std::vector<std::pair<pickle::MappedFile, bool>> buffer_files;  // outlive the graph
   if (c.buffers_in) {
     buffer_files = read_buffers(*c.buffers_in);
@@ -468,7 +469,9 @@ int execute(const Command& c, std::span<const std::uint8_t> bytes, pickle::Sink&
         return false;
       };
     }
-    const std::string pickled = pickle::dumps(g.root(), dump_options);
+    // Written whole or not at all, as pickle.dumps: gathered, large payloads by reference.
+    pickle::GatherSink pickled;
+    pickle::dump(g.root(), pickled, dump_options);
     if (c.buffers_out) {
       std::error_code ec;
       std::filesystem::create_directories(*c.buffers_out, ec);
@@ -478,7 +481,7 @@ int execute(const Command& c, std::span<const std::uint8_t> bytes, pickle::Sink&
         write_file(std::filesystem::path(*c.buffers_out) / buffer_file_name(i, b.readonly()), b.view());
       }
     }
-    write(out, pickled);
+    pickled.write_to(out);
   }
   return 0;
 }

@@ -23,6 +23,7 @@
 #include <cstring>
 #include <istream>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -668,6 +669,30 @@ void FdSink::write(std::span<const std::uint8_t> data) {
     p += put;
     left -= static_cast<std::size_t>(put);
   }
+}
+
+void GatherSink::write(std::span<const std::uint8_t> data) {
+  if (data.empty()) return;
+  copies_.push_back(std::make_unique_for_overwrite<std::uint8_t[]>(data.size()));
+  std::memcpy(copies_.back().get(), data.data(), data.size());
+  pieces_.emplace_back(copies_.back().get(), data.size());
+  size_ += data.size();
+}
+
+void GatherSink::write_payload(std::span<const std::uint8_t> data) {
+  if (data.empty()) return;
+  pieces_.push_back(data);
+  size_ += data.size();
+}
+
+void GatherSink::write_to(Sink& sink) const {
+  for (std::span<const std::uint8_t> piece : pieces_) sink.write(piece);
+}
+
+void GatherSink::clear() noexcept {
+  copies_.clear();
+  pieces_.clear();
+  size_ = 0;
 }
 
 // ---- dumping --------------------------------------------------------------------------------

@@ -226,7 +226,14 @@ struct Pickler::Impl {
     write(header);
     if (bypass && sink) {
       flush_to_sink();
-      sink->write(std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
+      const std::span payload(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
+      // A temporary of this Pickler's (a latin1 str standing for bytes, a reducer's
+      // result) does not outlive it: only the dumped value's own data is a lasting payload.
+      if (detail::Access::arena(scratch).holds(data.data())) {
+        sink->write(payload);
+      } else {
+        sink->write_payload(payload);
+      }
     } else {
       write(data);
     }

@@ -1101,14 +1101,15 @@ TEST(Errors, WriteErrorsAreOSErrors) {
 
 // ---- dumping --------------------------------------------------------------------------------
 
-enum class To { Ostream, File, Fd, Path };
-constexpr To kAllTo[] = {To::Ostream, To::File, To::Fd, To::Path};
+enum class To { Ostream, File, Fd, Path, Gather };
+constexpr To kAllTo[] = {To::Ostream, To::File, To::Fd, To::Path, To::Gather};
 const char* to_name(To t) {
   switch (t) {
     case To::Ostream: return "ostream";
     case To::File: return "FILE*";
     case To::Fd: return "fd";
     case To::Path: return "path";
+    case To::Gather: return "GatherSink";
   }
   return "?";
 }
@@ -1134,6 +1135,15 @@ std::string dump_all(To to, const std::vector<Value>& values, const pickle::Pick
       for (Value v : values) pickle::dump_fd(v, fd, o);
       ::close(fd);
       return read_file(p);
+    }
+    case To::Gather: {
+      pickle::GatherSink pieces;
+      for (Value v : values) pickle::dump(v, pieces, o);
+      std::ostringstream out;
+      pickle::OstreamSink sink(out);
+      pieces.write_to(sink);
+      EXPECT_EQ(out.str().size(), pieces.size());
+      return out.str();
     }
     case To::Path: {
       std::string all;
@@ -1238,6 +1248,30 @@ TEST(Dump, RoundTripThroughEveryKindOfSinkAndSource) {
       ASSERT_EQ(all.size(), 1u);
       EXPECT_TRUE(pickle::deep_equal(all[0].root(), v)) << q;
     }
+  }
+}
+
+TEST(Dump, GatherSinkKeepsLargePayloadsWithoutCopyingThem) {
+  Graph g;
+  const Value big = g.new_bytes(std::string(100000, 'z'));
+  const Value small = g.new_bytes(std::string(100, 's'));
+  Value l = g.new_list();
+  for (Value v : {big, small, big}) l.as_list().append(g, v);
+  for (int q = 3; q <= 5; ++q) {
+    pickle::GatherSink pieces;
+    pickle::dump(l, pieces, {.protocol = q});
+    std::string joined;
+    int borrowed = 0;
+    for (std::span<const std::uint8_t> piece : pieces.pieces()) {
+      joined.append(reinterpret_cast<const char*>(piece.data()), piece.size());
+      borrowed += piece.data() == big.as_bytes().view().data();
+    }
+    EXPECT_EQ(joined, pickle::dumps(l, {.protocol = q})) << q;
+    EXPECT_EQ(pieces.size(), joined.size());
+    EXPECT_EQ(borrowed, 1) << q;  // the second reference is a memo GET
+    pieces.clear();
+    EXPECT_TRUE(pieces.pieces().empty());
+    EXPECT_EQ(pieces.size(), 0u);
   }
 }
 

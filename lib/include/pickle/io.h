@@ -296,6 +296,34 @@ class FdSink final : public Sink {
   int fd_;
 };
 
+/// Collects a pickle in pieces, for a caller that writes it whole or not at all: the
+/// frames and opcodes the Pickler writes are copied (each once; nothing grows by copying),
+/// while large payloads (Sink::write_payload) are kept as references to the dumped
+/// value's data, never copied. The value, and any input its strs and bytes borrow, must
+/// stay alive and unchanged until the pieces have been written out.
+///
+///   pickle::GatherSink pieces;
+///   pickle::dump(g.root(), pieces, {.protocol = 5});
+///   pieces.write_to(out);   // each piece to out.write(), in order
+class GatherSink final : public Sink {
+ public:
+  void write(std::span<const std::uint8_t> data) override;
+  void write_payload(std::span<const std::uint8_t> data) override;
+  /// The pickle, in order.
+  const std::vector<std::span<const std::uint8_t>>& pieces() const noexcept { return pieces_; }
+  /// The pickle's length.
+  std::size_t size() const noexcept { return size_; }
+  /// Hands every piece, in order, to sink.write().
+  void write_to(Sink& sink) const;
+  /// Forgets every piece.
+  void clear() noexcept;
+
+ private:
+  std::vector<std::unique_ptr<std::uint8_t[]>> copies_;  // owned copies of written bytes
+  std::vector<std::span<const std::uint8_t>> pieces_;
+  std::size_t size_ = 0;
+};
+
 /// pickle.dump(v, f, ...): Pickler(sink, options).dump(v). The bytes are those of
 /// pickle::dumps(v, options), handed over as the streaming Pickler does (frames, large
 /// payloads apart). A failure after some writes leaves them written, as in CPython.

@@ -31,11 +31,16 @@ class ExtensionRegistry;
 class DispatchTable;
 
 /// Where a streaming Pickler writes. Like CPython's Pickler with a file: committed frames
-/// and payloads of 64 KiB or more arrive in separate write() calls.
+/// and payloads of 64 KiB or more arrive in separate calls.
 class Sink {
  public:
   virtual ~Sink() = default;
+  /// Bytes of the pickle, valid only during the call.
   virtual void write(std::span<const std::uint8_t> data) = 0;
+  /// A payload of 64 KiB or more: the data of a bytes, bytearray, str or buffer of the
+  /// value being dumped, which stays valid and unchanged until dump() returns, so a sink
+  /// may keep the span rather than copy it (GatherSink does). By default, write(data).
+  virtual void write_payload(std::span<const std::uint8_t> data) { write(data); }
 };
 
 struct PicklerOptions {

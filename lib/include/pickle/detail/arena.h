@@ -112,6 +112,16 @@ class Arena {
   /// rewind() goes back past this point.
   void pin() noexcept { ++epoch_; }
 
+  /// Whether p points into a block of this arena (a walk over its chunks).
+  bool holds(const void* p) const noexcept {
+    const char* c = static_cast<const char*>(p);
+    for (const Chunk* k = head_; k; k = k->prev) {
+      const char* base = reinterpret_cast<const char*>(k);
+      if (c >= base && c < base + k->size) return true;
+    }
+    return false;
+  }
+
   /// Bytes handed out so far (what the limit is checked against).
   std::size_t bytes_allocated() const noexcept { return allocated_; }
   /// Bytes reserved from the system, chunk overhead included.
