@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <string>
+#include <string_view>
 #include <unordered_set>
 
 namespace bench {
@@ -127,7 +129,22 @@ const std::string& nested_pickle() {
 
 }  // namespace bench
 
+namespace bench {
+std::int64_t fixed_iterations = 0;
+}
+
 int main(int argc, char** argv) {
+  // --iterations=N, ours: taken out before Google Benchmark reads the arguments.
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg.starts_with("--iterations=")) {
+      bench::fixed_iterations = std::stoll(std::string(arg.substr(13)));
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
   bench::init_python();
   bench::register_loads_benchmarks();
   bench::register_dumps_benchmarks();

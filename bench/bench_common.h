@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pickle/pickle.h"
@@ -57,6 +58,18 @@ const std::string& nested_pickle();
 
 /// Counts the values reachable from v (each node once, immediates each time).
 std::size_t count_objects(pickle::Value v);
+
+/// Set by --iterations=N (before the benchmarks are registered): every benchmark runs
+/// exactly N iterations, once, so that instruction counts (report.py --instructions)
+/// can be taken per iteration. 0: Google Benchmark's own choice.
+extern std::int64_t fixed_iterations;
+
+/// RegisterBenchmark, with fixed_iterations applied.
+template <class... Args>
+void add(const std::string& name, Args&&... args) {
+  benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(name.c_str(), std::forward<Args>(args)...);
+  if (fixed_iterations > 0) b->Iterations(fixed_iterations);
+}
 
 void register_loads_benchmarks();
 void register_dumps_benchmarks();

@@ -92,12 +92,12 @@ void register_dumps_benchmarks() {
   for (const auto& [name, protocols] : workload_list()) {
     for (int proto : protocols) {
       std::string suffix = "/" + std::to_string(proto);
-      benchmark::RegisterBenchmark(("BM_Dumps_" + name + "/cpp" + suffix).c_str(), dumps_cpp, name, proto);
-      benchmark::RegisterBenchmark(("BM_Dumps_" + name + "/cpython" + suffix).c_str(), dumps_cpython, name, proto);
+      add("BM_Dumps_" + name + "/cpp" + suffix, dumps_cpp, name, proto);
+      add("BM_Dumps_" + name + "/cpython" + suffix, dumps_cpython, name, proto);
     }
   }
-  benchmark::RegisterBenchmark("BM_Dumps_nested_1m/cpp/5", dumps_nested_cpp);
-  benchmark::RegisterBenchmark("BM_Dumps_nested_1m/cpython/5", dumps_nested_cpython);
+  add("BM_Dumps_nested_1m/cpp/5", dumps_nested_cpp);
+  add("BM_Dumps_nested_1m/cpython/5", dumps_nested_cpython);
 }
 
 }  // namespace bench

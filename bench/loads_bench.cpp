@@ -136,14 +136,14 @@ void register_loads_benchmarks() {
   for (const auto& [name, protocols] : workload_list()) {
     for (int proto : protocols) {
       std::string suffix = "/" + std::to_string(proto);
-      benchmark::RegisterBenchmark(("BM_Loads_" + name + "/cpp" + suffix).c_str(), loads_cpp, name, proto);
-      benchmark::RegisterBenchmark(("BM_Loads_" + name + "/cpython" + suffix).c_str(), loads_cpython, name, proto);
+      add("BM_Loads_" + name + "/cpp" + suffix, loads_cpp, name, proto);
+      add("BM_Loads_" + name + "/cpython" + suffix, loads_cpython, name, proto);
     }
   }
-  benchmark::RegisterBenchmark("BM_Loads_nested_1m/cpp/5", loads_nested_cpp);
-  benchmark::RegisterBenchmark("BM_Loads_nested_1m/cpython/5", loads_nested_cpython);
-  benchmark::RegisterBenchmark("BM_Loads_bytes_100mb_oob/cpp/5", loads_oob_cpp);
-  benchmark::RegisterBenchmark("BM_Loads_bytes_100mb_oob/cpython/5", loads_oob_cpython);
+  add("BM_Loads_nested_1m/cpp/5", loads_nested_cpp);
+  add("BM_Loads_nested_1m/cpython/5", loads_nested_cpython);
+  add("BM_Loads_bytes_100mb_oob/cpp/5", loads_oob_cpp);
+  add("BM_Loads_bytes_100mb_oob/cpython/5", loads_oob_cpython);
 }
 
 }  // namespace bench

@@ -19,8 +19,10 @@ import os
 import platform
 import re
 import subprocess
+import statistics
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -118,22 +120,125 @@ def peak_memory(build, python):
             'before=field("VmRSS"); obj=pickle.loads(data); print(field("VmHWM")-before)\n')
     lines = ['| workload (protocol 5) | pickle size | C++ peak | CPython peak | C++ / CPython |',
              '|---|---:|---:|---:|---:|']
-    sys.path.insert(0, HERE)
-    import workloads  # noqa: E402
-    import pickle
     with tempfile.TemporaryDirectory() as tmp:
-        for name in LARGE + ['nested_1m']:
-            path = os.path.join(tmp, name + '.pickle')
-            data = (workloads.nested_pickle() if name == 'nested_1m'
-                    else pickle.dumps(workloads.build(name)[0], 5))
-            with open(path, 'wb') as f:
-                f.write(data)
+        paths = write_workload_files(tmp, LARGE + ['nested_1m'])
+        for name, path in paths.items():
+            size = os.path.getsize(path)
             cpp = int(subprocess.run([tool, path], check=True, capture_output=True, text=True).stdout)
             py = int(subprocess.run([python, '-c', code, path], check=True, capture_output=True, text=True,
                                     env=dict(os.environ, PYTHONHASHSEED='0')).stdout)
-            lines.append(f'| {name} | {len(data) / 1e6:.1f} MB | {cpp / 1e6:.1f} MB | {py / 1e6:.1f} MB | '
+            lines.append(f'| {name} | {size / 1e6:.1f} MB | {cpp / 1e6:.1f} MB | {py / 1e6:.1f} MB | '
                          f'{cpp / py:.2f} |')
     return '\n'.join(lines)
+
+
+def write_workload_files(tmp, names):
+    """Each workload pickled (protocol 5) to tmp/NAME.pickle: its object, or the list of
+    its objects (nested_1m: workloads.nested_pickle()). Returns {name: path}.
+
+    Built in a child process, so that this one stays small: a child's peak RSS counts
+    its parent's from before the exec."""
+    code = ('import os, pickle, sys\n'
+            'sys.path.insert(0, sys.argv[1])\n'
+            'import workloads\n'
+            'for name in sys.argv[3:]:\n'
+            '    with open(os.path.join(sys.argv[2], name + ".pickle"), "wb") as f:\n'
+            '        if name == "nested_1m":\n'
+            '            f.write(workloads.nested_pickle())\n'
+            '        else:\n'
+            '            objects = workloads.build(name)\n'
+            '            pickle.dump(objects[0] if len(objects) == 1 else objects, f, 5)\n')
+    subprocess.run([sys.executable, '-c', code, HERE, tmp] + list(names), check=True)
+    return {name: os.path.join(tmp, name + '.pickle') for name in names}
+
+
+def run_timed(cmd):
+    """Wall seconds and peak RSS (bytes) of one run of cmd, its output to /dev/null."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.exit('failed (%d): %s\n%s' % (proc.returncode, ' '.join(cmd), proc.stderr.read().decode()[-2000:]))
+    proc.stderr.close()
+    return elapsed, usage.ru_maxrss * 1024
+
+
+def median_run(cmd, repetitions):
+    runs = [run_timed(cmd) for _ in range(repetitions)]
+    return statistics.median(t for t, _ in runs), max(m for _, m in runs)
+
+
+WHOLE_PROCESS_WORKLOADS = ['bm_pickle', 'small_message'] + LARGE
+PY_ROUNDTRIP = 'import pickle,sys; sys.stdout.buffer.write(pickle.dumps(pickle.loads(open(sys.argv[1],"rb").read())))'
+PY_SHOW = 'import pickle,sys; print(repr(pickle.loads(open(sys.argv[1],"rb").read())))'
+# Whole-process targets of the project (issue "Speed: the targets ..., in the CLI").
+WHOLE_TARGETS = {'roundtrip': 4.0, 'dis': 10.0}
+
+
+def whole_process(build, python, repetitions):
+    """pickletool roundtrip/dis/show against the same work done by python3, per file."""
+    tool = os.path.join(build, 'tools', 'pickletool')
+    commands = [
+        ('roundtrip', lambda f: [tool, 'roundtrip', f], lambda f: [python, '-c', PY_ROUNDTRIP, f]),
+        ('dis', lambda f: [tool, 'dis', f], lambda f: [python, '-m', 'pickletools', f]),
+        ('show', lambda f: [tool, 'show', f], lambda f: [python, '-c', PY_SHOW, f]),
+    ]
+    lines = ['| command | workload | pickle size | pickletool | python3 | speedup | pickletool peak RSS | '
+             'python3 peak RSS |',
+             '|---|---|---:|---:|---:|---:|---:|---:|']
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = write_workload_files(tmp, WHOLE_PROCESS_WORKLOADS)
+        for command, ours, theirs in commands:
+            for name in WHOLE_PROCESS_WORKLOADS:
+                path = paths[name]
+                print(f'whole process: {command} {name}', file=sys.stderr, flush=True)
+                c_t, c_m = median_run(ours(path), repetitions)
+                p_t, p_m = median_run(theirs(path), repetitions if p_t_guess(command, name) else 3)
+                lines.append(f'| {command} | {name} | {os.path.getsize(path) / 1e6:.2f} MB | {c_t * 1e3:,.1f} ms | '
+                             f'{p_t * 1e3:,.1f} ms | **{p_t / c_t:.1f}x** | {c_m / 1e6:.0f} MB | {p_m / 1e6:.0f} MB |')
+    return '\n'.join(lines)
+
+
+def p_t_guess(command, name):
+    """False where python3 takes seconds a run (pickletools on the large files): 3 runs."""
+    return not (command == 'dis' and name in LARGE)
+
+
+def instruction_counts(binary, benchmarks):
+    """Instructions per iteration of each benchmark, C++ and CPython, under callgrind.
+
+    Counted inside the benchmark function (loads_cpp, dumps_cpython, ...), for runs of 1
+    and of 11 iterations: the difference over 10 leaves out the workload's set-up."""
+    def collected(name, iterations):
+        collect = '*::%s_cp*' % ('loads' if name.startswith('Loads') else 'dumps')
+        with tempfile.TemporaryDirectory() as tmp:
+            run = subprocess.run(
+                ['valgrind', '--tool=callgrind', '--callgrind-out-file=' + os.path.join(tmp, 'out'),
+                 '--toggle-collect=' + collect, binary, f'--iterations={iterations}',
+                 '--benchmark_filter=^BM_%s/' % re.escape(name)],
+                cwd=HERE, capture_output=True, text=True, check=True)
+        found = re.search(r'Collected : (\d+)', run.stderr)
+        if not found or int(found.group(1)) == 0:
+            sys.exit('no callgrind count for %s:\n%s' % (name, run.stderr[-2000:]))
+        return int(found.group(1))
+
+    lines = ['| operation | workload | protocol | C++ instructions | CPython instructions | CPython / C++ |',
+             '|---|---|---|---:|---:|---:|']
+    for op, workload, proto in benchmarks:
+        counts = {}
+        for impl in ('cpp', 'cpython'):
+            name = f'{op}_{workload}/{impl}/{proto}'
+            print(f'callgrind: {name}', file=sys.stderr, flush=True)
+            counts[impl] = (collected(name, 11) - collected(name, 1)) / 10
+        lines.append(f'| {op.lower()} | {workload} | {proto} | {counts["cpp"]:,.0f} | {counts["cpython"]:,.0f} | '
+                     f'**{counts["cpython"] / counts["cpp"]:.1f}x** |')
+    return '\n'.join(lines)
+
+
+SMALL = [(op, w, p) for op in ('Loads', 'Dumps') for w in ('bm_pickle', 'bm_pickle_list', 'bm_pickle_dict',
+                                                             'small_message') for p in (5, 2)]
 
 
 def svg(speedups, path):
@@ -178,10 +283,18 @@ def main():
     ap.add_argument('--filter', default='BM_(Loads|Dumps)_',
                     help='benchmark filter (regex; default: loads and dumps, scan_report.py runs the scans)')
     ap.add_argument('--no-memory', action='store_true', help='skip the peak-memory table')
+    ap.add_argument('--no-whole-process', action='store_true',
+                    help='skip the whole-process table (pickletool against python3)')
+    ap.add_argument('--no-instructions', action='store_true', help='skip the callgrind instruction counts')
+    ap.add_argument('--instructions', action='store_true',
+                    help='only the callgrind instruction counts of the small workloads (stable on a noisy machine)')
     ap.add_argument('--out', default=os.path.join(HERE, 'results.md'))
     ap.add_argument('--svg', default=os.path.join(ROOT, 'doc', 'bench.svg'))
     args = ap.parse_args()
 
+    if args.instructions:
+        print(instruction_counts(os.path.join(args.build, 'bench', 'pickle_bench'), SMALL))
+        return
     if args.json:
         with open(args.json) as f:
             data = json.load(f)
@@ -204,6 +317,16 @@ def main():
     if not args.smoke and not args.json and not args.no_memory:
         report += '\nPeak memory of loading (growth of the peak RSS):\n\n'
         report += peak_memory(args.build, sys.executable) + '\n'
+    if not args.smoke and not args.json and not args.no_whole_process:
+        report += ('\nWhole process: `pickletool roundtrip`, `dis` and `show` against `python3 -c '
+                   "'pickle.dumps(pickle.loads(...))'`, `python3 -m pickletools` and `python3 -c "
+                   "'print(repr(pickle.loads(...)))'` on the same file (protocol 5), output to /dev/null; "
+                   'medians of wall time, start-up included:\n\n')
+        report += whole_process(args.build, sys.executable, args.repetitions) + '\n'
+    if not args.smoke and not args.json and not args.no_instructions:
+        report += ('\nInstructions per iteration of the small workloads (callgrind, inside the benchmark '
+                   'function; stable where wall time is noisy):\n\n')
+        report += instruction_counts(os.path.join(args.build, 'bench', 'pickle_bench'), SMALL) + '\n'
     print(report)
     if not args.smoke:
         with open(args.out, 'w') as f:

@@ -73,9 +73,9 @@ void register_scan_benchmarks() {
   for (const auto& [name, protocols] : workload_list()) {
     for (int proto : protocols) {
       std::string suffix = "/" + std::to_string(proto);
-      benchmark::RegisterBenchmark(("BM_Scan_" + name + "/cpp" + suffix).c_str(), scan_cpp, name, proto);
-      benchmark::RegisterBenchmark(("BM_Scan_" + name + "/loads" + suffix).c_str(), scan_loads, name, proto);
-      benchmark::RegisterBenchmark(("BM_Scan_" + name + "/genops" + suffix).c_str(), scan_genops, name, proto);
+      add("BM_Scan_" + name + "/cpp" + suffix, scan_cpp, name, proto);
+      add("BM_Scan_" + name + "/loads" + suffix, scan_loads, name, proto);
+      add("BM_Scan_" + name + "/genops" + suffix, scan_genops, name, proto);
     }
   }
 }
