@@ -712,9 +712,14 @@ void write_listing(std::span<const std::uint8_t> data, std::string& out, const D
         line += ' ';
         line += opcode_summary(op->op);
       }
-      out += line;
-      out += '\n';
-      if (out.size() >= kListingChunk) drain(out, sink);
+      line += '\n';
+      if (sink && line.size() >= kListingChunk) {
+        drain(out, sink);  // a long line (a large payload's repr) is written as it is
+        sink->write({reinterpret_cast<const std::uint8_t*>(line.data()), line.size()});
+      } else {
+        out += line;
+        if (out.size() >= kListingChunk) drain(out, sink);
+      }
 
       if (errormsg) {
         // Note that we delayed complaining until the offending opcode was printed.

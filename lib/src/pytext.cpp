@@ -6,6 +6,7 @@
 #include "pytext.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -360,24 +361,70 @@ void append_repr_str(std::string& out, std::string_view wtf8_text, PythonVersion
 
 void append_ascii_str(std::string& out, std::string_view wtf8_text) { append_str_repr(out, wtf8_text, true, {}); }
 
+// How bytes' repr writes each byte between quotes: itself, a two-character escape or
+// \xNN. `escape_quote` says whether ' is escaped (bytes between ' quotes, and every
+// bytearray); between " quotes a bytes value has no " to escape.
+struct ByteEscape {
+  std::uint8_t size;
+  char text[4];
+};
+constexpr std::array<ByteEscape, 256> byte_escapes(bool escape_quote) {
+  std::array<ByteEscape, 256> table{};
+  constexpr char kHex[] = "0123456789abcdef";
+  for (int c = 0; c < 256; ++c) {
+    ByteEscape& e = table[c];
+    const auto two = [&e](char second) { e = {2, {'\\', second, 0, 0}}; };
+    if (c == '\\' || (c == '\'' && escape_quote)) {
+      two(static_cast<char>(c));
+    } else if (c == '\t') {
+      two('t');
+    } else if (c == '\n') {
+      two('n');
+    } else if (c == '\r') {
+      two('r');
+    } else if (c < ' ' || c >= 0x7F) {
+      e = {4, {'\\', 'x', kHex[c >> 4], kHex[c & 15]}};
+    } else {
+      e = {1, {static_cast<char>(c), 0, 0, 0}};
+    }
+  }
+  return table;
+}
+constexpr std::array<ByteEscape, 256> kEscapeQuote = byte_escapes(true);
+constexpr std::array<ByteEscape, 256> kKeepQuote = byte_escapes(false);
+
+// The escaped bytes, sized exactly first: a 100 MB payload's repr is one allocation.
+void append_escaped_bytes(std::string& out, std::span<const std::uint8_t> data,
+                          const std::array<ByteEscape, 256>& esc) {
+  std::size_t total = 0;
+  for (std::uint8_t c : data) total += esc[c].size;
+  const std::size_t at = out.size();
+  out.resize(at + total + 3);  // each escape is copied as 4 bytes, then the end moves by its size
+  char* p = out.data() + at;
+  for (std::uint8_t c : data) {
+    const ByteEscape& e = esc[c];
+    std::memcpy(p, e.text, 4);
+    p += e.size;
+  }
+  out.resize(at + total);
+}
+
 void append_repr_bytes(std::string& out, std::span<const std::uint8_t> data) {
   const std::string_view s(reinterpret_cast<const char*>(data.data()), data.size());
   const char quote = choose_quote(s);
-  out.reserve(out.size() + data.size() + 3);
   out.push_back('b');
   out.push_back(quote);
-  for (unsigned char c : data) append_ascii_repr_char(out, c, quote);
+  append_escaped_bytes(out, data, quote == '\'' ? kEscapeQuote : kKeepQuote);
   out.push_back(quote);
 }
 
 void append_repr_bytearray(std::string& out, std::span<const std::uint8_t> data) {
   const std::string_view s(reinterpret_cast<const char*>(data.data()), data.size());
   const char quote = choose_quote(s);
-  out.reserve(out.size() + data.size() + 14);
   out += "bytearray(b";
   out.push_back(quote);
   // Unlike bytes, bytearray escapes ' even between double quotes: bytearray(b"\'").
-  for (unsigned char c : data) append_ascii_repr_char(out, c, '\'');
+  append_escaped_bytes(out, data, kEscapeQuote);
   out.push_back(quote);
   out.push_back(')');
 }
