@@ -2,8 +2,9 @@
 """Instructions the library executes per workload, in two builds of pickle_bench.
 
 Wall-clock medians on a shared or virtual machine can vary by more than the differences a
-refactor makes; instruction counts do not. Each benchmark runs once under callgrind, which
-counts only inside pickle::Unpickler::load (Loads) or pickle::dumps (Dumps):
+refactor makes; instruction counts do not. Each benchmark runs under callgrind for 1 and
+for 11 iterations (pickle_bench --iterations=N), counted inside the benchmark function;
+the difference over 10 is one iteration (report.py's instructions_per_iteration):
 
     python3 bench/compare_instructions.py --base OLD/bench/pickle_bench \\
         --head build-release/bench/pickle_bench
@@ -11,34 +12,16 @@ counts only inside pickle::Unpickler::load (Loads) or pickle::dumps (Dumps):
 
 import argparse
 import os
-import re
-import subprocess
 import sys
-import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report import instructions_per_iteration  # noqa: E402
 
 DEFAULT = ['Loads_bm_pickle/cpp/5', 'Loads_bm_pickle_dict/cpp/2', 'Loads_records_100k/cpp/5',
            'Loads_strs_1m/cpp/2', 'Loads_tuples_200k/cpp/2', 'Loads_memo_heavy/cpp/5',
            'Loads_small_message/cpp/5', 'Loads_ints_1m/cpp/2', 'Dumps_bm_pickle/cpp/5',
            'Dumps_bm_pickle_dict/cpp/2', 'Dumps_records_100k/cpp/5', 'Dumps_strs_1m/cpp/5',
            'Dumps_small_message/cpp/5', 'Dumps_tuples_200k/cpp/2']
-
-
-def instructions(binary, benchmark):
-    """Instructions executed inside the library's load or dump for one run of benchmark."""
-    collect = '*pickle::Unpickler::load*' if benchmark.startswith('Loads') else '*pickle::dumps*'
-    with tempfile.TemporaryDirectory() as tmp:
-        run = subprocess.run(
-            ['valgrind', '--tool=callgrind', '--callgrind-out-file=' + os.path.join(tmp, 'out'),
-             '--toggle-collect=' + collect, os.path.abspath(binary),
-             '--benchmark_filter=^BM_%s$' % re.escape(benchmark), '--benchmark_min_time=0.001',
-             '--benchmark_repetitions=1'],
-            cwd=HERE, capture_output=True, text=True, check=True)
-    found = re.search(r'Collected : (\d+)', run.stderr)
-    if not found:
-        sys.exit('no callgrind count for %s:\n%s' % (benchmark, run.stderr[-2000:]))
-    return int(found.group(1))
 
 
 def main():
@@ -52,7 +35,7 @@ def main():
     print('|---|---:|---:|---:|')
     worst = 0.0
     for name in args.benchmarks.split(','):
-        base, head = instructions(args.base, name), instructions(args.head, name)
+        base, head = instructions_per_iteration(args.base, name), instructions_per_iteration(args.head, name)
         change = (head / base - 1) * 100
         worst = max(worst, change)
         print('| %s | %d | %d | %+.2f%% |' % (name, base, head, change), flush=True)

@@ -206,24 +206,28 @@ def p_t_guess(command, name):
     return not (command == 'dis' and name in LARGE)
 
 
-def instruction_counts(binary, benchmarks):
-    """Instructions per iteration of each benchmark, C++ and CPython, under callgrind.
-
-    Counted inside the benchmark function (loads_cpp, dumps_cpython, ...), for runs of 1
-    and of 11 iterations: the difference over 10 leaves out the workload's set-up."""
-    def collected(name, iterations):
+def instructions_per_iteration(binary, name):
+    """Instructions of one iteration of benchmark BM_<name> (e.g. Loads_bm_pickle/cpp/5)
+    under callgrind, counted inside the benchmark function (loads_cpp, dumps_cpython,
+    ...) for runs of 1 and of 11 iterations: the difference over 10 leaves the workload's
+    set-up out."""
+    def collected(iterations):
         collect = '*::%s_cp*' % ('loads' if name.startswith('Loads') else 'dumps')
         with tempfile.TemporaryDirectory() as tmp:
             run = subprocess.run(
                 ['valgrind', '--tool=callgrind', '--callgrind-out-file=' + os.path.join(tmp, 'out'),
-                 '--toggle-collect=' + collect, binary, f'--iterations={iterations}',
+                 '--toggle-collect=' + collect, os.path.abspath(binary), f'--iterations={iterations}',
                  '--benchmark_filter=^BM_%s/' % re.escape(name)],
                 cwd=HERE, capture_output=True, text=True, check=True)
         found = re.search(r'Collected : (\d+)', run.stderr)
         if not found or int(found.group(1)) == 0:
             sys.exit('no callgrind count for %s:\n%s' % (name, run.stderr[-2000:]))
         return int(found.group(1))
+    return (collected(11) - collected(1)) / 10
 
+
+def instruction_counts(binary, benchmarks):
+    """Instructions per iteration of each benchmark, C++ and CPython, as a table."""
     lines = ['| operation | workload | protocol | C++ instructions | CPython instructions | CPython / C++ |',
              '|---|---|---|---:|---:|---:|']
     for op, workload, proto in benchmarks:
@@ -231,7 +235,7 @@ def instruction_counts(binary, benchmarks):
         for impl in ('cpp', 'cpython'):
             name = f'{op}_{workload}/{impl}/{proto}'
             print(f'callgrind: {name}', file=sys.stderr, flush=True)
-            counts[impl] = (collected(name, 11) - collected(name, 1)) / 10
+            counts[impl] = instructions_per_iteration(binary, name)
         lines.append(f'| {op.lower()} | {workload} | {proto} | {counts["cpp"]:,.0f} | {counts["cpython"]:,.0f} | '
                      f'**{counts["cpython"] / counts["cpp"]:.1f}x** |')
     return '\n'.join(lines)

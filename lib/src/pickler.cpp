@@ -100,7 +100,7 @@ class OutBuffer {
 // non-immediate value saved is looked up once).
 class IdentityMap {
  public:
-  std::size_t size() const noexcept { return used_.size(); }
+  std::size_t size() const noexcept { return size_; }
   const std::uint64_t* find(const void* key) const noexcept {
     if (slots_.empty()) return nullptr;
     const Slot& s = slots_[probe(key)];
@@ -108,19 +108,26 @@ class IdentityMap {
   }
   /// key -> value, replacing an existing entry (as CPython's PyMemoTable_Set).
   void insert(const void* key, std::uint64_t value) {
-    if ((used_.size() + 1) * 2 > slots_.size()) rehash();
-    std::size_t i = probe(key);
-    if (!slots_[i].key) used_.push_back(i);
-    slots_[i] = {key, value};
+    if ((size_ + 1) * 2 > slots_.size()) rehash();
+    Slot& s = slots_[probe(key)];
+    size_ += s.key == nullptr;
+    s = {key, value};
   }
-  /// Empties the used slots only: the table keeps its size for the next dump, and a
-  /// small dump after a large one does not pay for the large one's table.
+  /// Empty again. The table is kept for the next dump of the same size, but given back
+  /// when the last dump used little of it: a run of small dumps after a large one does
+  /// not clear the large one's table each time.
   void clear() noexcept {
-    for (std::size_t i : used_) slots_[i] = Slot{};
-    used_.clear();
+    if (slots_.size() > kKeptSlots && size_ * 8 < slots_.size()) {
+      slots_ = {};
+      mask_ = 0;
+    } else {
+      std::fill(slots_.begin(), slots_.end(), Slot{});
+    }
+    size_ = 0;
   }
 
  private:
+  static constexpr std::size_t kKeptSlots = 4096;
   struct Slot {
     const void* key = nullptr;
     std::uint64_t value = 0;
@@ -143,14 +150,13 @@ class IdentityMap {
     std::vector<Slot> old = std::move(slots_);
     slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
     mask_ = slots_.size() - 1;
-    used_.clear();
     for (const Slot& s : old) {
-      if (s.key) insert(s.key, s.value);
+      if (s.key) slots_[probe(s.key)] = s;
     }
   }
   std::vector<Slot> slots_;
   std::size_t mask_ = 0;
-  std::vector<std::size_t> used_;  // indexes of the occupied slots
+  std::size_t size_ = 0;
 };
 
 // Identity keys for objects that CPython shares but the graph may not: every empty or
