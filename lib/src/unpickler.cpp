@@ -591,26 +591,32 @@ struct Unpickler::Impl {
     }
   }
 
-  // SHORT_BINUNICODE of 2..16 ASCII characters (most dict keys and short values), without
-  // the general path's validation and sharing checks: such a str is never one CPython
-  // shares (those are of length 0 or 1) and is valid as it stands. 16 bytes past the
-  // length byte must be in the input, so that the check can read them whole.
+  // SHORT_BINUNICODE of 2..32 ASCII characters (dict keys, short values, floats and ids
+  // as text), without the general path's validation and sharing checks: such a str is
+  // never one CPython shares (those are of length 0 or 1) and is valid as it stands. 16
+  // (32 for more than 16 characters) bytes past the length byte must be in the input, so
+  // that the check reads whole words.
   [[gnu::always_inline]] void load_short_binunicode() {
-    if (end - p >= 17 && p[0] >= 2 && p[0] <= 16 && !opts.borrow_input) {
-      std::uint64_t lo, hi;
-      std::memcpy(&lo, p + 1, 8);
-      std::memcpy(&hi, p + 9, 8);
-      std::size_t n = p[0];
-      // The high bits of the n string bytes: bytes past n are masked off.
-      std::uint64_t lo_mask = n >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * n)) - 1;
-      std::uint64_t hi_mask = n >= 16 ? ~std::uint64_t{0} : n <= 8 ? 0 : (std::uint64_t{1} << (8 * (n - 8))) - 1;
-      if ((((lo & lo_mask) | (hi & hi_mask)) & 0x8080808080808080ULL) == 0) {
-        push(g->new_str({reinterpret_cast<const char*>(p + 1), n}));
+    if (end - p >= 17 && p[0] >= 2 && (p[0] <= 16 || (p[0] <= 32 && end - p >= 33)) && !opts.borrow_input) {
+      const std::size_t n = p[0];
+      const unsigned char* s = p + 1;
+      std::uint64_t high_bits = word_prefix(s, n, 0) | word_prefix(s, n, 1);
+      if (n > 16) [[unlikely]]
+        high_bits |= word_prefix(s, n, 2) | word_prefix(s, n, 3);
+      if ((high_bits & 0x8080808080808080ULL) == 0) {
+        push(g->new_str({reinterpret_cast<const char*>(s), n}));
         p += 1 + n;
         return;
       }
     }
     load_counted_binunicode(1);
+  }
+  // Word k of the n bytes at s, the bytes past n masked off.
+  [[gnu::always_inline]] static std::uint64_t word_prefix(const unsigned char* s, std::size_t n, std::size_t k) {
+    std::uint64_t w;
+    std::memcpy(&w, s + 8 * k, 8);
+    if (n >= 8 * (k + 1)) return w;
+    return n <= 8 * k ? 0 : w & ((std::uint64_t{1} << (8 * (n - 8 * k))) - 1);
   }
 
   void load_counted_binunicode(int nbytes) {

@@ -485,10 +485,7 @@ std::size_t Dict::lookup(Value key, std::uint64_t hash) const {
 }
 
 void Dict::grow_index(Graph& g) {
-  std::size_t n = entries_.size;
-  if (n >= std::numeric_limits<std::uint32_t>::max() / 2) {
-    throw Error(ErrorType::MemoryError, "dict or set too large");
-  }
+  const std::size_t n = entries_.size;
   if (index_ && n * 3 < (index_mask_ + 1) * 2) {
     // Room left: index only the newest entry.
     std::size_t s = slot_of(entries_.data[n - 1].hash, index_mask_, detail::slot_multiplier());
@@ -496,7 +493,14 @@ void Dict::grow_index(Graph& g) {
     index_[s] = static_cast<std::uint32_t>(n);
     return;
   }
-  std::size_t cap = std::bit_ceil(n * 2 < 32 ? std::size_t{32} : n * 2);
+  build_index(g, n);
+}
+
+void Dict::build_index(Graph& g, std::size_t entries) {
+  if (entries >= std::numeric_limits<std::uint32_t>::max() / 2) {
+    throw Error(ErrorType::MemoryError, "dict or set too large");
+  }
+  std::size_t cap = std::bit_ceil(entries * 2 < 32 ? std::size_t{32} : entries * 2);
   detail::Arena& arena = detail::Access::arena(g);
   const std::size_t old_bytes = index_ ? (index_mask_ + 1) * sizeof(std::uint32_t) : 0;
   const std::size_t bytes = cap * sizeof(std::uint32_t);
@@ -507,7 +511,7 @@ void Dict::grow_index(Graph& g) {
   std::memset(index_, 0, bytes);
   index_mask_ = cap - 1;
   const std::uint64_t multiplier = detail::slot_multiplier();
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = 0; i < entries_.size; ++i) {
     std::size_t s = slot_of(entries_.data[i].hash, index_mask_, multiplier);
     while (index_[s]) s = (s + 1) & index_mask_;
     index_[s] = static_cast<std::uint32_t>(i + 1);
@@ -536,7 +540,7 @@ Dict::Entry& Dict::entry_for(Graph& g, Value key, bool& added) {
   e.key = key;
   e.value = Value();
   e.hash = hash;
-  if (entries_.size > kLinearEntries) grow_index(g);
+  if (index_ || entries_.size > kLinearEntries) grow_index(g);
   return e;  // grow_index() moves the index, not the entries
 }
 
@@ -545,7 +549,13 @@ void Dict::set(Graph& g, Value key, Value value) {
   entry_for(g, key, added).value = value;
 }
 
-void Dict::reserve(Graph& g, std::size_t n) { entries_.reserve(detail::Access::arena(g), entries_.size + n); }
+void Dict::reserve(Graph& g, std::size_t n) {
+  entries_.reserve(detail::Access::arena(g), entries_.size + n);
+  // An index sized once for every entry to come (a SETITEMS batch), instead of rebuilt
+  // as the dict grows past 8, 21, 42, ... entries.
+  const std::size_t total = entries_.size + n;
+  if (total > kLinearEntries && (!index_ || total * 3 >= (index_mask_ + 1) * 2)) build_index(g, total);
+}
 
 const Value* Dict::find(Value key) const {
   std::size_t i = lookup(key, key_hash(key));

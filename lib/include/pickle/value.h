@@ -420,6 +420,8 @@ class Dict : public detail::Node {
   /// The entry of `key`, or a new one (value None) appended for it; `added` says which.
   Entry& entry_for(Graph& g, Value key, bool& added);
   void grow_index(Graph& g);
+  /// A fresh index with room for `entries` entries, holding the present ones.
+  void build_index(Graph& g, std::size_t entries);
   /// Gives back the entries and index when each has a large block of its own (see
   /// Graph::release_unreferenced); the dict is left empty.
   void release_large_blocks(detail::Arena& arena) noexcept;
