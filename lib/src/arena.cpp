@@ -46,6 +46,31 @@ void Arena::release() noexcept {
   cur_ = end_ = nullptr;
 }
 
+void Arena::clear() noexcept {
+  const bool filling =
+      head_ && cur_ >= reinterpret_cast<char*>(head_) && cur_ <= reinterpret_cast<char*>(head_) + head_->size;
+  Chunk* keep = filling ? head_ : nullptr;
+  for (Chunk* c = head_; c;) {
+    Chunk* prev = c->prev;
+    if (c != keep) {
+      reserved_ -= c->size;
+      std::free(c);
+    }
+    c = prev;
+  }
+  head_ = keep;
+  if (keep) {
+    keep->prev = keep->next = nullptr;
+    cur_ = reinterpret_cast<char*>(keep) + sizeof(Chunk);
+    end_ = reinterpret_cast<char*>(keep) + keep->size;
+    poison(cur_, static_cast<std::size_t>(end_ - cur_));
+  } else {
+    cur_ = end_ = nullptr;
+  }
+  allocated_ = 0;
+  ++epoch_;  // no rewind() to a mark from before
+}
+
 void Arena::check_budget(std::size_t size) const {
   if (size > budget_left()) {
     throw Error(ErrorType::MemoryError, "allocation of " + std::to_string(size) +

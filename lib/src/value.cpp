@@ -95,6 +95,16 @@ Graph::~Graph() {
   finalizers_.clear();
 }
 
+void Graph::clear() noexcept {
+  for (auto& [object, destroy] : finalizers_) destroy(object);
+  finalizers_.clear();
+  globals_.reset();
+  root_ = empty_tuple_ = Value();
+  small_strs_ = small_bytes_ = nullptr;
+  arena_.clear();
+  id_ = next_id();  // an Unpickler's memo of the old contents is not reused
+}
+
 void Graph::reserve_finalizer() try {
   if (finalizers_.size() == finalizers_.capacity()) finalizers_.reserve(finalizers_.size() * 2 + 8);
 } catch (...) {

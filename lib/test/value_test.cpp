@@ -7,7 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "pickle/copyreg.h"
 #include "pickle/error.h"
+#include "pickle/pickler.h"
+#include "pickle/unpickler.h"
 #include "pickle/value.h"
 #include "access.h"
 
@@ -238,6 +241,42 @@ TEST(Graph, MillionDeepNestingBuildsComparesPrintsAndFreesWithoutRecursion) {
   EXPECT_EQ(text.size(), 2u * (kDepth + 1));
   a.reset();  // destruction frees arena chunks; nothing recurses
   b.reset();
+}
+
+struct CountsDestruction {
+  explicit CountsDestruction(std::shared_ptr<int> counter) : destroyed(std::move(counter)) {}
+  CountsDestruction(CountsDestruction&&) = default;  // a moved-from one counts nothing
+  std::shared_ptr<int> destroyed;
+  ~CountsDestruction() {
+    if (destroyed) ++*destroyed;
+  }
+};
+
+TEST(Graph, ClearFreesEveryValueAndLeavesTheGraphReadyForTheNext) {
+  Graph src;
+  const Value sent = src.new_dict();
+  sent.as_dict().set(src, src.new_str("op"), src.new_str("put"));
+  sent.as_dict().set(src, src.new_str("k"), Value::integer(1));
+  const std::string message = pickle::dumps(sent, {.protocol = 4});
+  Graph g;
+  pickle::Unpickler u;  // one reader, one graph, many messages
+  const NativeClass& cls = register_class<CountsDestruction>("test_value", "CountsDestruction");
+  auto destroyed = std::make_shared<int>(0);
+  for (int round = 0; round < 3; ++round) {
+    u.set_input(message);
+    const Value v = u.load(g);
+    EXPECT_TRUE(deep_equal(v, sent)) << round;
+    EXPECT_TRUE(g.shared_or_new_str("k").is(g.shared_or_new_str("k")));
+    EXPECT_TRUE(g.global("datetime", "date").is(g.global("datetime", "date")));
+    g.new_bytes(std::string(1 << 20, 'x'));  // a large block of its own
+    g.new_native(cls, CountsDestruction(destroyed));
+    const std::uint64_t id = g.id();
+    g.clear();
+    EXPECT_EQ(*destroyed, round + 1);
+    EXPECT_EQ(g.bytes_allocated(), 0u);
+    EXPECT_NE(g.id(), id);
+    EXPECT_TRUE(g.root().is_none());
+  }
 }
 
 TEST(Graph, CyclesAreHandledByDeepEqual) {

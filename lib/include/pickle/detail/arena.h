@@ -41,6 +41,10 @@ class Arena {
   Arena& operator=(Arena&& other) noexcept;
   ~Arena();
 
+  /// Takes back every block, keeping the chunk being filled (the others go back to the
+  /// system): the next allocations reuse its memory.
+  void clear() noexcept;
+
   /// Aligned storage for `size` bytes. Throws pickle::Error(MemoryError) when the
   /// total would pass the limit.
   void* allocate(std::size_t size, std::size_t align = alignof(std::max_align_t)) {
