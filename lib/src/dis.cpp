@@ -599,6 +599,7 @@ void write_listing(std::span<const std::uint8_t> data, std::string& out, const D
       append_padded_pos(out, pos);
 
       line.clear();
+      std::size_t streamed = 0;  // code points of the line already written out (a large payload's repr)
       const auto code = static_cast<std::uint8_t>(op->op);
       if (code < 0x80) {
         line += static_cast<char>(code);
@@ -697,7 +698,19 @@ void write_listing(std::span<const std::uint8_t> data, std::string& out, const D
         append_spaces(line, 10 - static_cast<long long>(op->name.size()));
         if (has_arg) {
           line += ' ';
-          append_arg_repr(line, g, arg, options.python);
+          const bool payload = arg.type == Arg::Type::Bytes || arg.type == Arg::Type::ByteArray;
+          if (sink && payload && arg.bytes.size() >= kListingChunk) {
+            // A large payload's repr goes out in pieces rather than as one long line.
+            drain(out, sink);
+            streamed = code_points(line);
+            sink->write({reinterpret_cast<const std::uint8_t*>(line.data()), line.size()});
+            line.clear();
+            streamed += detail::write_repr_bytes(arg.bytes, arg.type == Arg::Type::ByteArray, [&](std::string_view s) {
+              sink->write({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
+            });
+          } else {
+            append_arg_repr(line, g, arg, options.python);
+          }
         }
         if (!markmsg.empty()) {
           line += ' ';
@@ -705,21 +718,16 @@ void write_listing(std::span<const std::uint8_t> data, std::string& out, const D
         }
       }
       if (annotate) {
-        append_spaces(line, annocol - static_cast<long long>(code_points(line)));
+        append_spaces(line, annocol - static_cast<long long>(streamed + code_points(line)));
         // make a mild effort to align annotations
-        annocol = static_cast<long long>(code_points(line));
+        annocol = static_cast<long long>(streamed + code_points(line));
         if (annocol > 50) annocol = annotate;
         line += ' ';
         line += opcode_summary(op->op);
       }
       line += '\n';
-      if (sink && line.size() >= kListingChunk) {
-        drain(out, sink);  // a long line (a large payload's repr) is written as it is
-        sink->write({reinterpret_cast<const std::uint8_t*>(line.data()), line.size()});
-      } else {
-        out += line;
-        if (out.size() >= kListingChunk) drain(out, sink);
-      }
+      out += line;
+      if (out.size() >= kListingChunk) drain(out, sink);
 
       if (errormsg) {
         // Note that we delayed complaining until the offending opcode was printed.

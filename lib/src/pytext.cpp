@@ -9,6 +9,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <vector>
 
@@ -393,40 +394,69 @@ constexpr std::array<ByteEscape, 256> byte_escapes(bool escape_quote) {
 constexpr std::array<ByteEscape, 256> kEscapeQuote = byte_escapes(true);
 constexpr std::array<ByteEscape, 256> kKeepQuote = byte_escapes(false);
 
+// Writes the escapes of data from p (room for 4 bytes a byte); returns the end.
+char* escape_bytes(char* p, std::span<const std::uint8_t> data, const std::array<ByteEscape, 256>& esc) {
+  for (std::uint8_t c : data) {
+    const ByteEscape& e = esc[c];
+    std::memcpy(p, e.text, 4);  // the end moves by the escape's size
+    p += e.size;
+  }
+  return p;
+}
+
 // The escaped bytes, sized exactly first: a 100 MB payload's repr is one allocation.
 void append_escaped_bytes(std::string& out, std::span<const std::uint8_t> data,
                           const std::array<ByteEscape, 256>& esc) {
   std::size_t total = 0;
   for (std::uint8_t c : data) total += esc[c].size;
   const std::size_t at = out.size();
-  out.resize(at + total + 3);  // each escape is copied as 4 bytes, then the end moves by its size
-  char* p = out.data() + at;
-  for (std::uint8_t c : data) {
-    const ByteEscape& e = esc[c];
-    std::memcpy(p, e.text, 4);
-    p += e.size;
-  }
+  out.resize(at + total + 3);  // the last escape is copied as 4 bytes too
+  escape_bytes(out.data() + at, data, esc);
   out.resize(at + total);
 }
 
-void append_repr_bytes(std::string& out, std::span<const std::uint8_t> data) {
+// How repr() writes bytes or a bytearray around the escaped data.
+struct BytesReprForm {
+  std::string_view prefix, suffix;
+  const std::array<ByteEscape, 256>* escapes;
+};
+BytesReprForm bytes_repr_form(std::span<const std::uint8_t> data, bool bytearray) {
   const std::string_view s(reinterpret_cast<const char*>(data.data()), data.size());
-  const char quote = choose_quote(s);
-  out.push_back('b');
-  out.push_back(quote);
-  append_escaped_bytes(out, data, quote == '\'' ? kEscapeQuote : kKeepQuote);
-  out.push_back(quote);
+  const bool double_quotes = choose_quote(s) == '"';
+  // Unlike bytes, bytearray escapes ' even between double quotes: bytearray(b"\'").
+  if (bytearray) return {double_quotes ? "bytearray(b\"" : "bytearray(b'", double_quotes ? "\")" : "')", &kEscapeQuote};
+  return {double_quotes ? "b\"" : "b'", double_quotes ? "\"" : "'", double_quotes ? &kKeepQuote : &kEscapeQuote};
+}
+
+void append_repr_bytes(std::string& out, std::span<const std::uint8_t> data) {
+  const BytesReprForm form = bytes_repr_form(data, false);
+  out += form.prefix;
+  append_escaped_bytes(out, data, *form.escapes);
+  out += form.suffix;
 }
 
 void append_repr_bytearray(std::string& out, std::span<const std::uint8_t> data) {
-  const std::string_view s(reinterpret_cast<const char*>(data.data()), data.size());
-  const char quote = choose_quote(s);
-  out += "bytearray(b";
-  out.push_back(quote);
-  // Unlike bytes, bytearray escapes ' even between double quotes: bytearray(b"\'").
-  append_escaped_bytes(out, data, kEscapeQuote);
-  out.push_back(quote);
-  out.push_back(')');
+  const BytesReprForm form = bytes_repr_form(data, true);
+  out += form.prefix;
+  append_escaped_bytes(out, data, *form.escapes);
+  out += form.suffix;
+}
+
+std::size_t write_repr_bytes(std::span<const std::uint8_t> data, bool bytearray,
+                             const std::function<void(std::string_view)>& write) {
+  constexpr std::size_t kPiece = 16 * 1024;  // input bytes escaped per write
+  const BytesReprForm form = bytes_repr_form(data, bytearray);
+  write(form.prefix);
+  std::size_t written = form.prefix.size();
+  std::string piece(4 * kPiece, '\0');
+  for (std::size_t at = 0; at < data.size(); at += kPiece) {
+    const char* end = escape_bytes(piece.data(), data.subspan(at, std::min(kPiece, data.size() - at)), *form.escapes);
+    const std::string_view escaped(piece.data(), static_cast<std::size_t>(end - piece.data()));
+    write(escaped);
+    written += escaped.size();
+  }
+  write(form.suffix);
+  return written + form.suffix.size();
 }
 
 void append_repr_float(std::string& out, double x) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -28,6 +29,10 @@ inline void append_repr_bytes(std::string& out, std::string_view data) {
 /// repr(b) for a bytearray: bytearray(b'...'). Unlike bytes' repr, CPython escapes every
 /// single quote, even inside double quotes: repr(bytearray(b"'")) is bytearray(b"\'").
 void append_repr_bytearray(std::string& out, std::span<const std::uint8_t> data);
+/// repr(b) of bytes (or of a bytearray), handed to `write` in pieces of some 64 KiB, for
+/// a payload too large to hold its repr whole. Returns the repr's length.
+std::size_t write_repr_bytes(std::span<const std::uint8_t> data, bool bytearray,
+                             const std::function<void(std::string_view)>& write);
 /// repr(x) for a float: shortest round-trip digits, Python's choice of fixed or
 /// exponent notation ('1e+16', '1e-05', '0.0001', '-0.0', 'inf', 'nan').
 void append_repr_float(std::string& out, double x);

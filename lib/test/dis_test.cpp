@@ -343,6 +343,29 @@ TEST(Dis, SinkReceivesTheListingInPiecesAsItIsMade) {
   EXPECT_GT(failed.pieces.size(), 2u);
 }
 
+TEST(Dis, ALargePayloadsReprGoesToTheSinkInPieces) {
+  // bytes with both quotes (repr in ' quotes, escaped) and a bytearray with a ' (always
+  // escaped), each 200,000 bytes, in a list whose MARK makes the annotation column move.
+  std::string payload(200000, '\0');
+  for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(i * 7);
+  payload[5] = '\'';
+  payload[9] = '"';
+  pickle::Graph g;
+  const pickle::Value items[] = {
+      g.new_bytes(payload), g.new_bytearray(std::span(reinterpret_cast<const std::uint8_t*>(payload.data()), 150000))};
+  pickle::Value l = g.new_list();
+  for (pickle::Value v : items) l.as_list().append(g, v);
+  const std::string data = pickle::dumps(l, {.protocol = 5});
+  for (int annotate : {0, 1}) {
+    std::string whole;
+    pickle::dis(span_of(data), whole, {.annotate = annotate});
+    PieceSink sink;
+    pickle::dis(span_of(data), sink, {.annotate = annotate});
+    EXPECT_EQ(sink.joined(), whole) << annotate;
+    for (const std::string& p : sink.pieces) EXPECT_LT(p.size(), 65536u + 100u);
+  }
+}
+
 TEST(Genops, StopsAtStopAndReportsEnds) {
   pickle::Graph g;
   std::vector<std::string> seen;
