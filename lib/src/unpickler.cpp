@@ -97,6 +97,47 @@ class ValueStack {
 
 Value keep_persistent_ids(Graph& g, Value pid) { return g.new_persistent_id(pid); }
 
+// The dense memo's arrays, grown with realloc: a large array is remapped rather than
+// copied, and only the stamps of new slots are initialized (a value is read only where
+// its stamp says it was set), so growing touches no more memory than the entries do.
+class DenseMemo {
+ public:
+  static_assert(std::is_trivially_copyable_v<Value>);
+  DenseMemo() = default;
+  DenseMemo(const DenseMemo&) = delete;
+  DenseMemo& operator=(const DenseMemo&) = delete;
+  ~DenseMemo() { reset(); }
+  std::size_t size() const noexcept { return size_; }
+  Value& value(std::size_t i) noexcept { return values_[i]; }
+  const Value& value(std::size_t i) const noexcept { return values_[i]; }
+  std::uint32_t& stamp(std::size_t i) noexcept { return stamps_[i]; }
+  std::uint32_t stamp(std::size_t i) const noexcept { return stamps_[i]; }
+  /// n slots (n > size()), the new ones unset.
+  void grow(std::size_t n) {
+    if (n > std::numeric_limits<std::size_t>::max() / sizeof(Value)) throw std::bad_alloc();
+    void* v = std::realloc(values_, n * sizeof(Value));
+    if (!v) throw std::bad_alloc();
+    values_ = static_cast<Value*>(v);
+    void* s = std::realloc(stamps_, n * sizeof(std::uint32_t));
+    if (!s) throw std::bad_alloc();
+    stamps_ = static_cast<std::uint32_t*>(s);
+    std::memset(stamps_ + size_, 0, (n - size_) * sizeof(std::uint32_t));
+    size_ = n;
+  }
+  void reset() noexcept {
+    std::free(values_);
+    std::free(stamps_);
+    values_ = nullptr;
+    stamps_ = nullptr;
+    size_ = 0;
+  }
+
+ private:
+  Value* values_ = nullptr;
+  std::uint32_t* stamps_ = nullptr;
+  std::size_t size_ = 0;
+};
+
 struct Unpickler::Impl {
   UnpicklerOptions opts;
   const std::uint8_t* begin = nullptr;
@@ -134,8 +175,7 @@ struct Unpickler::Impl {
   // outliers, so that an index named by the input never sizes an array. A dense slot
   // is set when its stamp is the current epoch: clearing the memo between loads is a
   // new epoch, and the dense arrays keep their size for the next load.
-  std::vector<Value> memo;
-  std::vector<std::uint32_t> memo_stamp;
+  DenseMemo memo;
   std::uint32_t memo_epoch = 1;
   std::unordered_map<std::uint64_t, Value> memo_sparse;
   std::size_t memo_len = 0;
@@ -221,16 +261,16 @@ struct Unpickler::Impl {
   // ---- memo -----------------------------------------------------------------------------
 
   const Value* memo_get(std::uint64_t idx) const {
-    if (idx < memo.size()) return memo_stamp[idx] == memo_epoch ? &memo[idx] : nullptr;
+    if (idx < memo.size()) return memo.stamp(idx) == memo_epoch ? &memo.value(idx) : nullptr;
     auto it = memo_sparse.find(idx);
     return it == memo_sparse.end() ? nullptr : &it->second;
   }
   [[gnu::always_inline]] void memo_put(std::uint64_t idx, Value v) {
     if (v.is(unescaped)) unescaped = Value();
     if (idx < memo.size()) [[likely]] {
-      if (memo_stamp[idx] != memo_epoch) count_memo_entry();
-      memo[idx] = v;
-      memo_stamp[idx] = memo_epoch;
+      if (memo.stamp(idx) != memo_epoch) count_memo_entry();
+      memo.value(idx) = v;
+      memo.stamp(idx) = memo_epoch;
       return;
     }
     memo_put_beyond(idx, v);
@@ -241,14 +281,13 @@ struct Unpickler::Impl {
     // sparse map, and the array stays within about twice the entries (a ladder of far
     // indexes, each within twice the array's size, would otherwise double it each time).
     if (idx <= 2 * memo_len + 1024) {
-      std::size_t n = std::max<std::size_t>(idx + 1, memo.size() * 2);
-      memo.resize(n);
-      memo_stamp.resize(n, 0);
+      const std::size_t n = std::max<std::size_t>(idx + 1, memo.size() * 2);
+      memo.grow(n);
       // Each index lives in one place: outliers the dense part now covers move into it.
       for (auto it = memo_sparse.begin(); it != memo_sparse.end();) {
         if (it->first < n) {
-          memo[it->first] = it->second;
-          memo_stamp[it->first] = memo_epoch;
+          memo.value(it->first) = it->second;
+          memo.stamp(it->first) = memo_epoch;
           it = memo_sparse.erase(it);
         } else {
           ++it;
@@ -274,8 +313,7 @@ struct Unpickler::Impl {
     // A large memo is given back rather than kept for the next load.
     constexpr std::size_t kKeptMemo = std::size_t{1} << 16;
     if (memo.size() > kKeptMemo || ++memo_epoch == 0) {
-      memo = {};
-      memo_stamp = {};
+      memo.reset();
       memo_epoch = 1;
     }
     memo_sparse.clear();
