@@ -173,8 +173,6 @@ def median_run(cmd, repetitions):
 WHOLE_PROCESS_WORKLOADS = ['bm_pickle', 'small_message'] + LARGE
 PY_ROUNDTRIP = 'import pickle,sys; sys.stdout.buffer.write(pickle.dumps(pickle.loads(open(sys.argv[1],"rb").read())))'
 PY_SHOW = 'import pickle,sys; print(repr(pickle.loads(open(sys.argv[1],"rb").read())))'
-# Whole-process targets of the project (issue "Speed: the targets ..., in the CLI").
-WHOLE_TARGETS = {'roundtrip': 4.0, 'dis': 10.0}
 
 
 def whole_process(build, python, repetitions):
@@ -195,15 +193,11 @@ def whole_process(build, python, repetitions):
                 path = paths[name]
                 print(f'whole process: {command} {name}', file=sys.stderr, flush=True)
                 c_t, c_m = median_run(ours(path), repetitions)
-                p_t, p_m = median_run(theirs(path), repetitions if p_t_guess(command, name) else 3)
+                # pickletools takes seconds a run on the large files: 3 runs there.
+                p_t, p_m = median_run(theirs(path), 3 if command == 'dis' and name in LARGE else repetitions)
                 lines.append(f'| {command} | {name} | {os.path.getsize(path) / 1e6:.2f} MB | {c_t * 1e3:,.1f} ms | '
                              f'{p_t * 1e3:,.1f} ms | **{p_t / c_t:.1f}x** | {c_m / 1e6:.0f} MB | {p_m / 1e6:.0f} MB |')
     return '\n'.join(lines)
-
-
-def p_t_guess(command, name):
-    """False where python3 takes seconds a run (pickletools on the large files): 3 runs."""
-    return not (command == 'dis' and name in LARGE)
 
 
 def instructions_per_iteration(binary, name):
@@ -325,7 +319,8 @@ def main():
         report += ('\nWhole process: `pickletool roundtrip`, `dis` and `show` against `python3 -c '
                    "'pickle.dumps(pickle.loads(...))'`, `python3 -m pickletools` and `python3 -c "
                    "'print(repr(pickle.loads(...)))'` on the same file (protocol 5), output to /dev/null; "
-                   'medians of wall time, start-up included:\n\n')
+                   'medians of wall time, start-up included; peak RSS as the kernel counts it for the child, '
+                   'which is at least that of the Python running this report (about 16 MB):\n\n')
         report += whole_process(args.build, sys.executable, args.repetitions) + '\n'
     if not args.smoke and not args.json and not args.no_instructions:
         report += ('\nInstructions per iteration of the small workloads (callgrind, inside the benchmark '
