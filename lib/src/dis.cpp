@@ -703,8 +703,7 @@ void write_listing(std::span<const std::uint8_t> data, std::string& out, const D
             // A large payload's repr goes out in pieces rather than as one long line.
             drain(out, sink);
             streamed = code_points(line);
-            sink->write({reinterpret_cast<const std::uint8_t*>(line.data()), line.size()});
-            line.clear();
+            drain(line, sink);
             streamed += detail::write_repr_bytes(arg.bytes, arg.type == Arg::Type::ByteArray, [&](std::string_view s) {
               sink->write({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
             });

@@ -24,7 +24,6 @@ namespace {
 
 #include "unicode_tables.inc"
 
-using wtf8::append_hex;
 
 const unsigned char* bytes_of(std::string_view s) noexcept { return reinterpret_cast<const unsigned char*>(s.data()); }
 
@@ -68,27 +67,44 @@ char choose_quote(std::string_view s) noexcept {
   return squote && !dquote ? '"' : '\'';
 }
 
-// The repr of one ASCII character inside quotes.
-inline void append_ascii_repr_char(std::string& out, unsigned char c, char quote) {
-  if (c == static_cast<unsigned char>(quote) || c == '\\') {
-    out.push_back('\\');
-    out.push_back(static_cast<char>(c));
-  } else if (c == '\t') {
-    out += "\\t";
-  } else if (c == '\n') {
-    out += "\\n";
-  } else if (c == '\r') {
-    out += "\\r";
-  } else if (c < ' ' || c >= 0x7F) {
-    out += "\\x";
-    append_hex(out, c, 2);
-  } else {
-    out.push_back(static_cast<char>(c));
+// How repr() writes an ASCII character of a str, or any byte of bytes, between quotes:
+// itself, a two-character escape or \xNN. `escape_quote` says whether ' is escaped
+// (between ' quotes, and in every bytearray); text between " quotes has no " to escape.
+struct ByteEscape {
+  std::uint8_t size;
+  char text[4];
+};
+constexpr std::array<ByteEscape, 256> byte_escapes(bool escape_quote) {
+  std::array<ByteEscape, 256> table{};
+  constexpr char kHex[] = "0123456789abcdef";
+  for (int c = 0; c < 256; ++c) {
+    ByteEscape& e = table[c];
+    const auto two = [&e](char second) { e = {2, {'\\', second, 0, 0}}; };
+    if (c == '\\' || (c == '\'' && escape_quote)) {
+      two(static_cast<char>(c));
+    } else if (c == '\t') {
+      two('t');
+    } else if (c == '\n') {
+      two('n');
+    } else if (c == '\r') {
+      two('r');
+    } else if (c < ' ' || c >= 0x7F) {
+      e = {4, {'\\', 'x', kHex[c >> 4], kHex[c & 15]}};
+    } else {
+      e = {1, {static_cast<char>(c), 0, 0, 0}};
+    }
   }
+  return table;
 }
+constexpr std::array<ByteEscape, 256> kEscapeQuote = byte_escapes(true);
+constexpr std::array<ByteEscape, 256> kKeepQuote = byte_escapes(false);
+
+// The escapes for text between `quote`s.
+const std::array<ByteEscape, 256>& escapes_within(char quote) { return quote == '\'' ? kEscapeQuote : kKeepQuote; }
 
 void append_str_repr(std::string& out, std::string_view s, bool ascii_only, PythonVersion python) {
   const char quote = choose_quote(s);
+  const std::array<ByteEscape, 256>& escapes = escapes_within(quote);
   const unsigned char* p = bytes_of(s);
   const std::size_t n = s.size();
   out.reserve(out.size() + n + 2);
@@ -97,7 +113,7 @@ void append_str_repr(std::string& out, std::string_view s, bool ascii_only, Pyth
   while (i < n) {
     const unsigned char c = p[i];
     if (c < 0x80) {
-      append_ascii_repr_char(out, c, quote);
+      out.append(escapes[c].text, escapes[c].size);
       ++i;
       continue;
     }
@@ -362,38 +378,6 @@ void append_repr_str(std::string& out, std::string_view wtf8_text, PythonVersion
 
 void append_ascii_str(std::string& out, std::string_view wtf8_text) { append_str_repr(out, wtf8_text, true, {}); }
 
-// How bytes' repr writes each byte between quotes: itself, a two-character escape or
-// \xNN. `escape_quote` says whether ' is escaped (bytes between ' quotes, and every
-// bytearray); between " quotes a bytes value has no " to escape.
-struct ByteEscape {
-  std::uint8_t size;
-  char text[4];
-};
-constexpr std::array<ByteEscape, 256> byte_escapes(bool escape_quote) {
-  std::array<ByteEscape, 256> table{};
-  constexpr char kHex[] = "0123456789abcdef";
-  for (int c = 0; c < 256; ++c) {
-    ByteEscape& e = table[c];
-    const auto two = [&e](char second) { e = {2, {'\\', second, 0, 0}}; };
-    if (c == '\\' || (c == '\'' && escape_quote)) {
-      two(static_cast<char>(c));
-    } else if (c == '\t') {
-      two('t');
-    } else if (c == '\n') {
-      two('n');
-    } else if (c == '\r') {
-      two('r');
-    } else if (c < ' ' || c >= 0x7F) {
-      e = {4, {'\\', 'x', kHex[c >> 4], kHex[c & 15]}};
-    } else {
-      e = {1, {static_cast<char>(c), 0, 0, 0}};
-    }
-  }
-  return table;
-}
-constexpr std::array<ByteEscape, 256> kEscapeQuote = byte_escapes(true);
-constexpr std::array<ByteEscape, 256> kKeepQuote = byte_escapes(false);
-
 // Writes the escapes of data from p (room for 4 bytes a byte); returns the end.
 char* escape_bytes(char* p, std::span<const std::uint8_t> data, const std::array<ByteEscape, 256>& esc) {
   for (std::uint8_t c : data) {
@@ -425,7 +409,7 @@ BytesReprForm bytes_repr_form(std::span<const std::uint8_t> data, bool bytearray
   const bool double_quotes = choose_quote(s) == '"';
   // Unlike bytes, bytearray escapes ' even between double quotes: bytearray(b"\'").
   if (bytearray) return {double_quotes ? "bytearray(b\"" : "bytearray(b'", double_quotes ? "\")" : "')", &kEscapeQuote};
-  return {double_quotes ? "b\"" : "b'", double_quotes ? "\"" : "'", double_quotes ? &kKeepQuote : &kEscapeQuote};
+  return {double_quotes ? "b\"" : "b'", double_quotes ? "\"" : "'", &escapes_within(double_quotes ? '"' : '\'')};
 }
 
 void append_repr_bytes(std::string& out, std::span<const std::uint8_t> data) {

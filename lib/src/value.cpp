@@ -496,7 +496,7 @@ std::size_t Dict::lookup(Value key, std::uint64_t hash) const {
 
 void Dict::grow_index(Graph& g) {
   const std::size_t n = entries_.size;
-  if (index_ && n * 3 < (index_mask_ + 1) * 2) {
+  if (index_has_room(n)) {
     // Room left: index only the newest entry.
     std::size_t s = slot_of(entries_.data[n - 1].hash, index_mask_, detail::slot_multiplier());
     while (index_[s]) s = (s + 1) & index_mask_;
@@ -564,7 +564,7 @@ void Dict::reserve(Graph& g, std::size_t n) {
   // An index sized once for every entry to come (a SETITEMS batch), instead of rebuilt
   // as the dict grows past 8, 21, 42, ... entries.
   const std::size_t total = entries_.size + n;
-  if (total > kLinearEntries && (!index_ || total * 3 >= (index_mask_ + 1) * 2)) build_index(g, total);
+  if (total > kLinearEntries && !index_has_room(total)) build_index(g, total);
 }
 
 const Value* Dict::find(Value key) const {

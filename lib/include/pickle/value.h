@@ -422,6 +422,8 @@ class Dict : public detail::Node {
   void grow_index(Graph& g);
   /// A fresh index with room for `entries` entries, holding the present ones.
   void build_index(Graph& g, std::size_t entries);
+  /// Whether the index holds `entries` entries within its load factor (2/3).
+  bool index_has_room(std::size_t entries) const noexcept { return index_ && entries * 3 < (index_mask_ + 1) * 2; }
   /// Gives back the entries and index when each has a large block of its own (see
   /// Graph::release_unreferenced); the dict is left empty.
   void release_large_blocks(detail::Arena& arena) noexcept;
