@@ -24,7 +24,6 @@ namespace {
 
 #include "unicode_tables.inc"
 
-
 const unsigned char* bytes_of(std::string_view s) noexcept { return reinterpret_cast<const unsigned char*>(s.data()); }
 
 // Py_ISSPACE: the ASCII whitespace characters, locale independent.
