@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstring>
 #include <algorithm>
+#include <bit>
+#include <cstdlib>
 #include <deque>
 #include <limits>
 #include <optional>
@@ -96,9 +98,15 @@ class OutBuffer {
   std::size_t len_ = 0;
 };
 
-// The memo: object identity -> memo index, as an open-addressing table (every
-// non-immediate value saved is looked up once).
-class IdentityMap {
+// Memo keys: a node's address, or for an identity that is no node (see memo_key) the
+// address of a stand-in, shifted and made odd so that it can never be taken for a node.
+const void* stand_in_key(const void* p) noexcept {
+  return reinterpret_cast<const void*>((reinterpret_cast<std::uintptr_t>(p) << 1) | 1);
+}
+bool is_node_key(const void* key) noexcept { return (reinterpret_cast<std::uintptr_t>(key) & 1) == 0; }
+
+// Identity -> memo index, as an open-addressing table.
+class AddressTable {
  public:
   std::size_t size() const noexcept { return size_; }
   const std::uint64_t* find(const void* key) const noexcept {
@@ -106,12 +114,14 @@ class IdentityMap {
     const Slot& s = slots_[probe(key)];
     return s.key ? &s.value : nullptr;
   }
-  /// key -> value, replacing an existing entry (as CPython's PyMemoTable_Set).
-  void insert(const void* key, std::uint64_t value) {
+  /// key -> value, replacing an existing entry. True if the key is new.
+  bool insert(const void* key, std::uint64_t value) {
     if ((size_ + 1) * 2 > slots_.size()) rehash();
     Slot& s = slots_[probe(key)];
-    size_ += s.key == nullptr;
+    const bool added = s.key == nullptr;
+    size_ += added;
     s = {key, value};
+    return added;
   }
   /// Empty again. The table is kept for the next dump of the same size, but given back
   /// when the last dump used little of it: a run of small dumps after a large one does
@@ -133,10 +143,9 @@ class IdentityMap {
     std::uint64_t value = 0;
   };
   // The slot holding key, or the empty slot where it would go. As in CPython's memo
-  // table, the first probe is by address: nodes allocated one after the other (as a
-  // graph's are, in its arena) fall in nearby slots, so a pickle walking the graph in
-  // allocation order reads the table in order; collisions continue with CPython's
-  // dict probe sequence, which does not build clusters.
+  // table, the first probe is by address: nodes allocated one after the other fall in
+  // nearby slots; collisions continue with CPython's dict probe sequence, which does
+  // not build clusters.
   std::size_t probe(const void* key) const noexcept {
     std::size_t hash = reinterpret_cast<std::uintptr_t>(key) >> 4;
     std::size_t i = hash & mask_;
@@ -156,6 +165,100 @@ class IdentityMap {
   }
   std::vector<Slot> slots_;
   std::size_t mask_ = 0;
+  std::size_t size_ = 0;
+};
+
+// The memo: object identity -> memo index. A node's entry goes in the slot of a dense
+// array its serial (creation order in its graph) picks: a graph dumped in about the order
+// it was built, as a loaded one is, fills the array front to back, with no hashing and a
+// quarter of a hash table's memory. The slot keeps the key, so a node whose slot another
+// graph's node holds, a stand-in key, and a serial far past the entries so far (which
+// would make the array sparse) go to an AddressTable instead.
+class IdentityMap {
+ public:
+  IdentityMap() = default;
+  IdentityMap(const IdentityMap&) = delete;
+  IdentityMap& operator=(const IdentityMap&) = delete;
+  ~IdentityMap() { std::free(dense_); }
+
+  std::size_t size() const noexcept { return size_; }
+
+  const std::uint64_t* find(const void* key) const noexcept {
+    const std::size_t i = dense_index(key);
+    if (i < dense_capacity_ && dense_[i].key == key) return &dense_[i].value;
+    return others_.size() ? others_.find(key) : nullptr;
+  }
+
+  /// key -> value, replacing an existing entry (as CPython's PyMemoTable_Set).
+  void insert(const void* key, std::uint64_t value) {
+    const std::size_t i = dense_index(key);
+    if (i != kNoIndex) {
+      if (i >= dense_capacity_) grow_dense(i);
+      if (i < dense_capacity_) {
+        Slot& s = dense_[i];
+        if (s.key == key) {
+          s.value = value;
+          return;
+        }
+        // A node put in the AddressTable before the array reached its slot stays there.
+        if (!s.key && !(nodes_elsewhere_ && others_.find(key))) {
+          s = {key, value};
+          ++size_;
+          dense_used_ = std::max(dense_used_, i + 1);
+          return;
+        }
+      }
+      nodes_elsewhere_ = true;
+    }
+    size_ += others_.insert(key, value);
+  }
+
+  /// Empty again; as AddressTable::clear, a large array the last dump used little of
+  /// is given back.
+  void clear() noexcept {
+    if (dense_capacity_ > kKeptSlots && size_ * 8 < dense_capacity_) {
+      std::free(std::exchange(dense_, nullptr));
+      dense_capacity_ = 0;
+    } else if (dense_used_) {
+      std::memset(static_cast<void*>(dense_), 0, dense_used_ * sizeof(Slot));
+    }
+    dense_used_ = 0;
+    nodes_elsewhere_ = false;
+    others_.clear();
+    size_ = 0;
+  }
+
+ private:
+  static constexpr std::size_t kKeptSlots = 4096;
+  static constexpr std::size_t kNoIndex = std::numeric_limits<std::size_t>::max();
+  // The array may reach this many slots before any entry is made, then eight per entry.
+  static constexpr std::size_t kFreeSlots = std::size_t{1} << 16;
+  struct Slot {
+    const void* key;
+    std::uint64_t value;
+  };
+
+  static std::size_t dense_index(const void* key) noexcept {
+    if (!is_node_key(key)) return kNoIndex;
+    const std::uint32_t serial = static_cast<const detail::Node*>(key)->serial;
+    return serial ? serial : kNoIndex;
+  }
+  // Room for slot i, if the array stays within kFreeSlots or 8 slots an entry.
+  void grow_dense(std::size_t i) {
+    const std::size_t capacity = std::bit_ceil(i + 1);
+    if (capacity > std::max(kFreeSlots, 8 * (size_ + 1))) return;
+    auto* grown = static_cast<Slot*>(std::realloc(static_cast<void*>(dense_), capacity * sizeof(Slot)));
+    if (!grown) return;  // the AddressTable takes the entry
+    std::memset(static_cast<void*>(grown + dense_capacity_), 0, (capacity - dense_capacity_) * sizeof(Slot));
+    dense_ = grown;
+    dense_capacity_ = capacity;
+  }
+
+  Slot* dense_ = nullptr;  // realloc-grown: a large one is remapped rather than copied
+  std::size_t dense_capacity_ = 0;
+  std::size_t dense_used_ = 0;    // slots up to the last one filled
+  bool nodes_elsewhere_ = false;  // a node key is in others_
+  AddressTable others_;
   std::size_t size_ = 0;
 };
 
@@ -273,7 +376,7 @@ struct Pickler::Impl {
     return k;
   }
   const void* global_key(std::string_view module, std::string_view qualname) {
-    return &global_keys[pair_key(module, qualname)];
+    return stand_in_key(&global_keys[pair_key(module, qualname)]);
   }
 
   const void* memo_key(Value v) {
@@ -283,15 +386,17 @@ struct Pickler::Impl {
         // or str operation made (Graph::shared_or_new_str). Interned and literal ones are others.
         std::string_view s = v.as_str().utf8();
         const auto* u = reinterpret_cast<const unsigned char*>(s.data());
-        if (s.empty()) return &kSmallStrKeys[256];
+        if (s.empty()) return stand_in_key(&kSmallStrKeys[256]);
         if (!(v.node()->flags & detail::kSharedSingleton)) return v.node();
-        if (s.size() == 1) return &kSmallStrKeys[u[0]];
-        return &kSmallStrKeys[((u[0] & 0x1f) << 6) | (u[1] & 0x3f)];
+        if (s.size() == 1) return stand_in_key(&kSmallStrKeys[u[0]]);
+        return stand_in_key(&kSmallStrKeys[((u[0] & 0x1f) << 6) | (u[1] & 0x3f)]);
       }
       case Kind::Bytes: {
         const Bytes& b = v.as_bytes();
-        if (b.size() == 0) return &kSmallBytesKeys[256];
-        if (b.size() == 1 && (v.node()->flags & detail::kSharedSingleton)) return &kSmallBytesKeys[b.view()[0]];
+        if (b.size() == 0) return stand_in_key(&kSmallBytesKeys[256]);
+        if (b.size() == 1 && (v.node()->flags & detail::kSharedSingleton)) {
+          return stand_in_key(&kSmallBytesKeys[b.view()[0]]);
+        }
         return v.node();
       }
       case Kind::Global: return global_key(v.as_global().module(), v.as_global().qualname());

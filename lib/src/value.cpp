@@ -71,6 +71,7 @@ std::uint32_t detail::new_float_id() noexcept {
 Graph::Graph() = default;
 Graph::Graph(Graph&& other) noexcept
     : id_(std::exchange(other.id_, next_id())),
+      last_serial_(std::exchange(other.last_serial_, 0)),
       arena_(std::move(other.arena_)),
       finalizers_(std::move(other.finalizers_)),
       root_(other.root_),
@@ -102,6 +103,7 @@ void Graph::clear() noexcept {
   root_ = empty_tuple_ = Value();
   small_strs_ = small_bytes_ = nullptr;
   arena_.clear();
+  last_serial_ = 0;
   id_ = next_id();  // an Unpickler's memo of the old contents is not reused
 }
 
@@ -183,7 +185,7 @@ Value Graph::adopt_str(const char* data, std::size_t size) {
 Value Graph::new_str(std::string_view utf8) {
   // Node and characters in one block, for locality.
   void* mem = arena_.allocate(str_block_size(utf8.size()), alignof(Str));
-  auto* s = new (mem) Str();
+  auto* s = stamp(new (mem) Str());
   char* chars = reinterpret_cast<char*>(s + 1);
   detail::copy_chars(chars, utf8.data(), utf8.size());
   s->data_ = chars;
@@ -250,7 +252,7 @@ Value Graph::new_bytes(std::span<const std::uint8_t> data) {
     return v;
   }
   void* mem = arena_.allocate(sizeof(Bytes) + data.size(), alignof(Bytes));
-  auto* b = new (mem) Bytes(Kind::Bytes);
+  auto* b = stamp(new (mem) Bytes(Kind::Bytes));
   auto* bytes = reinterpret_cast<std::uint8_t*>(b + 1);
   if (!data.empty()) std::memcpy(bytes, data.data(), data.size());
   b->data_ = bytes;
@@ -324,7 +326,7 @@ Value Graph::new_list() { return Value::from_node(make<List>()); }
 
 Value Graph::new_tuple(std::span<const Value> items) {
   void* mem = arena_.allocate(sizeof(Tuple) + items.size() * sizeof(Value), alignof(Tuple));
-  auto* t = new (mem) Tuple();
+  auto* t = stamp(new (mem) Tuple());
   t->size_ = items.size();
   if (!items.empty()) std::memcpy(static_cast<void*>(t + 1), items.data(), items.size() * sizeof(Value));
   return Value::from_node(t);

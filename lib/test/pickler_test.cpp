@@ -553,6 +553,31 @@ TEST(ReusablePickler, MemoReferencesFromALaterDump) {
   });
 }
 
+// The memo files a node by its creation order in its graph; a node of another graph
+// made in the same order is another object all the same.
+TEST(ReusablePickler, NodesOfTwoGraphsAreTwoObjects) {
+  for (int q = 0; q <= 5; ++q) {
+    Graph g1, g2;
+    auto build = [](Graph& g) { return list_of(g, {g.new_str("abc"), list_of(g, {g.new_str("de")})}); };
+    Value first = build(g1), second = build(g2);
+    RecordingSink sink;
+    pickle::Pickler p(sink, with_protocol(q));
+    for (Value v : {first, second, first, second.as_list()[1], second}) p.dump(v);
+    expect_writes("pickler.two_graphs." + std::to_string(q), sink.writes);
+  }
+}
+
+// Nodes made long after the graph's first ones (here, after 100,000 others) are filed
+// apart from the memo's dense part; the pickle is the same.
+TEST(ReusablePickler, NodesMadeLateInALargeGraph) {
+  expect_writes_of_dumps("pickler.memo", [](Graph& g, pickle::Pickler& p) {
+    for (int k = 0; k < 100'000; ++k) g.new_str("unused");
+    Value lst = simple_value(g);
+    p.dump(lst);
+    p.dump(lst);
+  });
+}
+
 TEST(ReusablePickler, GlobalsAcrossDumps) {
   expect_writes_of_dumps("pickler.globals", [](Graph& g, pickle::Pickler& p) {
     Value len = g.global("builtins", "len");

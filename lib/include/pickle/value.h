@@ -68,6 +68,9 @@ namespace detail {
 struct Node {
   Kind kind;
   std::uint8_t flags = 0;
+  /// Creation order within the graph, from 1 (Graph::stamp), modulo 2**32: a hint, not
+  /// an identity. The pickler files its memo entries by it.
+  std::uint32_t serial = 0;
   explicit Node(Kind k) : kind(k) {}
 };
 /// Node flags.
@@ -793,12 +796,19 @@ class Graph {
   // Nodes have private constructors: only the Graph builds them.
   template <class T, class... Args>
   T* make(Args&&... args) {
-    return new (arena_.allocate(sizeof(T), alignof(T))) T(static_cast<Args&&>(args)...);
+    return stamp(new (arena_.allocate(sizeof(T), alignof(T))) T(static_cast<Args&&>(args)...));
+  }
+  /// Gives a new node the next serial.
+  template <class T>
+  T* stamp(T* node) noexcept {
+    node->serial = ++last_serial_;
+    return node;
   }
   Value adopt_native(const NativeClass& cls, const std::type_info& type, void* object);
   void reserve_finalizer();
   static std::uint64_t next_id() noexcept;
   std::uint64_t id_ = next_id();
+  std::uint32_t last_serial_ = 0;  // of the newest node (Node::serial)
   detail::Arena arena_;
   std::vector<std::pair<void*, void (*)(void*)>> finalizers_;  // natives' destructors
   Value root_;

@@ -333,6 +333,14 @@ def pickler_cases():
         p.dump([lst, 'x', lst[0]])
         add_writes('pickler.memo_across.%d' % q, f.writes)
 
+        # Two graphs' values (in C++, built alike in two Graphs) through one memo.
+        first, second = [fresh('abc'), [fresh('de')]], [fresh('abc'), [fresh('de')]]
+        f = LoggingFile()
+        p = pickle.Pickler(f, q)
+        for v in (first, second, first, second[1], second):
+            p.dump(v)
+        add_writes('pickler.two_graphs.%d' % q, f.writes)
+
         f = LoggingFile()
         p = pickle.Pickler(f, q)
         p.dump(len)
