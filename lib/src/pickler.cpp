@@ -190,27 +190,13 @@ class IdentityMap {
   }
 
   /// key -> value, replacing an existing entry (as CPython's PyMemoTable_Set).
-  void insert(const void* key, std::uint64_t value) {
+  [[gnu::always_inline]] void insert(const void* key, std::uint64_t value) {
     const std::size_t i = dense_index(key);
-    if (i != kNoIndex) {
-      if (i >= dense_capacity_) grow_dense(i);
-      if (i < dense_capacity_) {
-        Slot& s = dense_[i];
-        if (s.key == key) {
-          s.value = value;
-          return;
-        }
-        // A node put in the AddressTable before the array reached its slot stays there.
-        if (!s.key && !(nodes_elsewhere_ && others_.find(key))) {
-          s = {key, value};
-          ++size_;
-          dense_used_ = std::max(dense_used_, i + 1);
-          return;
-        }
-      }
-      nodes_elsewhere_ = true;
+    if (i < dense_capacity_ && !dense_[i].key && !nodes_elsewhere_) [[likely]] {
+      fill(i, key, value);
+      return;
     }
-    size_ += others_.insert(key, value);
+    insert_slow(i, key, value);
   }
 
   /// Empty again; as AddressTable::clear, a large array the last dump used little of
@@ -243,6 +229,32 @@ class IdentityMap {
     const std::uint32_t serial = static_cast<const detail::Node*>(key)->serial;
     return serial ? serial : kNoIndex;
   }
+  void fill(std::size_t i, const void* key, std::uint64_t value) noexcept {
+    dense_[i] = {key, value};
+    ++size_;
+    dense_used_ = std::max(dense_used_, i + 1);
+  }
+
+  [[gnu::noinline]] void insert_slow(std::size_t i, const void* key, std::uint64_t value) {
+    if (i != kNoIndex) {
+      if (i >= dense_capacity_) grow_dense(i);
+      if (i < dense_capacity_) {
+        Slot& s = dense_[i];
+        if (s.key == key) {
+          s.value = value;
+          return;
+        }
+        // A node put in the AddressTable before the array reached its slot stays there.
+        if (!s.key && !(nodes_elsewhere_ && others_.find(key))) {
+          fill(i, key, value);
+          return;
+        }
+      }
+      nodes_elsewhere_ = true;
+    }
+    size_ += others_.insert(key, value);
+  }
+
   // Room for slot i, if the array stays within kFreeSlots or 8 slots an entry.
   void grow_dense(std::size_t i) {
     const std::size_t capacity = std::bit_ceil(i + 1);
@@ -444,10 +456,16 @@ struct Pickler::Impl {
     if (opts.fast || !key) return;
     std::uint64_t idx = memo.size();
     memo.insert(key, idx);
-    char buf[32];
     if (proto >= 4) {
       write_op(Op::MEMOIZE);
-    } else if (!bin) {
+    } else {
+      write_put(idx);
+    }
+  }
+  // PUT, BINPUT or LONG_BINPUT: below protocol 4, apart from the MEMOIZE path.
+  [[gnu::noinline]] void write_put(std::uint64_t idx) {
+    char buf[32];
+    if (!bin) {
       int n = std::snprintf(buf, sizeof buf, "p%llu\n", static_cast<unsigned long long>(idx));
       write(buf, static_cast<std::size_t>(n));
     } else if (idx < 256) {
