@@ -77,6 +77,36 @@ TEST(Dict, KeepsInsertionOrderAcrossIndexGrowth) {
   EXPECT_EQ(d.as_dict().find(Value::integer(1000)), nullptr);
 }
 
+// Up to 8 entries a dict is scanned; past that, an index is built. Lookups agree before
+// and after, by Value and by UTF-8, and an equal str of another node is the same key.
+TEST(Dict, StrKeysFoundWhileScannedAndOnceIndexed) {
+  Graph g;
+  Value d = g.new_dict();
+  auto key = [](int k) { return "key" + std::to_string(k); };
+  d.as_dict().set(g, Value::integer(0), Value::integer(-1));  // int 0 hashes to 0 too
+  for (int k = 0; k < 40; ++k) {
+    d.as_dict().set(g, g.new_str(key(k)), Value::integer(k));
+    d.as_dict().set(g, g.new_str(key(k)), Value::integer(k + 100));  // an equal str, another node
+    ASSERT_EQ(d.as_dict().size(), static_cast<std::size_t>(k + 2));
+    for (int j = 0; j <= k; ++j) {
+      const Value* by_value = d.as_dict().find(g.new_str(key(j)));
+      const Value* by_utf8 = d.as_dict().find(key(j));
+      ASSERT_NE(by_value, nullptr) << k << " " << j;
+      ASSERT_EQ(by_value, by_utf8);
+      EXPECT_EQ(by_value->as_int(), j + 100);
+    }
+    EXPECT_EQ(d.as_dict().find(key(k + 1)), nullptr);
+    EXPECT_EQ(d.as_dict().find(Value::boolean(false))->as_int(), -1);
+  }
+  Value s = g.new_set();
+  for (int k = 0; k < 20; ++k) {
+    EXPECT_TRUE(s.as_set().add(g, g.new_str(key(k))));
+    EXPECT_FALSE(s.as_set().add(g, g.new_str(key(k))));
+    EXPECT_TRUE(s.as_set().contains(g.new_str(key(k))));
+    EXPECT_FALSE(s.as_set().contains(g.new_str(key(k + 1))));
+  }
+}
+
 TEST(Dict, StrAndBytesKeysDiffer) {
   Graph g;
   Value d = g.new_dict();
