@@ -540,11 +540,35 @@ struct Pickler::Impl {
       later_op(o);
     }
   }
+  // A container among them is saved at once too, its own tasks run before returning
+  // (save_nested), down to kNestedSaves levels: nearly every real graph pickles without
+  // queuing a task per item, and a deeper one still without recursion below that.
   [[gnu::always_inline]] void emit_save(Value v) {
+    if (pending.empty()) {
+      if (save_number(v) || save_leaf(v)) return;
+      if (nested_saves < kNestedSaves) {
+        save_nested(v);
+        return;
+      }
+    }
+    later_save(v);
+  }
+  // emit_save without nesting, for items read through a pointer that saving a container
+  // (which may call back into user code, which may grow the items' owner) could move.
+  [[gnu::always_inline]] void emit_save_flat(Value v) {
     if (pending.empty()) {
       if (save_number(v) || save_leaf(v)) return;
     }
     later_save(v);
+  }
+  static constexpr int kNestedSaves = 48;
+  int nested_saves = 0;
+  [[gnu::noinline]] void save_nested(Value v) {
+    const std::size_t mark = tasks.size();
+    ++nested_saves;
+    save(v, false);
+    run_to(mark);
+    --nested_saves;
   }
   // BININT1/BININT2/BININT for an int in int32 range (x as uint32), stored straight into
   // the output (byte stores the compiler merges).
@@ -623,7 +647,7 @@ struct Pickler::Impl {
       Task& first = tasks.emplace_back();
       first.kind = T::Save;
       first.v = v;
-      run();
+      run_to(0);
       write_op(Op::STOP);
       commit_frame();
     } catch (...) {
@@ -634,6 +658,7 @@ struct Pickler::Impl {
       reducing.clear();
       set_orders.clear();
       fast_nesting = 0;
+      nested_saves = 0;
       throw;
     }
     framing = false;
@@ -643,8 +668,9 @@ struct Pickler::Impl {
     }
   }
 
-  void run() {
-    while (!tasks.empty()) {
+  /// Runs tasks until the stack is back to `mark` entries.
+  void run_to(std::size_t mark) {
+    while (tasks.size() > mark) {
       Task t = tasks.back();
       tasks.pop_back();
       switch (t.kind) {
@@ -1083,12 +1109,12 @@ struct Pickler::Impl {
     flush();
   }
   void items_batch(const Task& t) {
-    iterator_batch<Value>(t, T::Items, Op::APPEND, Op::APPENDS, [this](Value item) { emit_save(item); });
+    iterator_batch<Value>(t, T::Items, Op::APPEND, Op::APPENDS, [this](Value item) { emit_save_flat(item); });
   }
   void pairs_batch(const Task& t) {
     iterator_batch<Dict::Entry>(t, T::Pairs, Op::SETITEM, Op::SETITEMS, [this](const Dict::Entry& e) {
-      emit_save(e.key);
-      emit_save(e.value);
+      emit_save_flat(e.key);
+      emit_save_flat(e.value);
     });
   }
 
