@@ -6,10 +6,11 @@
 namespace bench {
 namespace {
 
-void loads_cpp(benchmark::State& state, std::string name, int protocol) {
-  const Workload& w = workload(name, protocol);
-  pickle::Unpickler unpickler;  // reused, as a long-running reader would
-  pickle::Graph g;              // likewise: cleared after each load (Graph::clear)
+// `options` is what the benchmark varies: the default, or borrow_input for the opt-in
+// zero-copy row (large bytes refer into the input, which outlives the graph).
+void load_each(benchmark::State& state, const Workload& w, pickle::UnpicklerOptions options) {
+  pickle::Unpickler unpickler(std::move(options));  // reused, as a long-running reader would
+  pickle::Graph g;                                  // likewise: cleared after each load (Graph::clear)
   for (auto _ : state) {
     for (const std::string& data : w.pickle_data) {
       unpickler.set_input(data);
@@ -19,6 +20,10 @@ void loads_cpp(benchmark::State& state, std::string name, int protocol) {
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * w.total_bytes));
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * w.total_objects));
+}
+
+void loads_cpp(benchmark::State& state, std::string name, int protocol) {
+  load_each(state, workload(name, protocol), {});
 }
 
 void loads_cpython(benchmark::State& state, std::string name, int protocol) {
@@ -39,22 +44,9 @@ void loads_cpython(benchmark::State& state, std::string name, int protocol) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * w.total_objects));
 }
 
-// The opt-in zero-copy load (UnpicklerOptions::borrow_input): large bytes refer into the
-// caller's input, which outlives the graph. CPython has no such option; its row is the
-// plain in-band load of the same bytes.
+// CPython has no zero-copy option; its row is the plain in-band load of the same bytes.
 void loads_borrowed_cpp(benchmark::State& state, std::string name, int protocol) {
-  const Workload& w = workload(name, protocol);
-  pickle::Unpickler unpickler({.borrow_input = true});
-  pickle::Graph g;
-  for (auto _ : state) {
-    for (const std::string& data : w.pickle_data) {
-      unpickler.set_input(data);
-      benchmark::DoNotOptimize(unpickler.load(g));
-      g.clear();
-    }
-  }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * w.total_bytes));
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * w.total_objects));
+  load_each(state, workload(name, protocol), {.borrow_input = true});
 }
 
 void loads_nested_cpp(benchmark::State& state) {
