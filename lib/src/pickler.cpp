@@ -105,6 +105,11 @@ const void* stand_in_key(const void* p) noexcept {
 }
 bool is_node_key(const void* key) noexcept { return (reinterpret_cast<std::uintptr_t>(key) & 1) == 0; }
 
+// A memo table of more slots than this is given back by clear() when the last dump used
+// little of it: a run of small dumps after a large one does not clear the large one's
+// table each time.
+constexpr std::size_t kKeptMemoSlots = 4096;
+
 // Identity -> memo index, as an open-addressing table.
 class AddressTable {
  public:
@@ -123,11 +128,9 @@ class AddressTable {
     s = {key, value};
     return added;
   }
-  /// Empty again. The table is kept for the next dump of the same size, but given back
-  /// when the last dump used little of it: a run of small dumps after a large one does
-  /// not clear the large one's table each time.
+  /// Empty again; the table is kept for the next dump, unless large and little used.
   void clear() noexcept {
-    if (slots_.size() > kKeptSlots && size_ * 8 < slots_.size()) {
+    if (slots_.size() > kKeptMemoSlots && size_ * 8 < slots_.size()) {
       slots_ = {};
       mask_ = 0;
     } else {
@@ -137,7 +140,6 @@ class AddressTable {
   }
 
  private:
-  static constexpr std::size_t kKeptSlots = 4096;
   struct Slot {
     const void* key = nullptr;
     std::uint64_t value = 0;
@@ -199,10 +201,9 @@ class IdentityMap {
     insert_slow(i, key, value);
   }
 
-  /// Empty again; as AddressTable::clear, a large array the last dump used little of
-  /// is given back.
+  /// Empty again; the array is kept for the next dump, unless large and little used.
   void clear() noexcept {
-    if (dense_capacity_ > kKeptSlots && size_ * 8 < dense_capacity_) {
+    if (dense_capacity_ > kKeptMemoSlots && size_ * 8 < dense_capacity_) {
       std::free(std::exchange(dense_, nullptr));
       dense_capacity_ = 0;
     } else if (dense_used_) {
@@ -215,7 +216,6 @@ class IdentityMap {
   }
 
  private:
-  static constexpr std::size_t kKeptSlots = 4096;
   static constexpr std::size_t kNoIndex = std::numeric_limits<std::size_t>::max();
   // The array may reach this many slots before any entry is made, then eight per entry.
   static constexpr std::size_t kFreeSlots = std::size_t{1} << 16;
@@ -543,21 +543,16 @@ struct Pickler::Impl {
   // A container among them is saved at once too, its own tasks run before returning
   // (save_nested), down to kNestedSaves levels: nearly every real graph pickles without
   // queuing a task per item, and a deeper one still without recursion below that.
+  // kNest = false is for items read through a pointer that saving a container (which may
+  // call back into user code, which may grow the items' owner) could move.
+  template <bool kNest = true>
   [[gnu::always_inline]] void emit_save(Value v) {
     if (pending.empty()) {
       if (save_number(v) || save_leaf(v)) return;
-      if (nested_saves < kNestedSaves) {
+      if (kNest && nested_saves < kNestedSaves) {
         save_nested(v);
         return;
       }
-    }
-    later_save(v);
-  }
-  // emit_save without nesting, for items read through a pointer that saving a container
-  // (which may call back into user code, which may grow the items' owner) could move.
-  [[gnu::always_inline]] void emit_save_flat(Value v) {
-    if (pending.empty()) {
-      if (save_number(v) || save_leaf(v)) return;
     }
     later_save(v);
   }
@@ -1109,12 +1104,12 @@ struct Pickler::Impl {
     flush();
   }
   void items_batch(const Task& t) {
-    iterator_batch<Value>(t, T::Items, Op::APPEND, Op::APPENDS, [this](Value item) { emit_save_flat(item); });
+    iterator_batch<Value>(t, T::Items, Op::APPEND, Op::APPENDS, [this](Value item) { emit_save<false>(item); });
   }
   void pairs_batch(const Task& t) {
     iterator_batch<Dict::Entry>(t, T::Pairs, Op::SETITEM, Op::SETITEMS, [this](const Dict::Entry& e) {
-      emit_save_flat(e.key);
-      emit_save_flat(e.value);
+      emit_save<false>(e.key);
+      emit_save<false>(e.value);
     });
   }
 
