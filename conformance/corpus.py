@@ -328,6 +328,11 @@ def more_edge_cases():
         ('frames.big_payloads_in_list', [b'a' * 70000, 'small', 'b' * 70000,
                                          bytearray(70000), b'tail']),
         ('frames.nested_big', {'k': ['\u20ac' * 30000], 'n': (b'z' * 65536,)}),
+        # Runs of numbers of every opcode size, broken by other values at varying places,
+        # across several frames (the dumper writes number runs apart).
+        ('frames.number_runs', [[1, 300, 70000, -1, 2.5, 2 ** 31 - 1, -2 ** 31][i % 7] if i % 997 else
+                                [2 ** 31, 'x', None, True, 2 ** 70, -2 ** 31 - 1][i % 6]
+                                for i in range(40000)]),
         ('obj.MyList_1001', O.MyList(range(1001))),
         ('obj.MyDict_1000', O.MyDict((i, -i) for i in range(1000))),
         ('obj.MySet_999', O.MySet(range(999))),

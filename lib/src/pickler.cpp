@@ -48,6 +48,15 @@ constexpr char op(Op o) { return static_cast<char>(o); }
 inline void put_le(char* out, std::uint64_t v, int n) {
   for (int i = 0; i < n; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
 }
+// The same for 4 and 8 bytes as one store each (which the loop above does not always become).
+inline void put_le32(char* out, std::uint32_t v) {
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
+  std::memcpy(out, &v, 4);
+}
+inline void put_be64(char* out, std::uint64_t v) {
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  std::memcpy(out, &v, 8);
+}
 
 // The output under construction. A pickle is mostly writes of 1 to 9 bytes, so the
 // buffer is a std::string used as raw storage (its size is the capacity, `len_` what has
@@ -79,6 +88,8 @@ class OutBuffer {
     std::memset(buf_.data() + len_, c, n);
     len_ += n;
   }
+  /// Gives back the last n bytes of an extend().
+  void shrink(std::size_t n) noexcept { len_ -= n; }
   void erase(std::size_t pos, std::size_t n) noexcept {
     std::memmove(buf_.data() + pos, buf_.data() + pos + n, len_ - pos - n);
     len_ -= n;
@@ -567,20 +578,71 @@ struct Pickler::Impl {
   }
   // BININT1/BININT2/BININT for an int in int32 range (x as uint32), stored straight into
   // the output (byte stores the compiler merges).
-  [[gnu::always_inline]] void write_binint(std::uint32_t u) {
+  [[gnu::always_inline]] void write_binint(std::uint32_t u) { put_binint(write_ptr(binint_size(u)), u); }
+  static std::size_t binint_size(std::uint32_t u) { return u > 0xffff ? 5 : u > 0xff ? 3 : 2; }
+  // Stores the opcode at p and returns the end.
+  [[gnu::always_inline]] static char* put_binint(char* p, std::uint32_t u) {
     if (u > 0xffff) {
-      char* p = write_ptr(5);
       p[0] = op(Op::BININT);
-      put_le(p + 1, u, 4);
-    } else if (u > 0xff) {
-      char* p = write_ptr(3);
+      put_le32(p + 1, u);
+      return p + 5;
+    }
+    if (u > 0xff) {
       p[0] = op(Op::BININT2);
       put_le(p + 1, u, 2);
-    } else {
-      char* p = write_ptr(2);
-      p[0] = op(Op::BININT1);
-      p[1] = static_cast<char>(u);
+      return p + 3;
     }
+    p[0] = op(Op::BININT1);
+    p[1] = static_cast<char>(u);
+    return p + 2;
+  }
+  [[gnu::always_inline]] static char* put_binfloat(char* p, double x) {
+    std::uint64_t bits;
+    std::memcpy(&bits, &x, 8);
+    p[0] = op(Op::BINFLOAT);
+    put_be64(p + 1, bits);
+    return p + 9;
+  }
+  // What emit_save does for the numbers at the start of items[i, end), without its checks
+  // per item: the output room and the frame's end are checked once per run of up to the
+  // numbers that fit in the frame. Returns where the first item that is not such a
+  // number is (or end).
+  std::size_t save_numbers(const Value* items, std::size_t i, std::size_t end) {
+    if (!bin || opts.persistent_id || !pending.empty() || !(items[i].is_small_int() || items[i].is_float())) return i;
+    constexpr std::size_t kMaxNumberSize = 9;
+    while (i < end) {
+      opcode_boundary();
+      std::size_t in_frame = 0;
+      if (framing && frame_start >= 0) in_frame = out.size() - static_cast<std::size_t>(frame_start) - kFrameHeaderSize;
+      // Past the frame's target size the next opcode starts a new frame: only the first of
+      // the run may start at or after (target - kMaxNumberSize).
+      std::size_t n = std::max<std::size_t>(1, (kFrameSizeTarget - in_frame) / kMaxNumberSize);
+      n = std::min(n, end - i);
+      char* const start = write_ptr(n * kMaxNumberSize);
+      char* p = start;
+      const std::size_t run_end = i + n;
+      for (; i < run_end; ++i) {
+        const Value v = items[i];
+        if (v.is_small_int()) {
+          const std::int64_t x = v.as_int();
+          if (x < INT32_MIN || x > INT32_MAX) break;
+          // Without branches: the 4 bytes are stored whatever the opcode's size (the room
+          // reserved allows it); only the opcode's own are kept.
+          const auto u = static_cast<std::uint32_t>(x);
+          const std::size_t size = binint_size(u);
+          p[0] = size == 5 ? op(Op::BININT) : size == 3 ? op(Op::BININT2) : op(Op::BININT1);
+          put_le32(p + 1, u);
+          p += size;
+        } else if (v.is_float()) {
+          p = put_binfloat(p, v.as_float());
+        } else {
+          break;
+        }
+      }
+      out.shrink(n * kMaxNumberSize - static_cast<std::size_t>(p - start));
+      if (i < run_end) break;
+    }
+    return i;
   }
   // The common numbers, inline: what save() does for them, without its dispatch.
   [[gnu::always_inline]] bool save_number(Value v) {
@@ -865,19 +927,18 @@ struct Pickler::Impl {
     }
   }
 
-  void save_float(double x) {
+  [[gnu::always_inline]] void save_float(double x) {
     if (bin) {
-      std::uint64_t bits;
-      std::memcpy(&bits, &x, 8);
-      char* p = write_ptr(9);
-      p[0] = op(Op::BINFLOAT);
-      for (int i = 0; i < 8; ++i) p[1 + i] = static_cast<char>((bits >> (8 * (7 - i))) & 0xff);  // big-endian
+      put_binfloat(write_ptr(9), x);
     } else {
-      std::string text = "F";
-      detail::append_repr_float(text, x);
-      text += '\n';
-      write(text);
+      save_float_text(x);
     }
+  }
+  [[gnu::noinline]] void save_float_text(double x) {
+    std::string text = "F";
+    detail::append_repr_float(text, x);
+    text += '\n';
+    write(text);
   }
 
   void save_str(std::string_view wtf8, const void* key) {
@@ -1066,7 +1127,10 @@ struct Pickler::Impl {
     if (total >= l.size()) return;
     std::size_t end = std::min(l.size(), total + kBatchSize);
     emit_op(Op::MARK);
-    for (std::size_t i = total; i < end; ++i) emit_save(l[i]);
+    for (std::size_t i = total; i < end; ++i) {
+      i = save_numbers(l.begin(), i, end);
+      if (i < end) emit_save(l[i]);
+    }
     emit_op(Op::APPENDS);
     if (end < l.size()) later(T::ListExact, t.v, nullptr, end);
     flush();
