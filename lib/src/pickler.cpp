@@ -578,24 +578,23 @@ struct Pickler::Impl {
   }
   // BININT1/BININT2/BININT for an int in int32 range (x as uint32), stored straight into
   // the output (byte stores the compiler merges).
-  [[gnu::always_inline]] void write_binint(std::uint32_t u) { put_binint(write_ptr(binint_size(u)), u); }
-  static std::size_t binint_size(std::uint32_t u) { return u > 0xffff ? 5 : u > 0xff ? 3 : 2; }
-  // Stores the opcode at p and returns the end.
-  [[gnu::always_inline]] static char* put_binint(char* p, std::uint32_t u) {
+  [[gnu::always_inline]] void write_binint(std::uint32_t u) {
     if (u > 0xffff) {
+      char* p = write_ptr(5);
       p[0] = op(Op::BININT);
       put_le32(p + 1, u);
-      return p + 5;
-    }
-    if (u > 0xff) {
+    } else if (u > 0xff) {
+      char* p = write_ptr(3);
       p[0] = op(Op::BININT2);
       put_le(p + 1, u, 2);
-      return p + 3;
+    } else {
+      char* p = write_ptr(2);
+      p[0] = op(Op::BININT1);
+      p[1] = static_cast<char>(u);
     }
-    p[0] = op(Op::BININT1);
-    p[1] = static_cast<char>(u);
-    return p + 2;
   }
+  static std::size_t binint_size(std::uint32_t u) { return u > 0xffff ? 5 : u > 0xff ? 3 : 2; }
+  // Stores BINFLOAT at p and returns the end.
   [[gnu::always_inline]] static char* put_binfloat(char* p, double x) {
     std::uint64_t bits;
     std::memcpy(&bits, &x, 8);
@@ -603,19 +602,18 @@ struct Pickler::Impl {
     put_be64(p + 1, bits);
     return p + 9;
   }
-  // What emit_save does for the numbers at the start of items[i, end), without its checks
-  // per item: the output room and the frame's end are checked once per run of up to the
-  // numbers that fit in the frame. Returns where the first item that is not such a
-  // number is (or end).
-  std::size_t save_numbers(const Value* items, std::size_t i, std::size_t end) {
-    if (!bin || opts.persistent_id || !pending.empty() || !(items[i].is_small_int() || items[i].is_float())) return i;
+  // What emit_save does for the ints in int32 range and floats at the start of
+  // items[i, end), without its checks per item: the output room and the frame's end are
+  // checked once per run. Returns the index of the first item not saved (or end). Only
+  // while nothing is pending, in binary protocols without persistent_id.
+  [[gnu::noinline]] std::size_t save_numbers(const Value* items, std::size_t i, std::size_t end) {
     constexpr std::size_t kMaxNumberSize = 9;
     while (i < end) {
       opcode_boundary();
       std::size_t in_frame = 0;
       if (framing && frame_start >= 0) in_frame = out.size() - static_cast<std::size_t>(frame_start) - kFrameHeaderSize;
-      // Past the frame's target size the next opcode starts a new frame: only the first of
-      // the run may start at or after (target - kMaxNumberSize).
+      // A frame ends before an opcode that would start at or past its target size; only the
+      // first number was checked, so the run is short enough for the others to start before.
       std::size_t n = std::max<std::size_t>(1, (kFrameSizeTarget - in_frame) / kMaxNumberSize);
       n = std::min(n, end - i);
       char* const start = write_ptr(n * kMaxNumberSize);
@@ -1127,9 +1125,17 @@ struct Pickler::Impl {
     if (total >= l.size()) return;
     std::size_t end = std::min(l.size(), total + kBatchSize);
     emit_op(Op::MARK);
+    const bool number_runs = bin && !opts.persistent_id;
     for (std::size_t i = total; i < end; ++i) {
-      i = save_numbers(l.begin(), i, end);
-      if (i < end) emit_save(l[i]);
+      const Value item = l.begin()[i];
+      if (number_runs && (item.is_small_int() || item.is_float()) && pending.empty()) {
+        const std::size_t next = save_numbers(l.begin(), i, end);
+        if (next > i) {
+          i = next - 1;
+          continue;
+        }
+      }
+      emit_save(item);
     }
     emit_op(Op::APPENDS);
     if (end < l.size()) later(T::ListExact, t.v, nullptr, end);
