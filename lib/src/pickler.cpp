@@ -445,7 +445,21 @@ struct Pickler::Impl {
     return it->second;
   }
 
-  void memo_get_write(std::uint64_t idx) {
+  // memo_get_write, the binary GETs inline.
+  [[gnu::always_inline]] void write_get(std::uint64_t idx) {
+    if (bin && idx < 256) {
+      char* p = write_ptr(2);
+      p[0] = op(Op::BINGET);
+      p[1] = static_cast<char>(idx);
+    } else if (bin && idx <= 0xffffffffULL) {
+      char* p = write_ptr(5);
+      p[0] = op(Op::LONG_BINGET);
+      put_le32(p + 1, static_cast<std::uint32_t>(idx));
+    } else {
+      memo_get_write(idx);
+    }
+  }
+  [[gnu::noinline]] void memo_get_write(std::uint64_t idx) {
     char buf[32];
     if (!bin) {
       int n = std::snprintf(buf, sizeof buf, "g%llu\n", static_cast<unsigned long long>(idx));
@@ -766,9 +780,9 @@ struct Pickler::Impl {
       case Kind::PersistentId: return false;
       default:
         // An object already in the memo is saved as one GET (what save() would do).
-        if (const std::uint64_t* idx = memo_find(memo_key(v))) {
+        if (const std::uint64_t* idx = memo_find(v.kind() == Kind::Global ? memo_key(v) : v.node())) {
           opcode_boundary();
-          memo_get_write(*idx);
+          write_get(*idx);
           return true;
         }
         return false;
@@ -800,7 +814,7 @@ struct Pickler::Impl {
     }
     const void* key = memo_key(v);
     if (const std::uint64_t* idx = memo_find(key)) {
-      memo_get_write(*idx);
+      write_get(*idx);
       return;
     }
     switch (v.kind()) {
