@@ -768,12 +768,28 @@ struct Pickler::Impl {
   /// at protocol 3+); false, having done nothing, for the others.
   bool save_leaf(Value v) {
     if (opts.persistent_id) return false;
+    // What save() does for the common kinds, without its dispatch.
     switch (v.kind()) {
       case Kind::None:
+        opcode_boundary();
+        write_op(Op::NONE);
+        return true;
       case Kind::Bool:
+        opcode_boundary();
+        save_bool(v.as_bool());
+        return true;
       case Kind::Int:
-      case Kind::Float:
-      case Kind::Str: break;
+      case Kind::Float: break;
+      case Kind::Str: {
+        opcode_boundary();
+        const void* key = memo_key(v);
+        if (const std::uint64_t* idx = memo_find(key)) {
+          write_get(*idx);
+        } else {
+          save_str(v.as_str().utf8(), key);
+        }
+        return true;
+      }
       case Kind::Bytes:
         if (proto < 3) return false;
         break;
@@ -1142,7 +1158,8 @@ struct Pickler::Impl {
     const bool number_runs = bin && !opts.persistent_id;
     for (std::size_t i = total; i < end; ++i) {
       const Value item = l.begin()[i];
-      if (number_runs && (item.is_small_int() || item.is_float()) && pending.empty()) {
+      // A run pays for itself from a few numbers on.
+      if ((item.is_small_int() || item.is_float()) && number_runs && end - i >= 4 && pending.empty()) {
         const std::size_t next = save_numbers(l.begin(), i, end);
         if (next > i) {
           i = next - 1;
