@@ -493,9 +493,16 @@ struct Unpickler::Impl {
     fresh_into(static_cast<std::size_t>(x - 1));
     Value target = stack[static_cast<std::size_t>(x - 1)];
     observe_items(target);
-    if (target.is_dict()) target.as_dict().reserve(*g, static_cast<std::size_t>(len - x) / 2);
-    for (std::ptrdiff_t i = x; i < len; i += 2) {
-      eval.set_item(target, stack[static_cast<std::size_t>(i)], stack[static_cast<std::size_t>(i + 1)]);
+    if (target.is_dict()) {
+      Dict& d = target.as_dict();
+      d.reserve(*g, static_cast<std::size_t>(len - x) / 2);
+      for (std::ptrdiff_t i = x; i < len; i += 2) {
+        d.set(*g, stack[static_cast<std::size_t>(i)], stack[static_cast<std::size_t>(i + 1)]);
+      }
+    } else {
+      for (std::ptrdiff_t i = x; i < len; i += 2) {
+        eval.set_item(target, stack[static_cast<std::size_t>(i)], stack[static_cast<std::size_t>(i + 1)]);
+      }
     }
     truncate_stack(static_cast<std::size_t>(x));
   }

@@ -496,18 +496,6 @@ std::size_t Dict::lookup(Value key, std::uint64_t hash) const {
   return lookup_if(hash, [key](Value k) { return same_key(k, key); });
 }
 
-void Dict::grow_index(Graph& g) {
-  const std::size_t n = entries_.size;
-  if (index_has_room(n)) {
-    // Room left: index only the newest entry.
-    std::size_t s = slot_of(entries_.data[n - 1].hash, index_mask_, detail::slot_multiplier());
-    while (index_[s]) s = (s + 1) & index_mask_;
-    index_[s] = static_cast<std::uint32_t>(n);
-    return;
-  }
-  build_index(g, n);
-}
-
 void Dict::build_index(Graph& g, std::size_t entries) {
   if (entries >= std::numeric_limits<std::uint32_t>::max() / 2) {
     throw Error(ErrorType::MemoryError, "dict or set too large");
@@ -543,17 +531,37 @@ void Dict::release_large_blocks(detail::Arena& arena) noexcept {
 Dict::Entry& Dict::entry_for(Graph& g, Value key, bool& added) {
   const bool equals_nothing = is_nan_key(key) && !detail::Access::float_id(key);
   const std::uint64_t hash = equals_nothing ? nan_entry_hash(entries_.size) : key_hash(key);
-  if (std::size_t i = equals_nothing ? kNotFound : lookup(key, hash); i != kNotFound) {
-    added = false;
-    return entries_.data[i];
+  const auto append = [&]() -> Entry& {
+    added = true;
+    Entry& e = entries_.append_slot(detail::Access::arena(g));
+    e.key = key;
+    e.value = Value();
+    e.hash = hash;
+    return e;
+  };
+  if (!index_) {
+    if (std::size_t i = equals_nothing ? kNotFound : lookup(key, hash); i != kNotFound) {
+      added = false;
+      return entries_.data[i];
+    }
+    Entry& e = append();
+    if (entries_.size > kLinearEntries) build_index(g, entries_.size);
+    return e;  // build_index() moves the index, not the entries
   }
-  added = true;
-  Entry& e = entries_.append_slot(detail::Access::arena(g));
-  e.key = key;
-  e.value = Value();
-  e.hash = hash;
-  if (index_ || entries_.size > kLinearEntries) grow_index(g);
-  return e;  // grow_index() moves the index, not the entries
+  // One probe finds the key or the free slot a new entry takes; the index is grown
+  // first if a new entry would fill it past its load factor.
+  if (!index_has_room(entries_.size + 1)) build_index(g, entries_.size + 1);
+  std::size_t s = slot_of(hash, index_mask_, detail::slot_multiplier());
+  for (; index_[s]; s = (s + 1) & index_mask_) {
+    Entry& e = entries_.data[index_[s] - 1];
+    if (!equals_nothing && e.hash == hash && same_key(e.key, key)) {
+      added = false;
+      return e;
+    }
+  }
+  Entry& e = append();
+  index_[s] = static_cast<std::uint32_t>(entries_.size);
+  return e;
 }
 
 void Dict::set(Graph& g, Value key, Value value) {

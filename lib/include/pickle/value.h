@@ -422,7 +422,6 @@ class Dict : public detail::Node {
   std::size_t lookup(Value key, std::uint64_t hash) const;
   /// The entry of `key`, or a new one (value None) appended for it; `added` says which.
   Entry& entry_for(Graph& g, Value key, bool& added);
-  void grow_index(Graph& g);
   /// A fresh index with room for `entries` entries, holding the present ones.
   void build_index(Graph& g, std::size_t entries);
   /// Whether the index holds `entries` entries within its load factor (2/3).
