@@ -230,7 +230,9 @@ struct SipKey {
   std::uint64_t k0, k1;
 };
 
-std::uint64_t siphash(SipKey key, const unsigned char* in, std::size_t size, int c_rounds, int d_rounds) {
+// The round counts are template arguments so that the rounds unroll.
+template <int c_rounds, int d_rounds>
+std::uint64_t siphash(SipKey key, const unsigned char* in, std::size_t size) {
   std::uint64_t v0 = key.k0 ^ 0x736f6d6570736575ULL;
   std::uint64_t v1 = key.k1 ^ 0x646f72616e646f6dULL;
   std::uint64_t v2 = key.k0 ^ 0x6c7967656e657261ULL;
@@ -257,9 +259,8 @@ std::uint64_t siphash(SipKey key, const unsigned char* in, std::size_t size, int
     in += 8;
     size -= 8;
   }
-  std::uint64_t tail = 0;
-  std::memcpy(&tail, in, size);
-  b |= tail;
+  // The last 0-7 bytes, little-endian.
+  for (std::size_t i = 0; i < size; ++i) b |= std::uint64_t{in[i]} << (8 * i);
   v3 ^= b;
   for (int i = 0; i < c_rounds; ++i) round();
   v0 ^= b;
@@ -268,7 +269,7 @@ std::uint64_t siphash(SipKey key, const unsigned char* in, std::size_t size, int
   return (v0 ^ v1) ^ (v2 ^ v3);
 }
 
-std::uint64_t siphash13(SipKey key, const unsigned char* in, std::size_t size) { return siphash(key, in, size, 1, 3); }
+std::uint64_t siphash13(SipKey key, const unsigned char* in, std::size_t size) { return siphash<1, 3>(key, in, size); }
 
 // ---- the dict-key mode: str and bytes by SipHash-1-3 under a key drawn once per process
 // (so that no input can be built to collide in it), cached; identity for instances
@@ -371,7 +372,7 @@ SipKey sip_key(std::uint32_t seed) {
 std::int64_t sip_hash_bytes(const CPythonHashes& hashes, const unsigned char* data, std::size_t size) {
   if (size == 0) return 0;
   const bool sip24 = hashes.python() < PythonVersion{3, 11};
-  auto x = static_cast<std::int64_t>(siphash(sip_key(hashes.seed()), data, size, sip24 ? 2 : 1, sip24 ? 4 : 3));
+  auto x = static_cast<std::int64_t>((sip24 ? siphash<2, 4> : siphash<1, 3>)(sip_key(hashes.seed()), data, size));
   return x == -1 ? -2 : x;
 }
 
