@@ -230,6 +230,13 @@ struct SipKey {
   std::uint64_t k0, k1;
 };
 
+inline std::uint32_t load_le32(const unsigned char* p) {
+  std::uint32_t v;
+  std::memcpy(&v, p, 4);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
+  return v;
+}
+
 // The round counts are template arguments so that the rounds unroll.
 template <int c_rounds, int d_rounds>
 std::uint64_t siphash(SipKey key, const unsigned char* in, std::size_t size) {
@@ -253,14 +260,20 @@ std::uint64_t siphash(SipKey key, const unsigned char* in, std::size_t size) {
   while (size >= 8) {
     std::uint64_t m;
     std::memcpy(&m, in, 8);
+    if constexpr (std::endian::native == std::endian::big) m = __builtin_bswap64(m);
     v3 ^= m;
     for (int i = 0; i < c_rounds; ++i) round();
     v0 ^= m;
     in += 8;
     size -= 8;
   }
-  // The last 0-7 bytes, little-endian.
-  for (std::size_t i = 0; i < size; ++i) b |= std::uint64_t{in[i]} << (8 * i);
+  // The last 0-7 bytes, little-endian: two overlapping 4-byte reads, or three single ones.
+  if (size >= 4) {
+    b |= load_le32(in) | (std::uint64_t{load_le32(in + size - 4)} << (8 * (size - 4)));
+  } else if (size > 0) {
+    b |= std::uint64_t{in[0]} | (std::uint64_t{in[size / 2]} << (8 * (size / 2))) |
+         (std::uint64_t{in[size - 1]} << (8 * (size - 1)));
+  }
   v3 ^= b;
   for (int i = 0; i < c_rounds; ++i) round();
   v0 ^= b;
