@@ -1157,10 +1157,11 @@ struct Pickler::Impl {
     emit_op(Op::MARK);
     const bool number_runs = bin && !opts.persistent_id;
     for (std::size_t i = total; i < end; ++i) {
-      const Value item = l.begin()[i];
+      // Checked: a reducer saved among the items may have shrunk the list.
+      const Value item = l[i];
       // A run pays for itself from a few numbers on.
       if ((item.is_small_int() || item.is_float()) && number_runs && end - i >= 4 && pending.empty()) {
-        const std::size_t next = save_numbers(l.begin(), i, end);
+        const std::size_t next = save_numbers(l.begin(), i, std::min(end, l.size()));
         if (next > i) {
           i = next - 1;
           continue;
