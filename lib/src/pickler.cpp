@@ -971,12 +971,17 @@ struct Pickler::Impl {
 
   void save_str(std::string_view wtf8, const void* key) {
     if (bin && proto >= 4 && wtf8.size() <= 16) {
-      // The common short str, written in one piece.
-      char* p = write_ptr(2 + wtf8.size());
+      // The common short str, written in one piece with its MEMOIZE (memo_put inline).
+      const bool memoize = key && !opts.fast;
+      if (memoize) memo.insert(key, memo.size());
+      char* p = write_ptr(2 + wtf8.size() + memoize);
       p[0] = op(Op::SHORT_BINUNICODE);
       p[1] = static_cast<char>(wtf8.size());
       detail::copy_chars(p + 2, wtf8.data(), wtf8.size());
-    } else if (bin) {
+      if (memoize) p[2 + wtf8.size()] = op(Op::MEMOIZE);
+      return;
+    }
+    if (bin) {
       write_counted(wtf8, proto >= 4, Op::SHORT_BINUNICODE, Op::BINUNICODE, Op::BINUNICODE8, "a string");
     } else {
       std::string text = "V";
