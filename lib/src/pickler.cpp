@@ -48,15 +48,8 @@ constexpr char op(Op o) { return static_cast<char>(o); }
 inline void put_le(char* out, std::uint64_t v, int n) {
   for (int i = 0; i < n; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
 }
-// The same for 4 and 8 bytes as one store each (which the loop above does not always become).
-inline void put_le32(char* out, std::uint32_t v) {
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
-  std::memcpy(out, &v, 4);
-}
-inline void put_be64(char* out, std::uint64_t v) {
-  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
-  std::memcpy(out, &v, 8);
-}
+using detail::put_be64;
+using detail::put_le32;
 
 // The output under construction. A pickle is mostly writes of 1 to 9 bytes, so the
 // buffer is a std::string used as raw storage (its size is the capacity, `len_` what has
@@ -477,8 +470,10 @@ struct Pickler::Impl {
     }
   }
 
+  // Whether saving the object of `key` memoizes it.
+  bool memoizes(const void* key) const { return key && !opts.fast; }
   void memo_put(const void* key) {
-    if (opts.fast || !key) return;
+    if (!memoizes(key)) return;
     std::uint64_t idx = memo.size();
     memo.insert(key, idx);
     if (proto >= 4) {
@@ -972,7 +967,7 @@ struct Pickler::Impl {
   void save_str(std::string_view wtf8, const void* key) {
     if (bin && proto >= 4 && wtf8.size() <= 16) {
       // The common short str, written in one piece with its MEMOIZE (memo_put inline).
-      const bool memoize = key && !opts.fast;
+      const bool memoize = memoizes(key);
       if (memoize) memo.insert(key, memo.size());
       char* p = write_ptr(2 + wtf8.size() + memoize);
       p[0] = op(Op::SHORT_BINUNICODE);

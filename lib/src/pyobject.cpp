@@ -230,13 +230,6 @@ struct SipKey {
   std::uint64_t k0, k1;
 };
 
-inline std::uint32_t load_le32(const unsigned char* p) {
-  std::uint32_t v;
-  std::memcpy(&v, p, 4);
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
-  return v;
-}
-
 // The round counts are template arguments so that the rounds unroll.
 template <int c_rounds, int d_rounds>
 std::uint64_t siphash(SipKey key, const unsigned char* in, std::size_t size) {

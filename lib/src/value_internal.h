@@ -1,6 +1,8 @@
 // Private helpers of the value model shared by the library's sources.
 #pragma once
 
+#include <bit>
+#include <cstdint>
 #include <cstring>
 #include <string_view>
 
@@ -24,6 +26,22 @@ namespace pickle::detail {
 inline bool is_value_type(Global::Builtin b) noexcept {
   using B = Global::Builtin;
   return b == B::Complex || b == B::Set || b == B::FrozenSet || b == B::Bytes || b == B::ByteArray;
+}
+
+/// 4 and 8 bytes in a fixed byte order, each as one load or store.
+inline std::uint32_t load_le32(const unsigned char* p) noexcept {
+  std::uint32_t v;
+  std::memcpy(&v, p, 4);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
+  return v;
+}
+inline void put_le32(char* out, std::uint32_t v) noexcept {
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
+  std::memcpy(out, &v, 4);
+}
+inline void put_be64(char* out, std::uint64_t v) noexcept {
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  std::memcpy(out, &v, 8);
 }
 
 /// memcpy for the short strings that dominate pickles, without a library call: two
