@@ -5,17 +5,111 @@
 #include <string>
 #include <utility>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "pickle/error.h"
 
 namespace pickle::detail {
 
 namespace {
-// Chunks start small so that loading a tiny pickle stays cheap, and double up to 1 MiB so
-// that large graphs need few system allocations. Bigger requests get a chunk of their own.
-constexpr std::size_t kMaxChunk = std::size_t{1} << 20;
+// Chunks start small so that loading a tiny pickle stays cheap, and double up to 16 MiB
+// so that large graphs need few system allocations and their chunks can be backed by huge
+// pages. Bigger requests get a chunk of their own.
+constexpr std::size_t kMaxChunk = std::size_t{16} << 20;
 }  // namespace
 
 void throw_out_of_memory() { throw Error(ErrorType::MemoryError, "out of memory"); }
+
+namespace {
+
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
+
+std::size_t page_rounded(std::size_t size) noexcept {
+  static const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  return (size + page - 1) & ~(page - 1);
+}
+
+// Where transparent huge pages are in "madvise" mode, a mapping gets them only on request
+// (and only its whole 2 MiB pages can be huge). The advice covers the whole mapping: on a
+// part of it, it would split the mapping in pieces, which mremap cannot take together.
+void advise_huge_pages(void* mapping, std::size_t size) noexcept {
+#ifdef MADV_HUGEPAGE
+  if (size >= 2 * kHugePage) ::madvise(mapping, page_rounded(size), MADV_HUGEPAGE);
+#else
+  (void)mapping;
+  (void)size;
+#endif
+}
+
+// Zero-filled pages for `size` bytes. A mapping of several huge pages starts on a huge
+// page boundary (mapped 2 MiB longer, then trimmed), so that all of it can be huge.
+void* map_pages(std::size_t size) noexcept {
+  const std::size_t length = page_rounded(size);
+  if (length < size) return nullptr;
+  const std::size_t slack = length >= 2 * kHugePage ? kHugePage : 0;
+  if (length + slack < length) return nullptr;
+  void* p = ::mmap(nullptr, length + slack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return nullptr;
+  if (slack) {
+    const auto start = reinterpret_cast<std::uintptr_t>(p);
+    const std::uintptr_t aligned = (start + kHugePage - 1) & ~std::uintptr_t{kHugePage - 1};
+    if (aligned > start) ::munmap(p, aligned - start);
+    if (start + slack > aligned) ::munmap(reinterpret_cast<void*>(aligned + length), start + slack - aligned);
+    p = reinterpret_cast<void*>(aligned);
+  }
+  advise_huge_pages(p, length);
+  return p;
+}
+
+void* remap_pages(void* block, std::size_t old_size, std::size_t new_size) noexcept {
+#ifdef MREMAP_MAYMOVE
+  void* p = ::mremap(block, page_rounded(old_size), page_rounded(new_size), MREMAP_MAYMOVE);
+  if (p == MAP_FAILED) return nullptr;
+  advise_huge_pages(p, new_size);
+  return p;
+#else
+  void* p = map_pages(new_size);
+  if (!p) return nullptr;
+  std::memcpy(p, block, std::min(old_size, new_size));
+  ::munmap(block, page_rounded(old_size));
+  return p;
+#endif
+}
+
+}  // namespace
+
+void* allocate_block(std::size_t size, bool zeroed) noexcept {
+  if (size >= kMappedBlock) return map_pages(size);
+  return zeroed ? std::calloc(1, size) : std::malloc(size);
+}
+
+void* resize_block(void* block, std::size_t old_size, std::size_t new_size, bool zero_new) noexcept {
+  if (!block) return allocate_block(new_size, zero_new);
+  const bool was_mapped = old_size >= kMappedBlock;
+  const bool mapped = new_size >= kMappedBlock;
+  if (was_mapped && mapped) return remap_pages(block, old_size, new_size);
+  if (!was_mapped && !mapped) {
+    void* p = std::realloc(block, new_size);
+    if (p && zero_new && new_size > old_size) std::memset(static_cast<char*>(p) + old_size, 0, new_size - old_size);
+    return p;
+  }
+  // Across the threshold: a new block of the other kind, the contents copied over.
+  void* p = allocate_block(new_size, zero_new);
+  if (!p) return nullptr;
+  std::memcpy(p, block, std::min(old_size, new_size));
+  free_block(block, old_size);
+  return p;
+}
+
+void free_block(void* block, std::size_t size) noexcept {
+  if (!block) return;
+  if (size >= kMappedBlock) {
+    ::munmap(block, page_rounded(size));
+  } else {
+    std::free(block);
+  }
+}
 
 Arena::Arena(Arena&& other) noexcept { *this = std::move(other); }
 
@@ -40,7 +134,7 @@ Arena::~Arena() { release(); }
 void Arena::release() noexcept {
   while (head_) {
     Chunk* prev = head_->prev;
-    std::free(head_);
+    free_block(head_, head_->size);
     head_ = prev;
   }
   cur_ = end_ = nullptr;
@@ -54,7 +148,7 @@ void Arena::clear() noexcept {
     Chunk* prev = c->prev;
     if (c != keep) {
       reserved_ -= c->size;
-      std::free(c);
+      free_block(c, c->size);
     }
     c = prev;
   }
@@ -79,7 +173,7 @@ void Arena::check_budget(std::size_t size) const {
 }
 
 Arena::Chunk* Arena::new_chunk(std::size_t size, bool zeroed) {
-  auto* c = static_cast<Chunk*>(zeroed ? std::calloc(1, size) : std::malloc(size));
+  auto* c = static_cast<Chunk*>(allocate_block(size, zeroed));
   if (!c) throw_out_of_memory();
   c->prev = c->next = nullptr;
   c->size = size;
@@ -142,7 +236,7 @@ void* Arena::reallocate_large(void* block, std::size_t old_size, std::size_t new
   auto* c = reinterpret_cast<Chunk*>(static_cast<char*>(block) - kLargeHeader);
   Chunk* prev = c->prev;
   Chunk* next = c->next;
-  auto* moved = static_cast<Chunk*>(std::realloc(c, new_size + kLargeHeader));
+  auto* moved = static_cast<Chunk*>(resize_block(c, c->size, new_size + kLargeHeader, false));
   if (!moved) throw_out_of_memory();  // the old block is still there, still linked
   moved->size = new_size + kLargeHeader;
   if (prev) prev->next = moved;
@@ -168,7 +262,7 @@ void Arena::free_large(void* block, std::size_t size) noexcept {
   }
   reserved_ -= c->size;
   allocated_ -= size;
-  std::free(c);
+  free_block(c, c->size);
 }
 
 }  // namespace pickle::detail

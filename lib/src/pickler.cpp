@@ -185,7 +185,7 @@ class IdentityMap {
   IdentityMap() = default;
   IdentityMap(const IdentityMap&) = delete;
   IdentityMap& operator=(const IdentityMap&) = delete;
-  ~IdentityMap() { std::free(dense_); }
+  ~IdentityMap() { detail::free_block(dense_, dense_capacity_ * sizeof(Slot)); }
 
   std::size_t size() const noexcept { return size_; }
 
@@ -208,7 +208,7 @@ class IdentityMap {
   /// Empty again; the array is kept for the next dump, unless large and little used.
   void clear() noexcept {
     if (dense_capacity_ > kKeptMemoSlots && size_ * 8 < dense_capacity_) {
-      std::free(std::exchange(dense_, nullptr));
+      detail::free_block(std::exchange(dense_, nullptr), dense_capacity_ * sizeof(Slot));
       dense_capacity_ = 0;
     } else if (dense_used_) {
       std::memset(static_cast<void*>(dense_), 0, dense_used_ * sizeof(Slot));
@@ -263,14 +263,14 @@ class IdentityMap {
   void grow_dense(std::size_t i) {
     const std::size_t capacity = std::bit_ceil(i + 1);
     if (capacity > std::max(kFreeSlots, 8 * (size_ + 1))) return;
-    auto* grown = static_cast<Slot*>(std::realloc(static_cast<void*>(dense_), capacity * sizeof(Slot)));
+    auto* grown = static_cast<Slot*>(
+        detail::resize_block(dense_, dense_capacity_ * sizeof(Slot), capacity * sizeof(Slot), /*zero_new=*/true));
     if (!grown) return;  // the AddressTable takes the entry
-    std::memset(static_cast<void*>(grown + dense_capacity_), 0, (capacity - dense_capacity_) * sizeof(Slot));
     dense_ = grown;
     dense_capacity_ = capacity;
   }
 
-  Slot* dense_ = nullptr;  // realloc-grown: a large one is remapped rather than copied
+  Slot* dense_ = nullptr;  // a large one is remapped rather than copied (detail::resize_block)
   std::size_t dense_capacity_ = 0;
   std::size_t dense_used_ = 0;    // slots up to the last one filled
   bool nodes_elsewhere_ = false;  // a node key is in others_

@@ -57,14 +57,15 @@ std::uint64_t read_le(const std::uint8_t* p, int n) {
 // The unpickling stack: storage of its own, with its own size, so that a push is a
 // plain store of the value. (std::vector::push_back, which GCC leaves out of line in the
 // opcode loop, takes the value by reference: each push reloaded a value just stored in
-// two halves, and that wide reload of narrow stores stalls.) It grows by realloc, which
-// moves a large block by remapping its pages, neither copying nor zero-filling them.
+// two halves, and that wide reload of narrow stores stalls.) It grows by
+// detail::resize_block, which moves a large block by remapping its pages, neither
+// copying nor zero-filling them.
 class ValueStack {
  public:
   ValueStack() = default;
   ValueStack(const ValueStack&) = delete;
   ValueStack& operator=(const ValueStack&) = delete;
-  ~ValueStack() { std::free(slots_); }
+  ~ValueStack() { detail::free_block(slots_, capacity_ * sizeof(Value)); }
 
   std::size_t size() const noexcept { return size_; }
   bool full() const noexcept { return size_ == capacity_; }
@@ -73,7 +74,7 @@ class ValueStack {
   void grow() {
     const std::size_t n = capacity_ ? capacity_ * 2 : 64;
     if (n > std::numeric_limits<std::size_t>::max() / sizeof(Value)) throw std::bad_alloc();
-    void* fresh = std::realloc(slots_, n * sizeof(Value));
+    void* fresh = detail::resize_block(slots_, capacity_ * sizeof(Value), n * sizeof(Value), false);
     if (!fresh) throw std::bad_alloc();
     slots_ = static_cast<Value*>(fresh);
     capacity_ = n;
@@ -87,7 +88,7 @@ class ValueStack {
   Value& operator[](std::size_t i) noexcept { return slots_[i]; }
 
  private:
-  static_assert(std::is_trivially_copyable_v<Value>, "moved by realloc");
+  static_assert(std::is_trivially_copyable_v<Value>, "moved by resize_block");
   Value* slots_ = nullptr;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
@@ -97,8 +98,8 @@ class ValueStack {
 
 Value keep_persistent_ids(Graph& g, Value pid) { return g.new_persistent_id(pid); }
 
-// The dense memo's arrays, grown with realloc: a large array is remapped rather than
-// copied, and only the stamps of new slots are initialized (a value is read only where
+// The dense memo's arrays, grown with detail::resize_block: a large array is remapped
+// rather than copied, and the stamps of new slots come zeroed (a value is read only where
 // its stamp says it was set), so growing touches no more memory than the entries do.
 class DenseMemo {
  public:
@@ -115,27 +116,32 @@ class DenseMemo {
   /// n slots (n > size()), the new ones unset.
   void grow(std::size_t n) {
     if (n > std::numeric_limits<std::size_t>::max() / sizeof(Value)) throw std::bad_alloc();
-    void* v = std::realloc(values_, n * sizeof(Value));
-    if (!v) throw std::bad_alloc();
-    values_ = static_cast<Value*>(v);
-    void* s = std::realloc(stamps_, n * sizeof(std::uint32_t));
-    if (!s) throw std::bad_alloc();
-    stamps_ = static_cast<std::uint32_t*>(s);
-    std::memset(stamps_ + size_, 0, (n - size_) * sizeof(std::uint32_t));
+    resize(values_, values_slots_, n, false);
+    resize(stamps_, stamps_slots_, n, true);
     size_ = n;
   }
   void reset() noexcept {
-    std::free(values_);
-    std::free(stamps_);
+    detail::free_block(values_, values_slots_ * sizeof(Value));
+    detail::free_block(stamps_, stamps_slots_ * sizeof(std::uint32_t));
     values_ = nullptr;
     stamps_ = nullptr;
-    size_ = 0;
+    values_slots_ = stamps_slots_ = size_ = 0;
   }
 
  private:
+  // Each array keeps its own size, which a failure between the two resizes leaves apart.
+  template <class T>
+  static void resize(T*& array, std::size_t& slots, std::size_t n, bool zero_new) {
+    void* p = detail::resize_block(array, slots * sizeof(T), n * sizeof(T), zero_new);
+    if (!p) throw std::bad_alloc();
+    array = static_cast<T*>(p);
+    slots = n;
+  }
   Value* values_ = nullptr;
   std::uint32_t* stamps_ = nullptr;
-  std::size_t size_ = 0;
+  std::size_t values_slots_ = 0;
+  std::size_t stamps_slots_ = 0;
+  std::size_t size_ = 0;  // slots in both
 };
 
 struct Unpickler::Impl {

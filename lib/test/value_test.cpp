@@ -331,5 +331,45 @@ TEST(Graph, ArenaLimitIsEnforced) {
   }
 }
 
+// Large arrays move between malloc'd and mapped storage as they cross kMappedBlock, and
+// grow by remapping above it: contents survive every move, and new bytes asked to be zero
+// are, whichever way the block came.
+TEST(Arena, BlocksKeepContentsAcrossEveryResize) {
+  const std::size_t sizes[] = {100,
+                               detail::kMappedBlock - 1,
+                               detail::kMappedBlock,
+                               3 * detail::kMappedBlock + 5,
+                               std::size_t{9} << 20,
+                               std::size_t{33} << 20,
+                               detail::kMappedBlock + 1,
+                               64};
+  std::size_t size = 16;
+  auto* block = static_cast<unsigned char*>(detail::allocate_block(size, true));
+  ASSERT_NE(block, nullptr);
+  EXPECT_EQ(std::count(block, block + size, 0), static_cast<std::ptrdiff_t>(size));
+  for (std::size_t i = 0; i < size; ++i) block[i] = static_cast<unsigned char>(i * 7 + 1);
+  for (std::size_t next : sizes) {
+    block = static_cast<unsigned char*>(detail::resize_block(block, size, next, true));
+    ASSERT_NE(block, nullptr) << next;
+    for (std::size_t i = 0; i < std::min(size, next); ++i) {
+      ASSERT_EQ(block[i], static_cast<unsigned char>(i * 7 + 1)) << size << " -> " << next << " at " << i;
+    }
+    for (std::size_t i = size; i < next; ++i) ASSERT_EQ(block[i], 0) << size << " -> " << next << " at " << i;
+    for (std::size_t i = size; i < next; ++i) block[i] = static_cast<unsigned char>(i * 7 + 1);
+    size = next;
+  }
+  detail::free_block(block, size);
+}
+
+TEST(Graph, ListGrownPastManyRemapsKeepsItsItems) {
+  Graph g;
+  Value list = g.new_list();
+  constexpr std::int64_t kItems = 3'000'000;  // 48 MB of values, through every doubling
+  for (std::int64_t i = 0; i < kItems; ++i) list.as_list().append(g, Value::integer(i));
+  ASSERT_EQ(list.as_list().size(), static_cast<std::size_t>(kItems));
+  for (std::int64_t i = 0; i < kItems; i += 9973) ASSERT_EQ(list.as_list()[i].as_int(), i);
+  EXPECT_EQ(list.as_list()[kItems - 1].as_int(), kItems - 1);
+}
+
 }  // namespace
 }  // namespace pickle

@@ -32,6 +32,22 @@ namespace pickle::detail {
 /// Throws pickle::Error(MemoryError).
 [[noreturn]] void throw_out_of_memory();
 
+/// Storage for large arrays, from the system: blocks from kMappedBlock bytes up are
+/// pages mapped for them alone, which come zero-filled, are backed by 2 MiB pages where
+/// the system offers them on request (a page fault per 2 MiB instead of per 4 KiB; the
+/// faults, not the copies, set the pace of filling a block of many megabytes), and grow by
+/// remapping (neither copied nor touched). Smaller blocks come from malloc. A block is
+/// resized and freed with the size it was allocated with.
+inline constexpr std::size_t kMappedBlock = std::size_t{256} << 10;
+/// `size` bytes aligned for any type, zero-filled if `zeroed`; nullptr when the system
+/// refuses.
+void* allocate_block(std::size_t size, bool zeroed) noexcept;
+/// The block resized to `new_size` bytes, its contents kept up to that size and any new
+/// bytes zero-filled if `zero_new`; it may move. nullptr when the system refuses, the old
+/// block still there.
+void* resize_block(void* block, std::size_t old_size, std::size_t new_size, bool zero_new) noexcept;
+void free_block(void* block, std::size_t size) noexcept;
+
 class Arena {
  public:
   Arena() = default;
