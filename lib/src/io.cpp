@@ -30,6 +30,7 @@
 #include <system_error>
 
 #include "codecs.h"
+#include "pickle/detail/arena.h"
 #include "pickle/error.h"
 #include "pickle/opcodes.h"
 #include "pytext.h"
@@ -671,12 +672,31 @@ void FdSink::write(std::span<const std::uint8_t> data) {
   }
 }
 
+void GatherSink::FreeBlock::operator()(std::uint8_t* block) const noexcept { detail::free_block(block, size); }
+
 void GatherSink::write(std::span<const std::uint8_t> data) {
   if (data.empty()) return;
-  copies_.push_back(std::make_unique_for_overwrite<std::uint8_t[]>(data.size()));
-  std::memcpy(copies_.back().get(), data.data(), data.size());
-  pieces_.emplace_back(copies_.back().get(), data.size());
+  if (blocks_.empty() || blocks_.back().get_deleter().size - used_ < data.size()) {
+    // Blocks double from 64 KiB to 16 MiB: a large pickle is copied into few of them,
+    // each backed by huge pages (detail::allocate_block).
+    constexpr std::size_t kFirst = std::size_t{64} << 10, kMost = std::size_t{16} << 20;
+    const std::size_t last = blocks_.empty() ? kFirst / 2 : blocks_.back().get_deleter().size;
+    const std::size_t size = std::max(std::min(2 * last, kMost), data.size());
+    auto* block = static_cast<std::uint8_t*>(detail::allocate_block(size, false));
+    if (!block) throw std::bad_alloc();
+    blocks_.emplace_back(block, FreeBlock{size});
+    used_ = 0;
+  }
+  std::uint8_t* at = blocks_.back().get() + used_;
+  std::memcpy(at, data.data(), data.size());
+  used_ += data.size();
   size_ += data.size();
+  // Bytes that follow the last piece in its block extend it (a payload never ends in one).
+  if (at != blocks_.back().get() && pieces_.back().data() + pieces_.back().size() == at) {
+    pieces_.back() = std::span<const std::uint8_t>(pieces_.back().data(), pieces_.back().size() + data.size());
+  } else {
+    pieces_.emplace_back(at, data.size());
+  }
 }
 
 void GatherSink::write_payload(std::span<const std::uint8_t> data) {
@@ -690,7 +710,8 @@ void GatherSink::write_to(Sink& sink) const {
 }
 
 void GatherSink::clear() noexcept {
-  copies_.clear();
+  blocks_.clear();
+  used_ = 0;
   pieces_.clear();
   size_ = 0;
 }

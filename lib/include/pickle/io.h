@@ -297,10 +297,10 @@ class FdSink final : public Sink {
 };
 
 /// Collects a pickle in pieces, for a caller that writes it whole or not at all: the
-/// frames and opcodes the Pickler writes are copied (each once; nothing grows by copying),
-/// while large payloads (Sink::write_payload) are kept as references to the dumped
-/// value's data, never copied. The value, and any input its strs and bytes borrow, must
-/// stay alive and unchanged until the pieces have been written out.
+/// frames and opcodes the Pickler writes are copied (each once, one after the other into
+/// blocks of growing size; nothing grows by copying), while large payloads (Sink::write_payload) are kept as references
+/// to the dumped value's data, never copied. The value, and any input its strs and bytes borrow, must stay alive and
+/// unchanged until the pieces have been written out.
 ///
 ///   pickle::GatherSink pieces;
 ///   pickle::dump(g.root(), pieces, {.protocol = 5});
@@ -319,7 +319,13 @@ class GatherSink final : public Sink {
   void clear() noexcept;
 
  private:
-  std::vector<std::unique_ptr<std::uint8_t[]>> copies_;  // owned copies of written bytes
+  struct FreeBlock {
+    std::size_t size;
+    void operator()(std::uint8_t* block) const noexcept;
+  };
+  using Block = std::unique_ptr<std::uint8_t[], FreeBlock>;
+  std::vector<Block> blocks_;  // the copies of written bytes, the last one being filled
+  std::size_t used_ = 0;       // bytes filled in the last block
   std::vector<std::span<const std::uint8_t>> pieces_;
   std::size_t size_ = 0;
 };
