@@ -9,6 +9,7 @@
 
 #include "pickle/copy.h"
 #include "pickle/value.h"
+#include "value_internal.h"
 
 namespace pickle::detail {
 
@@ -30,6 +31,17 @@ struct Access {
     return v;
   }
   static std::uint32_t float_id(Value v) noexcept { return v.float_id_; }
+  /// Graph::new_str, inline for the unpickler's loop: node and characters in one block,
+  /// for locality.
+  [[gnu::always_inline]] static Value new_str(Graph& g, std::string_view utf8) {
+    void* mem = g.arena_.allocate(Graph::str_block_size(utf8.size()), alignof(Str));
+    Str* s = g.stamp(new (mem) Str());
+    char* chars = reinterpret_cast<char*>(s + 1);
+    copy_chars(chars, utf8.data(), utf8.size());
+    s->data_ = chars;
+    s->size_ = utf8.size();
+    return Value::from_node(s);
+  }
   static Value global_attribute(Graph& g, const Global& owner, std::string_view attr) {
     return g.global_attribute(owner, attr);
   }

@@ -309,11 +309,13 @@ struct Unpickler::Impl {
       it->second = v;
     }
   }
-  void count_memo_entry() {
-    if (memo_len >= opts.limits.max_memo) {
-      fail(ErrorType::MemoryError, "memo exceeds the limit of " + std::to_string(opts.limits.max_memo) + " entries");
-    }
+  [[gnu::always_inline]] void count_memo_entry() {
+    if (memo_len >= opts.limits.max_memo) [[unlikely]]
+      memo_limit_reached();
     ++memo_len;
+  }
+  [[noreturn, gnu::noinline]] void memo_limit_reached() const {
+    fail(ErrorType::MemoryError, "memo exceeds the limit of " + std::to_string(opts.limits.max_memo) + " entries");
   }
   void clear_memo() {
     // A large memo is given back rather than kept for the next load.
@@ -647,21 +649,29 @@ struct Unpickler::Impl {
   // never one CPython shares (those are of length 0 or 1) and is valid as it stands. 16
   // (32 for more than 16 characters) bytes past the length byte must be in the input, so
   // that the check reads whole words.
-  [[gnu::always_inline]] void load_short_binunicode() {
-    if (end - p >= 17 && p[0] >= 2 && (p[0] <= 16 || (p[0] <= 32 && end - p >= 33)) && !opts.borrow_input) {
-      const std::size_t n = p[0];
-      const unsigned char* s = p + 1;
-      std::uint64_t high_bits = word_prefix(s, n, 0) | word_prefix(s, n, 1);
-      if (n > 16) [[unlikely]]
-        high_bits |= word_prefix(s, n, 2) | word_prefix(s, n, 3);
-      if ((high_bits & 0x8080808080808080ULL) == 0) {
-        push(g->new_str({reinterpret_cast<const char*>(s), n}));
-        p += 1 + n;
-        return;
+  // A str of 2 to 32 ASCII characters, most of a pickle's, is built here without the
+  // general path's validation; kSizeBytes is the width of its length (SHORT_BINUNICODE: 1,
+  // BINUNICODE: 4). The words read past the str stay inside the input.
+  template <int kSizeBytes>
+  [[gnu::always_inline]] void load_binunicode() {
+    if (end - p >= kSizeBytes + 16 && !opts.borrow_input) {
+      const std::size_t n = kSizeBytes == 1 ? p[0] : detail::load_le32(p);
+      if (n >= 2 && (n <= 16 || (n <= 32 && end - p >= kSizeBytes + 32))) {
+        const unsigned char* s = p + kSizeBytes;
+        std::uint64_t high_bits = word_prefix(s, n, 0) | word_prefix(s, n, 1);
+        if (n > 16) [[unlikely]]
+          high_bits |= word_prefix(s, n, 2) | word_prefix(s, n, 3);
+        if ((high_bits & 0x8080808080808080ULL) == 0) {
+          push(detail::Access::new_str(*g, {reinterpret_cast<const char*>(s), n}));
+          p += kSizeBytes + n;
+          return;
+        }
       }
     }
-    load_counted_binunicode(1);
+    load_counted_binunicode(kSizeBytes);
   }
+  // Out of the loop, which keeps its registers for the protocol 4+ opcodes.
+  [[gnu::noinline]] void load_long_binunicode() { load_binunicode<4>(); }
   // Word k of the n bytes at s, the bytes past n masked off.
   [[gnu::always_inline]] static std::uint64_t word_prefix(const unsigned char* s, std::size_t n, std::size_t k) {
     std::uint64_t w;
@@ -1020,11 +1030,11 @@ Value Unpickler::Impl::run() {
       case Op::STRING: load_string(); break;
       case Op::UNICODE: load_unicode(); break;
       case Op::SHORT_BINUNICODE:
-        load_short_binunicode();
+        load_binunicode<1>();
         str_end = p;
         break;
       case Op::BINUNICODE:
-        load_counted_binunicode(4);
+        load_long_binunicode();
         str_end = p;
         break;
       case Op::BINUNICODE8:

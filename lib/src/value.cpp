@@ -182,16 +182,7 @@ Value Graph::adopt_str(const char* data, std::size_t size) {
   return Value::from_node(s);
 }
 
-Value Graph::new_str(std::string_view utf8) {
-  // Node and characters in one block, for locality.
-  void* mem = arena_.allocate(str_block_size(utf8.size()), alignof(Str));
-  auto* s = stamp(new (mem) Str());
-  char* chars = reinterpret_cast<char*>(s + 1);
-  detail::copy_chars(chars, utf8.data(), utf8.size());
-  s->data_ = chars;
-  s->size_ = utf8.size();
-  return Value::from_node(s);
-}
+Value Graph::new_str(std::string_view utf8) { return detail::Access::new_str(*this, utf8); }
 
 Value Graph::new_str_view(std::string_view utf8) { return adopt_str(utf8.data(), utf8.size()); }
 
@@ -462,7 +453,12 @@ inline std::size_t slot_of(std::uint64_t hash, std::size_t mask, std::uint64_t m
 inline bool is_nan_key(Value v) { return v.is_float() && std::isnan(v.as_float()); }
 inline std::uint64_t nan_entry_hash(std::size_t n) { return (n + 1) * 0x9E3779B97F4A7C15ULL; }
 inline std::uint64_t key_hash(Value key) {
-  if (is_nan_key(key)) return nan_entry_hash(detail::Access::float_id(key));
+  // A str met before (a memoized key, say) has its hash cached: no call for it.
+  if (key.is_str()) {
+    if (std::uint64_t h = detail::Access::cached_hash(key.as_str())) return h;
+  } else if (is_nan_key(key)) {
+    return nan_entry_hash(detail::Access::float_id(key));
+  }
   return py_hash(key);
 }
 
