@@ -965,8 +965,9 @@ struct Pickler::Impl {
   }
 
   void save_str(std::string_view wtf8, const void* key) {
-    if (bin && proto >= 4 && wtf8.size() <= 16) {
-      // The common short str, written in one piece with its MEMOIZE (memo_put inline).
+    if (bin && proto >= 4 && wtf8.size() <= 0xff) {
+      // A str of up to 255 bytes, most of a pickle's, written in one piece with its
+      // MEMOIZE (memo_put inline).
       const bool memoize = memoizes(key);
       if (memoize) memo.insert(key, memo.size());
       char* p = write_ptr(2 + wtf8.size() + memoize);
@@ -974,6 +975,25 @@ struct Pickler::Impl {
       p[1] = static_cast<char>(wtf8.size());
       detail::copy_chars(p + 2, wtf8.data(), wtf8.size());
       if (memoize) p[2 + wtf8.size()] = op(Op::MEMOIZE);
+      return;
+    }
+    if (bin && proto < 4 && wtf8.size() <= 0xff && memo.size() <= 0xffffffffULL) {
+      // Below protocol 4: BINUNICODE, then BINPUT or LONG_BINPUT, in one piece.
+      const std::uint64_t idx = memo.size();
+      const std::size_t put = !memoizes(key) ? 0 : idx < 256 ? 2 : 5;
+      if (put) memo.insert(key, idx);
+      char* p = write_ptr(5 + wtf8.size() + put);
+      p[0] = op(Op::BINUNICODE);
+      put_le32(p + 1, static_cast<std::uint32_t>(wtf8.size()));
+      detail::copy_chars(p + 5, wtf8.data(), wtf8.size());
+      p += 5 + wtf8.size();
+      if (put == 2) {
+        p[0] = op(Op::BINPUT);
+        p[1] = static_cast<char>(idx);
+      } else if (put == 5) {
+        p[0] = op(Op::LONG_BINPUT);
+        put_le32(p + 1, static_cast<std::uint32_t>(idx));
+      }
       return;
     }
     if (bin) {
