@@ -215,6 +215,7 @@ class IdentityMap {
     }
     dense_used_ = 0;
     nodes_elsewhere_ = false;
+    beyond_min_ = kNoIndex;
     others_.clear();
     size_ = 0;
   }
@@ -253,8 +254,11 @@ class IdentityMap {
           fill(i, key, value);
           return;
         }
+        // Its slot is another graph's node's, and stays so until clear(): the inserts
+        // of this key keep coming here, and find it in the AddressTable.
+      } else {
+        beyond_min_ = std::min(beyond_min_, i);
       }
-      nodes_elsewhere_ = true;
     }
     size_ += others_.insert(key, value);
   }
@@ -268,12 +272,16 @@ class IdentityMap {
     if (!grown) return;  // the AddressTable takes the entry
     dense_ = grown;
     dense_capacity_ = capacity;
+    // A node the AddressTable took for want of its slot now has one, empty: from now on
+    // an insert into an empty slot checks the AddressTable first.
+    if (beyond_min_ < dense_capacity_) nodes_elsewhere_ = true;
   }
 
   Slot* dense_ = nullptr;  // a large one is remapped rather than copied (detail::resize_block)
   std::size_t dense_capacity_ = 0;
-  std::size_t dense_used_ = 0;    // slots up to the last one filled
-  bool nodes_elsewhere_ = false;  // a node key is in others_
+  std::size_t dense_used_ = 0;         // slots up to the last one filled
+  bool nodes_elsewhere_ = false;       // a node key is in others_ while its slot is empty
+  std::size_t beyond_min_ = kNoIndex;  // the lowest slot of a node key put in others_ beyond the array
   AddressTable others_;
   std::size_t size_ = 0;
 };
