@@ -17,11 +17,6 @@ namespace {
 // so that large graphs need few system allocations and their chunks can be backed by huge
 // pages. Bigger requests get a chunk of their own.
 constexpr std::size_t kMaxChunk = std::size_t{16} << 20;
-}  // namespace
-
-void throw_out_of_memory() { throw Error(ErrorType::MemoryError, "out of memory"); }
-
-namespace {
 
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
 
@@ -78,6 +73,8 @@ void* remap_pages(void* block, std::size_t old_size, std::size_t new_size) noexc
 }
 
 }  // namespace
+
+void throw_out_of_memory() { throw Error(ErrorType::MemoryError, "out of memory"); }
 
 void* allocate_block(std::size_t size, bool zeroed) noexcept {
   if (size >= kMappedBlock) return map_pages(size);

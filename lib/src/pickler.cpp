@@ -490,20 +490,25 @@ struct Pickler::Impl {
       write_put(idx);
     }
   }
+  // BINPUT or LONG_BINPUT of a memo index below 2**32: its size, and its bytes at p.
+  static std::size_t binput_size(std::uint64_t idx) { return idx < 256 ? 2 : 5; }
+  static void encode_binput(char* p, std::uint64_t idx) {
+    if (idx < 256) {
+      p[0] = op(Op::BINPUT);
+      p[1] = static_cast<char>(idx);
+    } else {
+      p[0] = op(Op::LONG_BINPUT);
+      put_le32(p + 1, static_cast<std::uint32_t>(idx));
+    }
+  }
   // PUT, BINPUT or LONG_BINPUT: below protocol 4, apart from the MEMOIZE path.
   [[gnu::noinline]] void write_put(std::uint64_t idx) {
     char buf[32];
     if (!bin) {
       int n = std::snprintf(buf, sizeof buf, "p%llu\n", static_cast<unsigned long long>(idx));
       write(buf, static_cast<std::size_t>(n));
-    } else if (idx < 256) {
-      buf[0] = op(Op::BINPUT);
-      buf[1] = static_cast<char>(idx);
-      write(buf, 2);
     } else if (idx <= 0xffffffffULL) {
-      buf[0] = op(Op::LONG_BINPUT);
-      put_le(buf + 1, idx, 4);
-      write(buf, 5);
+      encode_binput(write_ptr(binput_size(idx)), idx);
     } else {
       pickling_error("memo id too large for LONG_BINPUT");
     }
@@ -988,20 +993,13 @@ struct Pickler::Impl {
     if (bin && proto < 4 && wtf8.size() <= 0xff && memo.size() <= 0xffffffffULL) {
       // Below protocol 4: BINUNICODE, then BINPUT or LONG_BINPUT, in one piece.
       const std::uint64_t idx = memo.size();
-      const std::size_t put = !memoizes(key) ? 0 : idx < 256 ? 2 : 5;
+      const std::size_t put = memoizes(key) ? binput_size(idx) : 0;
       if (put) memo.insert(key, idx);
       char* p = write_ptr(5 + wtf8.size() + put);
       p[0] = op(Op::BINUNICODE);
       put_le32(p + 1, static_cast<std::uint32_t>(wtf8.size()));
       detail::copy_chars(p + 5, wtf8.data(), wtf8.size());
-      p += 5 + wtf8.size();
-      if (put == 2) {
-        p[0] = op(Op::BINPUT);
-        p[1] = static_cast<char>(idx);
-      } else if (put == 5) {
-        p[0] = op(Op::LONG_BINPUT);
-        put_le32(p + 1, static_cast<std::uint32_t>(idx));
-      }
+      if (put) encode_binput(p + 5 + wtf8.size(), idx);
       return;
     }
     if (bin) {

@@ -644,14 +644,12 @@ struct Unpickler::Impl {
     }
   }
 
-  // SHORT_BINUNICODE of 2..32 ASCII characters (dict keys, short values, floats and ids
-  // as text), without the general path's validation and sharing checks: such a str is
-  // never one CPython shares (those are of length 0 or 1) and is valid as it stands. 16
-  // (32 for more than 16 characters) bytes past the length byte must be in the input, so
-  // that the check reads whole words.
-  // A str of 2 to 32 ASCII characters, most of a pickle's, is built here without the
-  // general path's validation; kSizeBytes is the width of its length (SHORT_BINUNICODE: 1,
-  // BINUNICODE: 4). The words read past the str stay inside the input.
+  // SHORT_BINUNICODE or BINUNICODE (kSizeBytes: the width of the length, 1 or 4) of
+  // 2..32 ASCII characters (dict keys, short values, floats and ids as text), without the
+  // general path's validation and sharing checks: such a str is never one CPython shares
+  // (those are of length 0 or 1) and is valid as it stands. 16 (32 for more than 16
+  // characters) bytes past the length must be in the input, so that the check reads
+  // whole words.
   template <int kSizeBytes>
   [[gnu::always_inline]] void load_binunicode() {
     if (end - p >= kSizeBytes + 16 && !opts.borrow_input) {

@@ -297,9 +297,10 @@ class FdSink final : public Sink {
 };
 
 /// Collects a pickle in pieces, for a caller that writes it whole or not at all: the
-/// frames and opcodes the Pickler writes are copied (each once, one after the other into
-/// blocks of growing size; nothing grows by copying), while large payloads (Sink::write_payload) are kept as references
-/// to the dumped value's data, never copied. The value, and any input its strs and bytes borrow, must stay alive and
+/// frames and opcodes the Pickler writes are copied (each once, one after the other
+/// into blocks of growing size; nothing grows by copying), while large payloads
+/// (Sink::write_payload) are kept as references to the dumped value's data, never
+/// copied. The value, and any input its strs and bytes borrow, must stay alive and
 /// unchanged until the pieces have been written out.
 ///
 ///   pickle::GatherSink pieces;

@@ -46,6 +46,7 @@ void* allocate_block(std::size_t size, bool zeroed) noexcept;
 /// bytes zero-filled if `zero_new`; it may move. nullptr when the system refuses, the old
 /// block still there.
 void* resize_block(void* block, std::size_t old_size, std::size_t new_size, bool zero_new) noexcept;
+/// Gives a block back to the system (nullptr: nothing to do).
 void free_block(void* block, std::size_t size) noexcept;
 
 class Arena {
