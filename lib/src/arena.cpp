@@ -13,10 +13,9 @@
 namespace pickle::detail {
 
 namespace {
-// Chunks start small so that loading a tiny pickle stays cheap, and double up to 16 MiB
-// so that large graphs need few system allocations and their chunks can be backed by huge
-// pages. Bigger requests get a chunk of their own.
-constexpr std::size_t kMaxChunk = std::size_t{16} << 20;
+// Chunks start small so that loading a tiny pickle stays cheap, and double up to 1 MiB so
+// that large graphs need few system allocations. Bigger requests get a chunk of their own.
+constexpr std::size_t kMaxChunk = std::size_t{1} << 20;
 
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
 
