@@ -462,6 +462,9 @@ inline std::uint64_t key_hash(Value key) {
   return py_hash(key);
 }
 
+// The text of a str value (the caller checked is_str()).
+inline std::string_view str_text(Value v) noexcept { return static_cast<const Str*>(v.node())->utf8(); }
+
 inline bool same_key(Value a, Value b) {
   if (a.is_small_int() && b.is_small_int()) return a.as_int() == b.as_int();
   if (is_nan_key(a)) return detail::Access::float_id(a) && a.is(b);
@@ -492,6 +495,21 @@ std::size_t Dict::lookup(Value key, std::uint64_t hash) const {
   return lookup_if(hash, [key](Value k) { return same_key(k, key); });
 }
 
+std::size_t Dict::lookup(Value key) const {
+  if (!index_ && key.is_str()) return find_str_linear(str_text(key));
+  return lookup(key, key_hash(key));
+}
+
+// Equal strs have equal text (Str's encoding is canonical), and no other kind equals a
+// str, so a small dict finds a str key by its text alone.
+std::size_t Dict::find_str_linear(std::string_view text) const noexcept {
+  for (std::size_t i = 0; i < entries_.size; ++i) {
+    const Value k = entries_.data[i].key;
+    if (k.is_str() && str_text(k) == text) return i;
+  }
+  return kNotFound;
+}
+
 void Dict::build_index(Graph& g, std::size_t entries) {
   if (entries >= std::numeric_limits<std::uint32_t>::max() / 2) {
     throw Error(ErrorType::MemoryError, "dict or set too large");
@@ -508,7 +526,9 @@ void Dict::build_index(Graph& g, std::size_t entries) {
   index_mask_ = cap - 1;
   const std::uint64_t multiplier = detail::slot_multiplier();
   for (std::size_t i = 0; i < entries_.size; ++i) {
-    std::size_t s = slot_of(entries_.data[i].hash, index_mask_, multiplier);
+    Entry& e = entries_.data[i];
+    if (e.hash == 0 && e.key.is_str()) e.hash = key_hash(e.key);  // hashed at last (entry_for)
+    std::size_t s = slot_of(e.hash, index_mask_, multiplier);
     while (index_[s]) s = (s + 1) & index_mask_;
     index_[s] = static_cast<std::uint32_t>(i + 1);
   }
@@ -525,6 +545,21 @@ void Dict::release_large_blocks(detail::Arena& arena) noexcept {
 }
 
 Dict::Entry& Dict::entry_for(Graph& g, Value key, bool& added) {
+  if (!index_ && key.is_str()) {
+    // Hashing a fresh str costs more than comparing it with a few keys: a small dict
+    // leaves its str keys unhashed (hash 0) until it builds an index.
+    if (std::size_t i = find_str_linear(str_text(key)); i != kNotFound) {
+      added = false;
+      return entries_.data[i];
+    }
+    added = true;
+    Entry& e = entries_.append_slot(detail::Access::arena(g));
+    e.key = key;
+    e.value = Value();
+    e.hash = detail::Access::cached_hash(*static_cast<const Str*>(key.node()));
+    if (entries_.size > kLinearEntries) build_index(g, entries_.size);
+    return e;  // build_index() moves the index, not the entries
+  }
   const bool equals_nothing = is_nan_key(key) && !detail::Access::float_id(key);
   const std::uint64_t hash = equals_nothing ? nan_entry_hash(entries_.size) : key_hash(key);
   const auto append = [&]() -> Entry& {
@@ -574,12 +609,12 @@ void Dict::reserve(Graph& g, std::size_t n) {
 }
 
 const Value* Dict::find(Value key) const {
-  std::size_t i = lookup(key, key_hash(key));
+  std::size_t i = lookup(key);
   return i == kNotFound ? nullptr : &entries_.data[i].value;
 }
 
 const Value* Dict::find(std::string_view key) const {
-  std::size_t i = lookup_if(detail::hash_str(key), [key](Value k) {
+  std::size_t i = !index_ ? find_str_linear(key) : lookup_if(detail::hash_str(key), [key](Value k) {
     const Str* s = k.try_as_str();
     return s && s->utf8() == key;
   });
@@ -605,7 +640,7 @@ bool Set::add(Graph& g, Value item) {
   return added;
 }
 
-bool Set::contains(Value item) const { return table_.lookup(item, key_hash(item)) != kNotFound; }
+bool Set::contains(Value item) const { return table_.lookup(item) != kNotFound; }
 
 void Object::append(Graph& g, Value item) { list_items_.push_back(detail::Access::arena(g), item); }
 void Object::set_item(Graph& g, Value key, Value value) {

@@ -107,6 +107,23 @@ TEST(Dict, StrKeysFoundWhileScannedAndOnceIndexed) {
   }
 }
 
+// A small dict leaves its str keys unhashed; an index sized by reserve() (a SETITEMS
+// batch) hashes them, and then places and finds each by py_hash.
+TEST(Dict, StrKeysScannedUnhashedAreHashedForAReservedIndex) {
+  Graph g;
+  Value d = g.new_dict();
+  for (int k = 0; k < 5; ++k) d.as_dict().set(g, g.new_str("k" + std::to_string(k)), Value::integer(k));
+  d.as_dict().reserve(g, 20);
+  for (int k = 5; k < 25; ++k) d.as_dict().set(g, g.new_str("k" + std::to_string(k)), Value::integer(k));
+  ASSERT_EQ(d.as_dict().size(), 25u);
+  for (const Dict::Entry& e : d.as_dict()) EXPECT_EQ(e.hash, py_hash(e.key));
+  for (int k = 0; k < 25; ++k) {
+    const Value* v = d.as_dict().find(g.new_str("k" + std::to_string(k)));
+    ASSERT_NE(v, nullptr) << k;
+    EXPECT_EQ(v->as_int(), k);
+  }
+}
+
 TEST(Dict, StrAndBytesKeysDiffer) {
   Graph g;
   Value d = g.new_dict();

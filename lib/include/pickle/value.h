@@ -369,7 +369,9 @@ class Dict : public detail::Node {
   struct Entry {
     Value key;
     Value value;
-    std::uint64_t hash;  ///< what the index places the key by: py_hash(key), or for a NaN key one of its own
+    /// What the index places the key by: py_hash(key), or for a NaN key one of its own.
+    /// 0 for a str key not hashed yet: a dict of up to 8 entries compares str keys by text.
+    std::uint64_t hash;
   };
   std::size_t size() const noexcept { return entries_.size; }
   const Entry* begin() const noexcept { return entries_.begin(); }
@@ -420,6 +422,8 @@ class Dict : public detail::Node {
   template <class Match>
   std::size_t lookup_if(std::uint64_t hash, Match match) const;  // entry index or npos
   std::size_t lookup(Value key, std::uint64_t hash) const;
+  std::size_t lookup(Value key) const;                                // hashes key only where the index needs it
+  std::size_t find_str_linear(std::string_view text) const noexcept;  // no index: by text
   /// The entry of `key`, or a new one (value None) appended for it; `added` says which.
   Entry& entry_for(Graph& g, Value key, bool& added);
   /// A fresh index with room for `entries` entries, holding the present ones.
