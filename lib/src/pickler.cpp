@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <algorithm>
+#include <charconv>
 #include <bit>
 #include <cstdlib>
 #include <deque>
@@ -461,10 +462,9 @@ struct Pickler::Impl {
     }
   }
   [[gnu::noinline]] void memo_get_write(std::uint64_t idx) {
-    char buf[32];
+    char buf[5];
     if (!bin) {
-      int n = std::snprintf(buf, sizeof buf, "g%llu\n", static_cast<unsigned long long>(idx));
-      write(buf, static_cast<std::size_t>(n));
+      write_decimal_line(Op::GET, idx);
     } else if (idx < 256) {
       buf[0] = op(Op::BINGET);
       buf[1] = static_cast<char>(idx);
@@ -476,6 +476,16 @@ struct Pickler::Impl {
     } else {
       pickling_error("memo id too large for LONG_BINGET");
     }
+  }
+
+  // A text opcode whose argument is a decimal integer: "I42\n", "p7\n", "g7\n".
+  template <class Int>
+  void write_decimal_line(Op opcode, Int x) {
+    char buf[24];  // opcode, 20 digits or a sign and 19, newline
+    buf[0] = op(opcode);
+    char* end = std::to_chars(buf + 1, buf + sizeof buf - 1, x).ptr;
+    *end++ = '\n';
+    write(buf, static_cast<std::size_t>(end - buf));
   }
 
   // Whether saving the object of `key` memoizes it.
@@ -503,10 +513,8 @@ struct Pickler::Impl {
   }
   // PUT, BINPUT or LONG_BINPUT: below protocol 4, apart from the MEMOIZE path.
   [[gnu::noinline]] void write_put(std::uint64_t idx) {
-    char buf[32];
     if (!bin) {
-      int n = std::snprintf(buf, sizeof buf, "p%llu\n", static_cast<unsigned long long>(idx));
-      write(buf, static_cast<std::size_t>(n));
+      write_decimal_line(Op::PUT, idx);
     } else if (idx <= 0xffffffffULL) {
       encode_binput(write_ptr(binput_size(idx)), idx);
     } else {
@@ -930,12 +938,10 @@ struct Pickler::Impl {
   void save_int(Value v) {
     if (v.is_small_int() && v.as_int() >= INT32_MIN && v.as_int() <= INT32_MAX) {
       std::int64_t x = v.as_int();
-      char buf[24];
       if (bin) {
         write_binint(static_cast<std::uint32_t>(x));
       } else {
-        int n = std::snprintf(buf, sizeof buf, "I%lld\n", static_cast<long long>(x));
-        write(buf, static_cast<std::size_t>(n));
+        write_decimal_line(Op::INT, x);
       }
       return;
     }
