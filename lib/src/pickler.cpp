@@ -1709,8 +1709,9 @@ void Pickler::clear_memo() {
   impl_->memo.clear();
   impl_->name_strs.clear();
   impl_->global_keys.clear();
-  // A fresh scratch graph only when this dump made nodes (small messages make none).
-  if (impl_->scratch.bytes_allocated() != 0) impl_->scratch = Graph();
+  // Cleared only when this dump made nodes (small messages make none); the graph keeps
+  // its chunk for the next dump.
+  if (impl_->scratch.bytes_allocated() != 0) impl_->scratch.clear();
 }
 
 std::string dumps(Value v, const PicklerOptions& options) try {
