@@ -6,6 +6,7 @@
 #include "pickle/unpickler.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -987,168 +988,297 @@ struct Unpickler::Impl {
     unpickling_error(buf);
   }
 
+  [[noreturn, gnu::noinline]] static void ran_out_of_input() { throw Error(ErrorType::EOFError, "Ran out of input"); }
+  // What the scanner's observer asks to see after an opcode.
+  void after_op(Op op) {
+    if (observer->after_ops[static_cast<std::uint8_t>(op)] ||
+        (offset() < observer->watch_end && static_cast<std::size_t>(p - begin) > observer->watch_end)) {
+      observer->after_op(offset(), static_cast<std::size_t>(p - begin), op, stack.size() == 0 ? Value() : stack.back());
+    }
+  }
   template <bool kObserved>
   Value run();
   Value load(Graph& graph);
 };
 
+// The opcodes run() handles, in the order of its handler table.
+#define PICKLE_LOADED_OPCODES(X) \
+  X(NONE)                        \
+  X(NEWTRUE)                     \
+  X(NEWFALSE)                    \
+  X(BININT)                      \
+  X(BININT1)                     \
+  X(BININT2)                     \
+  X(INT)                         \
+  X(LONG)                        \
+  X(LONG1)                       \
+  X(LONG4)                       \
+  X(FLOAT)                       \
+  X(BINFLOAT)                    \
+  X(SHORT_BINBYTES)              \
+  X(BINBYTES)                    \
+  X(BINBYTES8)                   \
+  X(BYTEARRAY8)                  \
+  X(NEXT_BUFFER)                 \
+  X(READONLY_BUFFER)             \
+  X(SHORT_BINSTRING)             \
+  X(BINSTRING)                   \
+  X(STRING)                      \
+  X(UNICODE)                     \
+  X(SHORT_BINUNICODE)            \
+  X(BINUNICODE)                  \
+  X(BINUNICODE8)                 \
+  X(EMPTY_TUPLE)                 \
+  X(TUPLE1)                      \
+  X(TUPLE2)                      \
+  X(TUPLE3)                      \
+  X(TUPLE)                       \
+  X(EMPTY_LIST)                  \
+  X(LIST)                        \
+  X(EMPTY_DICT)                  \
+  X(DICT)                        \
+  X(EMPTY_SET)                   \
+  X(ADDITEMS)                    \
+  X(FROZENSET)                   \
+  X(OBJ)                         \
+  X(INST)                        \
+  X(NEWOBJ)                      \
+  X(NEWOBJ_EX)                   \
+  X(GLOBAL)                      \
+  X(STACK_GLOBAL)                \
+  X(APPEND)                      \
+  X(APPENDS)                     \
+  X(BUILD)                       \
+  X(DUP)                         \
+  X(BINGET)                      \
+  X(LONG_BINGET)                 \
+  X(GET)                         \
+  X(MARK)                        \
+  X(BINPUT)                      \
+  X(LONG_BINPUT)                 \
+  X(PUT)                         \
+  X(MEMOIZE)                     \
+  X(POP)                         \
+  X(POP_MARK)                    \
+  X(SETITEM)                     \
+  X(SETITEMS)                    \
+  X(PERSID)                      \
+  X(BINPERSID)                   \
+  X(REDUCE)                      \
+  X(PROTO)                       \
+  X(FRAME)                       \
+  X(EXT1)                        \
+  X(EXT2)                        \
+  X(EXT4)                        \
+  X(STOP)
+
+namespace {
+// Handler number (1-based position in PICKLE_LOADED_OPCODES) of each byte; 0 for bytes
+// that are no opcode.
+constexpr std::array<std::uint8_t, 256> kHandlerOf = [] {
+  std::array<std::uint8_t, 256> table{};
+  std::uint8_t n = 0;
+#define X(name) table[static_cast<std::uint8_t>(Op::name)] = ++n;
+  PICKLE_LOADED_OPCODES(X)
+#undef X
+  return table;
+}();
+}  // namespace
+
+// With computed goto (GCC, Clang) every handler ends in a jump of its own to the next
+// opcode's handler, so that the branch predictor learns which opcode follows which
+// (a switch has one jump that all opcodes share). Other compilers get the switch.
+#if defined(__GNUC__)
+#define PICKLE_THREADED_DISPATCH 1
+#else
+#define PICKLE_THREADED_DISPATCH 0
+#endif
+
 template <bool kObserved>
 Value Unpickler::Impl::run() {
+  std::uint8_t op;
+#if PICKLE_THREADED_DISPATCH
+  static const void* const kHandlers[] = {&&invalid,
+#define X(name) &&op_##name,
+                                          PICKLE_LOADED_OPCODES(X)
+#undef X
+  };
+#define OPCODE(name) op_##name:
+#define NEXT_OPCODE                            \
+  do {                                         \
+    if constexpr (kObserved) after_op(Op(op)); \
+    op_start = p;                              \
+    if (p == end) [[unlikely]]                 \
+      ran_out_of_input();                      \
+    op = *p++;                                 \
+    goto* kHandlers[kHandlerOf[op]];           \
+  } while (false)
+  op_start = p;
+  if (p == end) ran_out_of_input();
+  op = *p++;
+  goto* kHandlers[kHandlerOf[op]];
+  {
+#else
+#define OPCODE(name) case Op::name:
+#define NEXT_OPCODE break
   for (;;) {
     op_start = p;
-    if (p == end) throw Error(ErrorType::EOFError, "Ran out of input");
-    auto op = static_cast<Op>(*p++);
-    switch (op) {
-      case Op::NONE: push(Value()); break;
-      case Op::NEWTRUE: push(Value::boolean(true)); break;
-      case Op::NEWFALSE: push(Value::boolean(false)); break;
-      case Op::BININT: push(Value::integer(static_cast<std::int32_t>(read_le(read(4), 4)))); break;
-      case Op::BININT1: push(Value::integer(*read(1))); break;
-      case Op::BININT2: push(Value::integer(static_cast<std::int64_t>(read_le(read(2), 2)))); break;
-      case Op::INT: load_int(); break;
-      case Op::LONG: load_long(); break;
-      case Op::LONG1: load_counted_long(1); break;
-      case Op::LONG4: load_counted_long(4); break;
-      case Op::FLOAT: load_float(); break;
-      case Op::BINFLOAT: load_binfloat(); break;
-      case Op::SHORT_BINBYTES: load_counted_binbytes(1, false); break;
-      case Op::BINBYTES: load_counted_binbytes(4, false); break;
-      case Op::BINBYTES8: load_counted_binbytes(8, false); break;
-      case Op::BYTEARRAY8: load_counted_binbytes(8, true); break;
-      case Op::NEXT_BUFFER:
+    if (p == end) ran_out_of_input();
+    op = *p++;
+    switch (static_cast<Op>(op)) {
+#endif
+    // A handler per opcode, laid out as the cases of a switch.
+    // clang-format off
+      OPCODE(NONE) push(Value()); NEXT_OPCODE;
+      OPCODE(NEWTRUE) push(Value::boolean(true)); NEXT_OPCODE;
+      OPCODE(NEWFALSE) push(Value::boolean(false)); NEXT_OPCODE;
+      OPCODE(BININT) push(Value::integer(static_cast<std::int32_t>(read_le(read(4), 4)))); NEXT_OPCODE;
+      OPCODE(BININT1) push(Value::integer(*read(1))); NEXT_OPCODE;
+      OPCODE(BININT2) push(Value::integer(static_cast<std::int64_t>(read_le(read(2), 2)))); NEXT_OPCODE;
+      OPCODE(INT) load_int(); NEXT_OPCODE;
+      OPCODE(LONG) load_long(); NEXT_OPCODE;
+      OPCODE(LONG1) load_counted_long(1); NEXT_OPCODE;
+      OPCODE(LONG4) load_counted_long(4); NEXT_OPCODE;
+      OPCODE(FLOAT) load_float(); NEXT_OPCODE;
+      OPCODE(BINFLOAT) load_binfloat(); NEXT_OPCODE;
+      OPCODE(SHORT_BINBYTES) load_counted_binbytes(1, false); NEXT_OPCODE;
+      OPCODE(BINBYTES) load_counted_binbytes(4, false); NEXT_OPCODE;
+      OPCODE(BINBYTES8) load_counted_binbytes(8, false); NEXT_OPCODE;
+      OPCODE(BYTEARRAY8) load_counted_binbytes(8, true); NEXT_OPCODE;
+      OPCODE(NEXT_BUFFER)
         forget_fresh();
         load_next_buffer();
-        break;
-      case Op::READONLY_BUFFER:
+        NEXT_OPCODE;
+      OPCODE(READONLY_BUFFER)
         forget_fresh();
         load_readonly_buffer();
-        break;
-      case Op::SHORT_BINSTRING: load_counted_binstring(1); break;
-      case Op::BINSTRING: load_counted_binstring(4); break;
-      case Op::STRING: load_string(); break;
-      case Op::UNICODE: load_unicode(); break;
-      case Op::SHORT_BINUNICODE:
+        NEXT_OPCODE;
+      OPCODE(SHORT_BINSTRING) load_counted_binstring(1); NEXT_OPCODE;
+      OPCODE(BINSTRING) load_counted_binstring(4); NEXT_OPCODE;
+      OPCODE(STRING) load_string(); NEXT_OPCODE;
+      OPCODE(UNICODE) load_unicode(); NEXT_OPCODE;
+      OPCODE(SHORT_BINUNICODE)
         load_binunicode<1>();
         str_end = p;
-        break;
-      case Op::BINUNICODE:
+        NEXT_OPCODE;
+      OPCODE(BINUNICODE)
         load_long_binunicode();
         str_end = p;
-        break;
-      case Op::BINUNICODE8:
+        NEXT_OPCODE;
+      OPCODE(BINUNICODE8)
         load_counted_binunicode(8);
         str_end = p;
-        break;
-      case Op::EMPTY_TUPLE: push(g->empty_tuple()); break;
-      case Op::TUPLE1: load_counted_tuple(1); break;
-      case Op::TUPLE2:
+        NEXT_OPCODE;
+      OPCODE(EMPTY_TUPLE) push(g->empty_tuple()); NEXT_OPCODE;
+      OPCODE(TUPLE1) load_counted_tuple(1); NEXT_OPCODE;
+      OPCODE(TUPLE2)
         load_counted_tuple(2);
         tuple_end = tuple2_end = p;
         tuple_ends_with_str = str_end == op_start;
-        break;
-      case Op::TUPLE3: load_counted_tuple(3); break;
-      case Op::TUPLE: {
+        NEXT_OPCODE;
+      OPCODE(TUPLE3) load_counted_tuple(3); NEXT_OPCODE;
+      OPCODE(TUPLE) {
         std::size_t i = marker();
         load_counted_tuple(stack.size() - i);
         tuple_end = p;
         tuple_ends_with_str = str_end == op_start;
-        break;
+        NEXT_OPCODE;
       }
-      case Op::EMPTY_LIST: push(g->new_list()); break;
-      case Op::LIST: load_list(); break;
-      case Op::EMPTY_DICT: push(g->new_dict()); break;
-      case Op::DICT: load_dict(); break;
-      case Op::EMPTY_SET: push(g->new_set()); break;
-      case Op::ADDITEMS: load_additems(); break;
-      case Op::FROZENSET: load_frozenset(); break;
-      case Op::OBJ:
+      OPCODE(EMPTY_LIST) push(g->new_list()); NEXT_OPCODE;
+      OPCODE(LIST) load_list(); NEXT_OPCODE;
+      OPCODE(EMPTY_DICT) push(g->new_dict()); NEXT_OPCODE;
+      OPCODE(DICT) load_dict(); NEXT_OPCODE;
+      OPCODE(EMPTY_SET) push(g->new_set()); NEXT_OPCODE;
+      OPCODE(ADDITEMS) load_additems(); NEXT_OPCODE;
+      OPCODE(FROZENSET) load_frozenset(); NEXT_OPCODE;
+      OPCODE(OBJ)
         forget_fresh();
         load_obj();
-        break;
-      case Op::INST:
+        NEXT_OPCODE;
+      OPCODE(INST)
         forget_fresh();
         load_inst();
-        break;
-      case Op::NEWOBJ:
+        NEXT_OPCODE;
+      OPCODE(NEWOBJ)
         forget_fresh();
         load_newobj(false);
-        break;
-      case Op::NEWOBJ_EX:
+        NEXT_OPCODE;
+      OPCODE(NEWOBJ_EX)
         forget_fresh();
         load_newobj(true);
-        break;
-      case Op::GLOBAL:
+        NEXT_OPCODE;
+      OPCODE(GLOBAL)
         forget_fresh();
         load_global();
-        break;
-      case Op::STACK_GLOBAL:
+        NEXT_OPCODE;
+      OPCODE(STACK_GLOBAL)
         forget_fresh();
         load_stack_global();
-        break;
-      case Op::APPEND: {
+        NEXT_OPCODE;
+      OPCODE(APPEND) {
         if (stack.size() <= fence + 1) underflow();
         do_append(static_cast<std::ptrdiff_t>(stack.size()) - 1);
-        break;
+        NEXT_OPCODE;
       }
-      case Op::APPENDS: do_append(static_cast<std::ptrdiff_t>(marker())); break;
-      case Op::BUILD:
+      OPCODE(APPENDS) do_append(static_cast<std::ptrdiff_t>(marker())); NEXT_OPCODE;
+      OPCODE(BUILD)
         forget_fresh();
         load_build();
-        break;
-      case Op::DUP:
+        NEXT_OPCODE;
+      OPCODE(DUP)
         forget_fresh();
         if (top().is(unescaped)) unescaped = Value();
         push(top());
-        break;
-      case Op::BINGET:
+        NEXT_OPCODE;
+      OPCODE(BINGET)
         forget_fresh();
         load_binget(1);
-        break;
-      case Op::LONG_BINGET:
+        NEXT_OPCODE;
+      OPCODE(LONG_BINGET)
         forget_fresh();
         load_binget(4);
-        break;
-      case Op::GET:
+        NEXT_OPCODE;
+      OPCODE(GET)
         forget_fresh();
         load_get();
-        break;
-      case Op::MARK: load_mark(); break;
-      case Op::BINPUT:
+        NEXT_OPCODE;
+      OPCODE(MARK) load_mark(); NEXT_OPCODE;
+      OPCODE(BINPUT)
         forget_fresh();
         load_binput(1);
-        break;
-      case Op::LONG_BINPUT:
+        NEXT_OPCODE;
+      OPCODE(LONG_BINPUT)
         forget_fresh();
         load_binput(4);
-        break;
-      case Op::PUT:
+        NEXT_OPCODE;
+      OPCODE(PUT)
         forget_fresh();
         load_put();
-        break;
-      case Op::MEMOIZE:
+        NEXT_OPCODE;
+      OPCODE(MEMOIZE)
         forget_fresh();
         memo_put(memo_len, top());
-        break;
-      case Op::POP: load_pop(); break;
-      case Op::POP_MARK: load_pop_mark(); break;
-      case Op::SETITEM: do_setitems(static_cast<std::ptrdiff_t>(stack.size()) - 2); break;
-      case Op::SETITEMS: do_setitems(static_cast<std::ptrdiff_t>(marker())); break;
-      case Op::PERSID:
+        NEXT_OPCODE;
+      OPCODE(POP) load_pop(); NEXT_OPCODE;
+      OPCODE(POP_MARK) load_pop_mark(); NEXT_OPCODE;
+      OPCODE(SETITEM) do_setitems(static_cast<std::ptrdiff_t>(stack.size()) - 2); NEXT_OPCODE;
+      OPCODE(SETITEMS) do_setitems(static_cast<std::ptrdiff_t>(marker())); NEXT_OPCODE;
+      OPCODE(PERSID)
         forget_fresh();
         load_persid();
-        break;
-      case Op::BINPERSID:
+        NEXT_OPCODE;
+      OPCODE(BINPERSID)
         forget_fresh();
         load_binpersid();
-        break;
-      case Op::REDUCE: {
+        NEXT_OPCODE;
+      OPCODE(REDUCE) {
         forget_fresh();
         Value args = pop();
         Value callable = pop();
         observe(ScanEvent::Kind::Call, callable, args);
         if (tuple_end == op_start && eval.is_getattr_of_global(callable, args)) {
           push(attribute_of_fresh_arguments(args));
-          break;
+          NEXT_OPCODE;
         }
         Value result = eval.call(callable, args);
         // CPython writes a reduce tuple's state setter as setter, obj, state, TUPLE2,
@@ -1164,37 +1294,40 @@ Value Unpickler::Impl::run() {
           unescaped_at = stack.size();
         }
         push(result);
-        break;
+        NEXT_OPCODE;
       }
-      case Op::PROTO: load_proto(); break;
-      case Op::FRAME: load_frame(); break;
-      case Op::EXT1:
+      OPCODE(PROTO) load_proto(); NEXT_OPCODE;
+      OPCODE(FRAME) load_frame(); NEXT_OPCODE;
+      OPCODE(EXT1)
         forget_fresh();
         load_extension(1);
-        break;
-      case Op::EXT2:
+        NEXT_OPCODE;
+      OPCODE(EXT2)
         forget_fresh();
         load_extension(2);
-        break;
-      case Op::EXT4:
+        NEXT_OPCODE;
+      OPCODE(EXT4)
         forget_fresh();
         load_extension(4);
-        break;
-      case Op::STOP: {
+        NEXT_OPCODE;
+      OPCODE(STOP) {
         Value v = pop();
-        if constexpr (kObserved) observer->after_op(offset(), static_cast<std::size_t>(p - begin), op, v);
+        if constexpr (kObserved) observer->after_op(offset(), static_cast<std::size_t>(p - begin), Op::STOP, v);
         return v;
       }
-      default: invalid_opcode(static_cast<std::uint8_t>(op));
-    }
-    if constexpr (kObserved) {
-      if (observer->after_ops[static_cast<std::uint8_t>(op)] ||
-          (offset() < observer->watch_end && static_cast<std::size_t>(p - begin) > observer->watch_end)) {
-        observer->after_op(offset(), static_cast<std::size_t>(p - begin), op,
-                           stack.size() == 0 ? Value() : stack.back());
-      }
-    }
+    // clang-format on
+#if PICKLE_THREADED_DISPATCH
+  invalid:
+    invalid_opcode(op);
   }
+#else
+      default: invalid_opcode(op);
+    }
+    if constexpr (kObserved) after_op(Op(op));
+  }
+#endif
+#undef OPCODE
+#undef NEXT_OPCODE
 }
 
 Value Unpickler::Impl::load(Graph& graph) {
