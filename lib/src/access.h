@@ -18,6 +18,7 @@ std::uint32_t new_float_id() noexcept;
 
 struct Access {
   static Arena& arena(Graph& g) noexcept { return g.arena_; }
+  static void set_items(Dict& d, Graph& g, std::span<const Value> pairs) { d.set_items(g, pairs); }
   static Value from_node(Node* node) noexcept { return Value::from_node(node); }
   static Value new_bytes_storage(Graph& g, Kind kind, std::size_t size, bool zeroed, std::uint8_t*& payload) {
     return g.new_bytes_storage(kind, size, zeroed, payload);

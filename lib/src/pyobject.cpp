@@ -214,12 +214,7 @@ std::uint64_t complex_hash(std::uint64_t real, std::uint64_t imag) {
 }
 
 std::uint64_t int_hash(Value v) {
-  if (v.is_small_int()) {
-    // Below the modulus 2**61 - 1 in magnitude, an int is its own hash (-1 is -2).
-    constexpr std::int64_t kModulus = (std::int64_t{1} << 61) - 1;
-    const std::int64_t x = v.as_int();
-    if (x > -kModulus && x < kModulus) return static_cast<std::uint64_t>(x == -1 ? -2 : x);
-  }
+  if (v.is_small_int()) return hash_small_int(v.as_int());
   return hash_int(IntRef(v));
 }
 
@@ -501,6 +496,7 @@ std::optional<std::uint64_t> hash_in(Value v, Mode& mode, int depth) {
 std::uint64_t hash_str(std::string_view utf8) noexcept { return hash_bytes(utf8) | 1; }
 
 std::uint64_t slot_multiplier() noexcept { return process_keys().slot_multiplier; }
+std::uint64_t hash_large_small_int(std::int64_t x) noexcept { return hash_int(IntRef(Value::integer(x))); }
 
 std::uint64_t name_hash_extend(std::uint64_t h, std::string_view more) noexcept {
   // h * base + (byte + 1) modulo the Mersenne prime 2**61 - 1, byte by byte: two distinct

@@ -25,6 +25,16 @@ inline constexpr int kMaxKeyDepth = 2000;
 /// for a key given as C++ text. Keyed per process, as CPython's str hash is.
 std::uint64_t hash_str(std::string_view utf8) noexcept;
 
+/// hash() of an int that fits in int64, inline for those below the modulus 2**61 - 1 in
+/// magnitude: such an int is its own hash (-1 is -2).
+std::uint64_t hash_large_small_int(std::int64_t x) noexcept;
+inline std::uint64_t hash_small_int(std::int64_t x) noexcept {
+  constexpr std::int64_t kModulus = (std::int64_t{1} << 61) - 1;
+  if (x > -kModulus && x < kModulus) [[likely]]
+    return static_cast<std::uint64_t>(x == -1 ? -2 : x);
+  return hash_large_small_int(x);
+}
+
 /// The odd multiplier that places hashes in the slots of dict and set indexes
 /// (multiply-shift: the top bits of hash * multiplier), drawn once per process, so that no
 /// input can aim many keys at one run of slots.

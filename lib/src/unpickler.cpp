@@ -502,15 +502,12 @@ struct Unpickler::Impl {
     fresh_into(static_cast<std::size_t>(x - 1));
     Value target = stack[static_cast<std::size_t>(x - 1)];
     observe_items(target);
-    // A dict (nearly every target) is set directly rather than through eval.set_item.
-    Dict* dict = target.is_dict() ? &target.as_dict() : nullptr;
-    if (dict) dict->reserve(*g, static_cast<std::size_t>(len - x) / 2);
-    for (std::ptrdiff_t i = x; i < len; i += 2) {
-      const Value key = stack[static_cast<std::size_t>(i)], value = stack[static_cast<std::size_t>(i + 1)];
-      if (dict) {
-        dict->set(*g, key, value);
-      } else {
-        eval.set_item(target, key, value);
+    // A dict (nearly every target) takes the batch at once rather than through eval.set_item.
+    if (target.is_dict()) {
+      detail::Access::set_items(target.as_dict(), *g, std::span(stack.data() + x, static_cast<std::size_t>(len - x)));
+    } else {
+      for (std::ptrdiff_t i = x; i < len; i += 2) {
+        eval.set_item(target, stack[static_cast<std::size_t>(i)], stack[static_cast<std::size_t>(i + 1)]);
       }
     }
     truncate_stack(static_cast<std::size_t>(x));

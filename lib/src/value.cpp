@@ -465,6 +465,11 @@ inline std::uint64_t key_hash(Value key) {
 // The text of a str value (the caller checked is_str()).
 inline std::string_view str_text(Value v) noexcept { return static_cast<const Str*>(v.node())->utf8(); }
 
+// The hash of a str value if computed already, else 0.
+inline std::uint64_t cached_str_hash(Value v) noexcept {
+  return detail::Access::cached_hash(*static_cast<const Str*>(v.node()));
+}
+
 inline bool same_key(Value a, Value b) {
   if (a.is_small_int() && b.is_small_int()) return a.as_int() == b.as_int();
   if (is_nan_key(a)) return detail::Access::float_id(a) && a.is(b);
@@ -556,7 +561,7 @@ Dict::Entry& Dict::entry_for(Graph& g, Value key, bool& added) {
     Entry& e = entries_.append_slot(detail::Access::arena(g));
     e.key = key;
     e.value = Value();
-    e.hash = detail::Access::cached_hash(*static_cast<const Str*>(key.node()));
+    e.hash = cached_str_hash(key);
     if (entries_.size > kLinearEntries) build_index(g, entries_.size);
     return e;  // build_index() moves the index, not the entries
   }
@@ -598,6 +603,57 @@ Dict::Entry& Dict::entry_for(Graph& g, Value key, bool& added) {
 void Dict::set(Graph& g, Value key, Value value) {
   bool added;
   entry_for(g, key, added).value = value;
+}
+
+void Dict::set_items(Graph& g, std::span<const Value> pairs) {
+  reserve(g, pairs.size() / 2);
+  // The common keys are placed here rather than through entry_for: with no index (reserve
+  // found room for every pair among the scanned entries), a str by its text; with one, an
+  // int or a str by its hash, with one read of the multiplier.
+  const std::uint64_t multiplier = index_ ? detail::slot_multiplier() : 0;
+  for (std::size_t i = 0; i + 1 < pairs.size(); i += 2) {
+    const Value key = pairs[i], value = pairs[i + 1];
+    const auto append = [&](std::uint64_t hash) -> Entry& {
+      Entry& e = entries_.append_slot(detail::Access::arena(g));
+      e.key = key;
+      e.value = value;
+      e.hash = hash;
+      return e;
+    };
+    if (!index_ && key.is_str()) {
+      if (std::size_t found = find_str_linear(str_text(key)); found != kNotFound) {
+        entries_.data[found].value = value;
+      } else {
+        append(cached_str_hash(key));
+      }
+      continue;
+    }
+    std::uint64_t hash = 0;
+    if (index_ && key.is_small_int()) {
+      hash = detail::hash_small_int(key.as_int());
+    } else if (index_ && key.is_str()) {
+      hash = key_hash(key);
+    } else {
+      bool added;
+      entry_for(g, key, added).value = value;
+      continue;
+    }
+    std::size_t s = slot_of(hash, index_mask_, multiplier);
+    Entry* found = nullptr;
+    for (; index_[s]; s = (s + 1) & index_mask_) {
+      Entry& e = entries_.data[index_[s] - 1];
+      if (e.hash == hash && same_key(e.key, key)) {
+        found = &e;
+        break;
+      }
+    }
+    if (found) {
+      found->value = value;
+    } else {
+      append(hash);
+      index_[s] = static_cast<std::uint32_t>(entries_.size);
+    }
+  }
 }
 
 void Dict::reserve(Graph& g, std::size_t n) {

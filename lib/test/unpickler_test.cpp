@@ -312,6 +312,32 @@ TEST(Unpickler, ContainersInsideContainersPrintInReadingOrder) {
             "([None, None, None], {0: [None, None, None], 1: [None, None, None], 2: [None, None, None]}, ())");
 }
 
+// A SETITEMS batch sets its pairs in order, with Python's key equality: a repeated key
+// keeps its first key object and takes the last value, in a dict scanned (up to 8
+// entries) or indexed. The expected items are what CPython 3.11's pickle.loads gives.
+TEST(Unpickler, SetItemsRepeatsKeysAsPython) {
+  auto items = [](const Graph& g) {
+    std::string out;
+    for (const Dict::Entry& e : g.root().as_dict()) out += repr(e.key) + ":" + repr(e.value) + " ";
+    return out;
+  };
+  // {1: 3}
+  EXPECT_EQ(items(loads(unhex("7d284b014b024b014b03752e"))), "1:3 ");
+  // 1.0 then 1 and True: one key, 1.0
+  EXPECT_EQ(items(loads(unhex("7d28473ff00000000000004b024b014b03884b04752e"))), "1.0:4 ");
+  // 10 int keys (indexed), 3 again, then 'a' twice
+  std::string indexed = "7d28";
+  for (int i = 0; i < 10; ++i) {
+    char pair[9];
+    std::snprintf(pair, sizeof pair, "4b%02x4b%02x", i, i);
+    indexed += pair;
+  }
+  indexed += "4b034b638c01614b018c01614b02752e";
+  EXPECT_EQ(items(loads(unhex(indexed))), "0:0 1:1 2:2 3:99 4:4 5:5 6:6 7:7 8:8 9:9 'a':2 ");
+  // 'ab' twice among scanned str keys
+  EXPECT_EQ(items(loads(unhex("7d288c0261624b018c0263644b028c0261624b03752e"))), "'ab':3 'cd':2 ");
+}
+
 TEST(Unpickler, StackAndMemoLimits) {
   UnpicklerOptions options;
   options.limits.max_stack = 100;

@@ -408,6 +408,7 @@ class Dict : public detail::Node {
  private:
   friend class Graph;
   friend class Set;
+  friend struct detail::Access;
   Dict() : Node(Kind::Dict) {}
   template <std::integral I>
   static Value int_key(I key) {
@@ -424,6 +425,9 @@ class Dict : public detail::Node {
   std::size_t lookup(Value key, std::uint64_t hash) const;
   std::size_t lookup(Value key) const;                                // hashes key only where the index needs it
   std::size_t find_str_linear(std::string_view text) const noexcept;  // no index: by text
+  /// d[k0] = v0, d[k1] = v1, ... for pairs = [k0, v0, k1, v1, ...] (an even count): a
+  /// SETITEMS batch, with the index sized once.
+  void set_items(Graph& g, std::span<const Value> pairs);
   /// The entry of `key`, or a new one (value None) appended for it; `added` says which.
   Entry& entry_for(Graph& g, Value key, bool& added);
   /// A fresh index with room for `entries` entries, holding the present ones.
