@@ -273,7 +273,7 @@ struct Unpickler::Impl {
     return it == memo_sparse.end() ? nullptr : &it->second;
   }
   [[gnu::always_inline]] void memo_put(std::uint64_t idx, Value v) {
-    if (v.is(unescaped)) unescaped = Value();
+    if (!unescaped.is_none() && v.is(unescaped)) unescaped = Value();  // it escapes
     if (idx < memo.size()) [[likely]] {
       if (memo.stamp(idx) != memo_epoch) count_memo_entry();
       memo.value(idx) = v;
