@@ -4,7 +4,7 @@
 #pragma once
 
 #include <cstdint>
-
+#include <cstring>
 #include <unordered_map>
 
 #include "pickle/copy.h"
@@ -42,6 +42,15 @@ struct Access {
     s->data_ = chars;
     s->size_ = utf8.size();
     return Value::from_node(s);
+  }
+  /// Graph::new_tuple of a size known at compile time (TUPLE1-TUPLE3), inline.
+  template <std::size_t N>
+  [[gnu::always_inline]] static Value new_tuple(Graph& g, const Value* items) {
+    void* mem = g.arena_.allocate(sizeof(Tuple) + N * sizeof(Value), alignof(Tuple));
+    Tuple* t = g.stamp(new (mem) Tuple());
+    t->size_ = N;
+    std::memcpy(static_cast<void*>(t + 1), items, N * sizeof(Value));
+    return Value::from_node(t);
   }
   static Value global_attribute(Graph& g, const Global& owner, std::string_view attr) {
     return g.global_attribute(owner, attr);

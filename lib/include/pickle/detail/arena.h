@@ -67,7 +67,7 @@ class Arena {
 
   /// Aligned storage for `size` bytes. Throws pickle::Error(MemoryError) when the
   /// total would pass the limit.
-  void* allocate(std::size_t size, std::size_t align = alignof(std::max_align_t)) {
+  [[gnu::always_inline]] void* allocate(std::size_t size, std::size_t align = alignof(std::max_align_t)) {
     std::uintptr_t p = (reinterpret_cast<std::uintptr_t>(cur_) + (align - 1)) & ~(align - 1);
     if (p + size <= reinterpret_cast<std::uintptr_t>(end_) && size <= budget_left()) {
       cur_ = reinterpret_cast<char*>(p + size);
