@@ -424,20 +424,9 @@ int scan_container(const Command& c, const pickle::ScanPolicy& policy, const pic
   return status;
 }
 
-/// What a one-shot run built, left to the process's exit rather than freed piece by
-/// piece: the kernel takes the pages back at once, where unmapping and freeing a large
-/// graph and its output took a tenth of a roundtrip. Held from a static pointer, so
-/// LeakSanitizer sees it reachable.
-template <class T>
-void leave_to_exit(T& built) {
-  static auto* kept = new std::vector<std::shared_ptr<void>>;
-  kept->push_back(std::make_shared<T>(std::move(built)));
-}
-
 /// Runs the command on `bytes`, writing what goes to stdout to `out`; failures throw.
-/// Returns the exit status (0 but for scan). A one-shot run (not serve) leaves the
-/// graph and output it built to the exit.
-int execute(const Command& c, std::span<const std::uint8_t> bytes, pickle::Sink& out, bool one_shot) {
+/// Returns the exit status (0 but for scan).
+int execute(const Command& c, std::span<const std::uint8_t> bytes, pickle::Sink& out) {
   if (c.name == "dis") {
     pickle::dis(bytes, out, c.dis_options);
     return 0;
@@ -493,9 +482,7 @@ int execute(const Command& c, std::span<const std::uint8_t> bytes, pickle::Sink&
       }
     }
     pickled.write_to(out);
-    if (one_shot) leave_to_exit(pickled);
   }
-  if (one_shot) leave_to_exit(g);
   return 0;
 }
 
@@ -692,7 +679,7 @@ int run_once(const std::vector<std::string>& args) {
     const pickle::MappedFile input(c.path == "-" ? "/dev/stdin" : c.path);
     pickle::FileSink out(stdout);
     try {
-      execute(c, input.bytes(), out, /*one_shot=*/true);
+      execute(c, input.bytes(), out);
     } catch (...) {
       std::fflush(stdout);  // what was written before the failure, as CPython prints it
       throw;
@@ -743,8 +730,7 @@ int serve() {
         throw UsageError{"serve: the input is the request's last field, not a FILE"};
       }
       if (c.output) throw UsageError{"serve: the output is the answer, not a file"};
-      status = execute(c, std::span(reinterpret_cast<const std::uint8_t*>(input.data()), input.size()), out,
-                       /*one_shot=*/false);
+      status = execute(c, std::span(reinterpret_cast<const std::uint8_t*>(input.data()), input.size()), out);
     } catch (...) {
       error = error_text();
       status = failure_status();
