@@ -1338,6 +1338,8 @@ Value Unpickler::Impl::run() {
 #undef OPCODE
 #undef NEXT_OPCODE
 }
+#undef PICKLE_THREADED_DISPATCH
+#undef PICKLE_LOADED_OPCODES
 
 Value Unpickler::Impl::load(Graph& graph) {
   if (graph.id() != memo_graph) {
