@@ -695,17 +695,15 @@ struct Unpickler::Impl {
   void load_counted_tuple(std::size_t n) {
     if (stack.size() < n) underflow();
     const std::size_t start = stack.size() - n;
-    if (n > 3 || start < fence) {
+    if (n == 0 || n > 3 || start < fence) {
       push(pop_tuple(start));
-    } else if (n > 0) {
+    } else {
       // TUPLE1-TUPLE3 and their like: the tuple takes its first item's place on the stack.
       Value* items = stack.data() + start;
       items[0] = n == 1   ? detail::Access::new_tuple<1>(*g, items)
                  : n == 2 ? detail::Access::new_tuple<2>(*g, items)
                           : detail::Access::new_tuple<3>(*g, items);
       truncate_stack(start + 1);
-    } else {
-      push(g->empty_tuple());
     }
     fresh_result_at(stack.size() - 1);
   }
